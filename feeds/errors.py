@@ -1,0 +1,82 @@
+"""The exception tree.  Everything a user can cause is a ``FeedsError``::
+
+    FeedsError
+    ├── ConfigError            bad or missing configuration (names the file and the key)
+    ├── ArticleError           one input file is not an article (names the file and the reason)
+    ├── SourceError            one source failed as a whole (names the source)
+    │   └── FetchError         an HTTP fetch failed (network, status, size, redirects)
+    │       └── ParseError     a fetched body is not a feed we can read
+    ├── StoreError             the SQLite store cannot be opened, migrated or written
+    │   └── LockedError        another writer holds the state directory
+    └── PublishError           an output file could not be rendered, verified or written
+
+Anything else that escapes is a bug and deserves its traceback.
+"""
+
+from __future__ import annotations
+
+
+class FeedsError(Exception):
+    """Root of every error a user can cause."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(FeedsError):
+    def __init__(self, message: str, *, path: str | None = None, key: str | None = None) -> None:
+        where = ": ".join(p for p in (path, key) if p)
+        super().__init__(f"{where}: {message}" if where else message)
+        self.path = path
+        self.key = key
+
+
+class ArticleError(FeedsError):
+    """One input is not an article.  ``reason`` is a short phrase, ``path`` the file."""
+
+    def __init__(self, reason: str, *, path: str | None = None) -> None:
+        super().__init__(f"{path}: {reason}" if path else reason)
+        self.reason = reason
+        self.path = path
+
+
+class SourceError(FeedsError):
+    def __init__(self, message: str, *, source: str | None = None) -> None:
+        super().__init__(f"source {source!r}: {message}" if source else message)
+        self.source = source
+
+
+class FetchError(SourceError):
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        url: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message, source=source)
+        self.url = url
+        self.status = status
+
+
+class ParseError(FetchError):
+    pass
+
+
+class StoreError(FeedsError):
+    pass
+
+
+class LockedError(StoreError):
+    pass
+
+
+class PublishError(FeedsError):
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(f"{path}: {message}" if path else message)
+        self.path = path

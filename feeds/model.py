@@ -1,0 +1,158 @@
+"""The data types every stage shares: frozen dataclasses, no I/O.
+
+Flow of types::
+
+    source bytes ──reader──► Article ──store──► Item ──publish──► files
+                             (no id)            (id, updated)
+
+* ``Article`` is what a reader (plain text, Markdown, HTML, a remote entry) makes of one
+  input, already normalized: plain-text title, sanitized HTML, aware UTC datetimes, NFC text.
+  It carries no id: ids are minted by the store, once, and never change.
+* ``Item`` is an ``Article`` as stored: its permanent ``id``, the instant it was first seen and
+  the instant its normalized content last changed (``updated``).
+* ``Channel`` is what a published feed says about itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+DateSource = Literal["content", "front-matter", "feed", "filename", "mtime", "first-seen"]
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    name: str
+    email: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Enclosure:
+    url: str
+    type: str = "application/octet-stream"
+    length: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a republished entry came from (RSS ``<source url>``, Atom ``<source>``)."""
+
+    feed_url: str
+    title: str | None = None
+    link: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One normalized article from any source.  No id: the store mints it.
+
+    ``key`` identifies the article inside its source: the relative path for a folder
+    source, the entry id (or link) for a remote feed.  Keys may change (a rename); ids never.
+    """
+
+    source: str
+    key: str
+    title: str
+    content_html: str = ""
+    body: str = ""  # normalized plain text (LF, NFC)
+    summary: str | None = None  # plain text
+    published: datetime | None = None  # aware UTC; None until a fallback is applied
+    published_text: str | None = None  # the date as written, ISO 8601 at its precision
+    date_source: DateSource | None = None
+    updated: datetime | None = None  # an "updated" date the content itself declares
+    authors: tuple[Author, ...] = ()
+    tags: tuple[str, ...] = ()
+    link: str | None = None
+    image: str | None = None
+    caption: str | None = None
+    credit: str | None = None
+    dateline: str | None = None
+    summary_bullets: tuple[str, ...] = ()
+    language: str | None = None
+    enclosures: tuple[Enclosure, ...] = ()
+    explicit_id: str | None = None  # an id the input itself asks for (front matter ``id``)
+    origin: Origin | None = None
+    draft: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("published", "updated"):
+            value = getattr(self, name)
+            if value is not None and value.utcoffset() is None:
+                raise ValueError(f"Article.{name} must be timezone-aware, got {value!r}")
+
+    @property
+    def author(self) -> str | None:
+        return self.authors[0].name if self.authors else None
+
+    def content_hash(self) -> str:
+        """A digest of everything a reader sees.  ``updated`` moves only when this changes.
+
+        Source, key (a rename is not an edit) and the date's provenance are left out.
+        """
+        data = asdict(self)
+        for name in ("source", "key", "date_source", "published_text"):
+            data.pop(name)
+        blob = json.dumps(data, sort_keys=True, default=_json_default, ensure_ascii=False)
+        return hashlib.blake2b(blob.encode("utf-8"), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """An article as stored and published."""
+
+    id: str
+    article: Article
+    first_seen: datetime
+    updated: datetime  # moves only when ``article.content_hash()`` changes
+
+    @property
+    def published(self) -> datetime:
+        return self.article.published or self.first_seen
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """What one published feed says about itself."""
+
+    name: str
+    title: str
+    description: str = ""
+    home_url: str | None = None  # the site's home page (site.link)
+    base_url: str | None = None  # where the output directory is served
+    language: str | None = None
+    author: Author | None = None
+    hub: str | None = None  # WebSub hub
+    formats: tuple[str, ...] = ("rss", "atom", "json")
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def url_for(self, fmt: str) -> str | None:
+        """Absolute URL of this feed in format ``fmt``, or None without ``base_url``."""
+        if not self.base_url:
+            return None
+        return f"{self.base_url.rstrip('/')}/{self.name}/{FILENAMES[fmt]}"
+
+
+FILENAMES: dict[str, str] = {"rss": "rss.xml", "atom": "atom.xml", "json": "feed.json"}
+MEDIA_TYPES: dict[str, str] = {
+    "rss": "application/rss+xml",
+    "atom": "application/atom+xml",
+    "json": "application/feed+json",
+}
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    raise TypeError(f"not serializable: {type(value).__name__}")
+
+
+def utc(value: datetime) -> datetime:
+    """Return ``value`` in UTC; a naive datetime is a bug and raises."""
+    if value.utcoffset() is None:
+        raise ValueError(f"naive datetime: {value!r}")
+    return value.astimezone(UTC)

@@ -1,0 +1,1 @@
+"""Pure normalization steps: raw input -> ``Article``.  No I/O here."""

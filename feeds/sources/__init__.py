@@ -1,0 +1,1 @@
+"""Sources: where raw input comes from (a folder of files, a remote feed)."""
