@@ -97,8 +97,21 @@ class Article:
         data = asdict(self)
         for name in ("source", "key", "date_source", "published_text"):
             data.pop(name)
+        if self.date_source in ("mtime", "first-seen"):
+            data.pop("published")  # a guessed date is not content: touching a file is no edit
         blob = json.dumps(data, sort_keys=True, default=_json_default, ensure_ascii=False)
         return hashlib.blake2b(blob.encode("utf-8"), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """What ``stat`` says of a source file: unchanged state means the file need not be read."""
+
+    size: int
+    mtime_ns: int
+    inode: int
+    device: int
+    digest: str | None = None  # hash of the file's bytes, when read
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,5 @@
+"""``python -m feeds``."""
+
+from .cli import main
+
+raise SystemExit(main())

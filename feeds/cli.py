@@ -1,0 +1,277 @@
+"""The ``feeds`` command: a thin shell over ``config`` and ``pipeline``.
+
+Exit codes (also in the README):
+
+* 0 — everything was read and published;
+* 1 — feeds were published, but some inputs were rejected (each named on stderr);
+* 2 — nothing could be published: bad configuration, store or output unusable, bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from . import __version__
+from .errors import ArticleError, ConfigError, FeedsError
+
+EXIT_OK = 0
+EXIT_REJECTED = 1
+EXIT_FAILED = 2
+
+log = logging.getLogger("feeds")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args)
+    try:
+        result: int = args.func(args)
+        return result
+    except FeedsError as exc:
+        print(f"feeds: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("feeds: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="count", default=0,
+                        help="say more (twice for debug output)")
+    common.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    common.add_argument("--log-level", choices=["debug", "info", "warning", "error"],
+                        help="log level (overrides -v/-q)")
+    with_config = argparse.ArgumentParser(add_help=False)
+    with_config.add_argument("--config", "-c", metavar="PATH",
+                             help="config file (default: $FEEDS_CONFIG, else ./config/feeds.toml)")
+
+    parser = argparse.ArgumentParser(
+        prog="feeds", parents=[common],
+        description="Publish folders of articles and remote feeds as RSS, Atom and JSON Feed.")
+    parser.add_argument("--version", action="version", version=f"feeds {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("build", parents=[common, with_config],
+                       help="ingest every source once, then regenerate every feed")
+    p.add_argument("--dry-run", action="store_true",
+                   help="report what would change without writing anything")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("inspect", parents=[common, with_config],
+                       help="show how one article file is read")
+    p.add_argument("path", type=Path)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("check", parents=[common, with_config],
+                       help="validate the configuration and report every problem")
+    p.set_defaults(func=cmd_check)
+    return parser
+
+
+def _setup_logging(args: argparse.Namespace) -> None:
+    if args.log_level:
+        level = getattr(logging, args.log_level.upper())
+    elif args.quiet:
+        level = logging.ERROR
+    else:
+        level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
+    try:
+        from .logs import setup_logging
+    except ImportError:  # pragma: no cover - logs.py always ships
+        logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    else:
+        setup_logging(level)
+
+
+def _load_config(args: argparse.Namespace) -> Any:
+    from . import config
+
+    path = config.resolve_path(args.config, os.environ)
+    return config.load(path)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --------------------------------------------------------------------------- build
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .pipeline import build
+
+    config = _load_config(args)
+    progress = _Progress(sys.stderr) if not args.quiet and sys.stderr.isatty() else None
+    try:
+        report = build(config, now=_now(), dry_run=args.dry_run,
+                       progress=progress.update if progress else None)
+    finally:
+        if progress:
+            progress.clear()
+    out = sys.stdout
+    for source in report.sources:
+        if source.error:
+            print(f"feeds: source {source.name}: {source.error}", file=sys.stderr)
+        for key, reason in source.problems:
+            print(f"feeds: {source.name}: {key}: {reason}", file=sys.stderr)
+    prefix = "would write" if args.dry_run else "wrote"
+    for feed in report.feeds:
+        if feed.error:
+            print(f"feeds: feed {feed.name}: {feed.error}", file=sys.stderr)
+            continue
+        if args.quiet:
+            continue
+        files = ", ".join(p.name for p in feed.written)
+        written = f"{prefix} {files}" if feed.written else "files unchanged"
+        print(f"{feed.name}: {feed.added} added, {feed.changed} changed, {feed.removed} removed, "
+              f"{feed.unchanged} unchanged; {written}", file=out)
+    if not args.quiet:
+        where = "would be in" if args.dry_run else "in"
+        print(f"output {where} {report.output_dir}", file=out)
+    if report.feeds and all(f.error for f in report.feeds):
+        return EXIT_FAILED
+    if report.rejected or report.failed_feeds:
+        return EXIT_REJECTED
+    return EXIT_OK
+
+
+class _Progress:
+    """A one-line counter on a terminal, erased when done."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.shown = False
+
+    def update(self, what: str, done: int, total: int) -> None:
+        if total < 50 or (done % 25 and done != total):
+            return
+        self.stream.write(f"\rreading {what}: {done}/{total}")
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+# --------------------------------------------------------------------------- inspect
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo
+
+    from .pipeline import read_path
+
+    path: Path = args.path
+    config = _optional_config(args)
+    tz = config.site.timezone if config else ZoneInfo("UTC")
+    base_url = config.site.base_url if config else None
+    source, key = _locate(config, path)
+    try:
+        article = read_path(path, tz=tz, base_url=base_url, source=source or "", key=key)
+    except ArticleError as exc:
+        print(f"feeds: {path}: {exc.reason}", file=sys.stderr)
+        return EXIT_REJECTED
+    item_id = article.explicit_id or _stored_id(config, source, key)
+    data = {
+        "title": article.title,
+        "published": article.published_text,
+        "published_at": article.published.isoformat() if article.published else None,
+        "date_source": article.date_source,
+        "updated": article.updated.isoformat() if article.updated else None,
+        "author": article.author,
+        "authors": [{k: v for k, v in (("name", a.name), ("email", a.email), ("url", a.url)) if v}
+                    for a in article.authors],
+        "dateline": article.dateline,
+        "summary_bullets": list(article.summary_bullets),
+        "caption": article.caption,
+        "credit": article.credit,
+        "body": article.body,
+        "content_html": article.content_html,
+        "summary": article.summary,
+        "language": article.language,
+        "tags": list(article.tags),
+        "link": article.link,
+        "image": article.image,
+        "draft": article.draft,
+        "id": item_id,
+    }
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False))
+        return EXIT_OK
+    width = max(len(k) for k in data)
+    for name, value in data.items():
+        if name in ("body", "content_html"):
+            continue
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+        print(f"{name:>{width}}: {'' if shown is None else shown}")
+    print(f"\n{article.body}")
+    return EXIT_OK
+
+
+def _optional_config(args: argparse.Namespace) -> Any:
+    from . import config
+
+    path = config.resolve_path(args.config, os.environ)
+    if not args.config and not os.environ.get("FEEDS_CONFIG") and not path.is_file():
+        return None
+    try:
+        return config.load(path)
+    except ConfigError as exc:
+        log.warning("ignoring the configuration: %s", exc)
+        return None
+
+
+def _locate(config: Any, path: Path) -> tuple[str | None, str | None]:
+    """Which folder source holds ``path``, and its key there."""
+    if config is None:
+        return None, None
+    real = path.resolve()
+    for source in config.sources:
+        if source.kind == "folder" and source.path and real.is_relative_to(source.path):
+            return source.name, real.relative_to(source.path).as_posix()
+    return None, None
+
+
+def _stored_id(config: Any, source: str | None, key: str | None) -> str | None:
+    if config is None or source is None or key is None or not config.store_path.is_file():
+        return None
+    from .store import Store
+
+    try:
+        with Store.open(config.store_path) as store:
+            return store.lookup_id(source, key)
+    except FeedsError:
+        return None
+
+
+# --------------------------------------------------------------------------- check
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from . import config as config_module
+
+    path = config_module.resolve_path(args.config, os.environ)
+    try:
+        config = config_module.load(path)
+    except ConfigError as exc:
+        print(f"feeds: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if not args.quiet:
+        print(f"{path}: OK ({len(config.sources)} sources, {len(config.feeds)} feeds)")
+        for feed in config.feeds:
+            sources = ", ".join(config.feed_sources(feed)) or "no sources"
+            print(f"  feed {feed.name}: {', '.join(feed.formats)} from {sources}")
+    return EXIT_OK

@@ -1,0 +1,551 @@
+"""TOML -> validated, immutable ``Config``.  The only module that sees raw dicts.
+
+Every problem found is collected, so ``feeds check`` reports them all at once; each names
+the file and the key (``sources[1].path``).  Relative paths resolve against the folder of
+the config file.  Resolution of *which* file: ``--config``, else ``$FEEDS_CONFIG``, else
+``./config/feeds.toml``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta, tzinfo
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ConfigError
+from .model import Author, Channel
+
+DEFAULT_PATH = Path("config/feeds.toml")
+FORMATS = ("rss", "atom", "json")
+SOURCE_KINDS = ("folder", "feed", "opml")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)?\s*$")
+_DURATION_UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {
+    "b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2, "gb": 1000**3, "gib": 1024**3,
+}
+
+
+@dataclass(frozen=True)
+class Site:
+    title: str = "feeds"
+    link: str | None = None
+    base_url: str | None = None
+    author: Author | None = None
+    language: str | None = None
+    timezone: tzinfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    hub: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    name: str
+    kind: str
+    path: Path | None = None  # folder, opml
+    url: str | None = None  # feed
+    every: timedelta | None = None
+    cron: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    user_agent: str | None = None
+    max_size: int = 5 * 1024 * 1024  # folder: largest article file read
+    link_pattern: str | None = None  # folder: "articles/{stem}.html" under site.base_url
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    name: str
+    title: str
+    description: str = ""
+    sources: tuple[str, ...] = ("*",)
+    formats: tuple[str, ...] = FORMATS
+    limit: int = 50
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    since: timedelta | None = None
+
+    def matches(self, source: str) -> bool:
+        return any(pattern == "*" or pattern == source for pattern in self.sources)
+
+
+@dataclass(frozen=True)
+class FetchConfig:
+    connect_timeout: float = 10.0
+    timeout: float = 30.0
+    max_size: int = 10 * 1024 * 1024
+    max_redirects: int = 5
+    concurrency: int = 10
+    per_host: int = 2
+    user_agent: str | None = None
+    allow_private: bool = False
+    every: timedelta = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8080
+    max_age: int = 300
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    site: Site
+    store_path: Path
+    output_dir: Path
+    sources: tuple[SourceConfig, ...]
+    feeds: tuple[FeedConfig, ...]
+    fetch: FetchConfig = field(default_factory=FetchConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
+    folder_every: timedelta = timedelta(minutes=5)
+
+    def source(self, name: str) -> SourceConfig:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise KeyError(name)
+
+    def feed_sources(self, feed: FeedConfig) -> tuple[str, ...]:
+        return tuple(s.name for s in self.sources if feed.matches(s.name))
+
+    def channel(self, feed: FeedConfig) -> Channel:
+        return Channel(
+            name=feed.name,
+            title=feed.title,
+            description=feed.description or feed.title,
+            home_url=self.site.link,
+            base_url=self.site.base_url,
+            language=self.site.language,
+            author=self.site.author,
+            hub=self.site.hub,
+            formats=feed.formats,
+        )
+
+
+class ConfigProblems(ConfigError):
+    """Several problems at once; ``problems`` lists each one's line."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        lines = "\n".join(f"  {p}" for p in problems)
+        noun = "problem" if len(problems) == 1 else "problems"
+        super().__init__(f"{len(problems)} {noun}:\n{lines}", path=str(path))
+        self.problems = problems
+
+
+def resolve_path(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path:
+    """``--config``, else ``$FEEDS_CONFIG``, else ``./config/feeds.toml``."""
+    if explicit:
+        return Path(explicit)
+    if env.get("FEEDS_CONFIG"):
+        return Path(env["FEEDS_CONFIG"])
+    return DEFAULT_PATH
+
+
+def load(path: Path) -> Config:
+    """Read and validate ``path``; raise ``ConfigError`` naming the file (and keys)."""
+    try:
+        raw_bytes = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError("config file not found", path=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file: {exc.strerror}", path=str(path)) from None
+    try:
+        raw = tomllib.loads(raw_bytes.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError("config file is not UTF-8", path=str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML: {exc}", path=str(path)) from None
+    return parse(raw, path)
+
+
+def parse(raw: Mapping[str, Any], path: Path) -> Config:
+    """Validate an already-decoded TOML document; collect every problem."""
+    v = _Validator(path.resolve().parent)
+    top = v.table(raw, "", {"site", "store", "output", "sources", "feeds", "fetch", "server",
+                            "schedule"})
+    site = _site(v, v.sub(top, "site"))
+    store_table = v.table(v.sub(top, "store"), "store", {"path"})
+    store_path = v.path(store_table, "store", "path", default="../state/feeds.db")
+    output_table = v.table(v.sub(top, "output"), "output", {"dir"})
+    output_dir = v.path(output_table, "output", "dir", default="../public")
+    fetch = _fetch(v, v.sub(top, "fetch"))
+    server = _server(v, v.sub(top, "server"))
+    schedule = v.table(v.sub(top, "schedule"), "schedule", {"folder_every"})
+    folder_every = v.duration(schedule, "schedule", "folder_every") or timedelta(minutes=5)
+
+    sources = _sources(v, top.get("sources", []))
+    feeds = _feeds(v, top.get("feeds", []), {s.name for s in sources})
+    if v.problems:
+        raise ConfigProblems(path, v.problems)
+    assert store_path is not None and output_dir is not None
+    return Config(
+        path=path,
+        site=site,
+        store_path=store_path,
+        output_dir=output_dir,
+        sources=tuple(sources),
+        feeds=tuple(feeds),
+        fetch=fetch,
+        server=server,
+        folder_every=folder_every,
+    )
+
+
+def parse_duration(text: str) -> timedelta:
+    """``"90s"``, ``"15m"``, ``"2h"``, ``"1d"``, ``"1w"``; a bare number is seconds."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 30s, 15m, 2h, 1d)")
+    seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2) or "s"]
+    if seconds <= 0:
+        raise ValueError(f"duration must be positive: {text!r}")
+    return timedelta(seconds=seconds)
+
+
+def parse_size(value: str | int) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value <= 0:
+            raise ValueError("size must be positive")
+        return value
+    match = _SIZE.match(str(value))
+    if not match:
+        raise ValueError(f"not a size: {value!r} (use e.g. 5 MiB, 500 KB)")
+    size = int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "b").lower()])
+    if size <= 0:
+        raise ValueError("size must be positive")
+    return size
+
+
+class _Validator:
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.problems: list[str] = []
+
+    def problem(self, key: str, message: str) -> None:
+        self.problems.append(f"{key}: {message}" if key else message)
+
+    def sub(self, table: Mapping[str, Any], key: str) -> Any:
+        return table.get(key, {})
+
+    def table(self, value: Any, where: str, allowed: set[str]) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            self.problem(where, f"must be a table, got {_type(value)}")
+            return {}
+        for key in value:
+            if key not in allowed:
+                hint = _suggest(key, allowed)
+                self.problem(_join(where, key), f"unknown key{hint}")
+        return value
+
+    def string(self, table: Mapping[str, Any], where: str, key: str,
+               default: str | None = None, required: bool = False) -> str | None:
+        value = table.get(key)
+        if value is None:
+            if required:
+                self.problem(_join(where, key), "is required")
+            return default
+        if not isinstance(value, str):
+            self.problem(_join(where, key), f"must be a string, got {_type(value)}")
+            return default
+        if required and not value.strip():
+            self.problem(_join(where, key), "must not be empty")
+        return value
+
+    def url(self, table: Mapping[str, Any], where: str, key: str, *,
+            required: bool = False) -> str | None:
+        value = self.string(table, where, key, required=required)
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            self.problem(_join(where, key), f"must be an absolute http(s) URL, got {value!r}")
+            return None
+        return value
+
+    def integer(self, table: Mapping[str, Any], where: str, key: str, default: int, *,
+                minimum: int = 0, maximum: int | None = None) -> int:
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.problem(_join(where, key), f"must be an integer, got {_type(value)}")
+            return default
+        if value < minimum or (maximum is not None and value > maximum):
+            upper = f" and {maximum}" if maximum is not None else ""
+            self.problem(_join(where, key), f"must be between {minimum}{upper}, got {value}")
+            return default
+        return value
+
+    def number(self, table: Mapping[str, Any], where: str, key: str, default: float) -> float:
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            self.problem(_join(where, key), f"must be a positive number, got {value!r}")
+            return default
+        return float(value)
+
+    def boolean(self, table: Mapping[str, Any], where: str, key: str, default: bool) -> bool:
+        value = table.get(key, default)
+        if not isinstance(value, bool):
+            self.problem(_join(where, key), f"must be true or false, got {_type(value)}")
+            return default
+        return value
+
+    def strings(self, table: Mapping[str, Any], where: str, key: str,
+                default: tuple[str, ...]) -> tuple[str, ...]:
+        value = table.get(key)
+        if value is None:
+            return default
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+            self.problem(_join(where, key), "must be a list of strings")
+            return default
+        return tuple(value)
+
+    def path(self, table: Mapping[str, Any], where: str, key: str, *,
+             default: str | None = None, required: bool = False) -> Path | None:
+        value = self.string(table, where, key, default=default, required=required)
+        if value is None:
+            return None
+        return (self.base / Path(value).expanduser()).resolve()
+
+    def duration(self, table: Mapping[str, Any], where: str, key: str) -> timedelta | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            self.problem(_join(where, key), f"must be a duration like \"15m\", got {_type(value)}")
+            return None
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            self.problem(_join(where, key), str(exc))
+            return None
+
+    def size(self, table: Mapping[str, Any], where: str, key: str, default: int) -> int:
+        value = table.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            self.problem(_join(where, key), f"must be a size like \"5 MiB\", got {_type(value)}")
+            return default
+        try:
+            return parse_size(value)
+        except ValueError as exc:
+            self.problem(_join(where, key), str(exc))
+            return default
+
+    def name(self, table: Mapping[str, Any], where: str, seen: set[str]) -> str:
+        name = self.string(table, where, "name", required=True) or ""
+        if name and not _NAME.match(name):
+            self.problem(_join(where, "name"),
+                         f"{name!r} must be letters, digits, '.', '_' or '-' (it names files)")
+        elif name in seen:
+            self.problem(_join(where, "name"), f"duplicate name {name!r}")
+        seen.add(name)
+        return name
+
+
+def _site(v: _Validator, raw: Any) -> Site:
+    t = v.table(raw, "site", {"title", "link", "base_url", "author", "language", "timezone",
+                              "hub"})
+    author: Author | None = None
+    raw_author = t.get("author")
+    if isinstance(raw_author, str):
+        author = Author(raw_author)
+    elif isinstance(raw_author, dict):
+        a = v.table(raw_author, "site.author", {"name", "email", "url"})
+        name = v.string(a, "site.author", "name", required=True)
+        author = Author(name or "", v.string(a, "site.author", "email"),
+                        v.url(a, "site.author", "url")) if name else None
+    elif raw_author is not None:
+        v.problem("site.author", "must be a string or a table with name, email, url")
+    tz: tzinfo = ZoneInfo("UTC")
+    tz_name = v.string(t, "site", "timezone")
+    if tz_name:
+        try:
+            tz = ZoneInfo(tz_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            v.problem("site.timezone", f"unknown time zone {tz_name!r} (use e.g. Europe/Paris)")
+    base_url = v.url(t, "site", "base_url")
+    if base_url and not base_url.endswith("/"):
+        base_url += "/"
+    language = v.string(t, "site", "language")
+    if language and not re.match(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", language):
+        v.problem("site.language", f"must be a language tag like 'en' or 'fr-CA', got {language!r}")
+    return Site(
+        title=v.string(t, "site", "title", default="feeds") or "feeds",
+        link=v.url(t, "site", "link"),
+        base_url=base_url,
+        author=author,
+        language=language,
+        timezone=tz,
+        hub=v.url(t, "site", "hub"),
+    )
+
+
+def _fetch(v: _Validator, raw: Any) -> FetchConfig:
+    t = v.table(raw, "fetch", {"connect_timeout", "timeout", "max_size", "max_redirects",
+                               "concurrency", "per_host", "user_agent", "allow_private",
+                               "every"})
+    d = FetchConfig()
+    return FetchConfig(
+        connect_timeout=v.number(t, "fetch", "connect_timeout", d.connect_timeout),
+        timeout=v.number(t, "fetch", "timeout", d.timeout),
+        max_size=v.size(t, "fetch", "max_size", d.max_size),
+        max_redirects=v.integer(t, "fetch", "max_redirects", d.max_redirects, maximum=30),
+        concurrency=v.integer(t, "fetch", "concurrency", d.concurrency, minimum=1, maximum=500),
+        per_host=v.integer(t, "fetch", "per_host", d.per_host, minimum=1, maximum=50),
+        user_agent=v.string(t, "fetch", "user_agent"),
+        allow_private=v.boolean(t, "fetch", "allow_private", d.allow_private),
+        every=v.duration(t, "fetch", "every") or d.every,
+    )
+
+
+def _server(v: _Validator, raw: Any) -> ServerConfig:
+    t = v.table(raw, "server", {"enabled", "host", "port", "max_age"})
+    d = ServerConfig()
+    return ServerConfig(
+        enabled=v.boolean(t, "server", "enabled", True if t else d.enabled),
+        host=v.string(t, "server", "host", default=d.host) or d.host,
+        port=v.integer(t, "server", "port", d.port, minimum=0, maximum=65535),
+        max_age=v.integer(t, "server", "max_age", d.max_age),
+    )
+
+
+_SOURCE_KEYS: dict[str, set[str]] = {
+    "folder": {"path", "every", "cron", "max_size", "link_pattern"},
+    "feed": {"url", "every", "cron", "headers", "user_agent"},
+    "opml": {"path", "every", "cron", "headers", "user_agent"},
+}
+
+
+def _sources(v: _Validator, raw: Any) -> list[SourceConfig]:
+    if not isinstance(raw, list):
+        v.problem("sources", "must be an array of tables ([[sources]])")
+        return []
+    seen: set[str] = set()
+    out: list[SourceConfig] = []
+    for i, item in enumerate(raw):
+        where = f"sources[{i}]"
+        if not isinstance(item, dict):
+            v.problem(where, "must be a table")
+            continue
+        kind = item.get("kind")
+        if kind not in SOURCE_KINDS:
+            v.problem(_join(where, "kind"), f"must be one of {', '.join(SOURCE_KINDS)}, "
+                      f"got {kind!r}")
+            kind = None
+        allowed = {"name", "kind"} | (_SOURCE_KEYS[kind] if kind else set().union(
+            *_SOURCE_KEYS.values()))
+        t = v.table(item, where, allowed)
+        name = v.name(t, where, seen)
+        if not name or not kind:
+            continue
+        every = v.duration(t, where, "every")
+        cron = v.string(t, where, "cron")
+        if cron is not None and len(cron.split()) != 5:
+            v.problem(_join(where, "cron"), f"must have 5 fields like '*/10 * * * *', got {cron!r}")
+        if every and cron:
+            v.problem(where, "give either 'every' or 'cron', not both")
+        headers = t.get("headers", {})
+        if not isinstance(headers, dict) or not all(
+            isinstance(k, str) and isinstance(x, str) for k, x in headers.items()
+        ):
+            v.problem(_join(where, "headers"), "must be a table of strings")
+            headers = {}
+        source = SourceConfig(
+            name=name,
+            kind=kind,
+            path=v.path(t, where, "path", required=kind in ("folder", "opml")),
+            url=v.url(t, where, "url", required=kind == "feed"),
+            every=every,
+            cron=cron,
+            headers=dict(headers),
+            user_agent=v.string(t, where, "user_agent"),
+            max_size=v.size(t, where, "max_size", SourceConfig.max_size),
+            link_pattern=v.string(t, where, "link_pattern"),
+        )
+        if source.link_pattern is not None and "{stem}" not in source.link_pattern \
+                and "{slug}" not in source.link_pattern:
+            v.problem(_join(where, "link_pattern"), "must contain {stem} or {slug}")
+        if kind == "folder" and source.path is not None and not source.path.is_dir():
+            v.problem(_join(where, "path"), f"folder not found: {source.path}")
+        if kind == "opml" and source.path is not None and not source.path.is_file():
+            v.problem(_join(where, "path"), f"file not found: {source.path}")
+        out.append(source)
+    return out
+
+
+def _feeds(v: _Validator, raw: Any, source_names: set[str]) -> list[FeedConfig]:
+    if not isinstance(raw, list):
+        v.problem("feeds", "must be an array of tables ([[feeds]])")
+        return []
+    if not raw:
+        v.problem("feeds", "no feeds defined: add at least one [[feeds]] table")
+    seen: set[str] = set()
+    out: list[FeedConfig] = []
+    for i, item in enumerate(raw):
+        where = f"feeds[{i}]"
+        t = v.table(item, where, {"name", "title", "description", "sources", "formats", "limit",
+                                  "include", "exclude", "since"})
+        if not t:
+            continue
+        name = v.name(t, where, seen)
+        sources = v.strings(t, where, "sources", ("*",))
+        for s in sources:
+            if s != "*" and s not in source_names:
+                v.problem(_join(where, "sources"), f"unknown source {s!r}")
+        formats = v.strings(t, where, "formats", FORMATS)
+        for f in formats:
+            if f not in FORMATS:
+                v.problem(_join(where, "formats"), f"unknown format {f!r} (use rss, atom, json)")
+        if not formats:
+            v.problem(_join(where, "formats"), "must name at least one format")
+        include = v.strings(t, where, "include", ())
+        exclude = v.strings(t, where, "exclude", ())
+        for key, patterns in (("include", include), ("exclude", exclude)):
+            for pattern in patterns:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    v.problem(_join(where, key), f"bad regular expression {pattern!r}: {exc}")
+        out.append(FeedConfig(
+            name=name,
+            title=v.string(t, where, "title", default=name) or name,
+            description=v.string(t, where, "description", default="") or "",
+            sources=sources,
+            formats=tuple(f for f in FORMATS if f in formats),
+            limit=v.integer(t, where, "limit", 50, minimum=1, maximum=100_000),
+            include=include,
+            exclude=exclude,
+            since=v.duration(t, where, "since"),
+        ))
+    return out
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _type(value: object) -> str:
+    names: dict[type, str] = {str: "a string", int: "an integer", float: "a number",
+                              bool: "a boolean", list: "an array", dict: "a table"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _suggest(key: str, allowed: set[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, sorted(allowed), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else f" (allowed: {', '.join(sorted(allowed))})"
+

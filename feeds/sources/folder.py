@@ -1,0 +1,212 @@
+"""Folder source: a directory tree -> article files, read safely.
+
+``scan`` walks the tree and sorts what it finds into article files (with their ``stat``),
+problems (a file that should be an article but cannot be read: one line each) and
+ignored names (hidden files, editor temp files, unknown extensions).  ``read`` reads one
+file's bytes without ever blocking (FIFOs are never opened), following no link that leaves
+the folder, and refusing files over the size limit or changing under our feet.
+
+Nothing here parses articles: that is ``feeds.normalize``'s job.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import re
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ArticleError, SourceError
+from ..model import FileState
+
+#: file suffix -> reader name
+SUFFIXES: dict[str, str] = {
+    ".txt": "text",
+    ".text": "text",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".html": "html",
+    ".htm": "html",
+}
+_TEMP_NAME = re.compile(
+    r"(~$|^#.*#$|^\.#|\.(swp|swo|swx|swpx|tmp|temp|part|partial|crdownload|bak|orig|rej)$|^4913$)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FoundFile:
+    key: str  # path relative to the folder, '/'-separated: the article's key in its source
+    path: Path  # the real path (links resolved, known to be inside the folder)
+    reader: str  # "text", "markdown", "html"
+    state: FileState
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    key: str
+    reason: str
+
+
+@dataclass(slots=True)
+class Scan:
+    files: list[FoundFile] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+
+def is_ignored_name(name: str) -> bool:
+    """Hidden files and the temp files editors and downloaders leave around."""
+    return name.startswith(".") or bool(_TEMP_NAME.search(name))
+
+
+def reader_for(name: str) -> str | None:
+    return SUFFIXES.get(os.path.splitext(name)[1].lower())
+
+
+def scan(root: Path) -> Scan:
+    """Walk ``root`` (following links only while they stay inside it)."""
+    try:
+        real_root = root.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:
+        raise SourceError(f"folder {root} cannot be opened: {_reason(exc)}") from None
+    if not real_root.is_dir():
+        raise SourceError(f"{root} is not a folder")
+    result = Scan()
+    for key, path in _walk(real_root, real_root, "", {real_root}, result):
+        reader = reader_for(key)
+        if reader is None:
+            result.ignored.append(key)
+            continue
+        try:
+            st = path.stat()
+        except OSError as exc:
+            result.problems.append(Problem(key, _reason(exc)))
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            result.problems.append(Problem(key, f"not a regular file ({_file_type(st.st_mode)})"))
+            continue
+        state = FileState(st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
+        result.files.append(FoundFile(key, path, reader, state))
+    result.files.sort(key=lambda f: f.key)
+    return result
+
+
+def _walk(real_root: Path, directory: Path, prefix: str, seen: set[Path],
+          result: Scan) -> Iterator[tuple[str, Path]]:
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError as exc:
+        result.problems.append(Problem(prefix.rstrip("/") or ".", _reason(exc)))
+        return
+    for entry in entries:
+        key = prefix + entry.name
+        if is_ignored_name(entry.name):
+            result.ignored.append(key)
+            continue
+        path = Path(entry.path)
+        if entry.is_symlink():
+            try:
+                target = path.resolve(strict=True)
+            except RuntimeError:
+                result.problems.append(Problem(key, "symlink loop"))
+                continue
+            except OSError as exc:
+                reason = "symlink loop" if exc.errno == errno.ELOOP else "broken symlink"
+                result.problems.append(Problem(key, reason))
+                continue
+            if not target.is_relative_to(real_root):
+                result.problems.append(
+                    Problem(key, "symlink leads outside the source folder: not followed"))
+                continue
+            path = target
+        try:
+            is_dir = path.is_dir()
+        except OSError as exc:
+            result.problems.append(Problem(key, _reason(exc)))
+            continue
+        if is_dir:
+            real = path.resolve()
+            if real in seen:
+                result.problems.append(Problem(key, "folder already visited (symlink cycle)"))
+                continue
+            seen.add(real)
+            yield from _walk(real_root, path, key + "/", seen, result)
+        else:
+            yield key, path
+
+
+def read(found: FoundFile, *, max_size: int) -> tuple[bytes, FileState]:
+    """The file's bytes and its state with a digest; ``ArticleError`` naming the reason."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(found.path, flags)
+    except OSError as exc:
+        raise ArticleError(_reason(exc), path=found.key) from None
+    try:
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode):
+            raise ArticleError(f"not a regular file ({_file_type(before.st_mode)})", path=found.key)
+        if before.st_size > max_size:
+            raise ArticleError(
+                f"file too large ({_human(before.st_size)}; the limit is {_human(max_size)})",
+                path=found.key)
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > max_size:
+                raise ArticleError(f"file too large (over {_human(max_size)})", path=found.key)
+            chunks.append(chunk)
+        after = os.fstat(fd)
+    except OSError as exc:
+        raise ArticleError(_reason(exc), path=found.key) from None
+    finally:
+        os.close(fd)
+    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or \
+            total != after.st_size:
+        raise ArticleError("file changed while it was being read (still being written?)",
+                           path=found.key)
+    data = b"".join(chunks)
+    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    return data, FileState(after.st_size, after.st_mtime_ns, after.st_ino, after.st_dev, digest)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, PermissionError):
+        return "unreadable: permission denied"
+    if isinstance(exc, OSError):
+        if exc.errno == errno.ELOOP:
+            return "symlink loop"
+        if exc.errno == errno.ENOENT:
+            return "file vanished"
+        return f"unreadable: {exc.strerror or exc}"
+    return str(exc)
+
+
+def _file_type(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device file"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "not a file"
+
+
+def _human(size: int) -> str:
+    value = float(size)
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} bytes"
