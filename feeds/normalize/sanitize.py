@@ -1,0 +1,258 @@
+"""HTML for feed content: one allowlist, absolute URLs, XML-legal NFC text.
+
+Every reader (Markdown, HTML pages, remote feed entries) passes its HTML through
+:func:`sanitize_html` before it reaches an ``Article``.  This is the only module that
+calls nh3 (ammonia, an HTML5 parser: no recursion limit, no entity expansion).
+
+Policy, kept tight because feed readers render what we publish:
+
+* **Tags** in :data:`ALLOWED_TAGS` survive.  Any other tag is removed but its text is
+  kept (``<div>``, ``<span>``, ``<font>`` ...), except the tags in
+  :data:`DROPPED_WITH_CONTENT` (scripts, styles, frames, plug-ins, forms, media players,
+  inline SVG/MathML), which go with everything inside them.  Media belongs in enclosures.
+* **Attributes** in :data:`ALLOWED_ATTRIBUTES` only: no ``style``, ``class`` (except a
+  ``language-*`` class on ``<code>``), ``id``, or event handlers.  ``width``/``height``
+  must be plain numbers.  Links get ``rel="noopener noreferrer"``.
+* **URLs** in ``href``/``src``: ``http``, ``https`` and (``href`` only) ``mailto``.
+  Relative URLs are made absolute against ``base_url``; a feed is read out of context, so
+  without a base a relative URL cannot be resolved and the attribute is dropped.  A link
+  that lost its ``href`` is unwrapped (its text stays); an image that lost its ``src``
+  is removed.  Protocol-relative URLs (``//host/x``) take the base's scheme, else https.
+* **Text**: comments removed, NFC, characters illegal in XML 1.0 removed, and
+  ``&nbsp;`` written as U+00A0 (XML knows no ``&nbsp;`` entity).
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import nh3
+
+from feeds.normalize.text import clean_text
+
+__all__ = [
+    "ALLOWED_ATTRIBUTES",
+    "ALLOWED_TAGS",
+    "DROPPED_WITH_CONTENT",
+    "absolutize",
+    "html_to_text",
+    "sanitize_html",
+]
+
+ALLOWED_TAGS: frozenset[str] = frozenset(
+    {
+        # text blocks
+        "p", "br", "hr", "blockquote", "pre",
+        "h1", "h2", "h3", "h4", "h5", "h6",
+        "ul", "ol", "li", "dl", "dt", "dd",
+        "figure", "figcaption",
+        # inline
+        "a", "img", "em", "strong", "b", "i", "u", "s", "del", "ins", "mark", "small",
+        "code", "kbd", "samp", "var", "sup", "sub", "abbr", "q", "cite",
+        # tables
+        "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td",
+    }
+)  # fmt: skip
+
+DROPPED_WITH_CONTENT: frozenset[str] = frozenset(
+    {
+        "script", "style", "template", "noscript",
+        "iframe", "frame", "frameset", "object", "embed", "applet",
+        "form", "button", "select", "textarea",
+        "video", "audio", "canvas", "svg", "math",
+        "head", "title",
+    }
+)  # fmt: skip
+
+ALLOWED_ATTRIBUTES: dict[str, frozenset[str]] = {
+    "a": frozenset({"href", "title"}),
+    "img": frozenset({"src", "alt", "title", "width", "height"}),
+    "abbr": frozenset({"title"}),
+    "code": frozenset({"class"}),
+    "ol": frozenset({"start"}),
+    "td": frozenset({"colspan", "rowspan"}),
+    "th": frozenset({"colspan", "rowspan"}),
+}
+
+_URL_SCHEMES = {"http", "https", "mailto"}
+_NUMERIC_ATTRIBUTES = {"width", "height", "start", "colspan", "rowspan"}
+_NUMBER = re.compile(r"[0-9]{1,5}")
+_CODE_LANGUAGE = re.compile(r"language-[A-Za-z0-9_+#.-]{1,40}")
+_URL_JUNK = re.compile("[\t\n\r]")  # browsers drop these anywhere inside a URL
+_URL_EDGES = re.compile("^[\x00-\x20]+|[\x00-\x20]+$")  # and trim C0 controls and spaces
+_IMG_WITHOUT_SRC = re.compile(r'<img\b(?![^>]*\ssrc=")[^>]*>')
+_A_WITHOUT_HREF = re.compile(r'<a\b(?![^>]*\shref=")[^>]*>(.*?)</a>', re.DOTALL)
+
+
+def absolutize(url: str, base_url: str | None) -> str | None:
+    """Return ``url`` as an absolute http(s) URL, or None when that is not possible.
+
+    Relative URLs are resolved against ``base_url`` (itself absolute http(s), else
+    ignored).  Other schemes (``javascript:``, ``data:``, ``mailto:`` ...) give None.
+    """
+    candidate = _URL_EDGES.sub("", _URL_JUNK.sub("", url))
+    if not candidate:
+        return None
+    candidate = _slashes(candidate)
+    try:
+        parts = urlsplit(candidate)
+    except ValueError:
+        return None
+    if parts.scheme:
+        return _http_url(candidate)
+    base = _http_url(base_url) if base_url else None
+    if base is None:
+        if candidate.startswith("//"):
+            return _http_url("https:" + candidate)
+        return None
+    try:
+        return _http_url(urljoin(base, candidate))
+    except ValueError:
+        return None
+
+
+def _slashes(url: str) -> str:
+    """Backslashes before the query mean ``/`` to a browser (``/\\evil.example``)."""
+    cut = min((i for i in (url.find("?"), url.find("#")) if i >= 0), default=len(url))
+    return url[:cut].replace("\\", "/") + url[cut:]
+
+
+def _http_url(url: str) -> str | None:
+    try:
+        parts = urlsplit(url.strip())
+        _ = parts.port  # raises on a malformed port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return urlunsplit((scheme, parts.netloc, parts.path, parts.query, parts.fragment))
+
+
+def sanitize_html(html: str, *, base_url: str | None = None) -> str:
+    """Return ``html`` reduced to the feed-content allowlist (see the module docstring)."""
+    if not html.strip():
+        return ""
+
+    def filter_attribute(tag: str, attribute: str, value: str) -> str | None:
+        if attribute in ("href", "src"):
+            if attribute == "href" and value.strip().lower().startswith("mailto:"):
+                return value.strip()
+            return absolutize(value, base_url)
+        if attribute in _NUMERIC_ATTRIBUTES:
+            value = value.strip()
+            return value if _NUMBER.fullmatch(value) else None
+        if attribute == "class":
+            found = _CODE_LANGUAGE.search(value)
+            return found.group(0) if found else None
+        return value
+
+    cleaner = nh3.Cleaner(
+        tags=set(ALLOWED_TAGS),
+        clean_content_tags=set(DROPPED_WITH_CONTENT),
+        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+        attribute_filter=filter_attribute,
+        url_schemes=set(_URL_SCHEMES),
+        url_relative="pass_through",  # filter_attribute resolves or drops them
+        strip_comments=True,
+        link_rel="noopener noreferrer",
+    )
+    cleaned: str = cleaner.clean(clean_text(html))
+    cleaned = _IMG_WITHOUT_SRC.sub("", cleaned)
+    cleaned = _A_WITHOUT_HREF.sub(r"\1", cleaned)
+    cleaned = cleaned.replace("&nbsp;", "\u00a0")
+    return clean_text(cleaned).strip()
+
+
+# --- plain text -------------------------------------------------------------------------
+
+_PARAGRAPH_TAGS = frozenset(
+    {
+        "p", "div", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6",
+        "ul", "ol", "dl", "figure", "figcaption", "table", "caption", "hr",
+        "article", "section", "main", "header", "footer", "aside", "nav", "address",
+    }
+)  # fmt: skip
+_LINE_TAGS = frozenset({"li", "dt", "dd", "tr", "br"})
+_CELL_TAGS = frozenset({"td", "th"})
+_SPACES = re.compile(r"\s+")
+
+
+class _TextExtractor(HTMLParser):
+    """Streams HTML into paragraphs: no tree, so no depth limit and no recursion."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.paragraphs: list[str] = []
+        self._lines: list[str] = []
+        self._line: list[str] = []
+        self._pre = 0
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in DROPPED_WITH_CONTENT:
+            self._skip += 1
+        elif tag in _PARAGRAPH_TAGS:
+            self._end_paragraph()
+            if tag == "pre":
+                self._pre += 1
+        elif tag in _LINE_TAGS:
+            self._end_line()
+        elif tag in _CELL_TAGS and self._line:
+            self._line.append(" ")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in DROPPED_WITH_CONTENT:
+            self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in DROPPED_WITH_CONTENT:
+            self._skip = max(0, self._skip - 1)
+        elif tag in _PARAGRAPH_TAGS:
+            self._end_paragraph()
+            if tag == "pre":
+                self._pre = max(0, self._pre - 1)
+        elif tag in _LINE_TAGS:
+            self._end_line()
+
+    def handle_data(self, data: str) -> None:
+        if self._skip:
+            return
+        if not self._pre:
+            self._line.append(data)
+            return
+        first, *rest = data.split("\n")
+        self._line.append(first)
+        for piece in rest:
+            self._end_line(keep_empty=True)
+            self._line.append(piece)
+
+    def _end_line(self, *, keep_empty: bool = False) -> None:
+        text = "".join(self._line)
+        self._line = []
+        text = text.rstrip() if self._pre else _SPACES.sub(" ", text).strip()
+        if text or (keep_empty and self._lines):
+            self._lines.append(text)
+
+    def _end_paragraph(self) -> None:
+        self._end_line()
+        while self._lines and not self._lines[-1].strip():
+            self._lines.pop()
+        if self._lines:
+            self.paragraphs.append("\n".join(self._lines))
+        self._lines = []
+
+    def close(self) -> None:
+        super().close()
+        self._end_paragraph()
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of (sanitized) HTML: paragraphs separated by a blank line, list items
+    and ``<br>`` on their own lines, whitespace collapsed outside ``<pre>``."""
+    extractor = _TextExtractor()
+    extractor.feed(html)
+    extractor.close()
+    return clean_text("\n\n".join(extractor.paragraphs))
