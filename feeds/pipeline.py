@@ -59,6 +59,7 @@ class SourceReport:
     skipped: int = 0  # unchanged by stat, not read
     ignored: int = 0
     not_published: list[tuple[str, str]] = field(default_factory=list)  # drafts
+    unsettled: list[str] = field(default_factory=list)  # modified too recently to read yet
     duration: float = 0.0
 
     @property
@@ -177,8 +178,13 @@ def ingest_folder(
     now: datetime,
     progress: Progress | None = None,
     workers: int | None = None,
+    settle_ns: int = 0,
 ) -> SourceReport:
-    """Bring one folder into the store: read only files whose stat changed."""
+    """Bring one folder into the store: read only files whose stat changed.
+
+    With ``settle_ns`` (the daemon), a file modified less than that long ago may still be
+    being written: it is left for a later pass (``report.unsettled``) rather than read.
+    """
     assert source.path is not None
     started = time.monotonic()
     report = SourceReport(source.name, source.kind)
@@ -188,10 +194,13 @@ def ingest_folder(
     known = store.file_states(source.name)
     present = {f.key for f in scan.files} | {p.key for p in scan.problems}
     to_read: list[folder.FoundFile] = []
+    newest_allowed = time.time_ns() - settle_ns
     for found in scan.files:
         old = known.get(found.key)
         if old is not None and _same_stat(old, found.state):
             report.skipped += 1
+        elif settle_ns and found.state.mtime_ns > newest_allowed:
+            report.unsettled.append(found.key)
         else:
             to_read.append(found)
     vanished = set(known) - present
