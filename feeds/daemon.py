@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -329,8 +329,5 @@ def run(config_path: Path, *, lock_wait: float | None = 0) -> int:
 
     config = load(config_path)
     notifier = Notifier.from_env()
-    with StateLock(config.store_path.parent):
+    with StateLock(config.store_path.parent).acquire(wait=lock_wait):
         return Daemon(config_path, config, notifier=notifier).run()
-
-
-__all__ = ["Daemon", "run", "timedelta"]
