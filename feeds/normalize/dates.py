@@ -1,0 +1,425 @@
+"""Dates written on a dedicated line of an article: ``Updated 08 October 2019``.
+
+Only a line that is a date *as a whole* (after an optional label such as "Published:",
+"Mis à jour le", "آخر تحديث") gives a date: free text is never searched, so a caption or a
+sentence that mentions a date gives nothing.  Readers decide which lines to offer (the
+header zone of an article, never its body).
+
+What a date line may hold, in any order the languages use::
+
+    [label] [weekday] date [time [am/pm]] [zone]
+
+* label: Published / Updated families in en, fr, es, de, it, pt, nl, ar (``FoundDate.kind``);
+* date: ``2021-09-07``, ``2021/09/07``, numeric ``03/02/2021`` ``05.03.2021`` (**day first**;
+  month first only when day first is impossible), month names and abbreviations in
+  en, fr, es, de, it, pt, nl and ar (Egyptian, Levantine and Maghrebi names), ordinals
+  (``5th``, ``1er``, ``1º``, ``1.``), ``de``/``of`` between the parts, Arabic-Indic digits;
+* time: ``18:20``, ``07:45:00``, ``16h30``, ``4:30 p.m.``, ``16.30 Uhr``, ISO ``T`` times;
+* zone: ``GMT``, ``UTC``, ``Z``, ``+0400``, ``+04:00``, ``GMT+4``, and a few abbreviations
+  (``EST``, ``CET``, ``ET`` ...).  A time without a zone is read in the caller's ``tz``.
+
+``FoundDate.text`` is the date in ISO 8601 at the precision written: ``2021-09-07``,
+``2021-02-03T18:20:00`` (no zone written) or ``2022-03-16T07:45:00+04:00``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+__all__ = ["DateKind", "FoundDate", "parse_date_line", "parse_date_segments"]
+
+DateKind = Literal["published", "updated", "plain"]
+
+_MAX_LINE = 120  # a dedicated date line is short; longer lines are prose (and cost nothing)
+_YEARS = range(1800, 2200)
+
+
+@dataclass(frozen=True, slots=True)
+class FoundDate:
+    """A date read from one line: which kind of line, the instant (aware UTC), ISO text."""
+
+    kind: DateKind
+    value: datetime
+    text: str
+
+
+# ---------------------------------------------------------------- vocabulary (casefolded, NFC)
+
+_PUBLISHED_LABELS = """
+published | published on | published at | first published | originally published | posted |
+posted on | posted at | date | dated | date published | publication date | release date |
+publié | publié le | publiée le | publié à | mis en ligne | mis en ligne le | date de publication |
+publicado | publicado el | publicada el | publicado en | publicado a las | fecha de publicación |
+publicado em | publicada em | data de publicação |
+veröffentlicht | veröffentlicht am | erschienen | erschienen am | erstellt am | datum |
+pubblicato | pubblicato il | pubblicata il | data di pubblicazione | data |
+gepubliceerd | gepubliceerd op | geplaatst op | datum van publicatie |
+نشر | نشر في | نُشر | نُشر في | تم النشر | تم النشر في | تاريخ النشر | بتاريخ
+"""
+_UPDATED_LABELS = """
+updated | updated on | updated at | last updated | last updated on | last modified | modified |
+revised | last revised | edited |
+mis à jour | mis à jour le | mise à jour | mise à jour le | dernière mise à jour | modifié le |
+actualizado | actualizado el | actualizada el | actualizado a las | última actualización |
+modificado el |
+aktualisiert | aktualisiert am | zuletzt aktualisiert | zuletzt aktualisiert am | stand |
+geändert am |
+aggiornato | aggiornato il | aggiornata il | ultimo aggiornamento | modificato il |
+atualizado | atualizado em | atualizada em | última atualização | modificado em |
+bijgewerkt | bijgewerkt op | laatst bijgewerkt | laatst bijgewerkt op | gewijzigd op |
+آخر تحديث | تم التحديث | تم التحديث في | تحديث | محدث | حدث في | آخر تعديل
+"""
+
+
+def _words(block: str) -> frozenset[str]:
+    return frozenset(block.split())
+
+
+def _phrases(block: str) -> list[str]:
+    return [p.strip() for p in block.replace("\n", " ").split("|") if p.strip()]
+
+
+_LABELS: dict[str, DateKind] = {p: "published" for p in _phrases(_PUBLISHED_LABELS)}
+_LABELS.update({p: "updated" for p in _phrases(_UPDATED_LABELS)})
+_LABEL_RE = re.compile(
+    "(?:"
+    + "|".join(re.escape(p) for p in sorted(_LABELS, key=len, reverse=True))
+    + r")(?=[\s:：\-–—]|$)[\s:：\-–—]*"
+)
+
+_MONTH_NAMES: dict[int, str] = {
+    1: "january jan janvier janv enero ene januar jänner jän gennaio gen janeiro januari "
+    "يناير كانون_الثاني جانفي",
+    2: "february feb febr février fevrier févr fevr febrero februar febbraio fevereiro fev "
+    "februari فبراير شباط فيفري",
+    3: "march mar mars marzo märz maerz mär março marco maart mrt مارس آذار اذار",
+    4: "april apr avril avr abril abr aprile aprilie أبريل ابريل إبريل نيسان أفريل افريل",
+    5: "may mai mayo maggio mag maio mei مايو أيار ايار ماي",
+    6: "june jun juin junio juni giugno giu junho يونيو يونيه حزيران جوان",
+    7: "july jul juillet juil julio juli luglio lug julho يوليو يوليه تموز يوليوز جويلية",
+    8: "august aug août aout agosto ago augustus أغسطس اغسطس آب اب غشت أوت اوت",
+    9: "september sep sept septembre septiembre setiembre set settembre setembro "
+    "سبتمبر أيلول ايلول شتنبر",
+    10: "october oct octobre octubre oktober okt ottobre ott outubro out "
+    "أكتوبر اكتوبر تشرين_الأول تشرين_الاول",
+    11: "november nov novembre noviembre novembro نوفمبر تشرين_الثاني نونبر",
+    12: "december dec décembre decembre déc diciembre dic dezember dez dicembre dezembro "
+    "ديسمبر كانون_الأول كانون_الاول دجنبر",
+}
+_MONTHS: dict[str, int] = {
+    name: number for number, names in _MONTH_NAMES.items() for name in names.split()
+}
+# Two-word month names (Levantine Arabic) are joined with "_" into one token before classifying.
+_TWO_WORD_MONTHS = {name.replace("_", " "): name for name in _MONTHS if "_" in name}
+
+_WEEKDAYS = _words(
+    """
+    monday mon tuesday tue tues wednesday wed thursday thu thur thurs friday fri saturday sat
+    sunday sun
+    lundi mardi mercredi jeudi vendredi samedi dimanche lun mer jeu ven sam dim
+    lunes martes miércoles miercoles jueves viernes sábado sabado domingo mié mie jue vie sáb dom
+    montag dienstag mittwoch donnerstag freitag samstag sonnabend sonntag mo di mi do fr sa so
+    lunedì lunedi martedì martedi mercoledì mercoledi giovedì giovedi venerdì venerdi sabato
+    domenica
+    segunda-feira terça-feira terca-feira quarta-feira quinta-feira sexta-feira segunda terça
+    terca quarta quinta sexta seg ter qua qui sex sáb
+    maandag dinsdag woensdag donderdag vrijdag zaterdag zondag ma wo vr za zo
+    الاثنين الإثنين الأثنين الثلاثاء الأربعاء الاربعاء الخميس الجمعة السبت الأحد الاحد
+    """
+)
+# Words that join the parts of a date or introduce its time.
+_FILLERS = _words(
+    """
+    de del of the on at le el am um uhr à a las la en em il alle ore às as om den der du dem
+    um h hrs hours kl. kl - – — , ، في يوم الساعة الموافق
+    """
+)
+_AM = frozenset({"am", "a.m", "a.m.", "ص", "صباحا", "صباحًا", "صباحاً"})
+_PM = frozenset({"pm", "p.m", "p.m.", "مساء", "مساءً", "مساءا"})
+_UTC_WORDS = frozenset({"gmt", "utc", "ut", "z", "zulu", "wet"})
+
+
+def _zone(name: str) -> tzinfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):  # no tz database: these few stay unknown
+        return None
+
+
+def _fixed(hours: float) -> tzinfo:
+    return timezone(timedelta(minutes=round(hours * 60)))
+
+
+# Unambiguous zone abbreviations only ("IST", "AST", "CST" in Asia ... are left out).
+_NAMED_ZONES: dict[str, tzinfo | None] = {
+    "est": _fixed(-5),
+    "edt": _fixed(-4),
+    "cdt": _fixed(-5),
+    "mst": _fixed(-7),
+    "mdt": _fixed(-6),
+    "pst": _fixed(-8),
+    "pdt": _fixed(-7),
+    "bst": _fixed(1),
+    "cet": _fixed(1),
+    "cest": _fixed(2),
+    "mez": _fixed(1),
+    "mesz": _fixed(2),
+    "eet": _fixed(2),
+    "eest": _fixed(3),
+    "msk": _fixed(3),
+    "gst": _fixed(4),
+    "jst": _fixed(9),
+    "ksa": _fixed(3),
+    "et": _zone("America/New_York"),
+    "ct": _zone("America/Chicago"),
+    "mt": _zone("America/Denver"),
+    "pt": _zone("America/Los_Angeles"),
+}
+
+# ---------------------------------------------------------------- token patterns
+
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_ISO_T = re.compile(r"(?<=\d)t(?=\d)")
+_SPACES = re.compile(r"[\s\u200e\u200f\u061c]+")
+_SPLIT = re.compile(r"[\s,،]+")
+_EDGE_PUNCT = "()[]«»\"'“”"
+
+_YMD = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})")
+_DMY = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{2}|\d{4})")
+_TIME = re.compile(
+    r"(\d{1,2})(?::|h|\.(?=\d\d(?:uhr)?$))(\d{2})(?::(\d{2})(?:[.,]\d{1,9})?)?"
+    r"(uhr)?(am|pm|a\.m\.?|p\.m\.?)?(z|[+-]\d{2}:?\d{2})?"
+)
+_HOUR_AMPM = re.compile(r"(\d{1,2})(am|pm|a\.m\.?|p\.m\.?)")
+_NUMBER = re.compile(r"(\d{1,4})(?:st|nd|rd|th|er|re|e|o|a|°|\.)?")
+_OFFSET = re.compile(r"([+-])(\d{1,2})(?::?(\d{2}))?")
+_ZONE_WORD_OFFSET = re.compile(r"(gmt|utc|ut)([+-]\d{1,2}(?::?\d{2})?)")
+_YEAR_MARK = re.compile(r"(\d{4})م")  # Arabic "م" (AD) glued to a year
+
+
+@dataclass(slots=True)
+class _Parts:
+    year: int | None = None
+    month: int | None = None
+    day: int | None = None
+    numbers: list[tuple[str, bool]] | None = None  # (digits, had an ordinal suffix)
+    hour: int | None = None
+    minute: int = 0
+    second: int = 0
+    ampm: str | None = None
+    zone: tzinfo | None = None
+    zone_given: bool = False
+
+
+def _offset(text: str) -> tzinfo | None:
+    m = _OFFSET.fullmatch(text)
+    if not m:
+        return None
+    hours, minutes = int(m.group(2)), int(m.group(3) or 0)
+    if hours > 14 or minutes >= 60:
+        return None
+    delta = timedelta(hours=hours, minutes=minutes)
+    return timezone(-delta if m.group(1) == "-" else delta)
+
+
+def _set_zone(parts: _Parts, zone: tzinfo | None) -> bool:
+    if zone is None or parts.zone_given:
+        return False
+    parts.zone, parts.zone_given = zone, True
+    return True
+
+
+def _set_time(parts: _Parts, m: re.Match[str]) -> bool:
+    if parts.hour is not None:
+        return False
+    parts.hour, parts.minute = int(m.group(1)), int(m.group(2))
+    parts.second = int(m.group(3) or 0)
+    if m.group(5):
+        parts.ampm = m.group(5)[0]
+    if m.group(6):
+        return _set_zone(parts, UTC if m.group(6) == "z" else _offset(m.group(6)))
+    return True
+
+
+def _set_date(parts: _Parts, year: int, month: int, day: int) -> bool:
+    if parts.year is not None or parts.month is not None or parts.numbers:
+        return False
+    parts.year, parts.month, parts.day = year, month, day
+    return True
+
+
+def _classify(tokens: list[str], parts: _Parts) -> bool:
+    """Fill ``parts`` from the tokens; False as soon as one token is not part of a date."""
+    numbers: list[tuple[str, bool]] = []
+    previous = ""
+    for token in tokens:
+        ok = True
+        after_clock = bool(_TIME.fullmatch(previous)) or (
+            bool(numbers) and numbers[-1][0] == previous and parts.hour is None
+        )
+        if (token in _AM or token in _PM) and after_clock:  # before fillers: German "am"
+            if parts.hour is None:  # "4 pm"
+                parts.hour = int(numbers.pop()[0])
+            ok = parts.ampm is None
+            parts.ampm = "a" if token in _AM else "p"
+        elif token in _FILLERS or token in _WEEKDAYS:
+            pass
+        elif token in _MONTHS:
+            if parts.month is not None:
+                return False
+            parts.month = _MONTHS[token]
+        elif (m := _YMD.fullmatch(token)) is not None:
+            ok = _set_date(parts, int(m.group(1)), int(m.group(3)), int(m.group(4)))
+        elif (m := _DMY.fullmatch(token)) is not None:
+            year = int(m.group(4))
+            if len(m.group(4)) == 2:
+                year += 2000 if year < 70 else 1900
+            day, month = int(m.group(1)), int(m.group(3))
+            if month > 12 >= day:  # impossible day first: the writer put the month first
+                day, month = month, day
+            ok = _set_date(parts, year, month, day)
+        elif (m := _TIME.fullmatch(token)) is not None:
+            ok = _set_time(parts, m)
+        elif (m := _HOUR_AMPM.fullmatch(token)) is not None:
+            ok = parts.hour is None
+            parts.hour, parts.ampm = int(m.group(1)), m.group(2)[0]
+        elif token in _AM or token in _PM:  # not after a clock time
+            return False
+        elif token == "م":  # after a time: p.m.; elsewhere the "AD" mark after a year
+            if parts.hour is not None and _TIME.fullmatch(previous):
+                parts.ampm = "p"
+        elif token in _UTC_WORDS:
+            ok = _set_zone(parts, UTC)
+        elif token in _NAMED_ZONES:
+            ok = _set_zone(parts, _NAMED_ZONES[token])
+        elif (m := _ZONE_WORD_OFFSET.fullmatch(token)) is not None:
+            ok = _set_zone(parts, _offset(m.group(2)))
+        elif token[:1] in "+-" and (zone := _offset(token)) is not None:
+            if parts.zone_given and parts.zone is UTC and previous in _UTC_WORDS:
+                parts.zone = zone  # "GMT +4"
+            else:
+                ok = _set_zone(parts, zone)
+        elif (m := _NUMBER.fullmatch(token)) is not None:
+            numbers.append((m.group(1), token != m.group(1)))
+        else:
+            return False
+        if not ok:
+            return False
+        previous = token
+    if numbers:
+        if parts.year is not None:
+            return False
+        parts.numbers = numbers
+    return True
+
+
+def _resolve_numbers(parts: _Parts) -> bool:
+    """Month named: the numbers are a day and a four-digit year."""
+    numbers = parts.numbers or []
+    if parts.year is not None:
+        return not numbers
+    if parts.month is None or len(numbers) != 2:
+        return False
+    years = [n for n, _ in numbers if len(n) == 4]
+    days = [n for n, _ in numbers if len(n) <= 2]
+    if len(years) != 1 or len(days) != 1:
+        return False
+    parts.year, parts.day = int(years[0]), int(days[0])
+    return True
+
+
+def _build(parts: _Parts, tz: tzinfo) -> tuple[datetime, str] | None:
+    if parts.year is None or parts.year not in _YEARS or parts.month is None or parts.day is None:
+        return None
+    try:
+        day = date(parts.year, parts.month, parts.day)
+    except ValueError:
+        return None
+    if parts.hour is None:
+        if parts.zone_given:  # a zone without a time says nothing
+            parts.zone_given = False
+        local = datetime.combine(day, time(0, 0), tzinfo=tz)
+        return local.astimezone(UTC), day.isoformat()
+    hour = parts.hour
+    if parts.ampm is not None:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if parts.ampm == "p" else 0)
+    try:
+        clock = time(hour, parts.minute, parts.second)
+    except ValueError:
+        return None
+    if parts.zone_given and parts.zone is not None:
+        written = datetime.combine(day, clock, tzinfo=parts.zone)
+        return written.astimezone(UTC), written.isoformat()
+    naive = datetime.combine(day, clock)
+    return naive.replace(tzinfo=tz).astimezone(UTC), naive.isoformat()
+
+
+def _normalize(line: str) -> str:
+    text = unicodedata.normalize("NFKC", line).translate(_DIGITS).casefold()
+    return _SPACES.sub(" ", text).strip().rstrip(".;")
+
+
+def _strip_label(text: str) -> tuple[DateKind, str]:
+    m = _LABEL_RE.match(text)
+    if m is None:
+        return "plain", text
+    label = m.group(0).rstrip(" :：-–—")
+    return _LABELS[label], text[m.end() :]
+
+
+def _tokens(text: str) -> list[str]:
+    text = _ISO_T.sub(" ", text)
+    text = _YEAR_MARK.sub(r"\1 م", text)
+    for name, joined in _TWO_WORD_MONTHS.items():
+        if name in text:
+            text = text.replace(name, joined)
+    tokens = []
+    for raw in _SPLIT.split(text):
+        token = raw.strip(_EDGE_PUNCT)
+        if token.endswith(".") and (token[:-1] in _MONTHS or token[:-1] in _WEEKDAYS):
+            token = token[:-1]
+        if token:
+            tokens.append(token)
+    return tokens
+
+
+def parse_date_line(line: str, tz: tzinfo = UTC) -> FoundDate | None:
+    """The date of a line that is a date as a whole (after an optional label), else None."""
+    if len(line) > _MAX_LINE:
+        return None
+    kind, rest = _strip_label(_normalize(line))
+    tokens = _tokens(rest)
+    if not tokens:
+        return None
+    parts = _Parts()
+    if not _classify(tokens, parts) or not _resolve_numbers(parts):
+        return None
+    built = _build(parts, tz)
+    if built is None:
+        return None
+    return FoundDate(kind, built[0], built[1])
+
+
+_SEGMENT_SPLIT = re.compile(r"\s*[|•·]\s*|\s+[-–—]\s+")
+
+
+def parse_date_segments(line: str, tz: tzinfo = UTC) -> tuple[FoundDate, ...]:
+    """Dates of a line, whole or split on ``|`` ``•`` ``·`` `` - ``:
+    ``Published 3 May 2021 | Updated 4 May 2021`` gives two."""
+    if len(line) > 2 * _MAX_LINE:
+        return ()
+    whole = parse_date_line(line, tz)
+    if whole is not None:
+        return (whole,)
+    found = []
+    for segment in _SEGMENT_SPLIT.split(line):
+        if segment and (one := parse_date_line(segment, tz)) is not None:
+            found.append(one)
+    return tuple(found)

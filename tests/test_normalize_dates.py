@@ -1,0 +1,148 @@
+"""``parse_date_line``: a line that is a date as a whole, its kind and its ISO text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from feeds.normalize.dates import FoundDate, parse_date_line, parse_date_segments
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def _read(line: str) -> tuple[str, str]:
+    found = parse_date_line(line)
+    assert found is not None, f"no date in {line!r}"
+    return found.kind, found.text
+
+
+@pytest.mark.parametrize(
+    ("line", "kind", "text"),
+    [
+        # English, labels and layouts
+        ("Updated 08 October 2019", "updated", "2019-10-08"),
+        ("Published 22 September 2022", "published", "2022-09-22"),
+        ("Published November 27, 2020", "published", "2020-11-27"),
+        ("January 26, 2021", "plain", "2021-01-26"),
+        ("14 September 2021", "plain", "2021-09-14"),
+        ("Posted on 3 Jan 2020", "published", "2020-01-03"),
+        ("Sept. 5, 2021", "plain", "2021-09-05"),
+        ("Oct 12 2020", "plain", "2020-10-12"),
+        ("Last updated: Monday, March 1st, 2021", "updated", "2021-03-01"),
+        ("Published on the 2nd of June 2020", "published", "2020-06-02"),
+        ("PUBLISHED: 4 JULY 2019", "published", "2019-07-04"),
+        # numeric: ISO, day first, dots
+        ("2021-09-07", "plain", "2021-09-07"),
+        ("2021/09/07", "plain", "2021-09-07"),
+        ("Updated 03/02/2021 18:20", "updated", "2021-02-03T18:20:00"),
+        ("05.03.2021", "plain", "2021-03-05"),
+        ("5/3/21", "plain", "2021-03-05"),
+        ("Updated 2022-04-20 11:05", "updated", "2022-04-20T11:05:00"),
+        ("2022-04-19T09:00:00", "plain", "2022-04-19T09:00:00"),
+        # zones
+        ("Published 12 April 2021 16:30 GMT", "published", "2021-04-12T16:30:00+00:00"),
+        ("Published: 2022-10-30 06:15 UTC", "published", "2022-10-30T06:15:00+00:00"),
+        ("Wed, 16 Mar 2022 07:45:00 +0400", "plain", "2022-03-16T07:45:00+04:00"),
+        ("2022-04-19T09:00:00Z", "plain", "2022-04-19T09:00:00+00:00"),
+        ("2022-04-19T09:00:00-05:30", "plain", "2022-04-19T09:00:00-05:30"),
+        ("12 May 2020 10:00 GMT+4", "plain", "2020-05-12T10:00:00+04:00"),
+        ("12 May 2020 10:00 (UTC +03:00)", "plain", "2020-05-12T10:00:00+03:00"),
+        ("Updated: Jan. 5, 2021 at 4:30 p.m. EST", "updated", "2021-01-05T16:30:00-05:00"),
+        ("Updated July 5, 2021 at 9 am ET", "updated", "2021-07-05T09:00:00-04:00"),
+        ("Posted 3 Jan 2020, 12:15 am", "published", "2020-01-03T00:15:00"),
+        # other languages
+        ("Mis à jour le mercredi 14 juin 2023", "updated", "2023-06-14"),
+        ("Publié le 1er avril 2021 à 08h00", "published", "2021-04-01T08:00:00"),
+        ("Publicado el 19 de mayo de 2022", "published", "2022-05-19"),
+        ("Actualizado el martes 3 de mayo de 2022 a las 18:45", "updated", "2022-05-03T18:45:00"),
+        ("Aktualisiert am 5. März 2021, 16.30 Uhr", "updated", "2021-03-05T16:30:00"),
+        ("Veröffentlicht am 12.01.2022", "published", "2022-01-12"),
+        ("Pubblicato il 12 gennaio 2022 alle 10:15", "published", "2022-01-12T10:15:00"),
+        ("Atualizado em 3 de março de 2021 às 14h05", "updated", "2021-03-03T14:05:00"),
+        ("Bijgewerkt op 4 mei 2020", "updated", "2020-05-04"),
+        ("Gepubliceerd op maandag 4 mrt 2019", "published", "2019-03-04"),
+        ("آخر تحديث 21 سبتمبر 2022", "updated", "2022-09-21"),
+        ("نشر في ١٢ مايو ٢٠٢١", "published", "2021-05-12"),
+        ("الخميس 12 تشرين الأول 2023", "plain", "2023-10-12"),
+        ("12 أغسطس 2023م", "plain", "2023-08-12"),
+    ],
+)
+def test_date_lines_are_read_at_the_precision_written(line: str, kind: str, text: str) -> None:
+    assert _read(line) == (kind, text)
+
+
+def test_numeric_dates_are_day_first() -> None:
+    assert _read("03/02/2021") == ("plain", "2021-02-03")
+
+
+def test_numeric_dates_are_month_first_only_when_day_first_is_impossible() -> None:
+    assert _read("12/25/2021") == ("plain", "2021-12-25")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "",
+        "Updated",
+        "Follow",
+        "1 / 4",
+        "2021",
+        "May 2021",
+        "10:30 GMT",
+        "31/02/2021",
+        "32 May 2021",
+        "Farm workers sort strawberries on Sept. 20, 2022. (WAM)",
+        "The council met on 12 May 2021 to vote.",
+        "By Jane Doe, 12 May 2021",
+        "12 May 2021 and 13 May 2021",
+        "Updated 12 May 2021 12 May 2021",
+        "Exclusive 12 May 2021",
+        "12 Mayo 3021",
+        "Updated " + "12 May 2021 " + "x" * 200,
+    ],
+)
+def test_lines_that_are_not_a_date_as_a_whole_give_nothing(line: str) -> None:
+    assert parse_date_line(line) is None
+
+
+def test_a_time_without_zone_is_read_in_the_given_zone_and_kept_as_written() -> None:
+    found = parse_date_line("Updated 2022-07-01 10:00", PARIS)
+    assert found == FoundDate(
+        "updated", datetime(2022, 7, 1, 8, 0, tzinfo=UTC), "2022-07-01T10:00:00"
+    )
+
+
+def test_a_date_alone_is_midnight_in_the_given_zone() -> None:
+    found = parse_date_line("1 January 2022", PARIS)
+    assert found is not None
+    assert found.value == datetime(2021, 12, 31, 23, 0, tzinfo=UTC)
+    assert found.text == "2022-01-01"
+
+
+def test_a_written_zone_wins_over_the_given_zone() -> None:
+    found = parse_date_line("Wed, 16 Mar 2022 07:45:00 +0400", PARIS)
+    assert found is not None
+    assert found.value == datetime(2022, 3, 16, 3, 45, tzinfo=UTC)
+    assert found.value.tzinfo is UTC
+
+
+def test_values_are_aware_utc() -> None:
+    found = parse_date_line("16 Mar 2022 07:45 +0400")
+    assert found is not None
+    assert found.value.utcoffset() == timedelta(0)
+    assert found.value == datetime(2022, 3, 16, 7, 45, tzinfo=timezone(timedelta(hours=4)))
+
+
+def test_a_line_with_published_and_updated_parts_gives_both() -> None:
+    found = parse_date_segments("Published 3 May 2021 | Updated 4 May 2021 10:00")
+    assert [(f.kind, f.text) for f in found] == [
+        ("published", "2021-05-03"),
+        ("updated", "2021-05-04T10:00:00"),
+    ]
+
+
+def test_segments_of_a_line_that_is_one_date_are_not_split() -> None:
+    found = parse_date_segments("Published 2022-04-19 - 09:00")
+    assert [(f.kind, f.text) for f in found] == [("published", "2022-04-19T09:00:00")]
