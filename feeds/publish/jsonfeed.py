@@ -1,0 +1,113 @@
+"""JSON Feed 1.1 (https://jsonfeed.org/version/1.1) with the standard library's ``json``.
+
+Keys whose value is null or empty are left out; the key order is the order of the spec,
+fixed by construction, so the same input always gives the same bytes (UTF-8, not ASCII
+escaped, two-space indent, trailing newline).
+
+Choices worth knowing:
+
+* ``summary`` is plain text: the summary bullets, one per line with a bullet sign, else
+  ``article.summary``.
+* ``content_html`` is the same HTML as in RSS and Atom (``feeds.publish.rss.display_html``:
+  a ``<figure>`` with image, caption and credit, then the article's HTML).
+* An item needs ``content_html`` or ``content_text``: without HTML content the plain-text
+  ``body`` is written as ``content_text``, even when empty.
+* ``attachments`` are the enclosures; ``hubs`` a single WebSub hub.
+* Dates are RFC 3339 in UTC, whole seconds (as in RSS and Atom).
+* Characters XML forbids (controls, lone surrogates) are dropped here too: lone surrogates
+  cannot be encoded as UTF-8, and the formats should agree on the text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from feeds.model import Author, Channel, Item
+from feeds.normalize.text import xml_legal
+from feeds.publish.rss import display_html
+
+__all__ = ["VERSION", "json_item", "render_json", "rfc3339"]
+
+VERSION = "https://jsonfeed.org/version/1.1"
+
+
+def rfc3339(value: datetime) -> str:
+    """``2024-05-01T12:00:00+00:00``: UTC, whole seconds."""
+    if value.utcoffset() is None:
+        raise ValueError(f"naive datetime: {value!r}")
+    return value.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+def json_item(item: Item) -> dict[str, Any]:
+    """One item object: a pure function of ``item`` (cacheable by ``(id, updated)``)."""
+    article = item.article
+    if article.summary_bullets:
+        summary: str | None = "\n".join(f"• {_text(b)}" for b in article.summary_bullets)
+    else:
+        summary = _text(article.summary)
+    content_html = display_html(article)
+    obj: dict[str, Any] = {
+        "id": _text(item.id),
+        "url": _text(article.link),
+        "title": _text(article.title),
+        "content_html": content_html,
+    }
+    if not content_html:
+        obj["content_text"] = _text(article.body)
+    obj.update(
+        {
+            "summary": summary,
+            "image": _text(article.image),
+            "date_published": rfc3339(item.published),
+            "date_modified": rfc3339(item.updated),
+            "authors": _authors(article.authors),
+            "tags": [_text(t) for t in article.tags if _text(t)],
+            "language": _text(article.language),
+            "attachments": [
+                _compact(
+                    {"url": _text(e.url), "mime_type": _text(e.type), "size_in_bytes": e.length}
+                )
+                for e in article.enclosures
+            ],
+        }
+    )
+    keep = {"content_text"} if not content_html else set()
+    return _compact(obj, keep=keep)
+
+
+def render_json(channel: Channel, items: Sequence[Item]) -> bytes:
+    """The JSON Feed 1.1 document for ``channel`` with ``items`` in the order given."""
+    feed: dict[str, Any] = _compact(
+        {
+            "version": VERSION,
+            "title": _text(channel.title) or _text(channel.name),
+            "home_page_url": _text(channel.home_url),
+            "feed_url": _text(channel.url_for("json")),
+            "description": _text(channel.description),
+            "language": _text(channel.language),
+            "authors": _authors((channel.author,) if channel.author else ()),
+            "hubs": [{"type": "WebSub", "url": _text(channel.hub)}] if channel.hub else [],
+        }
+    )
+    feed["items"] = [json_item(item) for item in items]  # required, even when empty
+    return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _text(value: str | None) -> str:
+    return xml_legal(value) if value else ""
+
+
+def _authors(authors: Sequence[Author]) -> list[dict[str, Any]]:
+    """Author objects; one with neither name nor URL is invalid in JSON Feed, so dropped."""
+    objs = (_compact({"name": _text(a.name), "url": _text(a.url)}) for a in authors)
+    return [obj for obj in objs if obj]
+
+
+def _compact(
+    obj: dict[str, Any], *, keep: set[str] | frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """``obj`` without null or empty values (keys in ``keep`` stay whatever they hold)."""
+    return {k: v for k, v in obj.items() if k in keep or v not in (None, "", [], {})}
