@@ -1,0 +1,805 @@
+"""The SQLite store: articles with their permanent ids, the id registry, and fetch state.
+
+The only module that speaks SQL.  ``sqlite3`` errors a user can cause (a corrupt file, a
+directory in its place, an unwritable directory, a lock held too long) become
+``StoreError`` naming the database; anything else is a bug and passes through.
+
+Tables::
+
+    articles     id PK, (source, key) unique, content_hash, data (the Article as JSON),
+                 published (what items sort by), first_seen, updated
+    id_registry  (source, key) -> id, id unique; kept when an article goes away
+    file_states  (source, key) -> size, mtime_ns, inode, device, digest  (FK -> articles)
+    source_state source -> JSON (remote fetch state: etag, last-modified ...)
+    feed_state   feed -> digest of its last publication
+    migrations   name, applied_at: the named migrations applied, in order
+
+``PRAGMA user_version`` is the number of migrations applied; a store written by a newer
+version of feeds is refused.  Decisions (ids, what changed) live in ``feeds.decide``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from .decide import (
+    Changes,
+    Holder,
+    Plan,
+    Registered,
+    Stored,
+    Write,
+    default_id_factory,
+    plan_ingest,
+)
+from .errors import LockedError, StoreError
+from .model import Article, Author, Enclosure, FileState, Item, Origin, utc
+
+__all__ = [
+    "MIGRATIONS",
+    "Changes",
+    "FileState",
+    "Migration",
+    "Store",
+    "article_from_json",
+    "article_to_json",
+]
+
+APPLICATION_ID = int.from_bytes(b"FEED", "big")  # PRAGMA application_id: this is our file
+MEMORY = ":memory:"
+_CHUNK = 500  # ids per "IN (...)" query
+
+# Primary result codes a user can cause; everything else (SQLITE_ERROR: a bad statement,
+# SQLITE_CONSTRAINT: broken invariants, SQLITE_MISUSE ...) is a bug and passes through.
+_LOCKED_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+_USER_CODES = {
+    sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_FULL,
+    sqlite3.SQLITE_NOTADB,
+    sqlite3.SQLITE_CORRUPT,
+    sqlite3.SQLITE_PERM,
+    sqlite3.SQLITE_NOMEM,
+    sqlite3.SQLITE_PROTOCOL,
+    sqlite3.SQLITE_AUTH,
+    sqlite3.SQLITE_NOLFS,
+}
+
+
+@contextmanager
+def _translate(path: str, doing: str) -> Iterator[None]:
+    """Turn the sqlite3 errors a user can cause into ``StoreError`` naming ``path``."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code is None:
+            raise
+        primary = code & 0xFF
+        if primary in _LOCKED_CODES:
+            raise LockedError(
+                f"{path}: cannot {doing}: the database is locked by another process ({exc})"
+            ) from exc
+        if primary in _USER_CODES:
+            raise StoreError(f"{path}: cannot {doing}: {exc}") from exc
+        raise
+
+
+# --------------------------------------------------------------------------- migrations
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One named schema step.  Never edit or reorder a released one: append a new one."""
+
+    name: str
+    apply: Callable[[sqlite3.Connection], None]
+
+
+def _m0001_initial(db: sqlite3.Connection) -> None:
+    for statement in (
+        f"PRAGMA application_id = {APPLICATION_ID}",
+        """CREATE TABLE articles (
+            id TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            key TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            published TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            updated TEXT NOT NULL,
+            data TEXT NOT NULL,  -- last: reading the other columns never walks its overflow
+            UNIQUE (source, key)
+        )""",
+        "CREATE INDEX articles_newest ON articles (published DESC, id)",
+        "CREATE INDEX articles_source_newest ON articles (source, published DESC, id)",
+        """CREATE TABLE id_registry (
+            source TEXT NOT NULL,
+            key TEXT NOT NULL,
+            id TEXT NOT NULL UNIQUE,
+            first_seen TEXT NOT NULL,
+            PRIMARY KEY (source, key)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE file_states (
+            source TEXT NOT NULL,
+            key TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            inode INTEGER NOT NULL,
+            device INTEGER NOT NULL,
+            digest TEXT,
+            PRIMARY KEY (source, key),
+            FOREIGN KEY (source, key) REFERENCES articles (source, key)
+                ON DELETE CASCADE ON UPDATE CASCADE
+        ) WITHOUT ROWID""",
+        """CREATE TABLE source_state (
+            source TEXT PRIMARY KEY,
+            state TEXT NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE TABLE feed_state (
+            feed TEXT PRIMARY KEY,
+            digest TEXT NOT NULL
+        ) WITHOUT ROWID""",
+    ):
+        db.execute(statement)
+
+
+MIGRATIONS: tuple[Migration, ...] = (Migration("0001_initial", _m0001_initial),)
+
+
+def _migrate(db: sqlite3.Connection, path: str, migrations: Sequence[Migration]) -> None:
+    """Apply pending migrations in order, each in its own transaction, recording each.
+
+    The version is re-read inside each write transaction, so two processes opening a new
+    store at once apply every migration exactly once.
+    """
+    names = [m.name for m in migrations]
+    if _version(db, path, names) >= len(names):
+        return  # the usual case: no write lock taken, so opening never waits for a writer
+    while True:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            version = _version(db, path, names)
+            if version >= len(migrations):
+                db.execute("COMMIT")
+                return
+            migration = migrations[version]
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS migrations ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+                " applied_at TEXT NOT NULL)"
+            )
+            migration.apply(db)
+            db.execute(
+                "INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (version + 1, migration.name, _iso(datetime.now(UTC))),
+            )
+            db.execute(f"PRAGMA user_version = {version + 1}")
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+
+
+def _version(db: sqlite3.Connection, path: str, names: list[str]) -> int:
+    """The store's schema version, after checking the store is ours and not from the future."""
+    version: int = db.execute("PRAGMA user_version").fetchone()[0]
+    if version == 0:
+        if db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            raise StoreError(f"{path}: not a feeds store (it already has other tables)")
+    else:
+        _check_recorded(db, path, version, names)
+    return version
+
+
+def _check_recorded(db: sqlite3.Connection, path: str, version: int, names: list[str]) -> None:
+    if version > len(names):
+        raise StoreError(
+            f"{path}: the store has schema version {version}, newer than this version of "
+            f"feeds understands ({len(names)}); upgrade feeds or use another state directory"
+        )
+    app_id = db.execute("PRAGMA application_id").fetchone()[0]
+    if app_id != APPLICATION_ID:
+        raise StoreError(f"{path}: not a feeds store (application id {app_id:#x})")
+    recorded = [row[0] for row in db.execute("SELECT name FROM migrations ORDER BY version")]
+    if recorded != names[:version]:
+        raise StoreError(
+            f"{path}: the store's recorded migrations {recorded} do not match this version "
+            f"of feeds ({names[:version]})"
+        )
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def _iso(value: datetime) -> str:
+    """A fixed-width UTC ISO 8601 string: it sorts as the instant it names."""
+    return utc(value).isoformat(timespec="microseconds")
+
+
+def _from_iso(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    if parsed.utcoffset() is None:
+        raise StoreError(f"naive datetime in the store: {value!r}")
+    return parsed.astimezone(UTC)
+
+
+def _opt_iso(value: datetime | None) -> str | None:
+    return None if value is None else _iso(value)
+
+
+def _opt_from_iso(value: str | None) -> datetime | None:
+    return None if value is None else _from_iso(value)
+
+
+def article_to_json(article: Article) -> str:
+    """Every field of ``article`` as JSON: datetimes as UTC ISO 8601, tuples as lists."""
+    data: dict[str, Any] = {
+        "source": article.source,
+        "key": article.key,
+        "title": article.title,
+        "content_html": article.content_html,
+        "body": article.body,
+        "summary": article.summary,
+        "published": _opt_iso(article.published),
+        "published_text": article.published_text,
+        "date_source": article.date_source,
+        "updated": _opt_iso(article.updated),
+        "authors": [[a.name, a.email, a.url] for a in article.authors],
+        "tags": list(article.tags),
+        "link": article.link,
+        "image": article.image,
+        "caption": article.caption,
+        "credit": article.credit,
+        "dateline": article.dateline,
+        "summary_bullets": list(article.summary_bullets),
+        "language": article.language,
+        "enclosures": [[e.url, e.type, e.length] for e in article.enclosures],
+        "explicit_id": article.explicit_id,
+        "origin": None if article.origin is None else [
+            article.origin.feed_url, article.origin.title, article.origin.link
+        ],
+        "draft": article.draft,
+    }
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def article_from_json(text: str) -> Article:
+    """The inverse of :func:`article_to_json`; datetimes come back aware UTC."""
+    d = json.loads(text)
+    origin = d["origin"]
+    return Article(
+        source=d["source"],
+        key=d["key"],
+        title=d["title"],
+        content_html=d["content_html"],
+        body=d["body"],
+        summary=d["summary"],
+        published=_opt_from_iso(d["published"]),
+        published_text=d["published_text"],
+        date_source=d["date_source"],
+        updated=_opt_from_iso(d["updated"]),
+        authors=tuple(Author(name, email, url) for name, email, url in d["authors"]),
+        tags=tuple(d["tags"]),
+        link=d["link"],
+        image=d["image"],
+        caption=d["caption"],
+        credit=d["credit"],
+        dateline=d["dateline"],
+        summary_bullets=tuple(d["summary_bullets"]),
+        language=d["language"],
+        enclosures=tuple(Enclosure(url, type_, length) for url, type_, length in d["enclosures"]),
+        explicit_id=d["explicit_id"],
+        origin=None if origin is None else Origin(*origin),
+        draft=d["draft"],
+    )
+
+
+def _chunks(values: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+def _article_row(source: str, w: Write) -> tuple[str, ...]:
+    return (
+        w.id,
+        source,
+        w.key,
+        w.content_hash,
+        article_to_json(w.article),
+        _iso(w.published),
+        _iso(w.first_seen),
+        _iso(w.updated),
+    )
+
+
+# --------------------------------------------------------------------------- the store
+
+
+class Store:
+    """One SQLite database.  Open with :meth:`open`; use as a context manager.
+
+    Safe to share between threads (calls are serialized by a lock); several processes
+    may open the same file (WAL; a writer waits up to ``busy_timeout`` for another).
+    """
+
+    def __init__(
+        self, db: sqlite3.Connection, path: str, id_factory: Callable[[], str]
+    ) -> None:
+        self._db = db
+        self._path = path
+        self._id_factory = id_factory
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open(
+        cls,
+        path: str | Path,
+        *,
+        id_factory: Callable[[], str] | None = None,
+        busy_timeout: float = 10.0,
+    ) -> Store:
+        """Open (creating it and its directory if needed) and migrate the store at ``path``.
+
+        ``":memory:"`` opens a private in-memory store.
+        """
+        name = str(path)
+        if name != MEMORY:
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"{name}: cannot create its directory: {exc}") from exc
+        db = cls._connect(name, busy_timeout)
+        return cls._setup(db, name, id_factory)
+
+    @classmethod
+    def open_copy(
+        cls,
+        path: str | Path,
+        *,
+        id_factory: Callable[[], str] | None = None,
+        busy_timeout: float = 10.0,
+    ) -> Store:
+        """An in-memory copy of the store at ``path`` (empty if there is none): a dry run.
+
+        The file is only read; nothing written to the copy ever reaches it.
+        """
+        name = str(path)
+        db = cls._connect(MEMORY, busy_timeout)
+        if name != MEMORY and Path(path).exists():
+            try:
+                with _translate(name, "copy the store"):
+                    source = sqlite3.connect(
+                        f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=busy_timeout
+                    )
+                    try:
+                        source.backup(db)
+                    finally:
+                        source.close()
+            except BaseException:
+                db.close()
+                raise
+        return cls._setup(db, name, id_factory)
+
+    @staticmethod
+    def _connect(name: str, busy_timeout: float) -> sqlite3.Connection:
+        with _translate(name, "open the store"):
+            return sqlite3.connect(
+                name, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+            )
+
+    @classmethod
+    def _setup(
+        cls, db: sqlite3.Connection, name: str, id_factory: Callable[[], str] | None
+    ) -> Store:
+        try:
+            with _translate(name, "open the store"):
+                db.execute("PRAGMA foreign_keys = ON")
+                db.execute("PRAGMA journal_mode = WAL")  # "memory" for an in-memory store
+                db.execute("PRAGMA synchronous = NORMAL")
+                _migrate(db, name, MIGRATIONS)
+        except BaseException:
+            db.close()
+            raise
+        return cls(db, name, id_factory or default_id_factory)
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                with _translate(self._path, "close the store"):
+                    self._db.execute("PRAGMA optimize")
+            except StoreError:
+                pass  # the data is committed; a missed optimization is no failure
+            except sqlite3.ProgrammingError:
+                pass  # already closed
+            self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def _read(self, doing: str) -> Iterator[sqlite3.Connection]:
+        with self._lock, _translate(self._path, doing):
+            yield self._db
+
+    @contextmanager
+    def _write(self, doing: str) -> Iterator[sqlite3.Connection]:
+        """One write transaction: all of it, or (on any exception) none of it."""
+        with self._lock, _translate(self._path, doing):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                if self._db.in_transaction:
+                    with suppress(sqlite3.Error):  # SQLite may have rolled back already
+                        self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    @property
+    def schema_version(self) -> int:
+        with self._read("read the schema version") as db:
+            version: int = db.execute("PRAGMA user_version").fetchone()[0]
+        return version
+
+    def migrations(self) -> list[str]:
+        """Names of the migrations applied to this store, in order."""
+        with self._read("read the migrations") as db:
+            return [row[0] for row in db.execute("SELECT name FROM migrations ORDER BY version")]
+
+    # ----------------------------------------------------------------------- ingest
+
+    def file_states(self, source: str) -> dict[str, FileState]:
+        with self._read("read file states") as db:
+            rows = db.execute(
+                "SELECT key, size, mtime_ns, inode, device, digest FROM file_states"
+                " WHERE source = ?",
+                (source,),
+            ).fetchall()
+        return {key: FileState(*rest) for key, *rest in rows}
+
+    def ingest(
+        self,
+        source: str,
+        articles: Sequence[tuple[Article, FileState | None]],
+        *,
+        now: datetime,
+        present: Collection[str] | None = None,
+    ) -> Changes:
+        """Store freshly read ``articles`` of ``source`` in one transaction.
+
+        ``present``: after a complete scan, every key still there (including keys not
+        re-read and keys currently unreadable); other stored keys of the source are
+        removed, their ids kept in the registry.  None (a remote feed): nothing is removed.
+        """
+        now = utc(now)
+        incoming = {article.key for article, _ in articles}
+        with self._write(f"store articles of {source!r}") as db:
+            # Load only what the decision can use: the incoming keys, and (after a full
+            # scan) the keys about to vanish, which may have been renamed.
+            live = {row[0] for row in db.execute(
+                "SELECT key FROM articles WHERE source = ?", (source,))}  # index only
+            wanted = incoming & live
+            if present is not None:
+                wanted |= live - incoming - set(present)
+            plan = plan_ingest(
+                source,
+                articles,
+                stored=self._stored(db, source, wanted, all_of_them=len(wanted) == len(live)),
+                registry=self._registry(db, source, incoming - live),
+                holders=self._holders(db, {a.explicit_id for a, _ in articles if a.explicit_id}),
+                present=present,
+                now=now,
+                mint=self._id_factory,
+            )
+            self._apply(db, source, plan)
+        return plan.changes
+
+    _STORED_SQL = (
+        "SELECT a.key, a.id, a.content_hash, a.first_seen, a.updated,"
+        " f.size, f.mtime_ns, f.inode, f.device, f.digest"
+        " FROM articles AS a LEFT JOIN file_states AS f"
+        " ON f.source = a.source AND f.key = a.key WHERE a.source = ?"
+    )
+
+    @classmethod
+    def _stored(
+        cls, db: sqlite3.Connection, source: str, keys: set[str], *, all_of_them: bool
+    ) -> dict[str, Stored]:
+        if all_of_them:
+            rows = db.execute(cls._STORED_SQL, (source,)).fetchall()
+        else:
+            rows = []
+            for chunk in _chunks(sorted(keys)):
+                rows += db.execute(
+                    f"{cls._STORED_SQL} AND a.key IN ({_marks(len(chunk))})", (source, *chunk)
+                ).fetchall()
+        fromiso = datetime.fromisoformat  # stored values are always our own UTC ISO
+        return {
+            key: Stored(
+                id=id_,
+                key=key,
+                content_hash=content_hash,
+                first_seen=fromiso(first_seen),
+                updated=fromiso(updated),
+                file=None if size is None else FileState(size, mtime_ns, inode, device, digest),
+            )
+            for key, id_, content_hash, first_seen, updated, size, mtime_ns, inode, device, digest
+            in rows
+        }
+
+    @staticmethod
+    def _registry(db: sqlite3.Connection, source: str, keys: set[str]) -> dict[str, Registered]:
+        """Registry entries of ``keys`` (keys without a live article: they may come back)."""
+        rows = []
+        for chunk in _chunks(sorted(keys)):
+            rows += db.execute(
+                f"SELECT key, id, first_seen FROM id_registry"
+                f" WHERE source = ? AND key IN ({_marks(len(chunk))})",
+                (source, *chunk),
+            ).fetchall()
+        return {key: Registered(id_, _from_iso(seen)) for key, id_, seen in rows}
+
+    @staticmethod
+    def _holders(db: sqlite3.Connection, ids: Iterable[str]) -> dict[str, Holder]:
+        holders: dict[str, Holder] = {}
+        for chunk in _chunks(sorted(ids)):
+            rows = db.execute(
+                "SELECT r.id, r.source, r.key, r.first_seen, a.id IS NOT NULL"
+                " FROM id_registry AS r LEFT JOIN articles AS a ON a.id = r.id"
+                f" WHERE r.id IN ({_marks(len(chunk))})",
+                tuple(chunk),
+            )
+            for id_, source, key, seen, live in rows:
+                holders[id_] = Holder(source, key, _from_iso(seen), bool(live))
+        return holders
+
+    @staticmethod
+    def _apply(db: sqlite3.Connection, source: str, plan: Plan) -> None:
+        db.executemany("DELETE FROM articles WHERE id = ?", ((i,) for i in plan.delete_ids))
+        # An unchanged article keeps its stored row (data, dates) whole; only a rename
+        # touches it.  Everything else is written in full.
+        db.executemany(
+            "UPDATE articles SET key = ?, data = json_set(data, '$.key', ?) WHERE id = ?",
+            (
+                (w.key, w.key, w.id)
+                for w in plan.writes
+                if w.status == "unchanged" and w.renamed_from is not None
+            ),
+        )
+        columns = "(id, source, key, content_hash, data, published, first_seen, updated)"
+        db.executemany(
+            f"INSERT INTO articles {columns} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (_article_row(source, w) for w in plan.writes if w.status == "added"),
+        )
+        db.executemany(
+            f"INSERT INTO articles {columns} VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET"
+            " key = excluded.key, content_hash = excluded.content_hash, data = excluded.data,"
+            " published = excluded.published, first_seen = excluded.first_seen,"
+            " updated = excluded.updated",
+            (_article_row(source, w) for w in plan.writes if w.status == "changed"),
+        )
+        # A minted id must be new: a plain INSERT fails loudly if the factory repeats itself.
+        # A moved id replaces both the old (source, key) row and any stale holder of the id.
+        db.executemany(
+            "INSERT INTO id_registry (source, key, id, first_seen) VALUES (?, ?, ?, ?)",
+            ((source, w.key, w.id, _iso(w.first_seen)) for w in plan.writes if w.minted),
+        )
+        db.executemany(
+            "INSERT OR REPLACE INTO id_registry (source, key, id, first_seen) VALUES (?, ?, ?, ?)",
+            (
+                (source, w.key, w.id, _iso(w.first_seen))
+                for w in plan.writes
+                if w.register and not w.minted
+            ),
+        )
+        db.executemany(
+            "INSERT INTO file_states (source, key, size, mtime_ns, inode, device, digest)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (source, key) DO UPDATE SET"
+            " size = excluded.size, mtime_ns = excluded.mtime_ns, inode = excluded.inode,"
+            " device = excluded.device, digest = excluded.digest"
+            " WHERE file_states.size IS NOT excluded.size"
+            " OR file_states.mtime_ns IS NOT excluded.mtime_ns"
+            " OR file_states.inode IS NOT excluded.inode"
+            " OR file_states.device IS NOT excluded.device"
+            " OR file_states.digest IS NOT excluded.digest",
+            (
+                (source, w.key, w.file.size, w.file.mtime_ns, w.file.inode, w.file.device,
+                 w.file.digest)
+                for w in plan.writes
+                if w.file is not None
+            ),
+        )
+
+    def forget_source(self, source: str) -> int:
+        """Remove a source's articles, file states and fetch state (it left the config).
+
+        Its id registry is kept: if the source comes back, so do its ids.
+        """
+        with self._write(f"forget source {source!r}") as db:
+            count: int = db.execute("DELETE FROM articles WHERE source = ?", (source,)).rowcount
+            db.execute("DELETE FROM file_states WHERE source = ?", (source,))
+            db.execute("DELETE FROM source_state WHERE source = ?", (source,))
+        return count
+
+    # ----------------------------------------------------------------------- reading
+
+    def items(
+        self,
+        sources: Collection[str] | None = None,
+        *,
+        limit: int | None = None,
+        since: datetime | None = None,
+    ) -> list[Item]:
+        """Items newest first by (published desc, id).
+
+        ``sources`` None: all sources.  ``since``: only items published at or after it.
+        With a ``limit``, each source is read along its own index and the heads merged, so
+        the cost follows ``limit``, not the size of the store.
+        """
+        names = self._names(sources)
+        if names is not None and not names:
+            return []
+        if limit is not None and limit <= 0:
+            return []
+        with self._read("read items") as db:
+            if names is not None and len(names) > 1 and limit is not None:
+                rows = []
+                for name in names:
+                    sql, params = self._items_sql([name], limit, since)
+                    rows.extend(db.execute(sql, params).fetchall())
+                rows.sort(key=lambda row: row[1])  # id ascending, then (stable) ...
+                rows.sort(key=lambda row: row[0], reverse=True)  # ... published descending
+                rows = rows[:limit]
+            else:
+                sql, params = self._items_sql(names, limit, since)
+                rows = db.execute(sql, params).fetchall()
+        return [self._item(*row[1:]) for row in rows]
+
+    def explain_items(
+        self, sources: Collection[str] | None = None, *, limit: int | None = 50
+    ) -> list[str]:
+        """SQLite's query plan for one query of :meth:`items` (tests and diagnostics)."""
+        sql, params = self._items_sql(self._names(sources), limit, None)
+        with self._read("explain a query") as db:
+            return [row[3] for row in db.execute("EXPLAIN QUERY PLAN " + sql, params)]
+
+    @staticmethod
+    def _names(sources: Collection[str] | None) -> list[str] | None:
+        if sources is None:
+            return None
+        if isinstance(sources, str):
+            raise TypeError("sources must be a collection of names, not a string")
+        return sorted(set(sources))
+
+    @staticmethod
+    def _where(names: list[str] | None) -> tuple[list[str], list[Any]]:
+        if names is None:
+            return [], []
+        if len(names) == 1:
+            return ["source = ?"], list(names)  # walks articles_source_newest in order
+        return [f"source IN ({_marks(len(names))})"], list(names)
+
+    @classmethod
+    def _items_sql(
+        cls, names: list[str] | None, limit: int | None, since: datetime | None
+    ) -> tuple[str, list[Any]]:
+        where, params = cls._where(names)
+        if since is not None:
+            where.append("published >= ?")
+            params.append(_iso(since))
+        sql = "SELECT published, id, data, first_seen, updated FROM articles"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY published DESC, id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return sql, params
+
+    @staticmethod
+    def _item(id_: str, data: str, first_seen: str, updated: str) -> Item:
+        return Item(
+            id=id_,
+            article=article_from_json(data),
+            first_seen=_from_iso(first_seen),
+            updated=_from_iso(updated),
+        )
+
+    def count(self, sources: Collection[str] | None = None) -> int:
+        names = self._names(sources)
+        if names is not None and not names:
+            return 0
+        where, params = self._where(names)
+        sql = "SELECT count(*) FROM articles"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with self._read("count items") as db:
+            count: int = db.execute(sql, params).fetchone()[0]
+        return count
+
+    def get_item(self, id: str) -> Item | None:
+        with self._read("read an item") as db:
+            row = db.execute(
+                "SELECT id, data, first_seen, updated FROM articles WHERE id = ?", (id,)
+            ).fetchone()
+        return None if row is None else self._item(*row)
+
+    def lookup_id(self, source: str, key: str) -> str | None:
+        """The id (source, key) has, or had before it was removed."""
+        with self._read("look up an id") as db:
+            row = db.execute(
+                "SELECT id FROM id_registry WHERE source = ? AND key = ?", (source, key)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def sources(self) -> list[str]:
+        """Sources that have articles, file states or fetch state."""
+        with self._read("list sources") as db:
+            rows = db.execute(
+                "SELECT source FROM articles UNION SELECT source FROM file_states"
+                " UNION SELECT source FROM source_state ORDER BY 1"
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    # ----------------------------------------------------------------------- state
+
+    def source_state(self, source: str) -> dict[str, Any]:
+        with self._read("read source state") as db:
+            row = db.execute(
+                "SELECT state FROM source_state WHERE source = ?", (source,)
+            ).fetchone()
+        if row is None:
+            return {}
+        state: dict[str, Any] = json.loads(row[0])
+        return state
+
+    def set_source_state(self, source: str, state: dict[str, Any]) -> None:
+        text = json.dumps(state, ensure_ascii=False, sort_keys=True)  # TypeError: a bug
+        with self._write(f"save state of source {source!r}") as db:
+            db.execute(
+                "INSERT INTO source_state (source, state) VALUES (?, ?)"
+                " ON CONFLICT (source) DO UPDATE SET state = excluded.state",
+                (source, text),
+            )
+
+    def feed_digest(self, feed: str) -> str | None:
+        with self._read("read feed state") as db:
+            row = db.execute("SELECT digest FROM feed_state WHERE feed = ?", (feed,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_feed_digest(self, feed: str, digest: str) -> None:
+        with self._write(f"save state of feed {feed!r}") as db:
+            db.execute(
+                "INSERT INTO feed_state (feed, digest) VALUES (?, ?)"
+                " ON CONFLICT (feed) DO UPDATE SET digest = excluded.digest",
+                (feed, digest),
+            )
