@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="ingest every source once, then regenerate every feed")
     p.add_argument("--dry-run", action="store_true",
                    help="report what would change without writing anything")
+    p.add_argument("--wait", type=float, default=10.0, metavar="SECONDS",
+                   help="how long to wait for another feeds process to release the state "
+                        "directory (default: 10)")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("inspect", parents=[common, with_config],
@@ -72,6 +75,28 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("path", type=Path)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("run", parents=[common, with_config],
+                       help="run as a service: schedule sources, watch folders, publish on change")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("serve", parents=[common, with_config],
+                       help="serve the output directory to feed readers")
+    p.add_argument("--host", help="address to bind (default: [server] host, else 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default: [server] port, else 8080)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("add", parents=[common, with_config],
+                       help="add a remote feed source to the configuration file")
+    p.add_argument("url", help="the feed's URL, or a page that links to it")
+    p.add_argument("--name", help="the source's name (default: made from the host)")
+    p.add_argument("--no-discover", action="store_true",
+                   help="take the URL as it is: do not fetch it to find the feed")
+    p.set_defaults(func=cmd_add)
+
+    p = sub.add_parser("status", parents=[common, with_config],
+                       help="one line per source: last fetch, status, next due, errors")
+    p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("check", parents=[common, with_config],
                        help="validate the configuration and report every problem")
@@ -109,13 +134,18 @@ def _now() -> datetime:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from contextlib import nullcontext
+
+    from .lock import lock_state_dir
     from .pipeline import build
 
     config = _load_config(args)
     progress = _Progress(sys.stderr) if not args.quiet and sys.stderr.isatty() else None
+    lock = nullcontext() if args.dry_run else lock_state_dir(config.store_path, wait=args.wait)
     try:
-        report = build(config, now=_now(), dry_run=args.dry_run,
-                       progress=progress.update if progress else None)
+        with lock:
+            report = build(config, now=_now(), dry_run=args.dry_run,
+                           progress=progress.update if progress else None)
     finally:
         if progress:
             progress.clear()
@@ -255,6 +285,82 @@ def _stored_id(config: Any, source: str | None, key: str | None) -> str | None:
             return store.lookup_id(source, key)
     except FeedsError:
         return None
+
+
+# --------------------------------------------------------------------------- run, serve
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from . import config as config_module
+    from .daemon import run
+
+    return run(config_module.resolve_path(args.config, os.environ))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .server import serve_forever
+
+    config = _load_config(args)
+    srv = config.server
+    serve_forever(config.output_dir, args.host or srv.host,
+                  srv.port if args.port is None else args.port, max_age=srv.max_age)
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- add, status
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from . import config as config_module
+    from .configedit import add_feed_source
+    from .pipeline import fetch_settings
+    from .sources.remote import resolve_feed_url_sync
+
+    path = config_module.resolve_path(args.config, os.environ)
+    config = config_module.load(path)
+    url = args.url
+    if not args.no_discover:
+        url = resolve_feed_url_sync(url, fetch_settings(config))
+        if url != args.url:
+            print(f"found the feed at {url}")
+    name = add_feed_source(path, url, args.name)
+    print(f"added source {name!r} ({url}) to {path}")
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .pipeline import remote_specs
+    from .sources.politeness import FetchState, format_status
+    from .store import Store
+
+    config = _load_config(args)
+    rows: list[tuple[str, str, FetchState | None]] = []
+    counts: dict[str, int] = {}
+    exists = config.store_path.is_file()
+    store = Store.open(config.store_path) if exists else None
+    try:
+        for source in config.sources:
+            if store is not None:
+                counts[source.name] = store.count([source.name])
+            if source.kind == "folder":
+                continue
+            try:
+                specs = remote_specs(source)
+            except FeedsError as exc:
+                print(f"feeds: source {source.name}: {exc}", file=sys.stderr)
+                continue
+            for spec in specs:
+                raw = store.source_state(spec.name) if store is not None else None
+                rows.append((spec.name, source.kind, FetchState.from_dict(raw) if raw else None))
+    finally:
+        if store is not None:
+            store.close()
+    for source in config.sources:
+        if source.kind == "folder":
+            print(f"{source.name}: folder {source.path}, {counts.get(source.name, 0)} articles")
+    if rows:
+        print(format_status(rows, now=_now()))
+    return EXIT_OK
 
 
 # --------------------------------------------------------------------------- check

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
 from .model import Author, Channel
+from .select import validate_pattern
 
 DEFAULT_PATH = Path("config/feeds.toml")
 FORMATS = ("rss", "atom", "json")
@@ -72,6 +73,7 @@ class FeedConfig:
     since: timedelta | None = None
 
     def matches(self, source: str) -> bool:
+        """Whether articles of ``source`` go into this feed (``"*"`` is every source)."""
         return any(pattern == "*" or pattern == source for pattern in self.sources)
 
 
@@ -516,8 +518,8 @@ def _feeds(v: _Validator, raw: Any, source_names: set[str]) -> list[FeedConfig]:
         for key, patterns in (("include", include), ("exclude", exclude)):
             for pattern in patterns:
                 try:
-                    re.compile(pattern)
-                except re.error as exc:
+                    validate_pattern(pattern)
+                except ConfigError as exc:
                     v.problem(_join(where, key), f"bad regular expression {pattern!r}: {exc}")
         out.append(FeedConfig(
             name=name,
@@ -547,5 +549,7 @@ def _suggest(key: str, allowed: set[str]) -> str:
     import difflib
 
     close = difflib.get_close_matches(key, sorted(allowed), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else f" (allowed: {', '.join(sorted(allowed))})"
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    return f" (allowed: {', '.join(sorted(allowed))})"
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from .config import Config, SourceConfig, load
 from .errors import FeedsError
-from .pipeline import SourceReport, ingest_folder, publish
+from .pipeline import SourceReport, ingest_folder, ingest_remote, publish
 from .store import Store
 from .systemd import Notifier
 
@@ -134,9 +134,8 @@ class Daemon:
                 report = ingest_folder(self.store, source, self.config, now=self.clock(),
                                        settle_ns=int(SETTLE * 1e9))
             else:
-                from .remote_ingest import ingest_remote
-
-                report = ingest_remote(self.config, self.store, [source], now=self.clock())[0]
+                report = ingest_remote(self.config, self.store, [source], now=self.clock(),
+                                       force=False)[0]
         except FeedsError as exc:
             report = SourceReport(source.name, source.kind, error=str(exc))
         except Exception:  # a bug in one source must not kill the service
@@ -325,9 +324,9 @@ class _Watcher:
 
 def run(config_path: Path, *, lock_wait: float | None = 0) -> int:
     """Entry point for ``feeds run``: lock the state directory, then loop until stopped."""
-    from .lock import StateLock
+    from .lock import lock_state_dir
 
     config = load(config_path)
     notifier = Notifier.from_env()
-    with StateLock(config.store_path.parent).acquire(wait=lock_wait):
+    with lock_state_dir(config.store_path, wait=lock_wait):
         return Daemon(config_path, config, notifier=notifier).run()

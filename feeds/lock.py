@@ -117,3 +117,14 @@ class StateLock:
     def __del__(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
+
+
+def lock_state_dir(store_path: Path, *, wait: float | None = None) -> StateLock:
+    """Take the lock of the directory holding the store (created when missing)."""
+    directory = Path(store_path).parent
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreError(f"{directory}: cannot create the state directory: {error.strerror}") \
+            from error
+    return StateLock(directory).acquire(wait=wait)

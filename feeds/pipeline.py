@@ -26,6 +26,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import Config, FeedConfig, SourceConfig
@@ -37,6 +38,9 @@ from .publish.pages import render_index_html, render_opml
 from .publish.render import render, verify
 from .sources import folder
 from .store import Changes, Store
+
+if TYPE_CHECKING:
+    from .sources.remote import FeedSpec, FetchSettings
 
 log = logging.getLogger("feeds.pipeline")
 
@@ -303,12 +307,97 @@ def ingest(config: Config, store: Store, *, now: datetime,
         _log_source(report)
         reports.append(report)
     if remote:
-        from .remote_ingest import ingest_remote
-
         for report in ingest_remote(config, store, remote, now=now):
             _log_source(report)
             reports.append(report)
     return reports
+
+
+def fetch_settings(config: Config) -> FetchSettings:
+    from .sources.remote import FetchSettings, default_user_agent
+
+    f = config.fetch
+    return FetchSettings(
+        connect_timeout=f.connect_timeout,
+        timeout=f.timeout,
+        max_bytes=f.max_size,
+        max_redirects=f.max_redirects,
+        concurrency=f.concurrency,
+        per_host=f.per_host,
+        user_agent=f.user_agent or default_user_agent(config.site.link, __version__),
+        allow_private=f.allow_private,
+        every=f.every,
+    )
+
+
+def remote_specs(source: SourceConfig) -> list[FeedSpec]:
+    """The feeds one remote source stands for: itself, or every outline of its OPML file."""
+    from .sources.opml import opml_specs
+    from .sources.remote import FeedSpec
+
+    if source.kind == "feed":
+        assert source.url is not None
+        return [FeedSpec(source.name, source.url, source.every, source.headers,
+                         source.user_agent)]
+    assert source.path is not None
+    return opml_specs(source.path, source=source.name, every=source.every,
+                      headers=source.headers, user_agent=source.user_agent)
+
+
+def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig], *,
+                  now: datetime, force: bool = True) -> list[SourceReport]:
+    """Fetch remote sources concurrently (conditional requests) and store what is new.
+
+    ``force`` (the one-shot build) ignores the regular schedule, never a 410 Gone, a
+    Retry-After or an error backoff.  Each feed of an OPML source keeps its own fetch
+    state; its articles are stored under the OPML source with keys prefixed by the feed.
+    """
+    from .sources.politeness import FetchState
+    from .sources.remote import fetch_feeds_sync
+
+    started = time.monotonic()
+    reports: dict[str, SourceReport] = {}
+    jobs: list[tuple[SourceConfig, FeedSpec]] = []
+    for source in sources:
+        reports[source.name] = SourceReport(source.name, source.kind)
+        try:
+            jobs.extend((source, spec) for spec in remote_specs(source))
+        except FeedsError as exc:
+            reports[source.name].error = str(exc)
+    pairs = []
+    for _source, spec in jobs:
+        raw = store.source_state(spec.name)
+        pairs.append((spec, FetchState.from_dict(raw) if raw else None))
+    results = fetch_feeds_sync(pairs, fetch_settings(config), now=now, force=force) if pairs \
+        else []
+    totals: dict[str, _ChangeTotals] = {name: _ChangeTotals() for name in reports}
+    for (source, spec), result in zip(jobs, results, strict=True):
+        report = reports[source.name]
+        store.set_source_state(spec.name, result.state.to_dict())
+        for warning in result.warnings:
+            log.info("%s: %s", spec.name, warning)
+        if result.error is not None:
+            reason = result.error.message
+            if source.kind == "feed":
+                report.error = reason
+            else:
+                report.problems.append((spec.name, reason))
+        if result.articles:
+            articles = result.articles
+            if source.kind == "opml":
+                articles = [dataclasses.replace(a, source=source.name,
+                                                key=f"{spec.name} {a.key}") for a in articles]
+            report.read += len(articles)
+            totals[source.name].add(store.ingest(source.name, [(a, None) for a in articles],
+                                                 now=now, present=None))
+        elif result.articles is None and result.error is None:
+            report.skipped += 1
+    for name, report in reports.items():
+        report.changes = totals[name].result()
+        for key, reason in report.changes.rejected:
+            report.problems.append((key, reason))
+        report.duration = time.monotonic() - started
+    return list(reports.values())
 
 
 def _log_source(report: SourceReport) -> None:
@@ -380,10 +469,12 @@ def publish_feed(config: Config, store: Store, feed: FeedConfig, *, now: datetim
     current_items = {i.id: i.updated.isoformat() for i in items}
     channel_key = _channel_key(config, feed)
     paths = {fmt: config.output_dir / feed.name / FILENAMES[fmt] for fmt in feed.formats}
-    old_items: dict[str, str] = previous.get("items", {}) if previous else {}
+    raw_items = previous.get("items") if previous else None
+    old_items: dict[str, str] = raw_items if isinstance(raw_items, dict) else {}
     report.added = sum(1 for i in current_items if i not in old_items)
     report.removed = sum(1 for i in old_items if i not in current_items)
-    report.changed = sum(1 for i, u in current_items.items() if i in old_items and old_items[i] != u)
+    report.changed = sum(1 for i, u in current_items.items()
+                         if i in old_items and old_items[i] != u)
     report.unchanged = len(current_items) - report.added - report.changed
     if previous and previous.get("channel") == channel_key and old_items == current_items \
             and previous.get("files") == _file_stats(paths):

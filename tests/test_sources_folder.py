@@ -116,7 +116,7 @@ def test_a_missing_folder_is_a_source_error(tmp_path: Path) -> None:
 
 
 def test_a_file_that_vanishes_after_the_scan_is_reported(tmp_path: Path) -> None:
-    make(tmp_path, "a.txt").parent
+    make(tmp_path, "a.txt")
     found = folder.scan(tmp_path).files[0]
     (tmp_path / "a.txt").unlink()
     with pytest.raises(ArticleError, match="file vanished"):
