@@ -378,6 +378,9 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
             log.info("%s: %s", spec.name, warning)
         if result.error is not None:
             reason = result.error.message
+            url = getattr(result.error, "url", None) or result.url or spec.url
+            if url not in reason:
+                reason = f"{reason} ({url})"
             if source.kind == "feed":
                 report.error = reason
             else:
@@ -401,6 +404,7 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
 
 
 def _log_source(report: SourceReport) -> None:
+    """One line per source at INFO (``-v``); problems are the caller's to print."""
     c = report.changes
     extra = {
         "source": report.name,
@@ -410,12 +414,7 @@ def _log_source(report: SourceReport) -> None:
         "rejected": report.rejected,
         "duration": f"{report.duration:.2f}s",
     }
-    if report.error:
-        log.error("source %s failed: %s", report.name, report.error, extra=extra)
-    else:
-        log.info("source %s ingested", report.name, extra=extra)
-    for key, reason in report.problems:
-        log.warning("%s: %s: %s", report.name, key, reason)
+    log.info("source %s %s", report.name, "failed" if report.error else "ingested", extra=extra)
 
 
 # --------------------------------------------------------------------------- publish
