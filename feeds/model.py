@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -94,13 +94,14 @@ class Article:
 
         Source, key (a rename is not an edit) and the date's provenance are left out.
         """
-        data = asdict(self)
-        for name in ("source", "key", "date_source", "published_text"):
-            data.pop(name)
+        data: dict[str, Any] = {name: getattr(self, name) for name in _HASHED}
+        data["authors"] = [{n: getattr(a, n) for n in _AUTHOR} for a in self.authors]
+        data["enclosures"] = [{n: getattr(e, n) for n in _ENCLOSURE} for e in self.enclosures]
+        origin = self.origin
+        data["origin"] = None if origin is None else {n: getattr(origin, n) for n in _ORIGIN}
         if self.date_source in ("mtime", "first-seen"):
-            data.pop("published")  # a guessed date is not content: touching a file is no edit
-        blob = json.dumps(data, sort_keys=True, default=_json_default, ensure_ascii=False)
-        return hashlib.blake2b(blob.encode("utf-8"), digest_size=16).hexdigest()
+            del data["published"]  # a guessed date is not content: touching a file is no edit
+        return hashlib.blake2b(_ENCODER.encode(data).encode("utf-8"), digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,10 +159,21 @@ MEDIA_TYPES: dict[str, str] = {
 }
 
 
+_UNHASHED = ("source", "key", "date_source", "published_text")
+_HASHED = tuple(f.name for f in fields(Article) if f.name not in _UNHASHED)
+_AUTHOR = tuple(f.name for f in fields(Author))
+_ENCLOSURE = tuple(f.name for f in fields(Enclosure))
+_ORIGIN = tuple(f.name for f in fields(Origin))
+
+
 def _json_default(value: object) -> object:
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
     raise TypeError(f"not serializable: {type(value).__name__}")
+
+
+_ENCODER = json.JSONEncoder(sort_keys=True, default=_json_default, ensure_ascii=False,
+                            check_circular=False)
 
 
 def utc(value: datetime) -> datetime:
