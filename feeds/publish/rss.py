@@ -39,7 +39,7 @@ from typing import Any
 from feedgen.entry import FeedEntry
 from feedgen.ext.dc import DcEntryExtension
 from feedgen.feed import FeedGenerator
-from lxml import etree  # type: ignore[import-untyped]  # no stubs installed
+from lxml import etree
 
 from feeds.errors import PublishError
 from feeds.model import MEDIA_TYPES, Article, Channel, Item

@@ -16,7 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from lxml import etree  # type: ignore[import-untyped]  # no stubs installed
+from lxml import etree
 
 from feeds.errors import SourceError
 from feeds.normalize.text import one_line
