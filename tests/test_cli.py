@@ -171,3 +171,43 @@ def test_a_missing_config_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == EXIT_FAILED
     assert result.stderr.strip() == (
         f"feeds: error: {Path('config/feeds.toml')}: config file not found")
+
+
+def test_a_long_build_shows_progress_on_a_terminal_only(project: Path) -> None:
+    import pty
+
+    for i in range(60):
+        (project / "seeds" / f"extra{i:02}.txt").write_text(
+            f"Extra story {i}\n\nPublished 3 May 2024\n\nBody of story {i}.\n")
+    primary, secondary = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "feeds", "build"], cwd=project,
+                              stdout=subprocess.PIPE, stderr=secondary, text=True, timeout=120)
+        os.close(secondary)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(primary, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(primary)
+    assert proc.returncode == EXIT_OK
+    assert b"\rreading seeds: 64/64" in seen
+    assert "reading" not in proc.stdout
+
+
+def test_a_closed_pipe_is_not_an_error(project: Path) -> None:
+    big = project / "big.txt"  # its JSON is far larger than a pipe's buffer
+    big.write_text("A long story\n\n" + "\n\n".join(f"Paragraph {i} " * 40 for i in range(2000)))
+    proc = subprocess.Popen([sys.executable, "-m", "feeds", "inspect", "--json", str(big)],
+                            cwd=project,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.read(10)
+    proc.stdout.close()  # like `| head -c 10`
+    assert proc.wait(timeout=60) == EXIT_OK
+    assert b"Traceback" not in proc.stderr.read()
