@@ -154,3 +154,15 @@ def test_a_file_growing_while_it_is_read_is_refused(tmp_path: Path,
     monkeypatch.setattr(folder.os, "read", read_then_append)
     with pytest.raises(ArticleError, match="changed while it was being read"):
         folder.read(found, max_size=1000)
+
+
+def test_device_files_are_reported(tmp_path: Path) -> None:
+    import stat as stat_module
+
+    try:
+        os.mknod(tmp_path / "null.txt", stat_module.S_IFCHR | 0o600, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("creating a device node needs privileges")
+    scan = folder.scan(tmp_path)
+    assert [(p.key, p.reason) for p in scan.problems] == [
+        ("null.txt", "not a regular file (a device file)")]
