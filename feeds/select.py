@@ -33,7 +33,7 @@ from typing import Any
 
 from feeds.errors import ConfigError
 from feeds.model import Item
-from feeds.normalize.entries import canonical_key
+from feeds.normalize.keys import canonical_key
 
 __all__ = ["MAX_FIELD", "MAX_PATTERN", "select_items", "story_keys", "validate_pattern"]
 

@@ -22,7 +22,6 @@ Flow::
 from __future__ import annotations
 
 import calendar
-import hashlib
 import html
 import io
 import re
@@ -31,10 +30,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from feeds.errors import ParseError
 from feeds.model import Article, Author, Enclosure, Origin
+from feeds.normalize.keys import canonical_key, hash_key
 from feeds.normalize.sanitize import absolutize, html_to_text, sanitize_html
 from feeds.normalize.text import clean_text, one_line
 
@@ -66,40 +65,6 @@ class ParsedFeed:
 
 
 # --- keys -----------------------------------------------------------------------------
-
-_URLISH = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def canonical_key(raw: str) -> str:
-    """An entry id made comparable across harmless changes.
-
-    URL-like ids lose their scheme, a default port, the case of the host and trailing
-    slashes: ``http://Example.com/a/`` and ``https://example.com/a`` are both
-    ``example.com/a``.  Other ids (``tag:``, ``urn:uuid:``) are only trimmed.
-    """
-    text = raw.strip()
-    if not _URLISH.match(text):
-        return text
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError:
-        return text
-    host = (parts.hostname or "").lower()
-    scheme = parts.scheme.lower()
-    if port is not None and port != _DEFAULT_PORTS.get(scheme):
-        host = f"{host}:{port}"
-    if parts.username or parts.password:
-        host = f"{parts.netloc.rsplit('@', 1)[0]}@{host}"
-    path = parts.path.rstrip("/")
-    return urlunsplit(("", host, path, parts.query, parts.fragment)).lstrip("/")
-
-
-def hash_key(*parts: str | None) -> str:
-    blob = "\x1f".join(p or "" for p in parts)
-    return "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
-
 
 # --- XML safety -----------------------------------------------------------------------
 

@@ -1,0 +1,111 @@
+"""The shape of the code: data flows one way, and the public API is what ``__all__`` says.
+
+sources -> normalize -> store -> publish, wired by ``pipeline``; ``cli`` and ``daemon`` are
+shells that nothing imports.  Each rule below is checked on the real import graph (every
+``import`` statement, including the ones inside functions).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import feeds
+
+PACKAGE = Path(feeds.__file__).parent
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every feeds.* module ``path`` imports (absolute names)."""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module or ""
+            if target.startswith("feeds"):
+                found.add(target)
+                found.update(f"{target}.{a.name}" for a in node.names
+                             if (PACKAGE.parent / f"{target}.{a.name}".replace(".", "/")
+                                 ).with_suffix(".py").exists())
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("feeds"))
+    found.discard(name)
+    return found
+
+
+GRAPH = {module_name(p): imports_of(p) for p in PACKAGE.rglob("*.py")}
+
+
+def importers_of(target: str) -> set[str]:
+    return {m for m, deps in GRAPH.items() if target in deps}
+
+
+def test_nothing_imports_the_shells() -> None:
+    assert importers_of("feeds.cli") == {"feeds.__main__"}
+    assert importers_of("feeds.daemon") == {"feeds.cli"}
+
+
+def test_only_the_shells_import_the_pipeline() -> None:
+    assert importers_of("feeds.pipeline") <= {"feeds.cli", "feeds.daemon"}
+
+
+@pytest.mark.parametrize(("stage", "allowed"), [
+    ("feeds.model", set()),
+    ("feeds.errors", set()),
+    ("feeds.decide", {"feeds.model", "feeds.errors"}),
+    ("feeds.store", {"feeds.model", "feeds.errors", "feeds.decide"}),
+    ("feeds.normalize", {"feeds.model", "feeds.errors", "feeds.normalize"}),
+    ("feeds.publish", {"feeds.model", "feeds.errors", "feeds.publish", "feeds.normalize.text"}),
+    ("feeds.sources", {"feeds.model", "feeds.errors", "feeds.sources", "feeds.normalize",
+                       "feeds"}),
+    ("feeds.select", {"feeds.model", "feeds.errors", "feeds.normalize.keys"}),
+])
+def test_each_stage_imports_only_what_it_may(stage: str, allowed: set[str]) -> None:
+    for module, deps in GRAPH.items():
+        if module != stage and not module.startswith(stage + "."):
+            continue
+        for dep in deps:  # the package root holds only __version__ and re-exports
+            ok = dep == "feeds" or any(dep == a or dep.startswith(a + ".") for a in allowed)
+            assert ok, f"{module} imports {dep}"
+
+
+def test_only_one_module_touches_each_boundary_library() -> None:
+    def users(library: str) -> set[str]:
+        out = set()
+        for path in PACKAGE.rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                         else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+                if any(n == library or n.startswith(library + ".") for n in names):
+                    out.add(module_name(path))
+        return out
+
+    assert users("feedparser") <= {"feeds.normalize.entries", "feeds.publish.render"}
+    assert users("feedgen") <= {"feeds.publish.rss", "feeds.publish.atom"}
+    assert users("sqlite3") == {"feeds.store"}
+    assert users("apscheduler") == {"feeds.daemon"}
+
+
+def test_the_public_api_is_exactly_all() -> None:
+    import types
+
+    helpers = {"annotations", "version", "PackageNotFoundError"}  # used by __init__ itself
+    public = {name for name, value in vars(feeds).items()
+              if not name.startswith("_") and not isinstance(value, types.ModuleType)}
+    assert public - helpers == set(feeds.__all__) - {"__version__"}
+    for name in feeds.__all__:
+        assert hasattr(feeds, name)
