@@ -1,0 +1,132 @@
+"""Run one command in a subprocess: wall time, peak RSS of the process, and of its tree.
+
+* ``peak_mb``: ``ru_maxrss`` from ``os.wait4`` on that very child.  Linux reports the larger
+  of the child's own peak and that of any descendant it reaped (a process-pool worker), so
+  it is "the biggest single process doing the work".
+* ``tree_mb``: the largest *sum* of RSS over the child and its live descendants, sampled
+  from ``/proc`` every ``SAMPLE_S`` (approximate: a short peak between samples is missed).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Run", "clean_env", "run_command", "tree_rss_kb"]
+
+SAMPLE_S = 0.05
+_PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024 if hasattr(os, "sysconf") else 4
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    wall_s: float
+    peak_mb: float
+    tree_mb: float
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for a child: no proxies (127.0.0.1 must be reached directly), no
+    FEEDS_CONFIG, unbuffered output."""
+    env = {k: v for k, v in os.environ.items()
+           if k.lower() not in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+           and k != "FEEDS_CONFIG"}
+    env["NO_PROXY"] = "127.0.0.1,localhost"
+    env["PYTHONUNBUFFERED"] = "1"
+    if extra:
+        env.update(extra)
+    return env
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tasks:
+        try:
+            text = Path(f"/proc/{pid}/task/{tid}/children").read_text()
+        except OSError:
+            continue
+        out.extend(int(x) for x in text.split())
+    return out
+
+
+def tree_rss_kb(pid: int) -> int:
+    """RSS of ``pid`` plus every live descendant, in KiB (0 when /proc is not there)."""
+    total = 0
+    stack = [pid]
+    seen: set[int] = set()
+    while stack and len(seen) < 4096:  # bounded
+        p = stack.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        try:
+            fields = Path(f"/proc/{p}/statm").read_text().split()
+            total += int(fields[1]) * _PAGE_KB
+        except (OSError, IndexError, ValueError):
+            continue
+        stack.extend(_children(p))
+    return total
+
+
+def run_command(argv: Sequence[str], *, env: Mapping[str, str] | None = None,
+                cwd: Path | None = None, timeout: float = 1800.0) -> Run:
+    """Run ``argv`` to completion (killed after ``timeout``); never raises on a bad exit."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(list(argv), env=dict(env) if env is not None else clean_env(),
+                            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    tree_peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal tree_peak
+        while not done.is_set():
+            tree_peak = max(tree_peak, tree_rss_kb(proc.pid))
+            done.wait(SAMPLE_S)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out_parts: list[bytes] = []
+    err_parts: list[bytes] = []
+
+    def drain(stream: object, parts: list[bytes]) -> None:
+        assert hasattr(stream, "read")
+        while chunk := stream.read(65536):
+            parts.append(chunk)
+
+    readers = [threading.Thread(target=drain, args=(proc.stdout, out_parts), daemon=True),
+               threading.Thread(target=drain, args=(proc.stderr, err_parts), daemon=True)]
+    for t in readers:
+        t.start()
+    timer = threading.Timer(timeout, proc.kill)
+    timer.start()
+    try:
+        _pid, status, usage = os.wait4(proc.pid, 0)
+    finally:
+        timer.cancel()
+        done.set()
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    for t in readers:
+        t.join(timeout=10)
+    sampler.join(timeout=5)
+    peak_kb = usage.ru_maxrss  # KiB on Linux
+    return Run(
+        wall_s=wall,
+        peak_mb=peak_kb / 1024,
+        tree_mb=max(tree_peak, peak_kb) / 1024,
+        returncode=proc.returncode,
+        stdout=b"".join(out_parts).decode("utf-8", "replace"),
+        stderr=b"".join(err_parts).decode("utf-8", "replace"),
+    )

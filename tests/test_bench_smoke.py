@@ -1,0 +1,39 @@
+"""The benchmark machinery runs end to end at a toy size (no timing is asserted).
+
+``python -m bench`` is the real thing (see ``bench/README.md``); this proves every scenario
+still runs against the current code: the real ``feeds`` command in subprocesses, the local
+feed server (started and stopped by the bench itself), ``feeds run`` and both baselines, and
+that a no-op rebuild writes no file.  20 articles, 5 remote feeds, one run each: a few
+seconds, most of them interpreter start-ups.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.run import Plan, evaluate, format_table, run_bench
+
+
+def test_every_scenario_runs_and_a_noop_build_writes_nothing(tmp_path: Path) -> None:
+    report = run_bench(Plan.tiny(), tmp_path)
+
+    by_name = {(r.scenario, r.n): r for r in report.results}
+    expected = {("startup", None), ("baseline: feedgen", 20), ("baseline: stream", 20),
+                ("cold", 20), ("no-op", 20), ("one new", 20), ("one edit", 20),
+                ("daemon", 20), ("remote 1st pass", None), ("remote all-304", None)}
+    assert expected <= set(by_name)
+    errors = {key: r.error for key, r in by_name.items() if r.error}
+    assert not errors
+    assert all(r.samples for r in report.results)
+
+    noop = by_name[("no-op", 20)]
+    assert [s.written for s in noop.samples] == [0]
+    assert by_name[("one new", 20)].samples[0].written  # the new article reached the feeds
+    assert by_name[("one edit", 20)].samples[0].written
+    first, second = by_name[("remote 1st pass", None)], by_name[("remote all-304", None)]
+    assert first.extra["statuses"] == [{200: 5}]
+    assert second.extra["statuses"] == [{304: 5}]
+
+    assert all(s.peak_mb > 0 for r in report.results for s in r.samples)
+    assert "no-op" in format_table(report)
+    assert {t.status for t in evaluate(report)} <= {"met", "MISSED", "not run"}
