@@ -16,7 +16,6 @@ import hashlib
 import os
 import re
 import stat
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,67 +76,66 @@ def scan(root: Path) -> Scan:
     if not real_root.is_dir():
         raise SourceError(f"{root} is not a folder")
     result = Scan()
-    for key, path in _walk(real_root, real_root, "", {real_root}, result):
-        reader = reader_for(key)
-        if reader is None:
-            result.ignored.append(key)
-            continue
-        try:
-            st = path.stat()
-        except OSError as exc:
-            result.problems.append(Problem(key, _reason(exc)))
-            continue
-        if not stat.S_ISREG(st.st_mode):
-            result.problems.append(Problem(key, f"not a regular file ({_file_type(st.st_mode)})"))
-            continue
-        state = FileState(st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
-        result.files.append(FoundFile(key, path, reader, state))
+    _walk(real_root, str(real_root), "", {real_root}, result)
     result.files.sort(key=lambda f: f.key)
     return result
 
 
-def _walk(real_root: Path, directory: Path, prefix: str, seen: set[Path],
-          result: Scan) -> Iterator[tuple[str, Path]]:
+def _walk(real_root: Path, directory: str, prefix: str, seen: set[Path], result: Scan) -> None:
+    """One ``stat`` per regular file (``DirEntry`` caches it); links are resolved and checked."""
     try:
-        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        with os.scandir(directory) as it:
+            entries = list(it)
     except OSError as exc:
         result.problems.append(Problem(prefix.rstrip("/") or ".", _reason(exc)))
         return
     for entry in entries:
-        key = prefix + entry.name
-        if is_ignored_name(entry.name):
+        name = entry.name
+        key = prefix + name
+        if is_ignored_name(name):
             result.ignored.append(key)
             continue
-        path = Path(entry.path)
-        if entry.is_symlink():
-            try:
-                target = path.resolve(strict=True)
-            except RuntimeError:
-                result.problems.append(Problem(key, "symlink loop"))
-                continue
-            except OSError as exc:
-                reason = "symlink loop" if exc.errno == errno.ELOOP else "broken symlink"
-                result.problems.append(Problem(key, reason))
-                continue
-            if not target.is_relative_to(real_root):
-                result.problems.append(
-                    Problem(key, "symlink leads outside the source folder: not followed"))
-                continue
-            path = target
+        path = entry.path
         try:
-            is_dir = path.is_dir()
+            if entry.is_symlink():
+                try:
+                    target = Path(path).resolve(strict=True)
+                except RuntimeError:
+                    result.problems.append(Problem(key, "symlink loop"))
+                    continue
+                except OSError as exc:
+                    reason = "symlink loop" if exc.errno == errno.ELOOP else "broken symlink"
+                    result.problems.append(Problem(key, reason))
+                    continue
+                if not target.is_relative_to(real_root):
+                    result.problems.append(
+                        Problem(key, "symlink leads outside the source folder: not followed"))
+                    continue
+                path = str(target)
+                st = os.stat(path)
+            elif entry.is_dir(follow_symlinks=False):
+                st = None
+            else:
+                st = entry.stat(follow_symlinks=False)
         except OSError as exc:
             result.problems.append(Problem(key, _reason(exc)))
             continue
-        if is_dir:
-            real = path.resolve()
+        if st is None or stat.S_ISDIR(st.st_mode):
+            real = Path(path).resolve()
             if real in seen:
                 result.problems.append(Problem(key, "folder already visited (symlink cycle)"))
                 continue
             seen.add(real)
-            yield from _walk(real_root, path, key + "/", seen, result)
+            _walk(real_root, path, key + "/", seen, result)
+            continue
+        reader = reader_for(name)
+        if reader is None:
+            result.ignored.append(key)
+        elif not stat.S_ISREG(st.st_mode):
+            result.problems.append(Problem(key, f"not a regular file ({_file_type(st.st_mode)})"))
         else:
-            yield key, path
+            state = FileState(st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
+            result.files.append(FoundFile(key, Path(path), reader, state))
 
 
 def read(found: FoundFile, *, max_size: int) -> tuple[bytes, FileState]:
