@@ -14,6 +14,7 @@ the first publish, RELOADING/READY around a reload, STOPPING on the way out).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import signal
@@ -24,25 +25,37 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Config, SourceConfig, load
-from .errors import FeedsError
+from .errors import ConfigError, FeedsError
 from .pipeline import SourceReport, ingest_folder, ingest_remote, publish
+from .sources.folder import is_ignored_name
 from .store import Store
 from .systemd import Notifier
+
+if TYPE_CHECKING:
+    from .server import FeedServer
 
 log = logging.getLogger("feeds.daemon")
 
 PUBLISH_DEBOUNCE = 0.25  # seconds: a burst of changes gives one rewrite
 SETTLE = 0.5  # seconds a file must be left alone before it is read
-WATCHDOG_FALLBACK = 5.0
+IDLE_WAKEUP = 5.0  # seconds between loop wake-ups when there is no watchdog to ping
+START_EXTENSION = 60.0  # seconds asked of systemd at a time while a long first build runs
 
 
 @dataclass(frozen=True)
 class Work:
     kind: str  # "ingest", "reload", "stop"
-    source: str | None = None
+    source: str | None = None  # the source to ingest; for "stop", the signal's name
+
+
+class _Stopping(Exception):
+    """Raised between two files of a long ingest once a stop is requested.
+
+    Batches already committed stay in the store; the rest is read on the next start.
+    """
 
 
 class Daemon:
@@ -52,69 +65,86 @@ class Daemon:
         self.config = config
         self.notifier = notifier
         self.clock = clock
-        self.queue: queue.Queue[Work] = queue.Queue()
+        # SimpleQueue: its put() is reentrant, so signal handlers may call it (queue.Queue's
+        # may deadlock when the signal lands while the main thread holds the queue's lock).
+        self.queue: queue.SimpleQueue[Work] = queue.SimpleQueue()
         self.pending: set[str] = set()
         self.pending_lock = threading.Lock()
+        self.stop_requested = False  # set by SIGTERM/SIGINT (a plain store: signal-safe)
+        self.ready = False
         self.scheduler: Any = None
         self.watcher: _Watcher | None = None
-        self.server: Any = None
+        self.server: FeedServer | None = None
         self.store: Store | None = None
         self.dirty: set[str] = set()
         self.publish_at: float | None = None
-        self.retry_timers: list[threading.Timer] = []
+        self.retry_timers: dict[str, threading.Timer] = {}  # by source
+        self.watchdog_every = notifier.watchdog_interval()
+        self.last_ping = 0.0
+        self.last_extend = 0.0
+        # A process pool forks; forking once the scheduler, watcher and server threads run
+        # risks a child inheriting a lock held by one of them.  The first build has the
+        # process to itself; later ingests (small, as a rule) read in the main process.
+        self.parallel = True
 
     # ------------------------------------------------------------------ lifecycle
 
     def run(self) -> int:
         self._install_signals()
+        self.last_extend = time.monotonic()
         self.store = Store.open(self.config.store_path)
         try:
             self.notifier.status("first build")
             for source in self.config.sources:
+                if self.stop_requested:
+                    break
                 self._ingest(source)
-            self._publish(None)
-            self._start_services()
-            self.notifier.ready()
-            self.notifier.status(f"watching {len(self.config.sources)} sources")
-            log.info("ready: %d sources, %d feeds, output in %s", len(self.config.sources),
-                     len(self.config.feeds), self.config.output_dir)
-            self._loop()
+            if not self.stop_requested:
+                self._publish(None)
+                self._start_services(startup=True)
+                self.ready = True
+                self.notifier.ready(self._status("ready"))
+                log.info("ready: %d sources, %d feeds, output in %s", len(self.config.sources),
+                         len(self.config.feeds), self.config.output_dir)
+                self._loop()
         finally:
-            self.notifier.stopping()
-            self._stop_services()
+            self.notifier.stopping("stopping")
+            self._stop_services(timers=True)
             if self.store is not None:
                 self.store.close()
             log.info("stopped")
+            self.notifier.close()
         return 0
 
     def _loop(self) -> None:
-        ping = self.notifier.watchdog_interval() or WATCHDOG_FALLBACK
-        while True:
-            timeout = ping
+        while not self.stop_requested:
+            timeout = self.watchdog_every or IDLE_WAKEUP
             if self.publish_at is not None:
                 timeout = max(0.0, min(timeout, self.publish_at - time.monotonic()))
             try:
                 work: Work | None = self.queue.get(timeout=timeout)
             except queue.Empty:
                 work = None
-            self.notifier.watchdog()
-            if work is not None:
-                if work.kind == "stop":
-                    if self.dirty:
-                        self._publish(self.dirty)
-                    return
-                if work.kind == "reload":
-                    self._reload()
-                elif work.kind == "ingest" and work.source:
-                    with self.pending_lock:
-                        self.pending.discard(work.source)
-                    try:
-                        source = self.config.source(work.source)
-                    except KeyError:
-                        continue  # removed by a reload
-                    self._ingest(source)
+            self._ping()
+            if work is None:
+                pass
+            elif work.kind == "stop":
+                log.info("received %s, stopping", work.source or "a stop request")
+                break
+            elif work.kind == "reload":
+                self._reload()
+            elif work.kind == "ingest" and work.source:
+                with self.pending_lock:
+                    self.pending.discard(work.source)
+                try:
+                    source = self.config.source(work.source)
+                except KeyError:
+                    continue  # removed by a reload
+                self._ingest(source)
             if self.publish_at is not None and time.monotonic() >= self.publish_at:
                 self._publish(self.dirty)
+        if self.dirty:  # changes already in the store reach the feeds before we go
+            self._publish(self.dirty)
 
     def request(self, source: str) -> None:
         """Ask for one source to be ingested soon (thread-safe, collapses duplicates)."""
@@ -129,86 +159,119 @@ class Daemon:
     def _ingest(self, source: SourceConfig) -> None:
         assert self.store is not None
         started = time.monotonic()
+
+        def progress(_what: str, _done: int, _total: int) -> None:
+            if self.stop_requested:
+                raise _Stopping
+            self._ping()  # a long ingest is progress, not a hang
+
         try:
             if source.kind == "folder":
                 report = ingest_folder(self.store, source, self.config, now=self.clock(),
-                                       settle_ns=int(SETTLE * 1e9))
+                                       settle_ns=int(SETTLE * 1e9), progress=progress,
+                                       workers=None if self.parallel else 1)
             else:
                 report = ingest_remote(self.config, self.store, [source], now=self.clock(),
                                        force=False)[0]
+        except _Stopping:
+            log.info("source %s: ingest interrupted by the stop; committed batches are kept, "
+                     "the rest is read on the next start", source.name,
+                     extra={"source": source.name, "status": "interrupted"})
+            return
         except FeedsError as exc:
             report = SourceReport(source.name, source.kind, error=str(exc))
         except Exception:  # a bug in one source must not kill the service
-            log.exception("source %s: unexpected error", source.name)
+            log.exception("source %s: unexpected error", source.name,
+                          extra={"source": source.name, "status": "error"})
             return
         report.duration = time.monotonic() - started
         _log(report)
         if report.unsettled:
-            timer = threading.Timer(SETTLE, self.request, args=(source.name,))
-            timer.daemon = True
-            timer.start()
-            self.retry_timers = [t for t in self.retry_timers if t.is_alive()] + [timer]
+            self._retry_later(source.name)
         changes = report.changes
         if changes and (changes.added or changes.changed or changes.removed):
             self.dirty.update(f.name for f in self.config.feeds if f.matches(source.name))
             if self.publish_at is None:
                 self.publish_at = time.monotonic() + PUBLISH_DEBOUNCE
 
+    def _retry_later(self, name: str) -> None:
+        """Ingest ``name`` again once its files being written had time to settle."""
+        timer = self.retry_timers.get(name)
+        if timer is not None and timer.is_alive():
+            return  # one retry per source is enough: it reads every settled file
+        timer = threading.Timer(SETTLE, self.request, args=(name,))
+        timer.daemon = True
+        timer.start()
+        self.retry_timers[name] = timer
+
     def _publish(self, only: set[str] | None) -> None:
         assert self.store is not None
         started = time.monotonic()
         names = set(only) if only is not None else None
+        self.dirty.clear()
+        self.publish_at = None
         try:
             reports, _pages = publish(self.config, self.store, now=self.clock(), only=names)
         except FeedsError as exc:
-            log.error("publish failed: %s", exc)
-            reports = []
-        self.dirty.clear()
-        self.publish_at = None
-        changed = [r for r in reports if r.written]
+            log.error("publish failed: %s", exc, extra={"status": "error"})
+            return
+        except Exception:  # a bug must not kill the service; the next change tries again
+            log.exception("publish failed", extra={"status": "error"})
+            return
+        duration = f"{time.monotonic() - started:.3f}s"
         for r in reports:
             if r.error:
-                log.error("feed %s: %s", r.name, r.error)
+                log.error("feed %s not published: %s", r.name, r.error,
+                          extra={"feed": r.name, "status": "error", "duration": duration})
             elif r.written:
-                log.info("feed %s published: %d added, %d changed, %d removed (%.2fs)", r.name,
-                         r.added, r.changed, r.removed, time.monotonic() - started)
+                log.info("feed %s published", r.name, extra={
+                    "feed": r.name, "status": "written", "added": r.added, "changed": r.changed,
+                    "removed": r.removed, "files": ",".join(p.name for p in r.written),
+                    "duration": duration})
+        changed = [r for r in reports if r.written]
         if changed and self.config.site.hub:
             from .websub import announce
 
             urls = [u for r in changed for f in self.config.feeds if f.name == r.name
                     for fmt in f.formats if (u := self.config.channel(f).url_for(fmt))]
-            announce(self.config.site.hub, urls)
+            if urls:
+                announce(self.config.site.hub, urls)  # a daemon thread: never blocks us
 
     def _reload(self) -> None:
-        self.notifier.reloading()
+        self.notifier.reloading("reloading the configuration")
         log.info("reloading %s", self.config_path)
         try:
             new = load(self.config_path)
         except FeedsError as exc:
-            log.error("new configuration rejected, keeping the old one: %s", exc)
-            self.notifier.ready()
-            self.notifier.status("reload failed: keeping the previous configuration")
+            log.error("reload: new configuration rejected, keeping the previous one: %s", exc)
+            self.notifier.ready("reload failed, running on the previous configuration: "
+                                + str(exc).splitlines()[0])
             return
         old = self.config
-        self.config = new
         if new.store_path != old.store_path:
             log.warning("store.path changed: the new path takes effect on restart")
-            self.config = _replace_store(new, old.store_path)
-        self._stop_services(server=new.server != old.server)
-        self._start_services(server=new.server != old.server or self.server is None)
+            new = dataclasses.replace(new, store_path=old.store_path)
+        self.config = new
+        restart_server = (new.server, new.output_dir) != (old.server, old.output_dir)
+        self._stop_services(server=restart_server)
+        self._start_services(server=restart_server)
+        before = {s.name: s for s in old.sources}
         for source in new.sources:
-            if source not in old.sources:
+            if before.get(source.name) != source:
                 log.info("source %s: new or changed, ingesting now", source.name)
                 self.request(source.name)
+        gone = sorted(set(before) - {s.name for s in new.sources})
+        if gone:
+            log.info("sources removed: %s", ", ".join(gone))
         self._publish(None)
-        self.notifier.ready()
-        self.notifier.status(f"reloaded: {len(new.sources)} sources")
+        self.notifier.ready(self._status("reloaded"))
 
     # ------------------------------------------------------------------ services
 
-    def _start_services(self, *, server: bool = True) -> None:
+    def _start_services(self, *, server: bool = True, startup: bool = False) -> None:
         from apscheduler.schedulers.background import BackgroundScheduler
 
+        self.parallel = False
         self.scheduler = BackgroundScheduler(timezone="UTC", job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
         for source in self.config.sources:
@@ -223,31 +286,59 @@ class Daemon:
             from .server import FeedServer
 
             srv = self.config.server
-            self.server = FeedServer(self.config.output_dir, max_age=srv.max_age)
-            self.server.start(srv.host, srv.port)
-            log.info("serving %s on http://%s:%d/", self.config.output_dir, srv.host,
-                     self.server.port)
+            candidate = FeedServer(self.config.output_dir, max_age=srv.max_age)
+            try:
+                candidate.start(srv.host, srv.port)
+            except OSError as exc:
+                message = f"cannot serve on {srv.host}:{srv.port}: {exc.strerror or exc}"
+                if startup:
+                    raise ConfigError(message, key="server") from None
+                log.error("server not started: %s; fix [server] and reload", message)
+                return
+            self.server = candidate
+            log.info("serving %s on %s", self.config.output_dir, candidate.url,
+                     extra={"url": candidate.url})
 
-    def _stop_services(self, *, server: bool = True) -> None:
+    def _stop_services(self, *, server: bool = True, timers: bool = False) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
         if self.watcher is not None:
             self.watcher.stop()
             self.watcher = None
-        for timer in self.retry_timers:
-            timer.cancel()
+        if timers:  # a reload keeps them: a file waiting to settle is still read soon
+            for timer in self.retry_timers.values():
+                timer.cancel()
+            self.retry_timers.clear()
         if server and self.server is not None:
             self.server.stop()
             self.server = None
 
+    def _status(self, state: str) -> str:
+        text = f"{state}: {len(self.config.sources)} sources, {len(self.config.feeds)} feeds"
+        if self.server is not None:
+            text += f"; serving {self.server.url}"
+        return text
+
+    def _ping(self) -> None:
+        """WATCHDOG=1 every half interval (only when systemd asked for it)."""
+        now = time.monotonic()
+        if self.watchdog_every is not None and now - self.last_ping >= self.watchdog_every / 2:
+            self.last_ping = now
+            self.notifier.watchdog()
+        if not self.ready and now - self.last_extend >= START_EXTENSION / 2:
+            self.last_extend = now  # a long first build asks for more time, bit by bit
+            self.notifier.extend_timeout(START_EXTENSION)
+
     def _install_signals(self) -> None:
+        # Handlers only store a flag and put() on a SimpleQueue: both are signal-safe.
+        # The main loop does the logging and the work.
         def on_hup(signum: int, frame: FrameType | None) -> None:
             self.queue.put(Work("reload"))
 
         def on_term(signum: int, frame: FrameType | None) -> None:
-            log.info("received %s, stopping", signal.Signals(signum).name)
-            self.queue.put(Work("stop"))
+            self.stop_requested = True
+            self.queue.put(Work("stop", signal.Signals(signum).name))
 
         signal.signal(signal.SIGHUP, on_hup)
         signal.signal(signal.SIGTERM, on_term)
@@ -267,59 +358,75 @@ def _trigger(source: SourceConfig, config: Config) -> Any:
                            timezone="UTC")
 
 
-def _replace_store(config: Config, store_path: Path) -> Config:
-    import dataclasses
-
-    return dataclasses.replace(config, store_path=store_path)
-
-
 def _log(report: SourceReport) -> None:
+    """One line per ingest: source, status, new, changed, removed, rejected, duration."""
     c = report.changes
-    log.info(
-        "source %s: %s", report.name, report.error or "ok",
-        extra={"source": report.name,
+    status = "error" if report.error else "ok"
+    log.log(
+        logging.ERROR if report.error else logging.INFO,
+        "source %s %s", report.name, f"failed: {report.error}" if report.error else "ingested",
+        extra={"source": report.name, "status": status,
                "new": len(c.added) if c else 0, "changed": len(c.changed) if c else 0,
                "removed": len(c.removed) if c else 0, "rejected": report.rejected,
-               "duration": f"{report.duration:.3f}s"},
+               "waiting": len(report.unsettled), "duration": f"{report.duration:.3f}s"},
     )
     for key, reason in report.problems:
         log.warning("%s: %s: %s", report.name, key, reason)
-
-
 class _Watcher:
-    """watchfiles in a thread: a change under a folder asks for that source's ingest."""
+    """watchfiles in a thread: a change under a folder asks for that source's ingest.
+
+    ``start()`` returns once the watches are in place (or after ``timeout``), so a file
+    dropped after READY is seen; the first thing the thread does then is ask for one scan
+    of every folder, for whatever changed between the daemon's last scan and the watches.
+    """
 
     def __init__(self, folders: dict[Path, str], request: Callable[[str], None]) -> None:
         self.folders = folders
         self.request = request
         self.stop_event = threading.Event()
+        self.watching = threading.Event()
         self.thread = threading.Thread(target=self._run, name="feeds-watch", daemon=True)
 
-    def start(self) -> None:
+    def start(self, timeout: float = 5.0) -> None:
         self.thread.start()
+        if not self.watching.wait(timeout):
+            log.warning("folder watches not in place after %gs; continuing", timeout)
 
     def stop(self) -> None:
         self.stop_event.set()
         self.thread.join(timeout=5)
 
+    def _source_of(self, path: str) -> str | None:
+        """The source whose folder holds ``path``, unless an ignored name leads to it."""
+        candidate = Path(path)
+        for root, name in self.folders.items():
+            if candidate == root:
+                return name
+            if candidate.is_relative_to(root):
+                parts = candidate.relative_to(root).parts  # never the folder's own path
+                return None if any(is_ignored_name(part) for part in parts) else name
+        return None
+
     def _run(self) -> None:
         from watchfiles import watch
 
-        from .sources.folder import is_ignored_name
-
-        def interesting(_change: object, path: str) -> bool:
-            return not any(is_ignored_name(part) for part in Path(path).parts[-3:])
-
         try:
-            for changes in watch(*self.folders, watch_filter=interesting, debounce=800, step=50,
+            # rust_timeout: an empty yield at most every 0.2 s while idle; the first one
+            # tells that the watches are in place.
+            for changes in watch(*self.folders, watch_filter=None, debounce=800, step=50,
                                  stop_event=self.stop_event, raise_interrupt=False,
-                                 rust_timeout=1000, yield_on_timeout=False):
-                touched = {Path(p) for _c, p in changes}
-                for root, name in self.folders.items():
-                    if any(p == root or p.is_relative_to(root) for p in touched):
+                                 rust_timeout=200, yield_on_timeout=True):
+                if not self.watching.is_set():
+                    self.watching.set()
+                    for name in self.folders.values():
                         self.request(name)
+                names = {self._source_of(path) for _change, path in changes}
+                for name in sorted(n for n in names if n is not None):
+                    self.request(name)
         except Exception:
             log.exception("folder watcher stopped; the schedule still picks up changes")
+        finally:
+            self.watching.set()  # never leave start() waiting on a dead watcher
 
 
 def run(config_path: Path, *, lock_wait: float | None = 0) -> int:
@@ -328,5 +435,7 @@ def run(config_path: Path, *, lock_wait: float | None = 0) -> int:
 
     config = load(config_path)
     notifier = Notifier.from_env()
+    if not log.isEnabledFor(logging.DEBUG):  # its "N changes detected" per batch is noise
+        logging.getLogger("watchfiles").setLevel(logging.WARNING)
     with lock_state_dir(config.store_path, wait=lock_wait):
         return Daemon(config_path, config, notifier=notifier).run()
