@@ -111,6 +111,8 @@ def _parser() -> argparse.ArgumentParser:
 def _setup_logging(args: argparse.Namespace) -> None:
     if args.log_level:
         level = getattr(logging, args.log_level.upper())
+    elif args.command == "run" and not args.verbose:
+        level = logging.ERROR if args.quiet else logging.INFO  # a service says what it does
     elif args.quiet:
         level = logging.ERROR
     else:

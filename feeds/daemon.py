@@ -435,7 +435,5 @@ def run(config_path: Path, *, lock_wait: float | None = 0) -> int:
 
     config = load(config_path)
     notifier = Notifier.from_env()
-    if not log.isEnabledFor(logging.DEBUG):  # its "N changes detected" per batch is noise
-        logging.getLogger("watchfiles").setLevel(logging.WARNING)
     with lock_state_dir(config.store_path, wait=lock_wait):
         return Daemon(config_path, config, notifier=notifier).run()

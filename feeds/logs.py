@@ -42,7 +42,8 @@ _STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) 
     "asctime",
     "taskName",
 }
-_QUIET = ("httpx", "httpcore", "apscheduler")  # their per-request/per-run INFO lines are noise
+# their per-request / per-run / per-batch INFO lines are noise
+_QUIET = ("httpx", "httpcore", "apscheduler", "watchfiles")
 _MARK = "_feeds_handler"
 
 
