@@ -14,7 +14,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -483,3 +483,29 @@ def test_many_sources_one_result_each_in_order(server: Server, now: datetime) ->
     results = asyncio.run(fetch_feeds(specs, settings(concurrency=3, per_host=2), now=now))
     assert [r.source for r in results] == [f"s{i}" for i in range(6)]
     assert [r.error is None for r in results] == [True, False] * 3
+
+
+def test_a_cancelled_fetch_stops_waiting_for_a_slow_server() -> None:
+    """A stopping daemon abandons requests in flight instead of waiting for the timeout."""
+    import socket
+    import threading
+    import time as time_module
+
+    from feeds.errors import FetchError
+    from feeds.sources.remote import FeedSpec, FetchSettings, fetch_feeds_sync
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()  # accepts, never answers
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    started = time_module.monotonic()
+    try:
+        with pytest.raises(FetchError, match="interrupted"):
+            fetch_feeds_sync([(FeedSpec("slow", f"http://127.0.0.1:{port}/feed"), None)],
+                             FetchSettings(timeout=30, connect_timeout=30),
+                             now=datetime(2026, 1, 1, tzinfo=UTC), cancelled=stop.is_set)
+    finally:
+        listener.close()
+    assert time_module.monotonic() - started < 20  # far below the 30 s timeout

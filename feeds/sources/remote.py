@@ -26,11 +26,12 @@ the state records the backoff.  Only bugs propagate.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import ipaddress
 import socket
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
@@ -200,9 +201,30 @@ def fetch_feeds_sync(
     *,
     now: datetime,
     force: bool = False,
+    cancelled: Callable[[], bool] | None = None,
 ) -> list[FetchResult]:
-    """:func:`fetch_feeds` for the one-shot CLI (runs its own event loop)."""
-    return asyncio.run(fetch_feeds(specs_and_states, settings, now=now, force=force))
+    """:func:`fetch_feeds` for the one-shot CLI and the daemon (runs its own event loop).
+
+    ``cancelled`` is polled ten times a second: once it returns true, requests in flight
+    are abandoned and ``FetchError`` is raised, so a stopping daemon does not wait for
+    slow servers (nothing is stored for an abandoned fetch; it is simply made again).
+    """
+
+    async def run() -> list[FetchResult]:
+        task = asyncio.ensure_future(fetch_feeds(specs_and_states, settings, now=now,
+                                                 force=force))
+        if cancelled is None:
+            return await task
+        while not task.done():
+            if cancelled():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                raise FetchError("fetch interrupted: stopping")
+            await asyncio.wait({task}, timeout=0.1)
+        return task.result()
+
+    return asyncio.run(run())
 
 
 async def resolve_feed_url(
