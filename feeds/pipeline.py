@@ -6,7 +6,10 @@
     (stat; skip files whose stat is unchanged)                    ├─► Store.ingest ─► Changes
     remote.fetch_feeds ─► normalize.entries ──────────────────────┘
                                                                    │
-    Store.items ─► select ─► publish.render ─► publish.verify ─► atomic write (if bytes changed)
+    Store.heads ─► select ─► (nothing changed: stop)
+                          └─► per item: fragment reused from the last file, or
+                              Store.items_by_id ─► render ─► verify (by chunks) ─► spool
+                          ─► head + fragments + tail streamed ─► atomic write (if bytes changed)
 
 ``ingest`` brings every source into the store; ``publish`` regenerates the feeds whose
 content or configuration changed; ``build`` is both, as ``feeds build`` runs them.  Bad
@@ -15,29 +18,31 @@ input is reported per file and per source; it never stops the other sources.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import logging
 import os
+import secrets
+import tempfile
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from . import __version__
 from .config import Config, FeedConfig, SourceConfig
 from .errors import ArticleError, FeedsError, PublishError, SourceError
-from .model import FILENAMES, Article, FileState, Item
+from .model import FILENAMES, Article, Channel, FileState, Item
 from .normalize.fallbacks import apply_folder_fallbacks
-from .publish.atomic import write_if_changed
+from .publish.atomic import Span, write_if_changed, write_pieces
 from .publish.pages import render_index_html, render_opml
-from .publish.render import render, verify
+from .publish.render import Summary, fragment_context, fragment_key, render, renderer, verify
 from .sources import folder
-from .store import Changes, Store
+from .store import Changes, ItemHead, Store
 
 if TYPE_CHECKING:
     from .sources.remote import FeedSpec, FetchSettings
@@ -266,6 +271,8 @@ def _read_all(jobs: Sequence[_ReadJob], workers: int | None):  # type: ignore[no
         for job in jobs:
             yield _read_one(job)
         return
+    from concurrent.futures import ProcessPoolExecutor  # only when there is much to read
+
     with ProcessPoolExecutor(max_workers=workers) as pool:
         yield from pool.map(_read_one, jobs, chunksize=64)
 
@@ -438,14 +445,20 @@ def feed_items(config: Config, store: Store, feed: FeedConfig, *, now: datetime)
 
 
 def publish(config: Config, store: Store, *, now: datetime, dry_run: bool = False,
-            only: set[str] | None = None) -> tuple[list[FeedReport], list[Path]]:
-    """Regenerate feeds (all, or those named in ``only``) and the index pages."""
+            only: set[str] | None = None,
+            workers: int = 1) -> tuple[list[FeedReport], list[Path]]:
+    """Regenerate feeds (all, or those named in ``only``) and the index pages.
+
+    ``workers`` > 1: many fragments to render are rendered by a process pool of that size
+    (``feeds build`` does; a process with threads of its own should not fork).
+    """
     reports = []
     for feed in config.feeds:
         if only is not None and feed.name not in only:
             continue
         try:
-            reports.append(publish_feed(config, store, feed, now=now, dry_run=dry_run))
+            reports.append(publish_feed(config, store, feed, now=now, dry_run=dry_run,
+                                        workers=workers))
         except FeedsError as exc:
             log.error("feed %s not published: %s", feed.name, exc)
             reports.append(FeedReport(feed.name, error=str(exc)))
@@ -459,42 +472,405 @@ def publish(config: Config, store: Store, *, now: datetime, dry_run: bool = Fals
     return reports, pages
 
 
+def feed_heads(config: Config, store: Store, feed: FeedConfig, *,
+               now: datetime) -> list[ItemHead]:
+    """:func:`feed_items` as :class:`ItemHead`: the same selection, without reading any
+    article's JSON unless the feed filters on text (``include``/``exclude``)."""
+    rows, _state = _candidates(config, store, feed, now=now)
+    return _select(config, store, feed, rows, now=now)
+
+
+def _candidates(config: Config, store: Store, feed: FeedConfig, *,
+                now: datetime) -> tuple[list[ItemHead], dict[str, object]]:
+    """The rows a feed selects from, newest first, and (when those rows alone decide the
+    selection, as they do without text filters) what the selection depends on: a digest
+    of the rows and the window of ``now`` in which the same rows are visible."""
+    sources = config.feed_sources(feed)
+    if not sources:
+        return [], {}
+    if feed.include or feed.exclude:
+        return store.heads(sources), {}
+    fetch = None if feed.since else feed.limit + 64
+    heads = store.heads(sources, limit=fetch)
+    stamp = _iso(now)
+    visible = sum(1 for h in heads if h.published <= stamp)
+    if fetch is not None and len(heads) == fetch and visible < feed.limit:
+        heads = store.heads(sources)
+    if feed.since:
+        return heads, {}  # what "since" keeps moves with every build
+    rows = "\n".join(f"{h.id}\x1f{h.content_hash}\x1f{h.published}\x1f{h.updated}"
+                     f"\x1f{h.title}\x1f{h.link}" for h in heads)
+    return heads, {
+        "rows": hashlib.blake2b(rows.encode(), digest_size=16).hexdigest(),
+        "seen": max((h.published for h in heads if h.published <= stamp), default=""),
+        "until": min((h.published for h in heads if h.published > stamp), default=None),
+    }
+
+
+def _same_selection(previous: dict[str, object], state: dict[str, object], now: datetime) -> bool:
+    """Whether the rows are those of the previous build and no row's date lies between
+    that build's ``now`` and this one's: then the selection is the previous one."""
+    if not state or previous.get("rows") != state["rows"]:
+        return False
+    seen, until, stamp = previous.get("seen"), previous.get("until"), _iso(now)
+    return isinstance(seen, str) and seen <= stamp and (
+        until is None or (isinstance(until, str) and stamp < until))
+
+
+def _iso(value: datetime) -> str:
+    """``value`` as the store writes dates (fixed-width UTC ISO: sorts as it compares)."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _select(config: Config, store: Store, feed: FeedConfig, heads: list[ItemHead], *,
+            now: datetime) -> list[ItemHead]:
+    """What the feed shows of ``heads`` (see :func:`feed_items`)."""
+    from .select import select_items
+
+    if not heads:
+        return []
+    by_id = {h.id: h for h in heads}
+    if feed.include or feed.exclude:  # text filters read the articles
+        return [by_id[i.id] for i in feed_items(config, store, feed, now=now) if i.id in by_id]
+    stamp = _iso(now)
+    visible = [_Selectable(h) for h in heads if h.published <= stamp]
+    chosen = select_items(cast("list[Item]", visible), since=feed.since, limit=feed.limit,
+                          now=now)
+    return [by_id[i.id] for i in chosen]
+
+
+class _Selectable:
+    """What :func:`feeds.select.select_items` reads of an item when no text filter is set
+    (id, published, title, link), made from a head alone; never rendered.  Not an
+    ``Item``: building a full (validated) Article per row cost more than selecting."""
+
+    __slots__ = ("article", "id", "published")
+
+    class _Article:
+        __slots__ = ("link", "title")
+
+        def __init__(self, title: str, link: str | None) -> None:
+            self.title = title
+            self.link = link
+
+    def __init__(self, head: ItemHead) -> None:
+        self.id = head.id
+        self.published = datetime.fromisoformat(head.published)
+        self.article = self._Article(head.title, head.link)
+
+
+#: items rendered (and verified, as one small document) at a time
+RENDER_CHUNK = 256
+
+
 def publish_feed(config: Config, store: Store, feed: FeedConfig, *, now: datetime,
-                 dry_run: bool = False) -> FeedReport:
+                 dry_run: bool = False, workers: int = 1) -> FeedReport:
+    """Write one feed's files, reusing every fragment an earlier build already wrote.
+
+    Nothing is rendered when the channel, the selected items (by :func:`fragment_key`)
+    and the files (size, mtime, inode) are what the last build left.  Otherwise each
+    file is streamed: the head, then per item either a fragment rendered now or the
+    byte range its fragment has in the current file (copied by the kernel), then the
+    tail.  Every fragment rendered now is verified (by chunks, as small documents), and
+    so are the head and tail; a reused range was verified when it was written, and the
+    file it comes from is unchanged since (same size, mtime and inode), the same trust
+    the no-op check puts in them.
+    """
     report = FeedReport(feed.name)
     channel = config.channel(feed)
-    items = feed_items(config, store, feed, now=now)
-    previous = _load_digest(store.feed_digest(feed.name))
-    current_items = {i.id: i.updated.isoformat() for i in items}
     channel_key = _channel_key(config, feed)
     paths = {fmt: config.output_dir / feed.name / FILENAMES[fmt] for fmt in feed.formats}
-    raw_items = previous.get("items") if previous else None
-    old_items: dict[str, str] = raw_items if isinstance(raw_items, dict) else {}
-    report.added = sum(1 for i in current_items if i not in old_items)
-    report.removed = sum(1 for i in old_items if i not in current_items)
-    report.changed = sum(1 for i, u in current_items.items()
-                         if i in old_items and old_items[i] != u)
-    report.unchanged = len(current_items) - report.added - report.changed
-    if previous and previous.get("channel") == channel_key and old_items == current_items \
-            and previous.get("files") == _file_stats(paths):
-        report.kept.extend(paths.values())  # nothing to render: the files are what we wrote
+    previous = _load_digest(store.feed_digest(feed.name))
+    prev: dict[str, object] = previous or {}
+    same_files = bool(prev) and prev.get("channel") == channel_key \
+        and prev.get("files") == _file_stats(paths)
+    rows, state = _candidates(config, store, feed, now=now)
+    count = prev.get("count")
+    if same_files and isinstance(count, int) and _same_selection(prev, state, now):
+        report.unchanged = count
+        report.kept.extend(paths.values())  # nothing to select or render
         return report
+    heads = _select(config, store, feed, rows, now=now)
+    keys = [fragment_key(h.id, h.content_hash, h.published, h.updated) for h in heads]
+    items_digest = hashlib.blake2b("\n".join(keys).encode(), digest_size=16).hexdigest()
+    if same_files and prev.get("items") == items_digest:
+        report.unchanged = len(heads)
+        report.kept.extend(paths.values())  # nothing to render: the files are what we wrote
+        if not dry_run and any(prev.get(k) != v for k, v in state.items()):
+            store.set_feed_digest(feed.name, json.dumps(
+                {**prev, **state, "count": len(heads)}, sort_keys=True))
+        return report
+    index = _load_digest(store.feed_index(feed.name)) if previous else None
+    _count_changes(report, heads, previous, index)
+    if dry_run:
+        items = _full_items(store, heads)
+        for fmt, path in paths.items():
+            data = render(fmt, channel, items)
+            _checked(fmt, path, data, items)
+            (report.written if write_if_changed(path, data, dry_run=True)
+             else report.kept).append(path)
+        return report
+    changed, formats = _publish_formats(store, channel, paths, heads, keys, index, workers)
     for fmt, path in paths.items():
-        data = render(fmt, channel, items)
-        try:
-            verify(fmt, data, items)
-        except PublishError as exc:
-            raise PublishError(f"{fmt} output failed its check, old file kept: {exc.message}",
-                               path=str(path)) from exc
-        if write_if_changed(path, data, dry_run=dry_run):
-            report.written.append(path)
-        else:
-            report.kept.append(path)
-    if not dry_run:
-        store.set_feed_digest(feed.name, json.dumps(
-            {"channel": channel_key, "items": current_items, "files": _file_stats(paths)},
-            sort_keys=True))
+        (report.written if changed[fmt] else report.kept).append(path)
+    new_index = {"ids": [h.id for h in heads], "keys": keys,
+                 "updated": [h.updated for h in heads], "formats": formats}
+    store.set_feed_state(
+        feed.name,
+        json.dumps({"channel": channel_key, "items": items_digest, "count": len(heads),
+                    "files": _file_stats(paths), **state}, sort_keys=True),
+        json.dumps(new_index, separators=(",", ":")))
     return report
+
+
+def _count_changes(report: FeedReport, heads: Sequence[ItemHead],
+                   previous: dict[str, object] | None, index: dict[str, object] | None) -> None:
+    old: dict[str, str] = {}
+    if index is not None:
+        ids, updated = index.get("ids"), index.get("updated")
+        if isinstance(ids, list) and isinstance(updated, list):
+            old = dict(zip(ids, updated, strict=False))
+    elif previous is not None and isinstance(previous.get("items"), dict):
+        raw = previous["items"]
+        assert isinstance(raw, dict)
+        old = {k: datetime.fromisoformat(v).isoformat(timespec="microseconds")
+               for k, v in raw.items() if isinstance(v, str)}
+    current = {h.id: h.updated for h in heads}
+    report.added = sum(1 for i in current if i not in old)
+    report.removed = sum(1 for i in old if i not in current)
+    report.changed = sum(1 for i, u in current.items() if i in old and old[i] != u)
+    report.unchanged = len(current) - report.added - report.changed
+
+
+def _full_items(store: Store, heads: Sequence[ItemHead]) -> list[Item]:
+    found = store.items_by_id([h.id for h in heads])
+    missing = [h.id for h in heads if h.id not in found]
+    if missing:
+        raise PublishError(f"{len(missing)} item(s) went away while publishing, e.g. "
+                           f"{missing[0]!r}")
+    return [found[h.id] for h in heads]
+
+
+def _checked(fmt: str, path: Path, data: bytes, items: Sequence[Item]) -> None:
+    try:
+        verify(fmt, data, items)
+    except PublishError as exc:
+        raise PublishError(f"{fmt} output failed its check, old file kept: {exc.message}",
+                           path=str(path)) from exc
+
+
+def _reusable(index: dict[str, object] | None, fmt: str, context: str, sep: int,
+              path: Path) -> dict[str, tuple[int, int, int]]:
+    """key -> (offset, length, authorless) of the fragments in ``path`` as last written,
+    when ``path`` is still that file; else nothing.
+
+    The index keeps, per file, where the first fragment starts and each one's
+    ``length * 2 + authorless``: fragments follow each other, ``sep`` bytes apart.
+    """
+    if index is None:
+        return {}
+    formats, keys = index.get("formats"), index.get("keys")
+    entry = formats.get(fmt) if isinstance(formats, dict) else None
+    if not isinstance(entry, dict) or not isinstance(keys, list) \
+            or entry.get("context") != context:
+        return {}
+    start, sizes = entry.get("start"), entry.get("sizes")
+    if not isinstance(start, int) or not isinstance(sizes, list) or len(sizes) != len(keys) \
+            or entry.get("file") != _file_stats({fmt: path})[fmt]:
+        return {}
+    out: dict[str, tuple[int, int, int]] = {}
+    offset = start
+    for key, size in zip(keys, sizes, strict=True):
+        length = size >> 1
+        out[key] = (offset, length, size & 1)
+        offset += length + sep
+    return out
+
+
+class _Output:
+    """One file being published: its renderer, what it can reuse, what it rendered."""
+
+    def __init__(self, fmt: str, channel: Channel, path: Path,
+                 index: dict[str, object] | None, keys: Sequence[str]) -> None:
+        self.fmt = fmt
+        self.path = path
+        self.renderer = renderer(fmt, channel)
+        self.context = fragment_context(fmt, channel)
+        self.reusable = _reusable(index, fmt, self.context, len(self.renderer.sep), path)
+        self.old_fd = -1
+        # position -> (fd of a spool file, offset, length, authorless)
+        self.rendered: dict[int, tuple[int, int, int, int]] = {}
+
+    def open_old(self, stack: contextlib.ExitStack, count: int) -> None:
+        if len(self.reusable) and count:
+            try:
+                self.old_fd = os.open(self.path, os.O_RDONLY)
+            except OSError:
+                self.reusable = {}
+            else:
+                stack.callback(os.close, self.old_fd)
+
+
+#: below this many items to render, a process pool costs more than it saves
+PARALLEL_RENDER_THRESHOLD = 1500
+
+
+def _publish_formats(store: Store, channel: Channel, paths: dict[str, Path],
+                     heads: Sequence[ItemHead], keys: Sequence[str],
+                     index: dict[str, object] | None, workers: int = 1
+                     ) -> tuple[dict[str, bool], dict[str, object]]:
+    """Stream every file of one feed (see :func:`publish_feed`): whether each changed,
+    and each one's index entry for the next build.  Items to render are read once, in
+    chunks, for all formats; with ``workers`` > 1 and many of them, the chunks are
+    rendered by a process pool (each worker reads its items from the store itself and
+    spools its fragments to files the kernel then copies from)."""
+    outputs = [_Output(fmt, channel, path, index, keys) for fmt, path in paths.items()]
+    changed: dict[str, bool] = {}
+    formats: dict[str, object] = {}
+    prefix = f".spool.{os.getpid()}.{secrets.token_hex(4)}."  # this publication's spools
+    with contextlib.ExitStack() as stack:
+        stack.callback(_remove_spools, {out.path.parent for out in outputs}, prefix)
+        for out in outputs:
+            out.open_old(stack, len(keys))
+        misses = [n for n, key in enumerate(keys)
+                  if any(key not in out.reusable for out in outputs)]
+        jobs = [
+            _RenderJob(
+                store.path, prefix, channel, tuple(out.fmt for out in outputs),
+                tuple(str(out.path) for out in outputs), chunk,
+                tuple(heads[n].id for n in chunk),
+                tuple(tuple(keys[n] not in out.reusable for out in outputs) for n in chunk))
+            for chunk in (tuple(misses[i:i + RENDER_CHUNK])
+                          for i in range(0, len(misses), RENDER_CHUNK))
+        ]
+        if workers > 1 and len(misses) >= PARALLEL_RENDER_THRESHOLD and store.shared:
+            from concurrent.futures import ProcessPoolExecutor
+
+            pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers))
+            results = pool.map(_render_job, jobs)
+        else:
+            results = (_render_job(job, store) for job in jobs)
+        for spooled in results:
+            for out, (spool, entries) in zip(outputs, spooled, strict=True):
+                if not entries:
+                    os.unlink(spool)
+                    continue
+                fd = os.open(spool, os.O_RDONLY)
+                stack.callback(os.close, fd)
+                os.unlink(spool)  # the open descriptor is all we need
+                for n, offset, length, flag in entries:
+                    out.rendered[n] = (fd, offset, length, flag)
+        for out in outputs:
+            changed[out.fmt], formats[out.fmt] = _assemble(out, heads, keys)
+    return changed, formats
+
+
+@dataclass(frozen=True, slots=True)
+class _RenderJob:
+    store_path: str
+    prefix: str  # of the spool files' names
+    channel: Channel
+    fmts: tuple[str, ...]
+    paths: tuple[str, ...]
+    positions: tuple[int, ...]
+    ids: tuple[str, ...]
+    needed: tuple[tuple[bool, ...], ...]  # per position, per format: render it?
+
+
+_Spooled = list[tuple[str, list[tuple[int, int, int, int]]]]
+
+
+def _render_job(job: _RenderJob, store: Store | None = None) -> _Spooled:
+    """Render, verify (as one small document per format) and spool one chunk of items:
+    per format, a spool file and its (position, offset, length, authorless) entries.
+    Runs in workers too, where it opens the store itself."""
+    if store is None:
+        with Store.open(job.store_path) as own:
+            return _render_job(job, own)
+    found = store.items_by_id(job.ids)
+    missing = [i for i in job.ids if i not in found]
+    if missing:
+        raise PublishError(f"{len(missing)} item(s) went away while publishing, e.g. "
+                           f"{missing[0]!r}")
+    out: _Spooled = []
+    for f, (fmt, path) in enumerate(zip(job.fmts, job.paths, strict=True)):
+        r = renderer(fmt, job.channel)
+        todo = [(n, found[i]) for n, i, need in zip(job.positions, job.ids, job.needed,
+                                                    strict=True) if need[f]]
+        items = [item for _, item in todo]
+        fragments = [r.entry(item) for item in items]
+        if items:
+            head, tail = r.frame(Summary.of(items, False))
+            _checked(fmt, Path(path), head + r.sep.join(fragments) + tail, items)
+        fd, spool = tempfile.mkstemp(dir=_spool_dir(Path(path)), prefix=job.prefix)
+        entries: list[tuple[int, int, int, int]] = []
+        with os.fdopen(fd, "wb") as handle:
+            offset = 0
+            for (n, item), data in zip(todo, fragments, strict=True):
+                if offset:  # separated as in the file, so that runs are copied whole
+                    handle.write(r.sep)
+                    offset += len(r.sep)
+                entries.append((n, offset, len(data), int(r.authorless(item))))
+                handle.write(data)
+                offset += len(data)
+        out.append((spool, entries))
+    return out
+
+
+def _assemble(out: _Output, heads: Sequence[ItemHead],
+              keys: Sequence[str]) -> tuple[bool, dict[str, object]]:
+    """Write head, every fragment (spooled or reused) and tail; the file's index entry."""
+    r = out.renderer
+    rendered, reusable, old_fd = out.rendered, out.reusable, out.old_fd
+    spans = [rendered[n] if n in rendered else (old_fd, *reusable[key])
+             for n, key in enumerate(keys)]
+    summary = Summary(  # stored dates are fixed-width UTC ISO: the greatest text is the newest
+        len(heads),
+        datetime.fromisoformat(max(h.updated for h in heads)) if heads else None,
+        datetime.fromisoformat(max(h.published for h in heads)) if heads else None,
+        any(span[3] for span in spans))
+    head, tail = r.frame(summary)
+    _checked(out.fmt, out.path, head + tail, [])
+    pieces: list[bytes | Span] = [head]
+    sep = len(r.sep)
+    sizes: list[int] = []
+    position = len(head)
+    run_fd, run_start, run_end = -1, 0, -1  # the run of fragments being copied as one
+    for n, (fd, offset, length, flag) in enumerate(spans):
+        sizes.append(length * 2 + flag)
+        if fd == run_fd and offset == run_end + sep:
+            run_end = offset + length  # the next fragment of a run, separator included
+        else:
+            if run_fd != -1:
+                pieces.append(Span(run_fd, run_start, run_end - run_start))
+            if n and sep:
+                pieces.append(r.sep)
+            run_fd, run_start, run_end = fd, offset, offset + length
+        position += length + (sep if n else 0)
+    if run_fd != -1:
+        pieces.append(Span(run_fd, run_start, run_end - run_start))
+    pieces.append(tail)
+    changed = write_pieces(out.path, pieces, size=position + len(tail))
+    return changed, {"context": out.context, "file": _file_stats({out.fmt: out.path})[out.fmt],
+                     "start": len(head), "sizes": sizes}
+
+
+def _remove_spools(folders: set[Path], prefix: str) -> None:
+    """Spool files a failed publication left (those it used are unlinked once open)."""
+    for where in folders:
+        for leftover in where.glob(prefix + "*") if where.is_dir() else ():
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+def _spool_dir(path: Path) -> Path | None:
+    """Beside the output (same file system: the kernel copies cheaply), else the system's
+    temporary directory (writing the output will then say what is wrong with it)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return path.parent
 
 
 def _channel_key(config: Config, feed: FeedConfig) -> str:
@@ -537,5 +913,6 @@ def build(config: Config, *, now: datetime, dry_run: bool = False,
     opener = Store.open_copy if dry_run else Store.open
     with opener(config.store_path) as store:
         report.sources = ingest(config, store, now=now, progress=progress)
-        report.feeds, report.pages_written = publish(config, store, now=now, dry_run=dry_run)
+        report.feeds, report.pages_written = publish(config, store, now=now, dry_run=dry_run,
+                                                     workers=os.cpu_count() or 1)
     return report

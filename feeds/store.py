@@ -12,6 +12,7 @@ Tables::
     file_states  (source, key) -> size, mtime_ns, inode, device, digest  (FK -> articles)
     source_state source -> JSON (remote fetch state: etag, last-modified ...)
     feed_state   feed -> digest of its last publication
+    feed_index   feed -> JSON: where each item's fragment sits in the files last written
     migrations   name, applied_at: the named migrations applied, in order
 
 ``PRAGMA user_version`` is the number of migrations applied; a store written by a newer
@@ -48,6 +49,7 @@ __all__ = [
     "MIGRATIONS",
     "Changes",
     "FileState",
+    "ItemHead",
     "Migration",
     "Store",
     "article_from_json",
@@ -153,7 +155,28 @@ def _m0001_initial(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration("0001_initial", _m0001_initial),)
+def _m0002_feed_heads(db: sqlite3.Connection) -> None:
+    """Title and link as columns, and an index that covers what selecting a feed's items
+    reads (no article JSON is parsed to decide what a feed shows); the feed index."""
+    for statement in (
+        "ALTER TABLE articles ADD COLUMN title TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE articles ADD COLUMN link TEXT",
+        "UPDATE articles SET title = json_extract(data, '$.title'),"
+        " link = json_extract(data, '$.link')",
+        "CREATE INDEX articles_heads ON articles"
+        " (source, published DESC, id, content_hash, first_seen, updated, title, link)",
+        """CREATE TABLE feed_index (
+            feed TEXT PRIMARY KEY,
+            data TEXT NOT NULL
+        )""",
+    ):
+        db.execute(statement)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("0001_initial", _m0001_initial),
+    Migration("0002_feed_heads", _m0002_feed_heads),
+)
 
 
 def _migrate(db: sqlite3.Connection, path: str, migrations: Sequence[Migration]) -> None:
@@ -314,7 +337,7 @@ def _marks(count: int) -> str:
     return ", ".join("?" * count)
 
 
-def _article_row(source: str, w: Write) -> tuple[str, ...]:
+def _article_row(source: str, w: Write) -> tuple[str | None, ...]:
     return (
         w.id,
         source,
@@ -324,7 +347,26 @@ def _article_row(source: str, w: Write) -> tuple[str, ...]:
         _iso(w.published),
         _iso(w.first_seen),
         _iso(w.updated),
+        w.article.title,
+        w.article.link,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ItemHead:
+    """What selecting a feed's items needs of one, read without its article JSON.
+
+    Dates are the stored UTC ISO texts (``published``: the article's date, else first
+    seen); ``content_hash`` is the article's.
+    """
+
+    id: str
+    published: str
+    first_seen: str
+    updated: str
+    content_hash: str
+    title: str
+    link: str | None
 
 
 # --------------------------------------------------------------------------- the store
@@ -344,6 +386,7 @@ class Store:
         self._path = path
         self._id_factory = id_factory
         self._lock = threading.RLock()
+        self._copy = False
 
     @classmethod
     def open(
@@ -393,7 +436,9 @@ class Store:
             except BaseException:
                 db.close()
                 raise
-        return cls._setup(db, name, id_factory)
+        store = cls._setup(db, name, id_factory)
+        store._copy = True
+        return store
 
     @staticmethod
     def _connect(name: str, busy_timeout: float) -> sqlite3.Connection:
@@ -420,6 +465,12 @@ class Store:
     @property
     def path(self) -> str:
         return self._path
+
+    @property
+    def shared(self) -> bool:
+        """Whether another process opening :attr:`path` sees this store's data (not an
+        in-memory store or copy)."""
+        return not self._copy and self._path != MEMORY
 
     def close(self) -> None:
         with self._lock:
@@ -593,17 +644,18 @@ class Store:
                 if w.status == "unchanged" and w.renamed_from is not None
             ),
         )
-        columns = "(id, source, key, content_hash, data, published, first_seen, updated)"
+        columns = ("(id, source, key, content_hash, data, published, first_seen, updated,"
+                   " title, link)")
         db.executemany(
-            f"INSERT INTO articles {columns} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO articles {columns} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (_article_row(source, w) for w in plan.writes if w.status == "added"),
         )
         db.executemany(
-            f"INSERT INTO articles {columns} VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            f"INSERT INTO articles {columns} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET"
             " key = excluded.key, content_hash = excluded.content_hash, data = excluded.data,"
             " published = excluded.published, first_seen = excluded.first_seen,"
-            " updated = excluded.updated",
+            " updated = excluded.updated, title = excluded.title, link = excluded.link",
             (_article_row(source, w) for w in plan.writes if w.status == "changed"),
         )
         # A minted id must be new: a plain INSERT fails loudly if the factory repeats itself.
@@ -684,6 +736,46 @@ class Store:
                 rows = db.execute(sql, params).fetchall()
         return [self._item(*row[1:]) for row in rows]
 
+    def heads(
+        self,
+        sources: Collection[str] | None = None,
+        *,
+        limit: int | None = None,
+        since: datetime | None = None,
+    ) -> list[ItemHead]:
+        """:meth:`items`, same order and arguments, as :class:`ItemHead`: read from the
+        covering index ``articles_heads`` alone, so it costs no JSON parsing."""
+        names = self._names(sources)
+        if (names is not None and not names) or (limit is not None and limit <= 0):
+            return []
+        columns = "published, id, first_seen, updated, content_hash, title, link"
+        with self._read("read item heads") as db:
+            if names is not None and len(names) > 1 and limit is not None:
+                rows = []
+                for name in names:
+                    sql, params = self._items_sql([name], limit, since, columns)
+                    rows.extend(db.execute(sql, params).fetchall())
+                rows.sort(key=lambda row: row[1])
+                rows.sort(key=lambda row: row[0], reverse=True)
+                rows = rows[:limit]
+            else:
+                sql, params = self._items_sql(names, limit, since, columns)
+                rows = db.execute(sql, params).fetchall()
+        return [ItemHead(id_, published, first_seen, updated, content_hash, title, link)
+                for published, id_, first_seen, updated, content_hash, title, link in rows]
+
+    def items_by_id(self, ids: Sequence[str]) -> dict[str, Item]:
+        """The items with these ids (missing ids are left out)."""
+        out: dict[str, Item] = {}
+        with self._read("read items") as db:
+            for chunk in _chunks(list(ids)):
+                rows = db.execute(
+                    "SELECT id, data, first_seen, updated FROM articles"
+                    f" WHERE id IN ({_marks(len(chunk))})", tuple(chunk)).fetchall()
+                for row in rows:
+                    out[row[0]] = self._item(*row)
+        return out
+
     def explain_items(
         self, sources: Collection[str] | None = None, *, limit: int | None = 50
     ) -> list[str]:
@@ -710,13 +802,14 @@ class Store:
 
     @classmethod
     def _items_sql(
-        cls, names: list[str] | None, limit: int | None, since: datetime | None
+        cls, names: list[str] | None, limit: int | None, since: datetime | None,
+        columns: str = "published, id, data, first_seen, updated",
     ) -> tuple[str, list[Any]]:
         where, params = cls._where(names)
         if since is not None:
             where.append("published >= ?")
             params.append(_iso(since))
-        sql = "SELECT published, id, data, first_seen, updated FROM articles"
+        sql = f"SELECT {columns} FROM articles"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY published DESC, id"
@@ -803,3 +896,26 @@ class Store:
                 " ON CONFLICT (feed) DO UPDATE SET digest = excluded.digest",
                 (feed, digest),
             )
+
+    def feed_index(self, feed: str) -> str | None:
+        with self._read("read feed index") as db:
+            row = db.execute("SELECT data FROM feed_index WHERE feed = ?", (feed,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_feed_state(self, feed: str, digest: str, index: str | None) -> None:
+        """The digest and the index of a feed's publication, in one transaction (no index:
+        none is kept, so nothing stale can be reused)."""
+        with self._write(f"save state of feed {feed!r}") as db:
+            db.execute(
+                "INSERT INTO feed_state (feed, digest) VALUES (?, ?)"
+                " ON CONFLICT (feed) DO UPDATE SET digest = excluded.digest",
+                (feed, digest),
+            )
+            if index is None:
+                db.execute("DELETE FROM feed_index WHERE feed = ?", (feed,))
+            else:
+                db.execute(
+                    "INSERT INTO feed_index (feed, data) VALUES (?, ?)"
+                    " ON CONFLICT (feed) DO UPDATE SET data = excluded.data",
+                    (feed, index),
+                )

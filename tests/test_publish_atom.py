@@ -239,3 +239,37 @@ def test_verify_rejects_broken_xml() -> None:
     data = render("atom", CHANNEL, ITEMS).replace(b"</entry>", b"</entryx>", 1)
     with pytest.raises(PublishError, match="not well-formed"):
         verify("atom", data, ITEMS)
+
+
+def test_verify_rejects_a_changed_id_title_or_published_date() -> None:
+    data = render("atom", CHANNEL, ITEMS)
+    other: list[Item] = list(ITEMS)
+    other[1] = replace(ITEMS[1], id="urn:other")
+    with pytest.raises(PublishError, match="id reads back"):
+        verify("atom", data, other)
+    other[1] = replace(ITEMS[1], article=replace(ITEMS[1].article, title="Other"))
+    with pytest.raises(PublishError, match="title reads back"):
+        verify("atom", data, other)
+    moved = replace(ITEMS[1].article, published=datetime(2020, 1, 1, tzinfo=UTC))
+    other[1] = replace(ITEMS[1], article=moved)
+    with pytest.raises(PublishError, match="published reads back"):
+        verify("atom", data, other)
+
+
+def test_verify_rejects_a_wrong_count_truncation_and_rss_passed_as_atom() -> None:
+    data = render("atom", CHANNEL, ITEMS)
+    with pytest.raises(PublishError, match="3 items read back, 2 rendered"):
+        verify("atom", data, ITEMS[:2])
+    with pytest.raises(PublishError, match="not well-formed"):
+        verify("atom", data[:-20], ITEMS)
+    with pytest.raises(PublishError, match="reads back as 'rss20'"):
+        verify("atom", render("rss", CHANNEL, ITEMS), ITEMS)
+
+
+def test_verify_resolves_no_entity_and_fetches_nothing() -> None:
+    """The check is strict XML: a document with an entity it would have to expand from a
+    DTD (here a local file) is refused, not read."""
+    head = b'<?xml version="1.0"?>\n<!DOCTYPE feed [<!ENTITY x SYSTEM "file:///etc/hostname">]>\n'
+    doc = head + b'<feed xmlns="http://www.w3.org/2005/Atom"><id>&x;</id></feed>'
+    with pytest.raises(PublishError):
+        verify("atom", doc, ITEMS)

@@ -281,3 +281,13 @@ def test_content_shows_image_caption_and_credit_before_the_article_html(
     )
     assert display_html(it.article) == html
     assert xml(render("rss", CHANNEL, [it])).findtext("channel/item/description") == html
+
+
+def test_verify_rejects_another_rss_version_and_missing_dates() -> None:
+    data = render("rss", CHANNEL, ITEMS)
+    with pytest.raises(PublishError, match="reads back as"):
+        verify("rss", data.replace(b'version="2.0"', b'version="0.91"', 1), ITEMS)
+    start = data.index(b"<pubDate>", data.index(b"<item>"))
+    end = data.index(b"</pubDate>", start) + len(b"</pubDate>")
+    with pytest.raises(PublishError, match="published reads back as None"):
+        verify("rss", data[:start] + data[end:], ITEMS)

@@ -196,7 +196,7 @@ def test_a_store_from_a_newer_version_is_refused(db_path: Path) -> None:
 def test_a_store_with_unknown_recorded_migrations_is_refused(db_path: Path) -> None:
     Store.open(db_path).close()
     raw = sqlite3.connect(db_path)
-    raw.execute("UPDATE migrations SET name = 'someone_elses'")
+    raw.execute("UPDATE migrations SET name = 'someone_elses' WHERE version = 1")
     raw.commit()
     raw.close()
     with pytest.raises(StoreError, match="recorded migrations"):
@@ -601,3 +601,40 @@ def test_performance_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
             assert "USING INDEX" in plan and "TEMP B-TREE" not in plan, plan
     with capsys.disabled():
         print("\n" + "\n".join(lines))
+
+
+# --------------------------------------------------------------------------- heads
+
+
+def test_a_store_of_the_first_schema_gains_heads_when_migrated(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    raw = sqlite3.connect(db_path)
+    store_module._m0001_initial(raw)
+    raw.execute("CREATE TABLE migrations (version INTEGER PRIMARY KEY,"
+                " name TEXT NOT NULL UNIQUE, applied_at TEXT NOT NULL)")
+    raw.execute("INSERT INTO migrations VALUES (1, '0001_initial', '2024-01-01')")
+    raw.execute("PRAGMA user_version = 1")
+    stamp = "2024-05-01T00:00:00.000000+00:00"
+    for n, link in ((1, "https://e/a"), (2, None)):
+        data = article_to_json(art(f"{n}.md", link=link))
+        raw.execute("INSERT INTO articles VALUES (?, ?, ?, 'h', ?, ?, ?, ?)",
+                    (f"id-{n}", SRC, f"{n}.md", stamp, stamp, stamp, data))
+    raw.commit()
+    raw.close()
+    with reopen(db_path) as s:
+        assert s.migrations()[-1] == "0002_feed_heads"
+        assert sorted((h.id, h.title, h.link) for h in s.heads([SRC])) == [
+            ("id-1", "Title 1.md", "https://e/a"), ("id-2", "Title 2.md", None)]
+
+
+def test_heads_are_items_without_their_json(store: Store) -> None:
+    store.ingest(SRC, [(art(f"{n}.md", published=NOW - timedelta(hours=n)), None)
+                       for n in range(5)], now=NOW)
+    items = store.items([SRC], limit=3)
+    heads = store.heads([SRC], limit=3)
+    assert [h.id for h in heads] == [i.id for i in items]
+    assert [h.title for h in heads] == [i.article.title for i in items]
+    assert [datetime.fromisoformat(h.published) for h in heads] == [i.published for i in items]
+    assert store.items_by_id([h.id for h in heads] + ["nope"]) == {i.id: i for i in items}
+    plan = " ".join(store.explain_items([SRC]))
+    assert "articles_source_newest" in plan or "articles_heads" in plan

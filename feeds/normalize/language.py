@@ -5,7 +5,12 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-_MAX_CHARS = 2000  # a few paragraphs decide the language; more only costs time
+# The title and the start of the body decide the language.  py3langid's cost grows with the
+# sample (a Python loop over its bytes); on the development set, the seeds and the test
+# articles every sample from 150 characters up gives the answer 2,000 gave.  400 keeps a
+# margin over that (measured: 2,000 -> 400 characters cut detection from ~0.7 ms to
+# ~0.13 ms per article, about a quarter of reading a plain-text article).
+_MAX_CHARS = 400
 
 
 @functools.cache

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from feedgen.entry import FeedEntry
@@ -39,14 +40,24 @@ from feeds.errors import PublishError
 from feeds.model import MEDIA_TYPES, Channel, Item
 from feeds.publish.rss import (
     GENERATOR,
+    XmlLayout,
     clean,
     display_html,
     feed_updated,
+    split_frame,
     summary_html,
     whole_seconds,
 )
 
-__all__ = ["atom_entry", "feed_id", "render_atom"]
+__all__ = [
+    "ATOM_TAIL",
+    "atom_authorless",
+    "atom_entry",
+    "atom_frame",
+    "atom_wrapper",
+    "feed_id",
+    "render_atom",
+]
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
@@ -122,24 +133,50 @@ def atom_entry(item: Item, *, feed_language: str | None = None) -> Any:
 def render_atom(channel: Channel, items: Sequence[Item]) -> bytes:
     """The Atom 1.0 document for ``channel`` with ``items`` in the order given."""
     language = clean(channel.language) or None
+    head, tail = atom_frame(channel, updated=feed_updated(items),
+                            authorless=any(atom_authorless(item) for item in items))
+    layout = XmlLayout(atom_wrapper())
     try:
-        root = _atom_skeleton(channel, items)
-        for item in items:
-            root.append(atom_entry(item, feed_language=language))
+        entries = [layout.fragment(atom_entry(item, feed_language=language)) for item in items]
     except ValueError as exc:  # feedgen's "required fields", lxml's "not XML compatible"
         raise PublishError(f"cannot render Atom for feed {channel.name!r}: {exc}") from exc
-    return bytes(etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True))
+    return head + b"".join(entries) + tail
 
 
-def _atom_skeleton(channel: Channel, items: Sequence[Item]) -> Any:
+def atom_authorless(item: Item) -> bool:
+    """Whether the entry names no author (then the feed must name one: RFC 4287)."""
+    return not any(clean(a.name) for a in item.article.authors)
+
+
+def atom_frame(channel: Channel, *, updated: datetime, authorless: bool) -> tuple[bytes, bytes]:
+    """(head, tail) of the Atom document, cut where the entries go.
+
+    ``updated``: the newest entry's; ``authorless``: some entry names no author.
+    """
+    try:
+        root = _atom_skeleton(channel, updated=updated, authorless=authorless)
+    except ValueError as exc:
+        raise PublishError(f"cannot render Atom for feed {channel.name!r}: {exc}") from exc
+    return split_frame(root, ATOM_TAIL)
+
+
+def atom_wrapper() -> Any:
+    """An empty ``<feed>`` (entries are in no namespace, as feedgen builds them)."""
+    return etree.Element("feed")
+
+
+ATOM_TAIL = b"</feed>\n"
+
+
+def _atom_skeleton(channel: Channel, *, updated: datetime, authorless: bool) -> Any:
     fg = FeedGenerator()
     fg.id(clean(feed_id(channel)))
     fg.title(clean(channel.title) or clean(channel.name))
-    fg.updated(feed_updated(items))
+    fg.updated(updated)
     author = channel.author
     if author and clean(author.name):
         fg.author(_person(author.name, author.email, author.url))
-    elif any(not any(clean(a.name) for a in item.article.authors) for item in items):
+    elif authorless:
         fg.author({"name": clean(channel.title) or clean(channel.name)})
     self_url = channel.url_for("atom")
     if self_url:

@@ -29,7 +29,15 @@ from feeds.model import Author, Channel, Item
 from feeds.normalize.text import xml_legal
 from feeds.publish.rss import display_html
 
-__all__ = ["VERSION", "json_item", "render_json", "rfc3339"]
+__all__ = [
+    "JSON_SEPARATOR",
+    "VERSION",
+    "json_fragment",
+    "json_frame",
+    "json_item",
+    "render_json",
+    "rfc3339",
+]
 
 VERSION = "https://jsonfeed.org/version/1.1"
 
@@ -80,6 +88,59 @@ def json_item(item: Item) -> dict[str, Any]:
 
 def render_json(channel: Channel, items: Sequence[Item]) -> bytes:
     """The JSON Feed 1.1 document for ``channel`` with ``items`` in the order given."""
+    head, tail = json_frame(channel, count=len(items))
+    return head + JSON_SEPARATOR.join(json_fragment(item) for item in items) + tail
+
+
+#: what goes between two item fragments
+JSON_SEPARATOR = b",\n"
+
+
+def json_fragment(item: Item) -> bytes:
+    """One item exactly as ``json.dumps(feed, indent=2)`` lays it out inside ``items``:
+    indented four spaces, without the separating comma.  (A JSON string never holds a
+    raw newline, so indenting line by line is exact.)"""
+    parts: list[str] = ["    "]
+    _indented(json_item(item), "\n    ", parts)
+    return "".join(parts).encode("utf-8")
+
+
+_string = json.encoder.encode_basestring  # what json.dumps uses with ensure_ascii=False
+
+
+def _indented(value: Any, newline: str, out: list[str]) -> None:
+    """``json.dumps(value, ensure_ascii=False, indent=2)`` at the indentation ``newline``
+    ends with, appended to ``out``: the same bytes (the tests compare), without the pure
+    Python encoder ``json`` falls back to whenever ``indent`` is set."""
+    if isinstance(value, str):
+        out.append(_string(value))
+    elif isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        inner = newline + "  "
+        first = True
+        for key, item in value.items():
+            out.append(("{" if first else ",") + inner + _string(key) + ": ")
+            first = False
+            _indented(item, inner, out)
+        out.append(newline + "}")
+    elif isinstance(value, list | tuple):
+        if not value:
+            out.append("[]")
+            return
+        inner = newline + "  "
+        for n, item in enumerate(value):
+            out.append(("[" if n == 0 else ",") + inner)
+            _indented(item, inner, out)
+        out.append(newline + "]")
+    else:  # numbers, booleans, null
+        out.append(json.dumps(value))
+
+
+def json_frame(channel: Channel, *, count: int) -> tuple[bytes, bytes]:
+    """(head, tail) of the document around ``count`` item fragments joined by
+    ``JSON_SEPARATOR``: the bytes ``json.dumps(feed, indent=2)`` gives for the whole feed."""
     feed: dict[str, Any] = _compact(
         {
             "version": VERSION,
@@ -92,8 +153,12 @@ def render_json(channel: Channel, items: Sequence[Item]) -> bytes:
             "hubs": [{"type": "WebSub", "url": _text(channel.hub)}] if channel.hub else [],
         }
     )
-    feed["items"] = [json_item(item) for item in items]  # required, even when empty
-    return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    feed["items"] = []  # required, even when empty; always the last key
+    empty = json.dumps(feed, ensure_ascii=False, indent=2) + "\n"
+    if not count:
+        return empty.encode("utf-8"), b""
+    cut = empty.rindex("[]")
+    return (empty[:cut] + "[\n").encode("utf-8"), b"\n  ]\n}\n"
 
 
 def _text(value: str | None) -> str:

@@ -31,6 +31,7 @@ Choices worth knowing:
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -48,12 +49,17 @@ from feeds.normalize.text import xml_legal
 __all__ = [
     "EMPTY_FEED_DATE",
     "GENERATOR",
+    "XmlLayout",
     "clean",
     "display_html",
     "feed_published",
     "feed_updated",
     "render_rss",
+    "rss_frame",
     "rss_item",
+    "rss_wrapper",
+    "serialize",
+    "split_frame",
     "summary_html",
     "whole_seconds",
 ]
@@ -114,7 +120,16 @@ def display_html(article: Article) -> str:
     The caption block is a ``<figure>``: ``<img>`` when there is an image, ``<figcaption>``
     with the caption, plus ``(credit)`` unless the caption already ends with it.
     Empty when the article has neither ``content_html`` nor an image or caption.
+    Every format shows it, so the last few are kept (an article is frozen, so hashable;
+    one built with a list somewhere is not, and is simply not kept).
     """
+    try:
+        return _display_html_kept(article)
+    except TypeError:  # unhashable
+        return _display_html(article)
+
+
+def _display_html(article: Article) -> str:
     image, caption, credit = clean(article.image), clean(article.caption), clean(article.credit)
     figure = ""
     if image or caption or credit:
@@ -125,6 +140,9 @@ def display_html(article: Article) -> str:
         cap = f"<figcaption>{html.escape(text, quote=False)}</figcaption>" if text else ""
         figure = f"<figure>{img}{cap}</figure>"
     return figure + clean(article.content_html)
+
+
+_display_html_kept = functools.lru_cache(maxsize=64)(_display_html)
 
 
 def rss_item(item: Item) -> Any:
@@ -170,17 +188,87 @@ def rss_item(item: Item) -> Any:
 
 def render_rss(channel: Channel, items: Sequence[Item]) -> bytes:
     """The RSS 2.0 document for ``channel`` with ``items`` in the order given."""
+    head, tail = rss_frame(channel, updated=feed_updated(items),
+                           published=feed_published(items) if items else None)
+    layout = XmlLayout(rss_wrapper())
     try:
-        root = _rss_skeleton(channel, items)
-        chan = root[0]
-        for item in items:
-            chan.append(rss_item(item))
+        entries = [layout.fragment(rss_item(item)) for item in items]
     except ValueError as exc:  # feedgen's "required fields", lxml's "not XML compatible"
         raise PublishError(f"cannot render RSS for feed {channel.name!r}: {exc}") from exc
+    return head + b"".join(entries) + tail
+
+
+def rss_frame(channel: Channel, *, updated: datetime,
+              published: datetime | None) -> tuple[bytes, bytes]:
+    """(head, tail) of the RSS document: the channel without items, cut where they go.
+
+    ``updated``/``published``: the newest item dates (``lastBuildDate``, ``pubDate``;
+    no ``pubDate`` when None, i.e. an empty feed).
+    """
+    try:
+        root = _rss_skeleton(channel, updated=updated, published=published)
+    except ValueError as exc:
+        raise PublishError(f"cannot render RSS for feed {channel.name!r}: {exc}") from exc
+    return split_frame(root, RSS_TAIL)
+
+
+def rss_wrapper() -> Any:
+    """An empty ``<rss><channel>`` with the namespaces of the real one: entries are
+    serialized inside it, at the depth and under the declarations they have in the feed."""
+    root = _rss_skeleton(Channel(name="x", title="x"), updated=EMPTY_FEED_DATE, published=None)
+    wrapper = etree.Element(root.tag, nsmap=root.nsmap)
+    return etree.SubElement(wrapper, "channel")
+
+
+RSS_TAIL = b"  </channel>\n</rss>\n"
+
+
+def serialize(root: Any) -> bytes:
+    """The one XML layout of every feed: UTF-8, declaration, pretty-printed by lxml."""
     return bytes(etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True))
 
 
-def _rss_skeleton(channel: Channel, items: Sequence[Item]) -> Any:
+def split_frame(root: Any, tail: bytes) -> tuple[bytes, bytes]:
+    """``root`` (without entries) serialized and cut in two where entries are appended."""
+    data = serialize(root)
+    if not data.endswith(tail):  # pragma: no cover - a change in lxml's layout
+        raise PublishError(f"unexpected XML layout: ends with {data[-40:]!r}")
+    return data[: len(data) - len(tail)], tail
+
+
+class XmlLayout:
+    """Serializes single entries exactly as they appear inside the whole document.
+
+    lxml's pretty printer lays out an element by its depth and its own content only, so
+    an entry serialized alone inside ``parent`` (an empty copy of the document's outer
+    elements, same namespace declarations) gives the very bytes it has in the full
+    document: concatenating ``head``, the entries and ``tail`` is the document.
+    """
+
+    def __init__(self, parent: Any) -> None:
+        self.parent = parent
+        root = parent.getroottree().getroot()
+        probe = etree.SubElement(parent, "x")
+        data = serialize(root)
+        parent.remove(probe)
+        start = data.rindex(b"\n", 0, data.index(b"<x/>")) + 1
+        self.head_len = start
+        self.head = data[:start]
+        self.tail = data[data.index(b"<x/>") + len(b"<x/>\n"):]
+
+    def fragment(self, elem: Any) -> bytes:
+        """The bytes of ``elem`` as a child of the parent, with indentation and newline."""
+        self.parent.append(elem)
+        try:
+            data = serialize(self.parent.getroottree().getroot())
+        finally:
+            self.parent.remove(elem)
+        if not (data.startswith(self.head) and data.endswith(self.tail)):  # pragma: no cover
+            raise PublishError("unexpected XML layout of an entry")
+        return data[self.head_len : len(data) - len(self.tail)]
+
+
+def _rss_skeleton(channel: Channel, *, updated: datetime, published: datetime | None) -> Any:
     fg = FeedGenerator()
     fg.load_extension("dc")
     fg.title(clean(channel.title))
@@ -195,9 +283,9 @@ def _rss_skeleton(channel: Channel, items: Sequence[Item]) -> Any:
     if channel.author and channel.author.email:
         fg.managingEditor(f"{clean(channel.author.email)} ({clean(channel.author.name)})")
     fg.generator(GENERATOR)
-    fg.lastBuildDate(feed_updated(items))
-    if items:
-        fg.pubDate(feed_published(items))
+    fg.lastBuildDate(updated)
+    if published is not None:
+        fg.pubDate(published)
     # _create_rss is what rss_str() serializes; we need the tree to append entries to.
     root, _doc = fg._create_rss()
     if channel.hub:

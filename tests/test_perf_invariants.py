@@ -1,0 +1,323 @@
+"""What keeps builds fast, checked without a clock: the work a build does, not its time.
+
+* a no-op build renders and verifies nothing;
+* one new (or edited) article renders one fragment per format, whatever the feed's size;
+* reused fragments give the very bytes a full render gives (and the golden files hold);
+* a file changed behind our back is not reused from;
+* the parallel render writes the same bytes as the serial one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from feeds import config as config_module
+from feeds import pipeline
+from feeds.config import Config
+from feeds.model import FILENAMES
+from feeds.pipeline import build
+from feeds.publish import render as render_module
+from feeds.publish.jsonfeed import json_fragment, json_item
+from feeds.publish.render import render
+from feeds.store import Store
+from tests.conftest import NOW
+from tests.golden.sample import CHANNEL, ITEMS
+
+CONFIG = """
+[site]
+title = "Test site"
+link = "https://example.org/"
+base_url = "https://example.org/feeds/"
+{author}
+[store]
+path = "state/feeds.db"
+[output]
+dir = "public"
+[[sources]]
+name = "news"
+kind = "folder"
+path = "articles"
+[[feeds]]
+name = "all"
+title = "All"
+limit = 3
+[[feeds]]
+name = "everything"
+title = "Everything"
+limit = 1000
+"""
+
+FILES = [f"{feed}/{name}" for feed in ("all", "everything") for name in FILENAMES.values()]
+
+
+def article(n: int, body: str = "The first paragraph of the story.", author: bool = True) -> str:
+    byline = "By Ana Ruiz\n" if author else ""
+    return (f"Story number {n}\n\n{byline}Published {1 + n % 28} May 2024\n\n"
+            f"LISBON: {body} ({n})\n\nA second paragraph.\n")
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    (tmp_path / "articles").mkdir()
+    (tmp_path / "feeds.toml").write_text(CONFIG.format(author=""), encoding="utf-8")
+    for n in range(12):
+        write(tmp_path, n)
+    return tmp_path
+
+
+def write(site: Path, n: int, **kwargs: object) -> None:
+    (site / "articles" / f"a{n:03}.txt").write_text(article(n, **kwargs), encoding="utf-8")  # type: ignore[arg-type]
+
+
+def load(site: Path) -> Config:
+    return config_module.load(site / "feeds.toml")
+
+
+def outputs(site: Path) -> dict[str, bytes]:
+    return {name: (site / "public" / name).read_bytes() for name in FILES}
+
+
+def stats(site: Path) -> dict[str, tuple[int, int, int]]:
+    out = {}
+    for name in FILES:
+        st = (site / "public" / name).stat()
+        out[name] = (st.st_ino, st.st_mtime_ns, st.st_size)
+    return out
+
+
+class Counter:
+    """Counts the fragments rendered, per format (wraps ``pipeline.renderer``)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.entries: dict[str, int] = {}
+        real = pipeline.renderer
+
+        def counting(fmt: str, channel: object) -> render_module.FormatRenderer:
+            r = real(fmt, channel)  # type: ignore[arg-type]
+            entry = r.entry
+
+            def counted(item: object) -> bytes:
+                self.entries[fmt] = self.entries.get(fmt, 0) + 1
+                return entry(item)  # type: ignore[arg-type]
+
+            r.entry = counted  # type: ignore[method-assign]
+            return r
+
+        monkeypatch.setattr(pipeline, "renderer", counting)
+
+
+def from_scratch(site: Path, now: datetime = NOW) -> dict[str, bytes]:
+    """What a build writes with the same store (same ids) but no feed state and no output:
+    every fragment rendered anew."""
+    fresh = site.parent / (site.name + "-fresh")
+    (fresh / "state").mkdir(parents=True)
+    os.symlink(site / "articles", fresh / "articles")
+    (fresh / "feeds.toml").write_text((site / "feeds.toml").read_text(), encoding="utf-8")
+    source = sqlite3.connect(site / "state" / "feeds.db")
+    copy = sqlite3.connect(fresh / "state" / "feeds.db")
+    source.backup(copy)
+    source.close()
+    copy.execute("DELETE FROM feed_state")
+    copy.execute("DELETE FROM feed_index")
+    copy.commit()
+    copy.close()
+    build(load(fresh), now=now)
+    return outputs(fresh)
+
+
+def test_a_no_op_build_renders_and_verifies_nothing(site: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    build(load(site), now=NOW)
+    before = stats(site)
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a no-op build rendered or verified something")
+
+    for name in ("renderer", "render", "verify", "_checked", "_select"):
+        monkeypatch.setattr(pipeline, name, fail)
+    report = build(load(site), now=NOW + timedelta(hours=1))
+    assert all(not f.written and not f.error for f in report.feeds)
+    assert stats(site) == before
+
+
+def test_one_new_article_renders_one_fragment_per_format_and_feed(
+        site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build(load(site), now=NOW)
+    counter = Counter(monkeypatch)
+    write(site, 99)
+    report = build(load(site), now=NOW + timedelta(hours=1))
+    assert [(f.name, f.added) for f in report.feeds] == [("all", 1), ("everything", 1)]
+    # one fragment per format in each feed (the feeds do not share a cache)
+    assert counter.entries == {"rss": 2, "atom": 2, "json": 2}
+    assert outputs(site) == from_scratch(site, NOW + timedelta(hours=1))
+
+
+def test_an_edit_renders_only_the_edited_article(site: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    build(load(site), now=NOW)
+    counter = Counter(monkeypatch)
+    write(site, 5, body="A corrected first paragraph.")
+    report = build(load(site), now=NOW + timedelta(hours=1))
+    everything = report.feeds[1]
+    assert (everything.changed, everything.added, everything.removed) == (1, 0, 0)
+    assert counter.entries == {"rss": 1, "atom": 1, "json": 1}  # not in "all" (limit 3)
+    assert outputs(site) == from_scratch(site, NOW + timedelta(hours=1))
+
+
+def test_a_deletion_renders_nothing_new_and_matches_a_full_render(
+        site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build(load(site), now=NOW)
+    counter = Counter(monkeypatch)
+    (site / "articles" / "a007.txt").unlink()
+    build(load(site), now=NOW + timedelta(hours=1))
+    assert counter.entries == {}  # not in "all" (limit 3); "everything" only loses it
+    assert outputs(site) == from_scratch(site, NOW + timedelta(hours=1))
+
+
+def test_the_feed_author_follows_an_authorless_new_article(site: Path) -> None:
+    """Atom names the channel as author once some entry has none: the head changes with
+    a new fragment even though every reused fragment stays as it was."""
+    build(load(site), now=NOW)
+    assert b"<author>\n    <name>Everything" not in outputs(site)["everything/atom.xml"]
+    write(site, 99, author=False)
+    build(load(site), now=NOW + timedelta(hours=1))
+    assert b"<author>\n    <name>Everything</name>" in outputs(site)["everything/atom.xml"]
+    assert outputs(site) == from_scratch(site, NOW + timedelta(hours=1))
+
+
+def test_a_file_changed_behind_our_back_is_not_reused_from(
+        site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build(load(site), now=NOW)
+    path = site / "public" / "everything" / "rss.xml"
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b"Story number", b"Story NUMBER"))  # same size
+    counter = Counter(monkeypatch)
+    write(site, 99)
+    build(load(site), now=NOW + timedelta(hours=1))
+    assert counter.entries["rss"] == 13 + 1  # everything re-rendered, plus one for "all"
+    assert b"Story NUMBER" not in path.read_bytes()
+    assert outputs(site) == from_scratch(site, NOW + timedelta(hours=1))
+
+
+def test_a_changed_channel_reuses_every_fragment(site: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    build(load(site), now=NOW)
+    toml = site / "feeds.toml"
+    toml.write_text(toml.read_text().replace('title = "Everything"', 'title = "Every thing"'))
+    counter = Counter(monkeypatch)
+    report = build(load(site), now=NOW + timedelta(hours=1))
+    assert counter.entries == {}
+    assert [p.name for p in report.feeds[1].written] == ["rss.xml", "atom.xml", "feed.json"]
+    assert outputs(site) == from_scratch(site, NOW + timedelta(hours=1))
+
+
+def test_a_changed_feed_language_rerenders_atom_only(site: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    build(load(site), now=NOW)
+    toml = site / "feeds.toml"
+    toml.write_text(toml.read_text().replace('[store]', 'language = "pt"\n[store]'))
+    counter = Counter(monkeypatch)
+    build(load(site), now=NOW + timedelta(hours=1))
+    assert counter.entries == {"atom": 3 + 12}  # xml:lang depends on the feed's language
+    assert outputs(site) == from_scratch(site, NOW + timedelta(hours=1))
+
+
+def test_the_parallel_render_writes_the_same_bytes(site: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pipeline, "PARALLEL_RENDER_THRESHOLD", 1)
+    monkeypatch.setattr(pipeline, "RENDER_CHUNK", 5)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # build() renders with every core
+    build(load(site), now=NOW)
+    parallel = outputs(site)
+    monkeypatch.setattr(pipeline, "PARALLEL_RENDER_THRESHOLD", 10**9)
+    assert parallel == from_scratch(site)
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_a_failed_check_keeps_the_old_files_and_leaves_no_spool(
+        site: Path, monkeypatch: pytest.MonkeyPatch, parallel: bool) -> None:
+    build(load(site), now=NOW)
+    before = outputs(site)
+    if parallel:
+        monkeypatch.setattr(pipeline, "PARALLEL_RENDER_THRESHOLD", 1)
+        monkeypatch.setattr(pipeline, "RENDER_CHUNK", 2)
+        monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    real = pipeline._checked
+
+    def failing(fmt: str, path: Path, data: bytes, items: list[object]) -> None:
+        if fmt == "atom" and items:
+            raise pipeline.PublishError("atom: broken on purpose")
+        real(fmt, path, data, items)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "_checked", failing)
+    for n in range(20, 25):
+        write(site, n)
+    report = build(load(site), now=NOW + timedelta(hours=1))
+    assert all(f.error and "broken on purpose" in f.error for f in report.feeds)
+    assert outputs(site) == before  # the fixture checks that no spool file is left
+
+
+def test_the_streamed_files_are_what_render_gives(site: Path) -> None:
+    build(load(site), now=NOW)
+    config = load(site)
+    with Store.open(config.store_path) as store:
+        for feed in config.feeds:
+            items = pipeline.feed_items(config, store, feed, now=NOW)
+            for fmt in feed.formats:
+                data = render(fmt, config.channel(feed), items)
+                assert (site / "public" / feed.name / FILENAMES[fmt]).read_bytes() == data
+
+
+def test_a_build_reads_articles_only_to_render_them(site: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Selecting what a feed shows reads the covering index, not the articles' JSON."""
+    build(load(site), now=NOW)
+    calls: list[int] = []
+    real = Store.items_by_id
+
+    def counted(self: Store, ids: list[str]) -> object:
+        calls.append(len(ids))
+        return real(self, ids)
+
+    monkeypatch.setattr(Store, "items_by_id", counted)
+    monkeypatch.setattr(Store, "items", lambda *a, **k: pytest.fail("items() read"))
+    write(site, 99)
+    build(load(site), now=NOW + timedelta(hours=1))
+    assert sum(calls) == 2  # the new article, once per feed
+
+
+def test_json_fragments_are_json_dumps_bytes() -> None:
+    for item in ITEMS:
+        text = json.dumps(json_item(item), ensure_ascii=False, indent=2)
+        assert json_fragment(item) == ("    " + text.replace("\n", "\n    ")).encode()
+    feed = json.loads(render("json", CHANNEL, ITEMS))
+    assert feed["items"] == [json_item(i) for i in ITEMS]
+
+
+def test_the_feed_index_is_kept_with_the_digest(site: Path) -> None:
+    build(load(site), now=NOW)
+    config = load(site)
+    with Store.open(config.store_path) as store:
+        index = json.loads(store.feed_index("everything") or "{}")
+    assert len(index["ids"]) == len(index["keys"]) == 12
+    data = (site / "public" / "everything" / "feed.json").read_bytes()
+    offset = index["formats"]["json"]["start"]
+    for item_id, size in zip(index["ids"], index["formats"]["json"]["sizes"], strict=True):
+        length = size >> 1
+        assert json.loads(data[offset:offset + length])["id"] == item_id
+        offset += length + len(b",\n")
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_spools(tmp_path: Path) -> Iterator[None]:
+    yield
+    leftovers = [p for p in tmp_path.rglob(".*")
+                 if p.name.startswith(".spool.") or p.name.endswith(".tmp")]
+    assert leftovers == []
