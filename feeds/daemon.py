@@ -172,13 +172,18 @@ class Daemon:
                                        workers=None if self.parallel else 1)
             else:
                 report = ingest_remote(self.config, self.store, [source], now=self.clock(),
-                                       force=False)[0]
+                                       force=False,
+                                       cancelled=lambda: self.stop_requested)[0]
         except _Stopping:
             log.info("source %s: ingest interrupted by the stop; committed batches are kept, "
                      "the rest is read on the next start", source.name,
                      extra={"source": source.name, "status": "interrupted"})
             return
         except FeedsError as exc:
+            if self.stop_requested:  # a fetch abandoned because we are stopping
+                log.info("source %s: fetch abandoned by the stop", source.name,
+                         extra={"source": source.name, "status": "interrupted"})
+                return
             report = SourceReport(source.name, source.kind, error=str(exc))
         except Exception:  # a bug in one source must not kill the service
             log.exception("source %s: unexpected error", source.name,

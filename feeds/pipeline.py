@@ -352,12 +352,16 @@ def remote_specs(source: SourceConfig) -> list[FeedSpec]:
 
 
 def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig], *,
-                  now: datetime, force: bool = True) -> list[SourceReport]:
+                  now: datetime, force: bool = True,
+                  cancelled: Callable[[], bool] | None = None) -> list[SourceReport]:
     """Fetch remote sources concurrently (conditional requests) and store what is new.
 
     ``force`` (the one-shot build) ignores the regular schedule, never a 410 Gone, a
     Retry-After or an error backoff.  Each feed of an OPML source keeps its own fetch
     state; its articles are stored under the OPML source with keys prefixed by the feed.
+    Fetch states (ETag, Last-Modified, backoff) are saved only after the articles they
+    describe are stored: a crash in between costs a refetch, never a lost article.
+    ``cancelled`` (the daemon's stop flag) abandons requests in flight.
     """
     from .sources.politeness import FetchState
     from .sources.remote import fetch_feeds_sync
@@ -375,12 +379,13 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
     for _source, spec in jobs:
         raw = store.source_state(spec.name)
         pairs.append((spec, FetchState.from_dict(raw) if raw else None))
-    results = fetch_feeds_sync(pairs, fetch_settings(config), now=now, force=force) if pairs \
-        else []
+    results = fetch_feeds_sync(pairs, fetch_settings(config), now=now, force=force,
+                               cancelled=cancelled) if pairs else []
     totals: dict[str, _ChangeTotals] = {name: _ChangeTotals() for name in reports}
+    states: dict[str, dict[str, object]] = {}
     for (source, spec), result in zip(jobs, results, strict=True):
         report = reports[source.name]
-        store.set_source_state(spec.name, result.state.to_dict())
+        states[spec.name] = result.state.to_dict()
         for warning in result.warnings:
             log.info("%s: %s", spec.name, warning)
         if result.error is not None:
@@ -402,6 +407,7 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
                                                  now=now, present=None))
         elif result.articles is None and result.error is None:
             report.skipped += 1
+    store.set_source_states(states)
     for name, report in reports.items():
         report.changes = totals[name].result()
         for key, reason in report.changes.rejected:

@@ -884,6 +884,19 @@ class Store:
                 (source, text),
             )
 
+    def set_source_states(self, states: dict[str, dict[str, Any]]) -> None:
+        """Several sources' states in one transaction (a poll of many feeds)."""
+        rows = [(source, json.dumps(state, ensure_ascii=False, sort_keys=True))
+                for source, state in states.items()]
+        if not rows:
+            return
+        with self._write(f"save state of {len(rows)} sources") as db:
+            db.executemany(
+                "INSERT INTO source_state (source, state) VALUES (?, ?)"
+                " ON CONFLICT (source) DO UPDATE SET state = excluded.state",
+                rows,
+            )
+
     def feed_digest(self, feed: str) -> str | None:
         with self._read("read feed state") as db:
             row = db.execute("SELECT digest FROM feed_state WHERE feed = ?", (feed,)).fetchone()

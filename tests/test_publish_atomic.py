@@ -114,3 +114,26 @@ def test_a_rebuild_of_the_same_feeds_changes_nothing(tmp_path: Path) -> None:
         os.utime(path, ns=(OLD_NS, OLD_NS))
     assert build() == [False, False, False]
     assert {p.stat().st_mtime_ns for p in (tmp_path / CHANNEL.name).iterdir()} == {OLD_NS}
+
+
+def test_a_replacement_always_gets_a_later_whole_second(tmp_path: Path) -> None:
+    """Last-Modified must move even when two versions are written within one second."""
+    path = tmp_path / "feed.xml"
+    write_if_changed(path, b"<a/>")
+    first = path.stat().st_mtime_ns // 10**9
+    write_if_changed(path, b"<b/>")
+    second = path.stat().st_mtime_ns // 10**9
+    write_if_changed(path, b"<c/>")
+    third = path.stat().st_mtime_ns // 10**9
+    assert first < second < third
+
+
+def test_a_streamed_replacement_also_gets_a_later_whole_second(tmp_path: Path) -> None:
+    from feeds.publish.atomic import write_pieces
+
+    path = tmp_path / "feed.xml"
+    write_pieces(path, [b"<a>", b"</a>"], size=7)
+    first = path.stat().st_mtime_ns // 10**9
+    write_pieces(path, [b"<b>", b"</b>"], size=7)
+    assert path.stat().st_mtime_ns // 10**9 > first
+    assert path.read_bytes() == b"<b></b>"

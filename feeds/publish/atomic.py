@@ -34,13 +34,13 @@ def write_if_changed(path: Path, data: bytes, *, dry_run: bool = False) -> bool:
     """
     path = Path(path)
     try:
-        mode = _unchanged_or_mode(path, data)
-        if mode is None:
+        previous = _unchanged_or_mode(path, data)
+        if previous is None:
             return False
         if dry_run:
             return True
         path.parent.mkdir(parents=True, exist_ok=True)
-        _replace(path, data, mode)
+        _replace(path, data, *previous)
     except OSError as exc:
         raise PublishError(f"cannot write: {exc.strerror or exc}", path=str(path)) from exc
     return True
@@ -68,6 +68,7 @@ def write_pieces(path: Path, pieces: Iterable[bytes | Span], *, size: int) -> bo
     """
     path = Path(path)
     try:
+        old_mtime_ns: int | None = None
         try:
             st = path.stat()
         except FileNotFoundError:
@@ -75,7 +76,7 @@ def write_pieces(path: Path, pieces: Iterable[bytes | Span], *, size: int) -> bo
         else:
             if not stat.S_ISREG(st.st_mode):
                 raise IsADirectoryError(21, "not a regular file", str(path))
-            old_size, mode = st.st_size, stat.S_IMODE(st.st_mode)
+            old_size, mode, old_mtime_ns = st.st_size, stat.S_IMODE(st.st_mode), st.st_mtime_ns
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
@@ -90,6 +91,7 @@ def write_pieces(path: Path, pieces: Iterable[bytes | Span], *, size: int) -> bo
                 os.unlink(tmp)
                 return False
             os.chmod(tmp, mode)
+            _advance_mtime(tmp, old_mtime_ns)
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -183,20 +185,34 @@ def _same_bytes(a: Path, b: Path) -> bool:
                 return True
 
 
-def _unchanged_or_mode(path: Path, data: bytes) -> int | None:
-    """None when ``path`` already holds ``data``, else the mode the new file should get."""
+def _unchanged_or_mode(path: Path, data: bytes) -> tuple[int, int | None] | None:
+    """None when ``path`` already holds ``data``, else (the new file's mode, old mtime)."""
     try:
         st = path.stat()
     except FileNotFoundError:
-        return NEW_FILE_MODE
+        return NEW_FILE_MODE, None
     if not stat.S_ISREG(st.st_mode):
         raise IsADirectoryError(21, "not a regular file", str(path))
     if st.st_size == len(data) and path.read_bytes() == data:
         return None
-    return stat.S_IMODE(st.st_mode)
+    return stat.S_IMODE(st.st_mode), st.st_mtime_ns
 
 
-def _replace(path: Path, data: bytes, mode: int) -> None:
+def _advance_mtime(tmp: str, old_mtime_ns: int | None) -> None:
+    """Make a replacement's mtime at least one whole second after the old file's.
+
+    ``Last-Modified`` has whole seconds: two versions written within one second would
+    share it, and a reader that validates with ``If-Modified-Since`` would keep the old one.
+    """
+    if old_mtime_ns is None:
+        return
+    floor = (old_mtime_ns // 1_000_000_000 + 1) * 1_000_000_000
+    st = os.stat(tmp)
+    if st.st_mtime_ns < floor:
+        os.utime(tmp, ns=(st.st_atime_ns, floor))
+
+
+def _replace(path: Path, data: bytes, mode: int, old_mtime_ns: int | None = None) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -204,6 +220,7 @@ def _replace(path: Path, data: bytes, mode: int) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
+        _advance_mtime(tmp, old_mtime_ns)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
