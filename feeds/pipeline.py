@@ -167,7 +167,7 @@ def read_path(path: Path, *, tz: tzinfo, base_url: str | None = None, source: st
         st = path.stat()
     except OSError as exc:
         raise ArticleError(folder._reason(exc), path=str(path)) from None
-    found = folder.FoundFile(key or path.name, path,
+    found = folder.FoundFile(key or path.name, str(path),
                              reader, FileState(st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev))
     job = _ReadJob(found, source, max_size, tz, base_url, None)
     _key, article, _state, problem = _read_one(job)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
-import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,16 +30,15 @@ SUFFIXES: dict[str, str] = {
     ".html": "html",
     ".htm": "html",
 }
-_TEMP_NAME = re.compile(
-    r"(~$|^#.*#$|^\.#|\.(swp|swo|swx|swpx|tmp|temp|part|partial|crdownload|bak|orig|rej)$|^4913$)",
-    re.IGNORECASE,
-)
+#: suffixes of the temp files editors and downloaders leave around
+_TEMP_SUFFIXES = frozenset({"swp", "swo", "swx", "swpx", "tmp", "temp", "part", "partial",
+                            "crdownload", "bak", "orig", "rej"})
 
 
 @dataclass(frozen=True, slots=True)
 class FoundFile:
     key: str  # path relative to the folder, '/'-separated: the article's key in its source
-    path: Path  # the real path (links resolved, known to be inside the folder)
+    path: str  # the real path (links resolved, known to be inside the folder)
     reader: str  # "text", "markdown", "html"
     state: FileState
 
@@ -59,12 +57,16 @@ class Scan:
 
 
 def is_ignored_name(name: str) -> bool:
-    """Hidden files and the temp files editors and downloaders leave around."""
-    return name.startswith(".") or bool(_TEMP_NAME.search(name))
+    """Hidden files (``.x``), and editor temp files (``x~``, ``#x#``, ``x.swp``, ``4913``)."""
+    if not name or name[0] in ".#" or name[-1] == "~" or name == "4913":
+        return True
+    _stem, dot, suffix = name.rpartition(".")
+    return bool(dot) and suffix.lower() in _TEMP_SUFFIXES
 
 
 def reader_for(name: str) -> str | None:
-    return SUFFIXES.get(os.path.splitext(name)[1].lower())
+    stem, dot, suffix = name.rpartition(".")
+    return SUFFIXES.get("." + suffix.lower()) if dot and stem else None
 
 
 def scan(root: Path) -> Scan:
@@ -115,6 +117,9 @@ def _walk(real_root: Path, directory: str, prefix: str, seen: set[Path], result:
                 st = os.stat(path)
             elif entry.is_dir(follow_symlinks=False):
                 st = None
+            elif reader_for(name) is None:
+                result.ignored.append(key)  # not an article: not even a stat
+                continue
             else:
                 st = entry.stat(follow_symlinks=False)
         except OSError as exc:
@@ -135,7 +140,7 @@ def _walk(real_root: Path, directory: str, prefix: str, seen: set[Path], result:
             result.problems.append(Problem(key, f"not a regular file ({_file_type(st.st_mode)})"))
         else:
             state = FileState(st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
-            result.files.append(FoundFile(key, Path(path), reader, state))
+            result.files.append(FoundFile(key, path, reader, state))
 
 
 def read(found: FoundFile, *, max_size: int) -> tuple[bytes, FileState]:
