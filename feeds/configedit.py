@@ -13,10 +13,7 @@ so a crash leaves either the old or the new file.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import tempfile
 import tomllib
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -24,7 +21,8 @@ from urllib.parse import urlsplit
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
-from feeds.errors import ConfigError
+from feeds.errors import ConfigError, PublishError
+from feeds.publish.atomic import write_if_changed
 
 __all__ = ["add_feed_source", "name_for_url"]
 
@@ -110,17 +108,9 @@ def add_feed_source(config_path: Path, url: str, name: str | None) -> str:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """The publishers' atomic writer: temp file, fsync, rename, mode kept."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+        write_if_changed(path, text.encode("utf-8"))
+    except PublishError as exc:
+        raise ConfigError(f"cannot write the configuration: {exc.message}",
+                          path=str(path)) from exc
