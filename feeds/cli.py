@@ -208,7 +208,7 @@ class _Progress:
 def cmd_inspect(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
-    from .pipeline import read_path
+    from .pipeline import model_cache_dir, read_path
 
     path: Path = args.path
     config = _optional_config(args)
@@ -216,7 +216,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     base_url = config.site.base_url if config else None
     source, key = _locate(config, path)
     try:
-        article = read_path(path, tz=tz, base_url=base_url, source=source or "", key=key)
+        article = read_path(path, tz=tz, base_url=base_url, source=source or "", key=key,
+                            model_cache=model_cache_dir(config) if config else None)
     except ArticleError as exc:
         print(f"feeds: {path}: {exc.reason}", file=sys.stderr)
         return EXIT_REJECTED

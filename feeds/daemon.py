@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Config, SourceConfig, load
 from .errors import ConfigError, FeedsError
-from .pipeline import SourceReport, ingest_folder, ingest_remote, publish
+from .pipeline import SourceReport, ingest_folder, ingest_remote, model_cache_dir, publish
 from .sources.folder import is_ignored_name
 from .store import Store
 from .systemd import Notifier
@@ -169,7 +169,8 @@ class Daemon:
             if source.kind == "folder":
                 report = ingest_folder(self.store, source, self.config, now=self.clock(),
                                        settle_ns=int(SETTLE * 1e9), progress=progress,
-                                       workers=None if self.parallel else 1)
+                                       workers=None if self.parallel else 1,
+                                       model_cache=model_cache_dir(self.config))
             else:
                 report = ingest_remote(self.config, self.store, [source], now=self.clock(),
                                        force=False,

@@ -141,11 +141,21 @@ class _ReadJob:
     tz: tzinfo
     base_url: str | None
     link_pattern: str | None
+    model_cache: Path | None = None  # where the language model is kept decompressed
+
+
+def model_cache_dir(config: Config) -> Path:
+    """The language-detection model, decompressed once, lives beside the store."""
+    return config.store_path.parent / "cache"
 
 
 def _read_one(job: _ReadJob) -> tuple[str, Article | None, FileState | None, str | None]:
     """Read and normalize one file: (key, article, state, problem).  Runs in workers too."""
     found = job.found
+    if job.model_cache is not None:
+        from .normalize.language import use_cache
+
+        use_cache(job.model_cache)
     try:
         data, state = folder.read(found, max_size=job.max_size)
         article = read_article(found.reader, data, source=job.source, key=found.key, tz=job.tz,
@@ -158,7 +168,8 @@ def _read_one(job: _ReadJob) -> tuple[str, Article | None, FileState | None, str
 
 
 def read_path(path: Path, *, tz: tzinfo, base_url: str | None = None, source: str = "",
-              max_size: int = 5 * 1024 * 1024, key: str | None = None) -> Article:
+              max_size: int = 5 * 1024 * 1024, key: str | None = None,
+              model_cache: Path | None = None) -> Article:
     """Read one article file outside of any scan (``feeds inspect``)."""
     reader = folder.reader_for(path.name)
     if reader is None:
@@ -169,7 +180,7 @@ def read_path(path: Path, *, tz: tzinfo, base_url: str | None = None, source: st
         raise ArticleError(folder._reason(exc), path=str(path)) from None
     found = folder.FoundFile(key or path.name, str(path),
                              reader, FileState(st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev))
-    job = _ReadJob(found, source, max_size, tz, base_url, None)
+    job = _ReadJob(found, source, max_size, tz, base_url, None, model_cache)
     _key, article, _state, problem = _read_one(job)
     if article is None:
         raise ArticleError(problem or "unreadable", path=str(path))
@@ -188,6 +199,7 @@ def ingest_folder(
     progress: Progress | None = None,
     workers: int | None = None,
     settle_ns: int = 0,
+    model_cache: Path | None = None,
 ) -> SourceReport:
     """Bring one folder into the store: read only files whose stat changed.
 
@@ -217,7 +229,7 @@ def ingest_folder(
     # the same ingest for the id to follow the file, so new keys go in the first batch.
     to_read.sort(key=lambda f: (f.key in known, f.key))
     jobs = [_ReadJob(f, source.name, source.max_size, config.site.timezone, config.site.base_url,
-                     source.link_pattern) for f in to_read]
+                     source.link_pattern, model_cache) for f in to_read]
     batch: list[tuple[Article, FileState | None]] = []
     totals = _ChangeTotals()
     first_batch_size = max(BATCH, sum(1 for f in to_read if f.key not in known)) \
@@ -297,7 +309,7 @@ class _ChangeTotals:
         )
 
 
-def ingest(config: Config, store: Store, *, now: datetime,
+def ingest(config: Config, store: Store, *, now: datetime, model_cache: Path | None = None,
            progress: Progress | None = None) -> list[SourceReport]:
     """Every source once.  One source's failure is reported, never raised."""
     reports: list[SourceReport] = []
@@ -306,7 +318,8 @@ def ingest(config: Config, store: Store, *, now: datetime,
         if source.kind != "folder":
             continue
         try:
-            report = ingest_folder(store, source, config, now=now, progress=progress)
+            report = ingest_folder(store, source, config, now=now, progress=progress,
+                                   model_cache=model_cache)
         except SourceError as exc:
             report = SourceReport(source.name, source.kind, error=exc.message)
         for key, reason in report.changes.rejected if report.changes else ():
@@ -918,7 +931,8 @@ def build(config: Config, *, now: datetime, dry_run: bool = False,
     report = BuildReport(config.output_dir, dry_run=dry_run)
     opener = Store.open_copy if dry_run else Store.open
     with opener(config.store_path) as store:
-        report.sources = ingest(config, store, now=now, progress=progress)
+        report.sources = ingest(config, store, now=now, progress=progress,
+                                model_cache=None if dry_run else model_cache_dir(config))
         report.feeds, report.pages_written = publish(config, store, now=now, dry_run=dry_run,
                                                      workers=os.cpu_count() or 1)
     return report
