@@ -1,14 +1,17 @@
 """Run one command in a subprocess: wall time, peak RSS of the process, and of its tree.
 
-* ``peak_mb``: ``ru_maxrss`` from ``os.wait4`` on that very child.  Linux reports the larger
-  of the child's own peak and that of any descendant it reaped (a process-pool worker), so
-  it is "the biggest single process doing the work".
+* ``peak_mb``: ``ru_maxrss`` of the command, the larger of its own peak and that of any
+  descendant it reaped (a process-pool worker): "the biggest single process doing the work".
+  The command is started by a small launcher process that reports it, because on Linux a
+  process exec'd straight from the bench would inherit the bench's own high-water mark
+  (hundreds of MB once it holds 50,000 generated articles) in ``ru_maxrss``.
 * ``tree_mb``: the largest *sum* of RSS over the child and its live descendants, sampled
   from ``/proc`` every ``SAMPLE_S`` (approximate: a short peak between samples is missed).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import threading
@@ -80,12 +83,37 @@ def tree_rss_kb(pid: int) -> int:
     return total
 
 
+# Runs the command as its own child and writes that child's ru_maxrss (KiB) to argv[1].
+# Its own ru_maxrss carries the bench's high-water mark; a process it forks starts afresh.
+_LAUNCHER = (
+    "import os, subprocess, sys\n"
+    "child = subprocess.Popen(sys.argv[2:])\n"
+    "_pid, status, usage = os.wait4(child.pid, 0)\n"
+    "with open(sys.argv[1], 'w') as report:\n"
+    "    report.write(str(usage.ru_maxrss))\n"
+    "code = os.waitstatus_to_exitcode(status)\n"
+    "sys.exit(code if code >= 0 else 128 - code)\n"
+)
+
+
 def run_command(argv: Sequence[str], *, env: Mapping[str, str] | None = None,
                 cwd: Path | None = None, timeout: float = 1800.0) -> Run:
     """Run ``argv`` to completion (killed after ``timeout``); never raises on a bad exit."""
+    import signal
+    import sys
+    import tempfile
+
     started = time.perf_counter()
-    proc = subprocess.Popen(list(argv), env=dict(env) if env is not None else clean_env(),
-                            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    fd, report = tempfile.mkstemp(prefix="feeds-bench-rss-")
+    os.close(fd)
+    proc = subprocess.Popen([sys.executable, "-c", _LAUNCHER, report, *argv],
+                            env=dict(env) if env is not None else clean_env(),
+                            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+
+    def kill() -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
     tree_peak = 0
     done = threading.Event()
 
@@ -109,7 +137,7 @@ def run_command(argv: Sequence[str], *, env: Mapping[str, str] | None = None,
                threading.Thread(target=drain, args=(proc.stderr, err_parts), daemon=True)]
     for t in readers:
         t.start()
-    timer = threading.Timer(timeout, proc.kill)
+    timer = threading.Timer(timeout, kill)
     timer.start()
     try:
         _pid, status, usage = os.wait4(proc.pid, 0)
@@ -121,7 +149,12 @@ def run_command(argv: Sequence[str], *, env: Mapping[str, str] | None = None,
     for t in readers:
         t.join(timeout=10)
     sampler.join(timeout=5)
-    peak_kb = usage.ru_maxrss  # KiB on Linux
+    try:
+        peak_kb = int(Path(report).read_text() or 0)  # KiB on Linux
+    except (OSError, ValueError):
+        peak_kb = usage.ru_maxrss  # the launcher died: an upper bound
+    finally:
+        Path(report).unlink(missing_ok=True)
     return Run(
         wall_s=wall,
         peak_mb=peak_kb / 1024,

@@ -37,3 +37,19 @@ def test_every_scenario_runs_and_a_noop_build_writes_nothing(tmp_path: Path) -> 
     assert all(s.peak_mb > 0 for r in report.results for s in r.samples)
     assert "no-op" in format_table(report)
     assert {t.status for t in evaluate(report)} <= {"met", "MISSED", "not run"}
+
+
+def test_peak_memory_is_the_commands_own_not_the_benchs() -> None:
+    """A child exec'd from a big parent inherits the parent's ru_maxrss on Linux."""
+    import sys
+
+    from bench.measure import run_command
+
+    held = bytearray(300 * 1024 * 1024)  # the bench holding a large generated data set
+    for i in range(0, len(held), 4096):
+        held[i] = 1
+    run = run_command([sys.executable, "-c", "x = bytearray(20 * 1024 * 1024)\n"
+                       "for i in range(0, len(x), 4096): x[i] = 1"])
+    assert run.returncode == 0
+    assert 20 < run.peak_mb < 150
+    del held
