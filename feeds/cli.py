@@ -217,7 +217,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     source, key = _locate(config, path)
     try:
         article = read_path(path, tz=tz, base_url=base_url, source=source or "", key=key,
-                            model_cache=model_cache_dir(config) if config else None)
+                            model_cache=model_cache_dir())
     except ArticleError as exc:
         print(f"feeds: {path}: {exc.reason}", file=sys.stderr)
         return EXIT_REJECTED

@@ -170,7 +170,7 @@ class Daemon:
                 report = ingest_folder(self.store, source, self.config, now=self.clock(),
                                        settle_ns=int(SETTLE * 1e9), progress=progress,
                                        workers=None if self.parallel else 1,
-                                       model_cache=model_cache_dir(self.config))
+                                       model_cache=model_cache_dir())
             else:
                 report = ingest_remote(self.config, self.store, [source], now=self.clock(),
                                        force=False,

@@ -27,7 +27,7 @@ import os
 import secrets
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -144,9 +144,17 @@ class _ReadJob:
     model_cache: Path | None = None  # where the language model is kept decompressed
 
 
-def model_cache_dir(config: Config) -> Path:
-    """The language-detection model, decompressed once, lives beside the store."""
-    return config.store_path.parent / "cache"
+def model_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where the language-detection model is kept decompressed: one copy per user.
+
+    systemd's ``CacheDirectory=`` (``$CACHE_DIRECTORY``), else ``$XDG_CACHE_HOME/feeds``,
+    else ``~/.cache/feeds``.
+    """
+    env = os.environ if environ is None else environ
+    if env.get("CACHE_DIRECTORY"):
+        return Path(env["CACHE_DIRECTORY"].split(":")[0])
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "feeds"
 
 
 def _read_one(job: _ReadJob) -> tuple[str, Article | None, FileState | None, str | None]:
@@ -932,7 +940,7 @@ def build(config: Config, *, now: datetime, dry_run: bool = False,
     opener = Store.open_copy if dry_run else Store.open
     with opener(config.store_path) as store:
         report.sources = ingest(config, store, now=now, progress=progress,
-                                model_cache=None if dry_run else model_cache_dir(config))
+                                model_cache=None if dry_run else model_cache_dir())
         report.feeds, report.pages_written = publish(config, store, now=now, dry_run=dry_run,
                                                      workers=os.cpu_count() or 1)
     return report

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,6 +12,21 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 NOW = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One decompressed language model (~70 MB) for the whole run, also for subprocesses,
+    instead of one in every test's home; the user's real cache is left alone."""
+    saved = {k: os.environ.get(k) for k in ("XDG_CACHE_HOME", "CACHE_DIRECTORY")}
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    os.environ.pop("CACHE_DIRECTORY", None)
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 @pytest.fixture

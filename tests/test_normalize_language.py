@@ -70,3 +70,11 @@ def test_an_unwritable_cache_folder_is_not_an_error(tmp_path: Path) -> None:
 
 def test_empty_text_has_no_language() -> None:
     assert language.detect_language("   \n ") is None
+
+
+def test_the_cache_folder_is_per_user_and_systemd_can_choose_it() -> None:
+    from feeds.pipeline import model_cache_dir
+
+    assert model_cache_dir({"CACHE_DIRECTORY": "/var/cache/feeds"}) == Path("/var/cache/feeds")
+    assert model_cache_dir({"XDG_CACHE_HOME": "/x"}) == Path("/x/feeds")
+    assert model_cache_dir({}) == Path.home() / ".cache" / "feeds"
