@@ -5,8 +5,9 @@ every process that detects a language: most of the cost of a build that reads on
 article.  Given a cache folder (``use_cache``; the pipeline passes the user's cache folder,
 ``~/.cache/feeds`` or systemd's ``CacheDirectory``), the decompressed arrays are kept
 there as an uncompressed ``.npz`` read back in about 0.1 s.  Anything wrong with the
-cache (missing, stale, corrupt, unwritable, a py3langid whose internals moved) falls back to py3langid's own loading, and
-the answers are the same either way (``tests/test_normalize_language.py``).
+cache (missing, stale, corrupt, unwritable, a py3langid whose internals moved) falls
+back to py3langid's own loading, and the answers are the same either way
+(``tests/test_normalize_language.py``).
 """
 
 from __future__ import annotations
