@@ -15,7 +15,7 @@ import contextlib
 import os
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,26 +78,17 @@ def write_pieces(path: Path, pieces: Iterable[bytes | Span], *, size: int) -> bo
                 raise IsADirectoryError(21, "not a regular file", str(path))
             old_size, mode, old_mtime_ns = st.st_size, stat.S_IMODE(st.st_mode), st.st_mtime_ns
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            try:
-                written = _stream(fd, pieces)
-                if written != size:
-                    raise PublishError(f"wrote {written} bytes, expected {size}", path=str(path))
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            if old_size == size and _same_bytes(Path(tmp), path):
-                os.unlink(tmp)
-                return False
-            os.chmod(tmp, mode)
-            _advance_mtime(tmp, old_mtime_ns)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        _fsync_dir(path.parent)
+
+        def stream(fd: int) -> None:
+            written = _stream(fd, pieces)
+            if written != size:
+                raise PublishError(f"wrote {written} bytes, expected {size}", path=str(path))
+
+        def unchanged(tmp: str) -> bool:
+            return old_size == size and _same_bytes(Path(tmp), path)
+
+        if not _install(path, stream, mode, old_mtime_ns, unchanged=unchanged):
+            return False
     except OSError as exc:
         raise PublishError(f"cannot write: {exc.strerror or exc}", path=str(path)) from exc
     return True
@@ -213,12 +204,25 @@ def _advance_mtime(tmp: str, old_mtime_ns: int | None) -> None:
 
 
 def _replace(path: Path, data: bytes, mode: int, old_mtime_ns: int | None = None) -> None:
+    _install(path, lambda fd: _write_all(fd, data), mode, old_mtime_ns)
+
+
+def _install(path: Path, write: Callable[[int], None], mode: int, old_mtime_ns: int | None,
+             *, unchanged: Callable[[str], bool] | None = None) -> bool:
+    """The one atomic write: a temp file beside ``path``, filled by ``write``, fsynced,
+    given ``mode`` and a later mtime, renamed over ``path``, the folder fsynced.  When
+    ``unchanged(temp)`` says the old file already holds these bytes, nothing is replaced
+    and False is returned.  No temp file survives a failure."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            write(fd)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if unchanged is not None and unchanged(tmp):
+            os.unlink(tmp)
+            return False
         os.chmod(tmp, mode)
         _advance_mtime(tmp, old_mtime_ns)
         os.replace(tmp, path)
@@ -227,6 +231,7 @@ def _replace(path: Path, data: bytes, mode: int, old_mtime_ns: int | None = None
             os.unlink(tmp)
         raise
     _fsync_dir(path.parent)
+    return True
 
 
 def _fsync_dir(directory: Path) -> None:
