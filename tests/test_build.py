@@ -281,16 +281,20 @@ def test_a_file_being_written_during_the_build_does_not_stop_it(site: Path) -> N
         write(site, f"a{i:02}.txt", article(f"Story {i}"))
     growing = site / "articles" / "growing.txt"
     stop = threading.Event()
+    started = threading.Event()
 
     def writer() -> None:
         with growing.open("w") as f:
             f.write("Growing story\n\n")
+            f.flush()
+            started.set()  # the file exists with its headline before the build looks
             while not stop.is_set():
                 f.write("more words ")
                 f.flush()
 
     thread = threading.Thread(target=writer)
     thread.start()
+    assert started.wait(10)
     try:
         report = build(load(site), now=NOW)
     finally:
