@@ -285,7 +285,9 @@ def test_a_file_being_written_during_the_build_does_not_stop_it(site: Path) -> N
 
     def writer() -> None:
         with growing.open("w") as f:
-            f.write("Growing story\n\n")
+            # dated like the others: a file dated by its mtime (today) would lie after NOW
+            # and stay out of the feed even when read whole
+            f.write(article("Growing story"))
             f.flush()
             started.set()  # the file exists with its headline before the build looks
             while not stop.is_set():
