@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import Config, FeedConfig, SourceConfig
@@ -281,8 +281,7 @@ def _keep_guessed_date(store: Store, article: Article) -> Article:
 
 
 def _same_stat(old: FileState, new: FileState) -> bool:
-    return (old.size, old.mtime_ns, old.inode, old.device) == (
-        new.size, new.mtime_ns, new.inode, new.device)
+    return old[:4] == new[:4]  # size, mtime, inode, device: not the digest
 
 
 def _read_all(jobs: Sequence[_ReadJob], workers: int | None):  # type: ignore[no-untyped-def]
@@ -551,39 +550,20 @@ def _iso(value: datetime) -> str:
 
 def _select(config: Config, store: Store, feed: FeedConfig, heads: list[ItemHead], *,
             now: datetime) -> list[ItemHead]:
-    """What the feed shows of ``heads`` (see :func:`feed_items`)."""
-    from .select import select_items
+    """What the feed shows of ``heads`` (see :func:`feed_items`): with no text filter,
+    the same steps as :func:`feeds.select.select_items`, on the stored dates (UTC ISO
+    texts compare as the instants they name) and the stored story keys."""
+    from .select import one_per_story
 
     if not heads:
         return []
-    by_id = {h.id: h for h in heads}
     if feed.include or feed.exclude:  # text filters read the articles
+        by_id = {h.id: h for h in heads}
         return [by_id[i.id] for i in feed_items(config, store, feed, now=now) if i.id in by_id]
     stamp = _iso(now)
-    visible = [_Selectable(h) for h in heads if h.published <= stamp]
-    chosen = select_items(cast("list[Item]", visible), since=feed.since, limit=feed.limit,
-                          now=now)
-    return [by_id[i.id] for i in chosen]
-
-
-class _Selectable:
-    """What :func:`feeds.select.select_items` reads of an item when no text filter is set
-    (id, published, title, link), made from a head alone; never rendered.  Not an
-    ``Item``: building a full (validated) Article per row cost more than selecting."""
-
-    __slots__ = ("article", "id", "published")
-
-    class _Article:
-        __slots__ = ("link", "title")
-
-        def __init__(self, title: str, link: str | None) -> None:
-            self.title = title
-            self.link = link
-
-    def __init__(self, head: ItemHead) -> None:
-        self.id = head.id
-        self.published = datetime.fromisoformat(head.published)
-        self.article = self._Article(head.title, head.link)
+    oldest = _iso(now - feed.since) if feed.since is not None else ""
+    visible = (h for h in heads if oldest <= h.published <= stamp)
+    return one_per_story(visible, ItemHead.story_keys, limit=feed.limit)
 
 
 #: items rendered (and verified, as one small document) at a time
@@ -759,8 +739,9 @@ def _publish_formats(store: Store, channel: Channel, paths: dict[str, Path],
         stack.callback(_remove_spools, {out.path.parent for out in outputs}, prefix)
         for out in outputs:
             out.open_old(stack, len(keys))
-        misses = [n for n, key in enumerate(keys)
-                  if any(key not in out.reusable for out in outputs)]
+        everywhere = set(outputs[0].reusable).intersection(
+            *(out.reusable for out in outputs[1:])) if outputs else set()
+        misses = [n for n, key in enumerate(keys) if key not in everywhere]
         jobs = [
             _RenderJob(
                 store.path, prefix, channel, tuple(out.fmt for out in outputs),

@@ -7,7 +7,7 @@
 2. ``include`` / ``exclude``: regular expressions, case-insensitive, searched in the
    title, the summary (else the start of the body) and each tag.  With ``include``, an
    item must match at least one; matching any ``exclude`` drops it.
-3. One story, once: an item whose link (compared as :func:`canonical_key`) or whose
+3. One story, once: an item whose link (compared as ``feeds.normalize.keys.canonical_key``) or whose
    normalized title and publication day were already shown is dropped; the first, so
    the newest, stays.
 4. ``limit``.
@@ -26,16 +26,18 @@ from __future__ import annotations
 import functools
 import importlib
 import re
-import unicodedata
-from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from feeds.errors import ConfigError
 from feeds.model import Item
-from feeds.normalize.keys import canonical_key
+from feeds.normalize.keys import story_keys_of
 
-__all__ = ["MAX_FIELD", "MAX_PATTERN", "select_items", "story_keys", "validate_pattern"]
+__all__ = ["MAX_FIELD", "MAX_PATTERN", "one_per_story", "select_items", "story_keys",
+           "validate_pattern"]
+
+T = TypeVar("T")
 
 MAX_PATTERN = 300
 MAX_FIELD = {"title": 500, "summary": 2000, "tag": 100}
@@ -118,19 +120,10 @@ def _matches(patterns: Sequence[re.Pattern[str]], item: Item) -> bool:
     return any(p.search(text) for p in patterns for text in texts)
 
 
-_NOT_WORD = re.compile(r"[\W_]+")
-
-
 def story_keys(item: Item) -> tuple[str, ...]:
-    """What makes two items the same story: their link, their title and day."""
-    keys: list[str] = []
-    if item.article.link:
-        keys.append("link:" + canonical_key(item.article.link))
-    title = _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", item.article.title).casefold())
-    title = title.strip()
-    if title:
-        keys.append(f"title:{item.published.date().isoformat()}:{title}")
-    return tuple(keys)
+    """What makes two items the same story: their link, their title and (UTC) day."""
+    day = item.published.astimezone(UTC).date().isoformat()
+    return story_keys_of(item.article.link, item.article.title, day)
 
 
 def select_items(
@@ -149,20 +142,32 @@ def select_items(
     includes = [_compiled(p) for p in include]
     excludes = [_compiled(p) for p in exclude]
     oldest = now - since if since is not None else None
+    kept = (
+        item for item in items
+        if (oldest is None or item.published >= oldest)
+        and (not includes or _matches(includes, item))
+        and not (excludes and _matches(excludes, item))
+    )
+    return one_per_story(kept, story_keys, limit=limit)
+
+
+def one_per_story(items: Iterable[T], keys_of: Callable[[T], Iterable[str]], *,
+                  limit: int | None = None) -> list[T]:
+    """The first (newest) item of each story, in order, at most ``limit`` of them.
+
+    ``keys_of`` gives an item's story keys (:func:`story_keys`, or the ones the store
+    keeps per article): an item sharing any key with an item already kept is dropped.
+    """
     seen: set[str] = set()
-    out: list[Item] = []
+    out: list[T] = []
+    if limit is not None and limit <= 0:
+        return out
     for item in items:
-        if limit is not None and len(out) >= limit:
-            break
-        if oldest is not None and item.published < oldest:
-            continue
-        if includes and not _matches(includes, item):
-            continue
-        if excludes and _matches(excludes, item):
-            continue
-        keys = story_keys(item)
+        keys = tuple(keys_of(item))
         if any(key in seen for key in keys):
             continue
         seen.update(keys)
         out.append(item)
+        if limit is not None and len(out) >= limit:
+            break
     return out

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 from .decide import (
     Changes,
@@ -44,6 +44,7 @@ from .decide import (
 )
 from .errors import LockedError, StoreError
 from .model import Article, Author, Enclosure, FileState, Item, Origin, utc
+from .normalize.keys import STORY_SEP, story_keys_of
 
 __all__ = [
     "MIGRATIONS",
@@ -173,9 +174,24 @@ def _m0002_feed_heads(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
+def _m0003_story(db: sqlite3.Connection) -> None:
+    """Each article's story keys (what merging compares: link, title and day) as a column
+    in the covering index, so that selecting a feed computes none of them."""
+    db.create_function("feeds_story", 3, _story, deterministic=True)
+    for statement in (
+        "ALTER TABLE articles ADD COLUMN story TEXT NOT NULL DEFAULT ''",
+        "UPDATE articles SET story = feeds_story(link, title, published)",
+        "DROP INDEX articles_heads",
+        "CREATE INDEX articles_heads ON articles"
+        " (source, published DESC, id, content_hash, first_seen, updated, title, link, story)",
+    ):
+        db.execute(statement)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _m0001_initial),
     Migration("0002_feed_heads", _m0002_feed_heads),
+    Migration("0003_story", _m0003_story),
 )
 
 
@@ -337,27 +353,34 @@ def _marks(count: int) -> str:
     return ", ".join("?" * count)
 
 
+def _story(link: str | None, title: str, published: str) -> str:
+    """The ``story`` column: :func:`story_keys_of` of a row (``published`` is stored UTC ISO)."""
+    return STORY_SEP.join(story_keys_of(link, title, published[:10]))
+
+
 def _article_row(source: str, w: Write) -> tuple[str | None, ...]:
+    published = _iso(w.published)
     return (
         w.id,
         source,
         w.key,
         w.content_hash,
         article_to_json(w.article),
-        _iso(w.published),
+        published,
         _iso(w.first_seen),
         _iso(w.updated),
         w.article.title,
         w.article.link,
+        _story(w.article.link, w.article.title, published),
     )
 
 
-@dataclass(frozen=True, slots=True)
-class ItemHead:
+class ItemHead(NamedTuple):
     """What selecting a feed's items needs of one, read without its article JSON.
 
     Dates are the stored UTC ISO texts (``published``: the article's date, else first
-    seen); ``content_hash`` is the article's.
+    seen); ``content_hash`` is the article's; ``story``: its story keys, joined by
+    ``STORY_SEP``.  A named tuple: a feed of every item reads one per article per build.
     """
 
     id: str
@@ -367,6 +390,10 @@ class ItemHead:
     content_hash: str
     title: str
     link: str | None
+    story: str = ""
+
+    def story_keys(self) -> list[str]:
+        return self.story.split(STORY_SEP) if self.story else []
 
 
 # --------------------------------------------------------------------------- the store
@@ -533,7 +560,8 @@ class Store:
                 " WHERE source = ?",
                 (source,),
             ).fetchall()
-        return {key: FileState(*rest) for key, *rest in rows}
+        make = FileState._make
+        return {row[0]: make(row[1:]) for row in rows}
 
     def ingest(
         self,
@@ -645,17 +673,18 @@ class Store:
             ),
         )
         columns = ("(id, source, key, content_hash, data, published, first_seen, updated,"
-                   " title, link)")
+                   " title, link, story)")
         db.executemany(
-            f"INSERT INTO articles {columns} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO articles {columns} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (_article_row(source, w) for w in plan.writes if w.status == "added"),
         )
         db.executemany(
-            f"INSERT INTO articles {columns} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            f"INSERT INTO articles {columns} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET"
             " key = excluded.key, content_hash = excluded.content_hash, data = excluded.data,"
             " published = excluded.published, first_seen = excluded.first_seen,"
-            " updated = excluded.updated, title = excluded.title, link = excluded.link",
+            " updated = excluded.updated, title = excluded.title, link = excluded.link,"
+            " story = excluded.story",
             (_article_row(source, w) for w in plan.writes if w.status == "changed"),
         )
         # A minted id must be new: a plain INSERT fails loudly if the factory repeats itself.
@@ -748,21 +777,21 @@ class Store:
         names = self._names(sources)
         if (names is not None and not names) or (limit is not None and limit <= 0):
             return []
-        columns = "published, id, first_seen, updated, content_hash, title, link"
+        columns = "id, published, first_seen, updated, content_hash, title, link, story"
         with self._read("read item heads") as db:
             if names is not None and len(names) > 1 and limit is not None:
                 rows = []
                 for name in names:
                     sql, params = self._items_sql([name], limit, since, columns)
                     rows.extend(db.execute(sql, params).fetchall())
-                rows.sort(key=lambda row: row[1])
-                rows.sort(key=lambda row: row[0], reverse=True)
+                rows.sort(key=lambda row: row[0])  # id ascending, then (stable) ...
+                rows.sort(key=lambda row: row[1], reverse=True)  # ... published descending
                 rows = rows[:limit]
             else:
                 sql, params = self._items_sql(names, limit, since, columns)
                 rows = db.execute(sql, params).fetchall()
-        return [ItemHead(id_, published, first_seen, updated, content_hash, title, link)
-                for published, id_, first_seen, updated, content_hash, title, link in rows]
+        make = ItemHead._make
+        return [make(row) for row in rows]
 
     def items_by_id(self, ids: Sequence[str]) -> dict[str, Item]:
         """The items with these ids (missing ids are left out)."""

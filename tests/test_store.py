@@ -15,6 +15,7 @@ import pytest
 import feeds.store as store_module
 from feeds.errors import LockedError, StoreError
 from feeds.model import Article, Author, Enclosure, FileState, Origin
+from feeds.select import story_keys
 from feeds.store import (
     MIGRATIONS,
     Migration,
@@ -622,9 +623,30 @@ def test_a_store_of_the_first_schema_gains_heads_when_migrated(db_path: Path) ->
     raw.commit()
     raw.close()
     with reopen(db_path) as s:
-        assert s.migrations()[-1] == "0002_feed_heads"
+        assert s.migrations()[1:] == ["0002_feed_heads", "0003_story"]
         assert sorted((h.id, h.title, h.link) for h in s.heads([SRC])) == [
             ("id-1", "Title 1.md", "https://e/a"), ("id-2", "Title 2.md", None)]
+        # the migration fills the story keys merging compares, as ingest would
+        items = s.items_by_id(["id-1", "id-2"])
+        assert {h.id: h.story_keys() for h in s.heads([SRC])} == {
+            i: list(story_keys(item)) for i, item in items.items()}
+        assert "link:e/a" in next(h for h in s.heads([SRC]) if h.id == "id-1").story_keys()
+
+
+def test_heads_carry_the_story_keys_merging_compares(store: Store) -> None:
+    store.ingest(SRC, [(art("a.md", link="http://Example.com/x/"), None),
+                       (replace(art("b.md"), title="  Hello,   World! "), None)], now=NOW)
+    by_key = {i.article.key: i for i in store.items([SRC])}
+    heads = {h.id: h for h in store.heads([SRC])}
+    for item in by_key.values():
+        assert heads[item.id].story_keys() == list(story_keys(item))
+    assert "link:example.com/x" in heads[by_key["a.md"].id].story_keys()
+    day = by_key["b.md"].published.date().isoformat()
+    assert f"title:{day}:hello world" in heads[by_key["b.md"].id].story_keys()
+    # an edit that changes the title changes the stored keys with it
+    store.ingest(SRC, [(replace(art("b.md"), title="Another title"), None)], now=NOW)
+    head = next(h for h in store.heads([SRC]) if h.id == by_key["b.md"].id)
+    assert head.story_keys()[-1].endswith(":another title")
 
 
 def test_heads_are_items_without_their_json(store: Store) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from urllib.parse import urlsplit, urlunsplit
 
 _URLISH = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
@@ -38,3 +39,26 @@ def canonical_key(raw: str) -> str:
 def hash_key(*parts: str | None) -> str:
     blob = "\x1f".join(p or "" for p in parts)
     return "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
+
+
+_NOT_WORD = re.compile(r"[\W_]+")
+
+#: joins the keys of one story in the store's ``story`` column (no key contains a newline:
+#: titles are one line, and a link with one is never a URL)
+STORY_SEP = "\n"
+
+
+def story_keys_of(link: str | None, title: str, day: str) -> tuple[str, ...]:
+    """What makes two items the same story: their link, their title and day.
+
+    ``day`` is the publication day in UTC as ``YYYY-MM-DD`` (the first ten characters of
+    a stored date).  The store keeps the result per article, so selecting a feed never
+    computes it again (``feeds.select``).
+    """
+    keys: list[str] = []
+    if link:
+        keys.append("link:" + canonical_key(link).replace(STORY_SEP, " "))
+    words = _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", title).casefold()).strip()
+    if words:
+        keys.append(f"title:{day}:{words}")
+    return tuple(keys)

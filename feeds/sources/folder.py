@@ -17,6 +17,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import ArticleError, SourceError
 from ..model import FileState
@@ -35,8 +36,7 @@ _TEMP_SUFFIXES = frozenset({"swp", "swo", "swx", "swpx", "tmp", "temp", "part", 
                             "crdownload", "bak", "orig", "rej"})
 
 
-@dataclass(frozen=True, slots=True)
-class FoundFile:
+class FoundFile(NamedTuple):  # one per file of a scan: a tuple is cheap to build
     key: str  # path relative to the folder, '/'-separated: the article's key in its source
     path: str  # the real path (links resolved, known to be inside the folder)
     reader: str  # "text", "markdown", "html"
@@ -98,6 +98,7 @@ def _walk(real_root: Path, directory: str, prefix: str, seen: set[Path], result:
             result.ignored.append(key)
             continue
         path = entry.path
+        reader = reader_for(name)
         try:
             if entry.is_symlink():
                 try:
@@ -117,7 +118,7 @@ def _walk(real_root: Path, directory: str, prefix: str, seen: set[Path], result:
                 st = os.stat(path)
             elif entry.is_dir(follow_symlinks=False):
                 st = None
-            elif reader_for(name) is None:
+            elif reader is None:
                 result.ignored.append(key)  # not an article: not even a stat
                 continue
             else:
@@ -133,7 +134,6 @@ def _walk(real_root: Path, directory: str, prefix: str, seen: set[Path], result:
             seen.add(real)
             _walk(real_root, path, key + "/", seen, result)
             continue
-        reader = reader_for(name)
         if reader is None:
             result.ignored.append(key)
         elif not stat.S_ISREG(st.st_mode):
