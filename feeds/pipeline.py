@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -685,13 +686,12 @@ def _reusable(index: dict[str, object] | None, fmt: str, context: str, sep: int,
     if not isinstance(start, int) or not isinstance(sizes, list) or len(sizes) != len(keys) \
             or entry.get("file") != _file_stats({fmt: path})[fmt]:
         return {}
-    out: dict[str, tuple[int, int, int]] = {}
-    offset = start
-    for key, size in zip(keys, sizes, strict=True):
-        length = size >> 1
-        out[key] = (offset, length, size & 1)
-        offset += length + sep
-    return out
+    if not sizes:
+        return {}
+    lengths = [size >> 1 for size in sizes]
+    offsets = itertools.accumulate((length + sep for length in lengths[:-1]), initial=start)
+    spans = zip(offsets, lengths, (size & 1 for size in sizes), strict=True)
+    return dict(zip(keys, spans, strict=True))
 
 
 class _Output:
@@ -768,8 +768,11 @@ def _publish_formats(store: Store, channel: Channel, paths: dict[str, Path],
                 os.unlink(spool)  # the open descriptor is all we need
                 for n, offset, length, flag in entries:
                     out.rendered[n] = (fd, offset, length, flag)
+        # stored dates are fixed-width UTC ISO: the greatest text is the newest
+        newest = (max(h.updated for h in heads), max(h.published for h in heads)) \
+            if heads else None
         for out in outputs:
-            changed[out.fmt], formats[out.fmt] = _assemble(out, heads, keys)
+            changed[out.fmt], formats[out.fmt] = _assemble(out, len(heads), newest, keys)
     return changed, formats
 
 
@@ -825,17 +828,18 @@ def _render_job(job: _RenderJob, store: Store | None = None) -> _Spooled:
     return out
 
 
-def _assemble(out: _Output, heads: Sequence[ItemHead],
+def _assemble(out: _Output, count: int, newest: tuple[str, str] | None,
               keys: Sequence[str]) -> tuple[bool, dict[str, object]]:
-    """Write head, every fragment (spooled or reused) and tail; the file's index entry."""
+    """Write head, every fragment (spooled or reused) and tail; the file's index entry.
+    ``newest``: the greatest stored ``updated`` and ``published`` (None: no items)."""
     r = out.renderer
     rendered, reusable, old_fd = out.rendered, out.reusable, out.old_fd
     spans = [rendered[n] if n in rendered else (old_fd, *reusable[key])
              for n, key in enumerate(keys)]
-    summary = Summary(  # stored dates are fixed-width UTC ISO: the greatest text is the newest
-        len(heads),
-        datetime.fromisoformat(max(h.updated for h in heads)) if heads else None,
-        datetime.fromisoformat(max(h.published for h in heads)) if heads else None,
+    summary = Summary(
+        count,
+        datetime.fromisoformat(newest[0]) if newest else None,
+        datetime.fromisoformat(newest[1]) if newest else None,
         any(span[3] for span in spans))
     head, tail = r.frame(summary)
     _checked(out.fmt, out.path, head + tail, [])

@@ -40,6 +40,15 @@ def test_hidden_temp_and_unknown_files_are_ignored(tmp_path: Path, name: str) ->
     assert scan.ignored
 
 
+@pytest.mark.parametrize("name", [
+    "a.txt", "A.TXT", "b.Md", "c.markdown", "d.htm", "e.html", ".txt", ".hidden.md", "x~",
+    "#x#", "4913", "notes.tmp", "n.TXT.swp", "n.txt.part", "image.png", "README", "a.b.c",
+    "trailing.", "x.text", "sub", "", ".", ".."])
+def test_the_scan_classifies_a_name_as_the_public_rules_do(name: str) -> None:
+    expected = False if folder.is_ignored_name(name) else folder.reader_for(name)
+    assert folder._classify(name) == expected
+
+
 def test_a_symlink_out_of_the_folder_is_never_followed(tmp_path: Path) -> None:
     root = tmp_path / "src"
     secret = make(tmp_path, "secret.txt", b"Secret\n\nDo not publish.\n")

@@ -17,7 +17,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from ..errors import ArticleError, SourceError
 from ..model import FileState
@@ -69,6 +69,20 @@ def reader_for(name: str) -> str | None:
     return SUFFIXES.get("." + suffix.lower()) if dot and stem else None
 
 
+def _classify(name: str) -> str | None | Literal[False]:
+    """False for an ignored name (:func:`is_ignored_name`), else :func:`reader_for`: both
+    at once, since a scan asks for every file (the same rules, one ``rpartition``)."""
+    if not name or name[0] in ".#" or name[-1] == "~" or name == "4913":
+        return False
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        return None
+    suffix = suffix.lower()
+    if suffix in _TEMP_SUFFIXES:
+        return False
+    return SUFFIXES.get("." + suffix) if stem else None
+
+
 def scan(root: Path) -> Scan:
     """Walk ``root`` (following links only while they stay inside it)."""
     try:
@@ -94,11 +108,11 @@ def _walk(real_root: Path, directory: str, prefix: str, seen: set[Path], result:
     for entry in entries:
         name = entry.name
         key = prefix + name
-        if is_ignored_name(name):
+        reader = _classify(name)
+        if reader is False:
             result.ignored.append(key)
             continue
         path = entry.path
-        reader = reader_for(name)
         try:
             if entry.is_symlink():
                 try:
