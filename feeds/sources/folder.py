@@ -69,7 +69,7 @@ def reader_for(name: str) -> str | None:
     return SUFFIXES.get("." + suffix.lower()) if dot and stem else None
 
 
-def _classify(name: str) -> str | None | Literal[False]:
+def _classify(name: str) -> str | Literal[False] | None:
     """False for an ignored name (:func:`is_ignored_name`), else :func:`reader_for`: both
     at once, since a scan asks for every file (the same rules, one ``rpartition``)."""
     if not name or name[0] in ".#" or name[-1] == "~" or name == "4913":
