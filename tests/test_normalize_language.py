@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import os
+import shutil
+import tracemalloc
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +22,7 @@ SAMPLES = {
     "ar": "أعلن المجلس البلدي يوم الاثنين أن الجدول الزمني الجديد للعبارة يبدأ في يونيو.",
     "it": "Il consiglio comunale ha annunciato lunedì che il nuovo orario del traghetto inizia.",
 }
+DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(autouse=True)
@@ -25,40 +31,247 @@ def no_cache_after() -> Iterator[None]:
     language.use_cache(None)
 
 
+def new_process(directory: Path | None) -> None:
+    """Forget the loaded model, as a new process would."""
+    language.use_cache(None)
+    language.use_cache(directory)
+
+
+def answers() -> dict[str, str | None]:
+    return {code: language.detect_language(text) for code, text in SAMPLES.items()}
+
+
+def entries(directory: Path) -> list[Path]:
+    return sorted(directory.glob("langid-*"))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache entry written the real way (py3langid's model decompressed), to copy."""
+    directory = tmp_path_factory.mktemp("built")
+    new_process(directory)
+    language.detect_language("warm up")
+    language.use_cache(None)
+    [entry] = entries(directory)
+    return entry
+
+
+@pytest.fixture
+def cache(tmp_path: Path, built: Path) -> Path:
+    """A cache folder holding a copy of the built entry."""
+    directory = tmp_path / "cache"
+    directory.mkdir()
+    shutil.copytree(built, directory / built.name)
+    return directory
+
+
+@pytest.fixture
+def own_loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count py3langid's own model loads (each returns the one already loaded: faster)."""
+    from py3langid import langid
+
+    shared = langid._get_identifier()
+    calls: list[int] = []
+
+    def from_model_file(*args: object, **kwargs: object) -> Any:
+        calls.append(1)
+        return shared
+
+    monkeypatch.setattr(langid.LanguageIdentifier, "from_model_file", from_model_file)
+    return calls
+
+
 def test_languages_are_detected_without_a_cache() -> None:
     language.use_cache(None)
-    assert {code: language.detect_language(text) for code, text in SAMPLES.items()} == {
-        code: code for code in SAMPLES}
+    assert answers() == {code: code for code in SAMPLES}
 
 
 def test_the_cache_is_written_once_and_gives_the_same_answers(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from py3langid import langid
 
-    language.use_cache(tmp_path)
-    first = {code: language.detect_language(text) for code, text in SAMPLES.items()}
-    [cached] = list(tmp_path.glob("langid-*.npz"))
+    new_process(tmp_path)
+    first = answers()
+    [cached] = entries(tmp_path)
+    assert cached.is_dir()
+    assert not list(tmp_path.glob(".*")), "no temporary folder is left behind"
 
     def packaged_model_is_not_read(*args: object, **kwargs: object) -> None:
         raise AssertionError("the packaged model was decompressed again")
 
     monkeypatch.setattr(langid, "_load_model_file", packaged_model_is_not_read)
     monkeypatch.setattr(langid, "classify", packaged_model_is_not_read)
-    language.use_cache(None)
-    language.use_cache(tmp_path)  # a new process, as it were: now read from the cache
-    second = {code: language.detect_language(text) for code, text in SAMPLES.items()}
+    new_process(tmp_path)  # now read from the cache
+    second = answers()
     assert first == second == {code: code for code in SAMPLES}
-    assert list(tmp_path.glob("langid-*.npz")) == [cached]
+    assert entries(tmp_path) == [cached]
 
 
-def test_a_corrupt_cache_falls_back_to_the_packaged_model(tmp_path: Path) -> None:
-    language.use_cache(tmp_path)
-    language.detect_language("warm up")
-    [cached] = list(tmp_path.glob("langid-*.npz"))
-    cached.write_bytes(b"not a zip file")
-    language.use_cache(None)
-    language.use_cache(tmp_path)
-    assert language.detect_language(SAMPLES["fr"]) == "fr"
+def texts() -> list[str]:
+    """The samples, pieces of them, and windows over the test articles."""
+    out = [text[:n] for text in SAMPLES.values() for n in (1, 5, 20, 200)]
+    out += ["", "   ", "1234 5678", "¿?", "https://example.org/a/b"]
+    for path in sorted(DATA.rglob("*")):
+        if path.is_file():
+            body = path.read_bytes().decode("utf-8", "replace")
+            out += [body[start:start + 400] for start in range(0, min(len(body), 3000), 300)]
+    return out
+
+
+def test_the_memory_mapped_model_gives_py3langids_own_answers_and_scores(cache: Path) -> None:
+    from py3langid import langid
+
+    new_process(cache)
+    cached = language._identifier()
+    samples = texts()
+    assert len(samples) > 150
+    assert [cached(text) for text in samples] == [langid.classify(text) for text in samples]
+
+
+def test_loading_from_the_cache_copies_nothing_big(cache: Path, own_loads: list[int]) -> None:
+    import numpy  # noqa: F401  (imports are not what is measured)
+    import py3langid.langid  # noqa: F401
+
+    new_process(cache)
+    tracemalloc.start()
+    try:
+        assert language.detect_language(SAMPLES["de"]) == "de"
+        _size, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert own_loads == []
+    assert peak < 2_000_000, f"{peak} bytes allocated loading a 69 MB model"
+
+
+def damage_manifest(entry: Path) -> None:
+    (entry / "manifest.json").write_bytes(b"{not json")
+
+
+def truncate_ptc(entry: Path) -> None:
+    path = entry / "ptc.npy"
+    with open(path, "r+b") as handle:
+        handle.truncate(path.stat().st_size // 2)
+
+
+def remove_nextmove(entry: Path) -> None:
+    (entry / "nextmove.npy").unlink()
+
+
+def break_npy_header(entry: Path) -> None:
+    path = entry / "row.npy"
+    data = bytearray(path.read_bytes())
+    data[:6] = b"NOTNPY"
+    path.write_bytes(bytes(data))
+
+
+def zero_ptc_keeping_its_size(entry: Path) -> None:
+    """Undetectable by sizes and headers: the probe texts' answers catch it."""
+    path = entry / "ptc.npy"
+    size = path.stat().st_size
+    with open(path, "r+b") as handle:
+        handle.seek(1024)
+        handle.write(bytes(size - 1024))
+
+
+def change_stamp(entry: Path) -> None:
+    manifest = json.loads((entry / "manifest.json").read_bytes())
+    manifest["stamp"]["model_mtime_ns"] += 1
+    (entry / "manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize("damage", [damage_manifest, truncate_ptc, remove_nextmove,
+                                    break_npy_header, zero_ptc_keeping_its_size, change_stamp])
+def test_a_damaged_cache_falls_back_to_py3langid_and_is_rebuilt(
+        cache: Path, own_loads: list[int], monkeypatch: pytest.MonkeyPatch,
+        damage: Callable[[Path], None]) -> None:
+    [entry] = entries(cache)
+    damage(entry)
+    new_process(cache)
+    assert answers() == {code: code for code in SAMPLES}
+    assert own_loads == [1]
+    assert entries(cache) == [entry]
+    assert not list(cache.glob(".*")), "no temporary folder is left behind"
+
+    new_process(cache)  # the rebuilt entry is used
+    assert answers() == {code: code for code in SAMPLES}
+    assert own_loads == [1]
+
+
+def test_a_cache_failing_while_detecting_falls_back_for_good(
+        cache: Path, own_loads: list[int]) -> None:
+    [entry] = entries(cache)
+    new_process(cache)
+    assert language.detect_language(SAMPLES["en"]) == "en"
+    path = entry / "nextmove.npy"  # mapped: the damage shows through, as a disk error would
+    size = path.stat().st_size
+    with open(path, "r+b") as handle:
+        handle.seek(1024)
+        handle.write(b"\xff" * (size - 1024))
+    assert answers() == {code: code for code in SAMPLES}
+    assert entries(cache) == [], "the failing entry is dropped, to be rebuilt"
+
+
+def test_stale_entries_are_removed_when_a_new_one_is_written(tmp_path: Path,
+                                                             own_loads: list[int]) -> None:
+    old_npz = tmp_path / "langid-0.4.0-4586720-1795468745807557499.npz"
+    old_npz.write_bytes(b"an older format")
+    reinstalled = tmp_path / "langid-v2-0.3.0-1-2"
+    reinstalled.mkdir()
+    (reinstalled / "ptc.npy").write_bytes(b"x")
+    crashed = tmp_path / ".langid-v2-0.4.0-1-2.abc123.tmp"
+    crashed.mkdir()
+    (crashed / "ptc.npy").write_bytes(b"x")
+    os.utime(crashed, (1_000_000_000, 1_000_000_000))
+    being_written = tmp_path / ".langid-v2-0.4.0-1-2.def456.tmp"
+    being_written.mkdir()
+    unrelated = tmp_path / "notes.txt"
+    unrelated.write_text("not ours")
+
+    new_process(tmp_path)
+    assert answers() == {code: code for code in SAMPLES}
+    [entry] = entries(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [entry.name, being_written.name, unrelated.name])
+
+
+def test_failing_to_remove_stale_entries_is_not_an_error(
+        tmp_path: Path, own_loads: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    def unreadable(self: Path) -> Iterator[Path]:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "iterdir", unreadable)
+    new_process(tmp_path)
+    assert answers() == {code: code for code in SAMPLES}
+    assert len(entries(tmp_path)) == 1
+
+
+def test_a_py3langid_our_loading_does_not_fit_is_not_cached(
+        tmp_path: Path, own_loads: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    assemble = language._assemble
+
+    def internals_moved(*args: Any) -> Any:
+        identifier = assemble(*args)
+        identifier._rowbase = [0] * len(identifier.tk_row)
+        return identifier
+
+    monkeypatch.setattr(language, "_assemble", internals_moved)
+    new_process(tmp_path)
+    assert answers() == {code: code for code in SAMPLES}
+    assert entries(tmp_path) == []
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_concurrent_writer_keeps_the_entry_already_there(cache: Path) -> None:
+    from py3langid import langid
+
+    [entry] = entries(cache)
+    before = (entry / "manifest.json").stat().st_ino
+    written, stamp = language._entry(cache)
+    assert written == entry
+    language._save(written, stamp, langid._get_identifier())
+    assert entries(cache) == [entry]
+    assert (entry / "manifest.json").stat().st_ino == before
+    assert not list(cache.glob(".*"))
 
 
 def test_an_unwritable_cache_folder_is_not_an_error(tmp_path: Path) -> None:
