@@ -20,7 +20,7 @@ import queue
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,7 +68,8 @@ class Daemon:
         # SimpleQueue: its put() is reentrant, so signal handlers may call it (queue.Queue's
         # may deadlock when the signal lands while the main thread holds the queue's lock).
         self.queue: queue.SimpleQueue[Work] = queue.SimpleQueue()
-        self.pending: set[str] = set()
+        # source -> the changed keys to look at (None: the whole folder)
+        self.pending: dict[str, set[str] | None] = {}
         self.pending_lock = threading.Lock()
         self.stop_requested = False  # set by SIGTERM/SIGINT (a plain store: signal-safe)
         self.ready = False
@@ -79,6 +80,7 @@ class Daemon:
         self.dirty: set[str] = set()
         self.publish_at: float | None = None
         self.retry_timers: dict[str, threading.Timer] = {}  # by source
+        self.retry_keys: dict[str, set[str]] = {}  # by source: what the timer will look at
         self.watchdog_every = notifier.watchdog_interval()
         self.last_ping = 0.0
         self.last_extend = 0.0
@@ -135,28 +137,38 @@ class Daemon:
                 self._reload()
             elif work.kind == "ingest" and work.source:
                 with self.pending_lock:
-                    self.pending.discard(work.source)
+                    paths = self.pending.pop(work.source, None)
                 try:
                     source = self.config.source(work.source)
                 except KeyError:
                     continue  # removed by a reload
-                self._ingest(source)
+                self._ingest(source, paths)
             if self.publish_at is not None and time.monotonic() >= self.publish_at:
                 self._publish(self.dirty)
         if self.dirty:  # changes already in the store reach the feeds before we go
             self._publish(self.dirty)
 
-    def request(self, source: str) -> None:
-        """Ask for one source to be ingested soon (thread-safe, collapses duplicates)."""
+    def request(self, source: str, paths: Iterable[str] | None = None) -> None:
+        """Ask for one source to be ingested soon (thread-safe, collapses duplicates).
+
+        ``paths``: only these keys of a folder changed (the watcher knows); None: look at
+        everything.  Requests waiting together merge; one for everything wins.
+        """
         with self.pending_lock:
             if source in self.pending:
+                waiting = self.pending[source]
+                if waiting is not None:
+                    if paths is None:
+                        self.pending[source] = None
+                    else:
+                        waiting.update(paths)
                 return
-            self.pending.add(source)
+            self.pending[source] = None if paths is None else set(paths)
         self.queue.put(Work("ingest", source))
 
     # ------------------------------------------------------------------ work
 
-    def _ingest(self, source: SourceConfig) -> None:
+    def _ingest(self, source: SourceConfig, paths: set[str] | None = None) -> None:
         assert self.store is not None
         started = time.monotonic()
 
@@ -170,7 +182,7 @@ class Daemon:
                 report = ingest_folder(self.store, source, self.config, now=self.clock(),
                                        settle_ns=int(SETTLE * 1e9), progress=progress,
                                        workers=None if self.parallel else 1,
-                                       model_cache=model_cache_dir())
+                                       model_cache=model_cache_dir(), paths=paths)
             else:
                 report = ingest_remote(self.config, self.store, [source], now=self.clock(),
                                        force=False,
@@ -193,22 +205,30 @@ class Daemon:
         report.duration = time.monotonic() - started
         _log(report)
         if report.unsettled:
-            self._retry_later(source.name)
+            self._retry_later(source.name, report.unsettled)
         changes = report.changes
         if changes and (changes.added or changes.changed or changes.removed):
             self.dirty.update(f.name for f in self.config.feeds if f.matches(source.name))
             if self.publish_at is None:
                 self.publish_at = time.monotonic() + PUBLISH_DEBOUNCE
 
-    def _retry_later(self, name: str) -> None:
-        """Ingest ``name`` again once its files being written had time to settle."""
-        timer = self.retry_timers.get(name)
-        if timer is not None and timer.is_alive():
-            return  # one retry per source is enough: it reads every settled file
-        timer = threading.Timer(SETTLE, self.request, args=(name,))
-        timer.daemon = True
+    def _retry_later(self, name: str, keys: Iterable[str]) -> None:
+        """Look at ``keys`` of ``name`` again once they had time to settle (one timer per
+        source at a time; keys found unsettled meanwhile join the waiting retry)."""
+        with self.pending_lock:
+            self.retry_keys.setdefault(name, set()).update(keys)
+            if name in self.retry_timers:
+                return
+            timer = threading.Timer(SETTLE, self._retry, args=(name,))
+            timer.daemon = True
+            self.retry_timers[name] = timer
         timer.start()
-        self.retry_timers[name] = timer
+
+    def _retry(self, name: str) -> None:
+        with self.pending_lock:
+            keys = self.retry_keys.pop(name, set())
+            self.retry_timers.pop(name, None)
+        self.request(name, keys)
 
     def _publish(self, only: set[str] | None) -> None:
         assert self.store is not None
@@ -379,14 +399,16 @@ def _log(report: SourceReport) -> None:
     for key, reason in report.problems:
         log.warning("%s: %s: %s", report.name, key, reason)
 class _Watcher:
-    """watchfiles in a thread: a change under a folder asks for that source's ingest.
+    """watchfiles in a thread: a change under a folder asks for that source's ingest, of
+    the changed paths only (the whole folder when the folder itself changed).
 
     ``start()`` returns once the watches are in place (or after ``timeout``), so a file
     dropped after READY is seen; the first thing the thread does then is ask for one scan
     of every folder, for whatever changed between the daemon's last scan and the watches.
     """
 
-    def __init__(self, folders: dict[Path, str], request: Callable[[str], None]) -> None:
+    def __init__(self, folders: dict[Path, str],
+                 request: Callable[[str, set[str] | None], None]) -> None:
         self.folders = folders
         self.request = request
         self.stop_event = threading.Event()
@@ -402,15 +424,19 @@ class _Watcher:
         self.stop_event.set()
         self.thread.join(timeout=5)
 
-    def _source_of(self, path: str) -> str | None:
-        """The source whose folder holds ``path``, unless an ignored name leads to it."""
+    def _source_of(self, path: str) -> tuple[str, str | None] | None:
+        """(source, key) of a changed ``path``: the key relative to the source's folder,
+        None for the folder itself; None unless a folder holds it, or when an ignored name
+        leads to it."""
         candidate = Path(path)
         for root, name in self.folders.items():
             if candidate == root:
-                return name
+                return name, None
             if candidate.is_relative_to(root):
                 parts = candidate.relative_to(root).parts  # never the folder's own path
-                return None if any(is_ignored_name(part) for part in parts) else name
+                if any(is_ignored_name(part) for part in parts):
+                    return None
+                return name, "/".join(parts)
         return None
 
     def _run(self) -> None:
@@ -425,10 +451,20 @@ class _Watcher:
                 if not self.watching.is_set():
                     self.watching.set()
                     for name in self.folders.values():
-                        self.request(name)
-                names = {self._source_of(path) for _change, path in changes}
-                for name in sorted(n for n in names if n is not None):
-                    self.request(name)
+                        self.request(name, None)
+                keys: dict[str, set[str] | None] = {}
+                for _change, path in changes:
+                    found = self._source_of(path)
+                    if found is None:
+                        continue
+                    name, key = found
+                    wanted = keys.setdefault(name, set())
+                    if key is None:
+                        keys[name] = None  # the folder itself: look at everything
+                    elif wanted is not None:
+                        wanted.add(key)
+                for name in sorted(keys):
+                    self.request(name, keys[name])
         except Exception:
             log.exception("folder watcher stopped; the schedule still picks up changes")
         finally:

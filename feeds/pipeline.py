@@ -28,7 +28,7 @@ import os
 import secrets
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -209,20 +209,28 @@ def ingest_folder(
     workers: int | None = None,
     settle_ns: int = 0,
     model_cache: Path | None = None,
+    paths: Collection[str] | None = None,
 ) -> SourceReport:
     """Bring one folder into the store: read only files whose stat changed.
 
     With ``settle_ns`` (the daemon), a file modified less than that long ago may still be
     being written: it is left for a later pass (``report.unsettled``) rather than read.
+    With ``paths`` (the daemon's watcher: keys relative to the folder that changed), only
+    those are looked at, unless :func:`folder.scan_paths` says a full scan is needed;
+    every other stored file is taken as it was.
     """
     assert source.path is not None
     started = time.monotonic()
     report = SourceReport(source.name, source.kind)
-    scan = folder.scan(source.path)
+    partial = folder.scan_paths(source.path, paths) if paths is not None else None
+    scan, gone = partial if partial is not None else (folder.scan(source.path), None)
     report.ignored = len(scan.ignored)
     report.problems.extend((p.key, p.reason) for p in scan.problems)
     known = store.file_states(source.name)
     present = {f.key for f in scan.files} | {p.key for p in scan.problems}
+    if gone is not None:  # the rest of the folder is as the last scan left it
+        prefixes = tuple(key + "/" for key in gone)
+        present |= {key for key in known if key not in gone and not key.startswith(prefixes)}
     to_read: list[folder.FoundFile] = []
     newest_allowed = time.time_ns() - settle_ns
     for found in scan.files:

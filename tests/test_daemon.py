@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import feedparser
 import pytest
 
 from tests.daemon_support import (
@@ -167,6 +168,32 @@ def test_a_deleted_article_leaves_the_feed(running: Running) -> None:
     wait_until(lambda: not running.atom_has("Doomed article"), what="its removal")
     print(f"\ndeletion reflected after {time.monotonic() - started:.2f}s")
     assert "Seed article" in titles(running.atom)
+
+
+def _ids(atom: Path, title: str) -> list[str]:
+    parsed = feedparser.parse(atom.read_bytes())
+    return [e.id for e in parsed.entries if e.title == title]
+
+
+def test_a_renamed_article_keeps_its_id(running: Running) -> None:
+    write_article(running.folder, "before-rename.md", "Renamed story", rename=True)
+    wait_until(lambda: running.atom_has("Renamed story"), what="the article")
+    ids = _ids(running.atom, "Renamed story")
+    (running.folder / "before-rename.md").rename(running.folder / "after-rename.md")
+    # the watcher reports in order: once this is in, the rename has been ingested
+    write_article(running.folder, "after-the-rename.md", "Rename sentinel", rename=True)
+    wait_until(lambda: running.atom_has("Rename sentinel"), what="the sentinel")
+    assert _ids(running.atom, "Renamed story") == ids and len(ids) == 1
+
+
+def test_a_folder_moved_in_is_read_whole(running: Running, tmp_path: Path) -> None:
+    outside = tmp_path / "incoming"
+    outside.mkdir()
+    write_article(outside, "one.md", "Moved in one", rename=False)
+    write_article(outside, "two.md", "Moved in two", rename=False)
+    os.rename(outside, running.folder / "incoming")  # one event: the folder's own path
+    wait_until(lambda: running.atom_has("Moved in one") and running.atom_has("Moved in two"),
+               what="both articles of the folder moved in")
 
 
 def test_files_being_written_and_editor_files_are_not_read(running: Running) -> None:

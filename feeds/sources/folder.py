@@ -15,6 +15,7 @@ import errno
 import hashlib
 import os
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -95,6 +96,50 @@ def scan(root: Path) -> Scan:
     _walk(real_root, str(real_root), "", {real_root}, result)
     result.files.sort(key=lambda f: f.key)
     return result
+
+
+def scan_paths(root: Path, keys: Iterable[str]) -> tuple[Scan, set[str]] | None:
+    """What :func:`scan` would say of just ``keys`` (paths relative to ``root``, as a
+    watcher reports them), and the keys that are gone; None when only a full scan can
+    tell (a folder or a link among them, a key leaving the folder, the folder itself).
+
+    One ``lstat`` per key: the daemon's answer to one changed file, whatever the size
+    of the archive.
+    """
+    try:
+        real_root = root.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:
+        raise SourceError(f"folder {root} cannot be opened: {_reason(exc)}") from None
+    result = Scan()
+    gone: set[str] = set()
+    for key in sorted(set(keys)):
+        parts = key.split("/")
+        if not key or any(part in ("", ".", "..") for part in parts):
+            return None
+        if any(is_ignored_name(part) for part in parts):
+            result.ignored.append(key)
+            continue
+        parent = real_root.joinpath(*parts[:-1])
+        try:
+            if parent != real_root and parent.resolve(strict=True) != parent:
+                return None  # a link on the way: the full scan knows where it leads
+            st = os.lstat(parent / parts[-1])
+        except FileNotFoundError:
+            gone.add(key)
+            continue
+        except (OSError, RuntimeError):
+            return None
+        if stat.S_ISDIR(st.st_mode) or stat.S_ISLNK(st.st_mode):
+            return None
+        reader = _classify(parts[-1])
+        if not reader:
+            result.ignored.append(key)
+        elif not stat.S_ISREG(st.st_mode):
+            result.problems.append(Problem(key, f"not a regular file ({_file_type(st.st_mode)})"))
+        else:
+            state = FileState(st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
+            result.files.append(FoundFile(key, str(parent / parts[-1]), reader, state))
+    return result, gone
 
 
 def _walk(real_root: Path, directory: str, prefix: str, seen: set[Path], result: Scan) -> None:
