@@ -101,6 +101,10 @@ def test_numeric_dates_are_month_first_only_when_day_first_is_impossible() -> No
         "Exclusive 12 May 2021",
         "12 Mayo 3021",
         "Updated " + "12 May 2021 " + "x" * 200,
+        "Environment Reporter",
+        "Published Monday",
+        "12345 May 2021",
+        "May 2021 12 13",
     ],
 )
 def test_lines_that_are_not_a_date_as_a_whole_give_nothing(line: str) -> None:
@@ -146,3 +150,21 @@ def test_a_line_with_published_and_updated_parts_gives_both() -> None:
 def test_segments_of_a_line_that_is_one_date_are_not_split() -> None:
     found = parse_date_segments("Published 2022-04-19 - 09:00")
     assert [(f.kind, f.text) for f in found] == [("published", "2022-04-19T09:00:00")]
+
+
+@pytest.mark.parametrize(
+    ("line", "text"),
+    [
+        ("01 June 2024", "2024-06-01"),
+        ("1st June 2024", "2024-06-01"),
+        ("June 1. 2024", "2024-06-01"),
+        ("٢٥ مارس ٢٠٢٤", "2024-03-25"),  # Arabic-Indic digits
+        ("２５ March ２０２４", "2024-03-25"),  # full-width digits (NFKC)
+        ("1 June 2024 4 pm", "2024-06-01T16:00:00"),
+        ("1 June 2024 4:30 p.m.", "2024-06-01T16:30:00"),
+    ],
+)
+def test_numbers_in_any_digits_are_read(line: str, text: str) -> None:
+    found = parse_date_line(line)
+    assert found is not None
+    assert found.text == text

@@ -110,6 +110,24 @@ def test_more_than_one_percent_control_characters_is_binary() -> None:
     assert _reason(data) == "binary data (control characters)"
 
 
+@pytest.mark.parametrize(
+    ("controls", "binary"),
+    [
+        ("\x85" * 10, False),  # C1 controls (two bytes each in UTF-8), 1 % exactly
+        ("\x85" * 11, True),
+        ("\x01\x9f" * 5, False),  # C0 and C1 together
+        ("\x01\x9f" * 5 + "\x7f", True),
+        ("\x0b\x0c\t" * 50, False),  # VT and FF are not counted (they are dropped)
+    ],
+)
+def test_c1_controls_count_as_control_characters(controls: str, binary: bool) -> None:
+    text = "é" * 10 + "a" * (990 - len(controls)) + controls  # 1000 characters or more
+    if binary:
+        assert _reason(text.encode()) == "binary data (control characters)"
+    else:
+        assert decode_text(text.encode()).startswith("é" * 10 + "a")
+
+
 def test_a_few_control_characters_are_dropped_from_text() -> None:
     data = b"Title\x07\n" + b"A long enough body line. " * 20
     text = decode_text(data)

@@ -14,11 +14,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 
 from feeds.errors import ArticleError
 from feeds.model import Article
 from feeds.normalize.markdown import (
     MAX_FRONT_MATTER,
+    _load_yaml,
+    _SafeLoader,
     decode_utf8,
     language_code,
     parse_date,
@@ -400,3 +403,33 @@ def test_deeply_nested_markdown_and_raw_html_do_not_crash() -> None:
     article = read(b"# Nested\n\n" + nested + b"\n\n" + b"- " * 5000 + b"item\n")
     assert article.title == "Nested"
     assert "deep" in article.body
+
+
+# The common front matter is read without a YAML parser: it must read as YAML reads it.
+@pytest.mark.parametrize(
+    "raw",
+    [
+        'title: "A: b # c"\ndate: 2024-06-01T04:56:00+00:00\nauthor: Kwame Rao\ntags: [a, b c]',
+        "title: 'single'\nsummary: it's plain, [with] {brackets} and a#hash\ntags: []",
+        "title: Ünïcode 東京 😀\nlang: en-GB\nlink: https://x.example/a?b=c#d\ntags: [ a ,b ]",
+        "date: 2024-06-01\nupdated: 2024-06-01 10:30:00\npublished: Tue, 01 May 2024",
+        "title: T\ntitle: second wins",
+        # values YAML reads as something else than a string: the parser reads them
+        "draft: yes\nid: 42\nweight: 1.5\nsummary: ~\ntime: 1:30\nhex: 0x1f\nlist: [a, 1]",
+        "on: key is a boolean\ntitle: T",
+        "title: T # a comment\ntags: [a, b] # another",
+        "title: T\n\nauthor: after a blank line",
+        "title: T\n  continued on an indented line",
+        "tags:\n  - a\n  - b",
+        "title: 'it''s'\nsummary: \"esc\\u00e9\"",
+        "title: non\u00a0breaking\nsummary: soft\u00adhyphen",
+    ],
+)
+def test_front_matter_reads_as_yaml_reads_it(raw: str) -> None:
+    assert repr(_load_yaml(raw)) == repr(yaml.load(raw, Loader=_SafeLoader))
+
+
+@pytest.mark.parametrize("raw", ["title: a: b", "title: ends with colon:", "tags: [a, b"])
+def test_invalid_front_matter_is_still_worded_by_pyyaml(raw: str) -> None:
+    with pytest.raises(ArticleError, match="not valid YAML: line"):
+        read(f"---\n{raw}\n---\nBody.\n".encode())

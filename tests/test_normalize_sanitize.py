@@ -7,6 +7,7 @@ import pytest
 from feeds.normalize.sanitize import (
     ALLOWED_TAGS,
     DROPPED_WITH_CONTENT,
+    _simple_events,
     absolutize,
     html_to_text,
     sanitize_html,
@@ -313,3 +314,50 @@ def test_html_to_text_decodes_entities_and_ignores_scripts() -> None:
 def test_html_to_text_of_nothing_is_empty() -> None:
     assert html_to_text("") == ""
     assert html_to_text("<p> </p>") == ""
+
+
+# The HTML that sanitize_html writes is tokenized by splitting on its tags, not by
+# HTMLParser.  An empty comment sends the same markup through HTMLParser (and adds no text).
+SANITIZER_INPUTS = [
+    "<h1>T</h1><p>One &amp; two &lt;three&gt; four&nbsp;five</p><ul><li>a</li><li>b</li></ul>",
+    "<p>x<br>y<br/>z</p><pre><code class='language-py'>a = 1\n\n  b &lt; 2\n</code></pre>",
+    '<p><a href="/rel" title="a>b &quot;q&quot;">link</a> <img src="p.png" alt="x<y"></p>',
+    "<table><tr><th>h</th><td colspan=2>d</td></tr></table><dl><dt>t</dt><dd>d</dd></dl>",
+    "<div><span>loose</span> text <script>x()</script><iframe>f</iframe></div>tail &amp",
+    "<blockquote><p>q</p></blockquote><hr><p>e\u0301 \u00a0 \t end</p><!-- c -->",
+    "a <b>bold <i>both</b> italic</i> &#169; &#x41; &copy &bogus; < not a tag",
+]
+
+
+@pytest.mark.parametrize("html", SANITIZER_INPUTS)
+def test_sanitized_html_reads_as_html_parser_reads_it(html: str) -> None:
+    cleaned = clean(html)
+    assert _simple_events(cleaned) is not None  # the quick path is taken
+    assert html_to_text(cleaned) == html_to_text(cleaned + "<!---->")
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<P>upper</P>",
+        "<p>a < b</p>",
+        "<p class=x>unquoted</p>",
+        "<p>a<!-- c -->b</p>",
+        "<script><p>not a tag</p></script><p>x</p>",
+        "<textarea><p>raw</p></textarea>",
+        "<custom-el>c</custom-el>",
+    ],
+)
+def test_other_html_is_read_by_html_parser(html: str) -> None:
+    assert _simple_events(html) is None
+
+
+def test_each_base_url_resolves_with_its_own_base() -> None:
+    html = '<a href="x">x</a>'
+    assert clean(html, "https://a.example/") == (
+        '<a href="https://a.example/x" rel="noopener noreferrer">x</a>'
+    )
+    assert clean(html, "https://b.example/") == (
+        '<a href="https://b.example/x" rel="noopener noreferrer">x</a>'
+    )
+    assert clean(html, None) == "x"

@@ -200,6 +200,7 @@ _NUMBER = re.compile(r"(\d{1,4})(?:st|nd|rd|th|er|re|e|o|a|°|\.)?")
 _OFFSET = re.compile(r"([+-])(\d{1,2})(?::?(\d{2}))?")
 _ZONE_WORD_OFFSET = re.compile(r"(gmt|utc|ut)([+-]\d{1,2}(?::?\d{2})?)")
 _YEAR_MARK = re.compile(r"(\d{4})م")  # Arabic "م" (AD) glued to a year
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(slots=True)
@@ -259,14 +260,16 @@ def _classify(tokens: list[str], parts: _Parts) -> bool:
     previous = ""
     for token in tokens:
         ok = True
-        after_clock = bool(_TIME.fullmatch(previous)) or (
-            bool(numbers) and numbers[-1][0] == previous and parts.hour is None
-        )
-        if (token in _AM or token in _PM) and after_clock:  # before fillers: German "am"
+        if (token in _AM or token in _PM) and (  # before fillers: German "am"
+            _TIME.fullmatch(previous)  # after a clock time
+            or (numbers and numbers[-1][0] == previous and parts.hour is None)
+        ):
             if parts.hour is None:  # "4 pm"
                 parts.hour = int(numbers.pop()[0])
             ok = parts.ampm is None
             parts.ampm = "a" if token in _AM else "p"
+        elif token.isascii() and token.isdigit() and len(token) <= 4:  # a plain number
+            numbers.append((token, False))  # (what _NUMBER below says, without the regex)
         elif token in _FILLERS or token in _WEEKDAYS:
             pass
         elif token in _MONTHS:
@@ -376,10 +379,12 @@ def _strip_label(text: str) -> tuple[DateKind, str]:
 
 def _tokens(text: str) -> list[str]:
     text = _ISO_T.sub(" ", text)
-    text = _YEAR_MARK.sub(r"\1 م", text)
-    for name, joined in _TWO_WORD_MONTHS.items():
-        if name in text:
-            text = text.replace(name, joined)
+    if "م" in text:
+        text = _YEAR_MARK.sub(r"\1 م", text)
+    if not text.isascii():  # the two-word month names are Arabic
+        for name, joined in _TWO_WORD_MONTHS.items():
+            if name in text:
+                text = text.replace(name, joined)
     tokens = []
     for raw in _SPLIT.split(text):
         token = raw.strip(_EDGE_PUNCT)
@@ -394,7 +399,10 @@ def parse_date_line(line: str, tz: tzinfo = UTC) -> FoundDate | None:
     """The date of a line that is a date as a whole (after an optional label), else None."""
     if len(line) > _MAX_LINE:
         return None
-    kind, rest = _strip_label(_normalize(line))
+    text = _normalize(line)
+    if _DIGIT.search(text) is None:  # every date has a year, written in digits
+        return None
+    kind, rest = _strip_label(text)
     tokens = _tokens(rest)
     if not tokens:
         return None

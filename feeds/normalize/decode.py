@@ -37,6 +37,7 @@ _BOMS: tuple[tuple[bytes, str, str], ...] = (
 
 # C0 controls other than TAB, LF, VT, FF, CR; DEL; C1 controls.  More than 1 % of them: binary.
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+_CONTROL_BYTES = bytes([*range(0x09), *range(0x0E, 0x20), 0x7F])  # those but C1, as UTF-8 bytes
 _MAX_CONTROL_RATIO = 0.01
 _NEWLINES = re.compile("\r\n?")
 
@@ -96,8 +97,24 @@ def decode_text(data: bytes) -> str:
     else:
         text = _decode_unmarked(data)
     text = text.removeprefix("\ufeff")
-    if text:
-        controls = len(text) - len(_CONTROL.sub("", text))
-        if controls > _MAX_CONTROL_RATIO * len(text):
-            raise ArticleError("binary data (control characters)")
-    return clean_text(_NEWLINES.sub("\n", text))
+    if text and _count_controls(text) > _MAX_CONTROL_RATIO * len(text):
+        raise ArticleError("binary data (control characters)")
+    if "\r" in text:
+        text = _NEWLINES.sub("\n", text)
+    return clean_text(text)
+
+
+def _count_controls(text: str) -> int:
+    """How many characters of ``text`` ``_CONTROL`` matches.
+
+    Counted in UTF-8 with ``bytes.translate`` (a C loop, several times faster than the
+    regular expression) when no C1 control can be there: those are the only ones that
+    are not one byte of their own, and they all begin with the byte C2.
+    """
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: count with the regular expression
+        data = None
+    if data is None or b"\xc2" in data:
+        return len(text) - len(_CONTROL.sub("", text))
+    return len(data) - len(data.translate(None, _CONTROL_BYTES))

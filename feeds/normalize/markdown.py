@@ -28,7 +28,9 @@ body), else the first line (removed when it is a one-line paragraph).  A leading
 heading that repeats the front-matter title is removed too.
 
 YAML is read with a safe loader that refuses aliases (no "billion laughs"), reads
-timestamps as strings (so a bad date names its key), and is capped at 64 KB.
+timestamps as strings (so a bad date names its key), and is capped at 64 KB.  The common
+simple form (``key: value`` lines of strings, ``tags: [a, b]``) is read without the parser,
+to the same result.
 
 The helpers :func:`decode_utf8`, :func:`parse_date`, :func:`language_code` and
 :func:`shorten` are shared with :mod:`feeds.normalize.htmlpage`.
@@ -36,6 +38,7 @@ The helpers :func:`decode_utf8`, :func:`parse_date`, :func:`language_code` and
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import functools
 import re
@@ -72,8 +75,8 @@ _UPDATED_KEYS = ("updated", "lastmod", "modified", "last_modified_at")
 
 # --- bytes -> text ------------------------------------------------------------------------
 
-_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
 _CONTROL_BYTES = re.compile(b"[\x00-\x08\x0e-\x1f\x7f]")
+_CONTROL_CHARS = bytes([*range(0x09), *range(0x0E, 0x20), 0x7F])  # the same, for translate
 _NEWLINES = re.compile(r"\r\n?")
 
 
@@ -102,9 +105,11 @@ def decode_utf8(data: bytes) -> str:
             raise ArticleError("not UTF-8") from None
     if not text.strip():
         raise ArticleError("empty file")
-    if len(_CONTROL.findall(text)) * 100 > len(text):
+    # The control characters are ASCII: count their bytes in UTF-8 (C loops, no regex).
+    encoded = text.encode("utf-8", "surrogatepass")
+    if (len(encoded) - len(encoded.translate(None, _CONTROL_CHARS))) * 100 > len(text):
         raise ArticleError("binary data")
-    return _NEWLINES.sub("\n", text)
+    return _NEWLINES.sub("\n", text) if "\r" in text else text
 
 
 # --- dates --------------------------------------------------------------------------------
@@ -224,8 +229,17 @@ MAX_YAML_DEPTH = 64  # front matter is a flat mapping; deeper nesting is abuse
 
 def _load_yaml(raw: str) -> object:
     """Load front matter: aliases refused, depth bounded, errors worded as PyYAML words them."""
+    simple = _simple_yaml(raw)
+    if simple is not None:
+        return simple
     if not _FAST:
         return yaml.load(raw, Loader=_SafeLoader)  # a SafeLoader subclass
+    if "*" not in raw and sum(map(raw.count, "-?:[{")) <= MAX_YAML_DEPTH:
+        # Without a "*" there is no alias, and every collection needs an indicator of its
+        # own ("-", "?", ":", "[" or "{"), so the checks below cannot fail and one load gives
+        # what they would.  Should it fail, the checked path reads it again and words it.
+        with contextlib.suppress(Exception):
+            return yaml.load(raw, Loader=_CSafeLoader)  # a CSafeLoader subclass
     depth = 0
     try:
         for event in yaml.parse(raw, Loader=yaml.CSafeLoader):
@@ -241,6 +255,54 @@ def _load_yaml(raw: str) -> object:
         # libyaml words errors differently: let the pure-Python parser say what is wrong
         return yaml.load(raw, Loader=_SafeLoader)
     return yaml.load(raw, Loader=_CSafeLoader)  # a CSafeLoader subclass
+
+
+# The common front matter, read without a YAML parser: ``key: value`` lines only, each
+# value double- or single-quoted without escapes, a one-line plain scalar, or a flow list
+# of plain scalars (``tags: [a, b]``), and every plain scalar one that YAML reads as a
+# string (or a timestamp, which is kept as a string).  Anything else (numbers, booleans,
+# block lists, comments, blank or indented lines, characters that are not printable)
+# goes to the YAML parser.
+_SIMPLE_YAML_LINE = re.compile(
+    r"(?P<key>[A-Za-z][A-Za-z0-9_]{0,63}): "
+    r"""(?:"(?P<double>[^"\\]*)"|'(?P<single>[^']*)'|\[(?P<list>[^\[\]{}"'#:?]*)\]|(?P<plain>\w.*))"""
+)
+_PLAIN_END = re.compile(r"[\s:]$")  # trailing space or ":" ends a plain scalar differently
+_STRING_TAGS = frozenset({"tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"})
+_RESOLVER = yaml.resolver.Resolver()  # both loaders resolve plain scalars with this class
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_is_string(value: str) -> bool:
+    """Does YAML read this plain scalar as a string (timestamps are kept as strings)?"""
+    tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+    return tag in _STRING_TAGS
+
+
+def _simple_yaml(raw: str) -> dict[str, Any] | None:
+    """``raw`` as YAML reads it when it is in the simple form above, else None."""
+    mapping: dict[str, Any] = {}
+    for line in raw.split("\n"):
+        found = _SIMPLE_YAML_LINE.fullmatch(line)
+        if found is None or not line.isprintable() or not _plain_is_string(found["key"]):
+            return None
+        value: Any
+        plain, items = found["plain"], found["list"]
+        if plain is not None:
+            if ": " in plain or " #" in plain or _PLAIN_END.search(plain):
+                return None
+            if not _plain_is_string(plain):
+                return None
+            value = plain
+        elif items is not None:
+            value = [item.strip(" ") for item in items.split(",")] if items.strip(" ") else []
+            if not all(item[:1].isalnum() and _plain_is_string(item) for item in value):
+                return None
+        else:
+            value = found["double"] if found["single"] is None else found["single"]
+        mapping[found["key"]] = value
+    return mapping
+
 
 _FENCES = {"---": "yaml", "+++": "toml"}
 
@@ -426,7 +488,7 @@ def _inline_text(md: MarkdownIt, token: Token) -> str:
 
 
 def _title_from_body(
-    md: MarkdownIt, tokens: list[Token], source_lines: list[str], title: str | None
+    md: MarkdownIt, tokens: list[Token], source: str, title: str | None
 ) -> tuple[str | None, list[Token]]:
     """Take the title from the first block when there is none; drop a repeated heading."""
     if len(tokens) < 3:
@@ -441,9 +503,10 @@ def _title_from_body(
         return title, tokens
     if title is not None or first.map is None:
         return title, tokens
-    line = source_lines[first.map[0]] if first.map[0] < len(source_lines) else ""
     if first.type == "paragraph_open" and first.map[1] - first.map[0] == 1:
         return shorten(_inline_text(md, inline), TITLE_CHARS) or None, tokens[3:]
+    source_lines = source.split("\n")
+    line = source_lines[first.map[0]] if first.map[0] < len(source_lines) else ""
     text = html_to_text(sanitize_html(md.renderInline(line.strip())))
     return shorten(text, TITLE_CHARS) or None, tokens
 
@@ -477,7 +540,7 @@ def read_markdown(
     md = _markdown()
     env: dict[str, Any] = {}
     tokens = md.parse(body_text, env)
-    title, tokens = _title_from_body(md, tokens, body_text.split("\n"), title)
+    title, tokens = _title_from_body(md, tokens, body_text, title)
     if not title:
         raise ArticleError("no title")
 

@@ -412,8 +412,9 @@ def _blocks(lines: list[str]) -> list[_Block]:
     items: list[tuple[str, str]] = []
 
     def flush_group() -> None:
-        blocks.extend(_Block(text) for text in _unwrap(group))
-        group.clear()
+        if group:
+            blocks.extend(_Block(text) for text in _unwrap(group))
+            group.clear()
 
     def flush_items() -> None:
         if items:

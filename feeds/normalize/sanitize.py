@@ -24,7 +24,9 @@ Policy, kept tight because feed readers render what we publish:
 
 from __future__ import annotations
 
+import functools
 import re
+from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -135,6 +137,17 @@ def sanitize_html(html: str, *, base_url: str | None = None) -> str:
     """Return ``html`` reduced to the feed-content allowlist (see the module docstring)."""
     if not html.strip():
         return ""
+    cleaned: str = _cleaner(base_url).clean(clean_text(html))
+    cleaned = _IMG_WITHOUT_SRC.sub("", cleaned)
+    cleaned = _A_WITHOUT_HREF.sub(r"\1", cleaned)
+    cleaned = cleaned.replace("&nbsp;", "\u00a0")
+    return clean_text(cleaned).strip()
+
+
+@functools.lru_cache(maxsize=128)
+def _cleaner(base_url: str | None) -> nh3.Cleaner:
+    """The nh3 cleaner for ``base_url``: built once, since building one costs more than a
+    cleaning (nh3 documents cleaners as reusable)."""
 
     def filter_attribute(tag: str, attribute: str, value: str) -> str | None:
         if attribute in ("href", "src"):
@@ -149,7 +162,7 @@ def sanitize_html(html: str, *, base_url: str | None = None) -> str:
             return found.group(0) if found else None
         return value
 
-    cleaner = nh3.Cleaner(
+    return nh3.Cleaner(
         tags=set(ALLOWED_TAGS),
         clean_content_tags=set(DROPPED_WITH_CONTENT),
         attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
@@ -159,11 +172,6 @@ def sanitize_html(html: str, *, base_url: str | None = None) -> str:
         strip_comments=True,
         link_rel="noopener noreferrer",
     )
-    cleaned: str = cleaner.clean(clean_text(html))
-    cleaned = _IMG_WITHOUT_SRC.sub("", cleaned)
-    cleaned = _A_WITHOUT_HREF.sub(r"\1", cleaned)
-    cleaned = cleaned.replace("&nbsp;", "\u00a0")
-    return clean_text(cleaned).strip()
 
 
 # --- plain text -------------------------------------------------------------------------
@@ -177,21 +185,29 @@ _PARAGRAPH_TAGS = frozenset(
 )  # fmt: skip
 _LINE_TAGS = frozenset({"li", "dt", "dd", "tr", "br"})
 _CELL_TAGS = frozenset({"td", "th"})
-_SPACES = re.compile(r"\s+")
+
+# The markup :func:`sanitize_html` writes (html5ever's serializer): lower-case tag names,
+# attributes as ` name="value"` (``"`` written as ``&quot;``), end tags without attributes,
+# ``<`` in text written as ``&lt;``, no comments.  When every ``<`` starts such a tag,
+# splitting on them gives the events ``HTMLParser`` would give (text between two tags in
+# one piece, its character references decoded), so such HTML skips the general parser.
+_SIMPLE_TAG = re.compile(r'<(?:([a-z][a-z0-9]*)(?: [a-z][a-z0-9-]*="[^"]*")*|/([a-z][a-z0-9]*))>')
+# Tags whose content ``HTMLParser`` (some Python versions) reads as raw text, and the tags
+# dropped with their content: none survives sanitizing, so their HTML takes the parser.
+_NOT_SIMPLE = DROPPED_WITH_CONTENT | {"xmp", "noembed", "noframes", "plaintext"}
 
 
-class _TextExtractor(HTMLParser):
-    """Streams HTML into paragraphs: no tree, so no depth limit and no recursion."""
+class _TextBuilder:
+    """Paragraphs from a stream of tag and text events: no tree, so no depth limit."""
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.paragraphs: list[str] = []
         self._lines: list[str] = []
         self._line: list[str] = []
         self._pre = 0
         self._skip = 0
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+    def start(self, tag: str) -> None:
         if tag in DROPPED_WITH_CONTENT:
             self._skip += 1
         elif tag in _PARAGRAPH_TAGS:
@@ -203,11 +219,7 @@ class _TextExtractor(HTMLParser):
         elif tag in _CELL_TAGS and self._line:
             self._line.append(" ")
 
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in DROPPED_WITH_CONTENT:
-            self.handle_starttag(tag, attrs)
-
-    def handle_endtag(self, tag: str) -> None:
+    def end(self, tag: str) -> None:
         if tag in DROPPED_WITH_CONTENT:
             self._skip = max(0, self._skip - 1)
         elif tag in _PARAGRAPH_TAGS:
@@ -217,7 +229,7 @@ class _TextExtractor(HTMLParser):
         elif tag in _LINE_TAGS:
             self._end_line()
 
-    def handle_data(self, data: str) -> None:
+    def data(self, data: str) -> None:
         if self._skip:
             return
         if not self._pre:
@@ -229,10 +241,20 @@ class _TextExtractor(HTMLParser):
             self._end_line(keep_empty=True)
             self._line.append(piece)
 
+    def text(self) -> str:
+        """End the last paragraph; the paragraphs separated by a blank line, cleaned."""
+        self._end_paragraph()
+        return clean_text("\n\n".join(self.paragraphs))
+
     def _end_line(self, *, keep_empty: bool = False) -> None:
+        if not self._line:  # the common case: a tag right after another
+            if keep_empty and self._lines:
+                self._lines.append("")
+            return
         text = "".join(self._line)
         self._line = []
-        text = text.rstrip() if self._pre else _SPACES.sub(" ", text).strip()
+        # the same as re.sub(r"\s+", " ", text).strip(): \s and split() both mean isspace()
+        text = text.rstrip() if self._pre else " ".join(text.split())
         if text or (keep_empty and self._lines):
             self._lines.append(text)
 
@@ -244,15 +266,65 @@ class _TextExtractor(HTMLParser):
             self.paragraphs.append("\n".join(self._lines))
         self._lines = []
 
-    def close(self) -> None:
-        super().close()
-        self._end_paragraph()
+
+class _TextExtractor(HTMLParser):
+    """Any HTML, tolerantly tokenized by ``HTMLParser``, into a :class:`_TextBuilder`."""
+
+    def __init__(self, builder: _TextBuilder) -> None:
+        super().__init__(convert_charrefs=True)
+        self.builder = builder
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.builder.start(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in DROPPED_WITH_CONTENT:
+            self.builder.start(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        self.builder.end(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.builder.data(data)
+
+
+def _simple_events(html: str) -> list[str | None] | None:
+    """``html`` split into text, start-tag name, end-tag name (one of the two is None) ...
+    ending with text; None when it is not in the form :func:`sanitize_html` writes."""
+    parts = _SIMPLE_TAG.split(html)
+    for index in range(0, len(parts), 3):
+        if "<" in parts[index]:
+            return None
+    for index in range(1, len(parts), 3):
+        if (parts[index] or parts[index + 1]) in _NOT_SIMPLE:
+            return None
+    return parts
 
 
 def html_to_text(html: str) -> str:
     """Plain text of (sanitized) HTML: paragraphs separated by a blank line, list items
-    and ``<br>`` on their own lines, whitespace collapsed outside ``<pre>``."""
-    extractor = _TextExtractor()
-    extractor.feed(html)
-    extractor.close()
-    return clean_text("\n\n".join(extractor.paragraphs))
+    and ``<br>`` on their own lines, whitespace collapsed outside ``<pre>``.
+
+    Any HTML is accepted; what :func:`sanitize_html` writes is tokenized by a split on its
+    tags, anything else by ``HTMLParser``.  Both give the same events for the same markup.
+    """
+    builder = _TextBuilder()
+    parts = _simple_events(html)
+    if parts is None:
+        extractor = _TextExtractor(builder)
+        extractor.feed(html)
+        extractor.close()
+        return builder.text()
+    start, end, data = builder.start, builder.end, builder.data
+    # each text with the tag after it; the text after the last tag is left over
+    for text, opened, closed in zip(parts[::3], parts[1::3], parts[2::3], strict=False):
+        if text:
+            data(unescape(text) if "&" in text else text)
+        if opened is not None:
+            start(opened)
+        elif closed is not None:
+            end(closed)
+    last = parts[-1]
+    if last:
+        data(unescape(last) if "&" in last else last)
+    return builder.text()

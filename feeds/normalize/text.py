@@ -7,11 +7,22 @@ import unicodedata
 
 # Characters XML 1.0 forbids (C0 controls but TAB/LF/CR, surrogates, U+FFFE/U+FFFF).
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_SPACES = re.compile(r"\s+")
+# The C0 controls among them, as UTF-8 bytes: no other character's encoding holds these bytes.
+_C0_ILLEGAL = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 
 
 def xml_legal(text: str) -> str:
     """Drop characters that may not appear in an XML 1.0 document."""
+    # Text is nearly always legal: find that out with C loops (encode, translate, find)
+    # rather than the regular expression, which is several times slower per character.
+    try:
+        data = text.encode("utf-8")  # lone surrogates do not encode
+    except UnicodeEncodeError:
+        return _XML_ILLEGAL.sub("", text)
+    if len(data.translate(None, _C0_ILLEGAL)) == len(data) and (
+        text.isascii() or ("\ufffe" not in text and "\uffff" not in text)
+    ):
+        return text
     return _XML_ILLEGAL.sub("", text)
 
 
@@ -22,4 +33,4 @@ def clean_text(text: str) -> str:
 
 def one_line(text: str) -> str:
     """A title-like string: cleaned, runs of whitespace collapsed, trimmed."""
-    return _SPACES.sub(" ", clean_text(text)).strip()
+    return " ".join(clean_text(text).split())  # split() and re's \s both mean str.isspace()
