@@ -56,7 +56,7 @@ class Plan:
                 10_000: {"cold": 2, "no-op": 3, "one new": 3, "one edit": 3, "baseline": 3},
                 50_000: {"cold": 1, "no-op": 2, "one new": 2, "one edit": 2, "baseline": 2},
             },
-            daemon_sizes=(1_000,),
+            daemon_sizes=(1_000, 10_000, 50_000),  # pickup should not grow with N
         )
 
     @staticmethod
