@@ -178,6 +178,7 @@ def plan_ingest(
     present: Collection[str] | None,
     now: datetime,
     mint: Callable[[], str] = default_id_factory,
+    hashes: Mapping[str, str] | None = None,
 ) -> Plan:
     """Decide one ingest of ``source``.
 
@@ -186,7 +187,8 @@ def plan_ingest(
     source's registry by key, at least for incoming keys without a live article.
     ``holders``: for each explicit id among ``incoming``, who holds it in the registry, if
     anyone.  ``present``: every key still present after a complete scan (None: a partial
-    view such as a remote feed, nothing is removed).
+    view such as a remote feed, nothing is removed).  ``hashes``: content hashes of
+    incoming articles already computed, by key (the others are computed here).
     """
     now = utc(now)
     rejected: list[tuple[str, str]] = []
@@ -202,7 +204,8 @@ def plan_ingest(
             if problem:
                 rejected.append((article.key, problem))
                 continue
-        entries[article.key] = (article, file, content_hash(article))
+        ready = hashes.get(article.key) if hashes is not None else None
+        entries[article.key] = (article, file, ready or content_hash(article))
 
     # Stored articles that go away in this ingest, unless their id lives on under a new key.
     if present is None:

@@ -28,7 +28,7 @@ import os
 import secrets
 import tempfile
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -43,7 +43,7 @@ from .publish.atomic import Span, write_if_changed, write_pieces
 from .publish.pages import render_index_html, render_opml
 from .publish.render import Summary, fragment_context, fragment_key, render, renderer, verify
 from .sources import folder
-from .store import Changes, ItemHead, Store
+from .store import Changes, Encoded, ItemHead, Store
 
 if TYPE_CHECKING:
     from .sources.remote import FeedSpec, FetchSettings
@@ -158,8 +158,12 @@ def model_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
     return Path(base) / "feeds"
 
 
-def _read_one(job: _ReadJob) -> tuple[str, Article | None, FileState | None, str | None]:
-    """Read and normalize one file: (key, article, state, problem).  Runs in workers too."""
+_Read = tuple[str, Article | None, FileState | None, str | None, Encoded | None]
+
+
+def _read_one(job: _ReadJob) -> _Read:
+    """Read and normalize one file: (key, article, state, problem, the article encoded for
+    the store).  Runs in workers too: encoding there spares the single writer."""
     found = job.found
     if job.model_cache is not None:
         from .normalize.language import use_cache
@@ -172,8 +176,8 @@ def _read_one(job: _ReadJob) -> tuple[str, Article | None, FileState | None, str
         article = apply_folder_fallbacks(article, mtime_ns=state.mtime_ns, tz=job.tz,
                                          base_url=job.base_url, link_pattern=job.link_pattern)
     except ArticleError as exc:
-        return found.key, None, None, exc.reason
-    return found.key, article, state, None
+        return found.key, None, None, exc.reason, None
+    return found.key, article, state, None, Encoded.of(article)
 
 
 def read_path(path: Path, *, tz: tzinfo, base_url: str | None = None, source: str = "",
@@ -190,7 +194,7 @@ def read_path(path: Path, *, tz: tzinfo, base_url: str | None = None, source: st
     found = folder.FoundFile(key or path.name, str(path),
                              reader, FileState(st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev))
     job = _ReadJob(found, source, max_size, tz, base_url, None, model_cache)
-    _key, article, _state, problem = _read_one(job)
+    _key, article, _state, problem, _encoded = _read_one(job)
     if article is None:
         raise ArticleError(problem or "unreadable", path=str(path))
     return article
@@ -248,16 +252,19 @@ def ingest_folder(
     jobs = [_ReadJob(f, source.name, source.max_size, config.site.timezone, config.site.base_url,
                      source.link_pattern, model_cache) for f in to_read]
     batch: list[tuple[Article, FileState | None]] = []
+    encoded: dict[str, Encoded] = {}
     totals = _ChangeTotals()
     first_batch_size = max(BATCH, sum(1 for f in to_read if f.key not in known)) \
         if vanished else BATCH
 
     def flush() -> None:
         if batch or not totals.calls:
-            totals.add(store.ingest(source.name, list(batch), now=now, present=present))
+            totals.add(store.ingest(source.name, list(batch), now=now, present=present,
+                                    encoded=encoded))
             batch.clear()
+            encoded.clear()
 
-    for done, (key, article, state, problem) in enumerate(_read_all(jobs, workers), 1):
+    for done, (key, article, state, problem, ready) in enumerate(_read_all(jobs, workers), 1):
         if progress is not None:
             progress(source.name, done, len(jobs))
         if article is None:
@@ -269,6 +276,8 @@ def ingest_folder(
             report.not_published.append((key, "draft"))
             continue
         batch.append((_keep_guessed_date(store, article), state))
+        if ready is not None:
+            encoded[key] = ready  # unused if the date kept made it another article
         if len(batch) >= (first_batch_size if not totals.calls else BATCH):
             flush()
     flush()
@@ -293,7 +302,7 @@ def _same_stat(old: FileState, new: FileState) -> bool:
     return old[:4] == new[:4]  # size, mtime, inode, device: not the digest
 
 
-def _read_all(jobs: Sequence[_ReadJob], workers: int | None):  # type: ignore[no-untyped-def]
+def _read_all(jobs: Sequence[_ReadJob], workers: int | None) -> Iterator[_Read]:
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
         for job in jobs:

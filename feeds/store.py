@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -49,6 +49,7 @@ from .normalize.keys import STORY_SEP, story_keys_of
 __all__ = [
     "MIGRATIONS",
     "Changes",
+    "Encoded",
     "FileState",
     "ItemHead",
     "Migration",
@@ -281,6 +282,21 @@ def _opt_from_iso(value: str | None) -> datetime | None:
     return None if value is None else _from_iso(value)
 
 
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """What storing ``article`` costs most to compute, computed ahead (by a reading worker,
+    so the single writer does not): its content hash and its JSON.  Used only for that
+    very object (``is``): an article replaced since (a kept date) is encoded again."""
+
+    article: Article
+    content_hash: str
+    data: str
+
+    @classmethod
+    def of(cls, article: Article) -> Encoded:
+        return cls(article, article.content_hash(), article_to_json(article))
+
+
 def article_to_json(article: Article) -> str:
     """Every field of ``article`` as JSON: datetimes as UTC ISO 8601, tuples as lists."""
     data: dict[str, Any] = {
@@ -358,14 +374,17 @@ def _story(link: str | None, title: str, published: str) -> str:
     return STORY_SEP.join(story_keys_of(link, title, published[:10]))
 
 
-def _article_row(source: str, w: Write) -> tuple[str | None, ...]:
+def _article_row(source: str, w: Write, ready: Mapping[str, Encoded]) -> tuple[str | None, ...]:
     published = _iso(w.published)
+    encoded = ready.get(w.key)
+    data = encoded.data if encoded is not None and encoded.article is w.article \
+        else article_to_json(w.article)
     return (
         w.id,
         source,
         w.key,
         w.content_hash,
-        article_to_json(w.article),
+        data,
         published,
         _iso(w.first_seen),
         _iso(w.updated),
@@ -570,15 +589,20 @@ class Store:
         *,
         now: datetime,
         present: Collection[str] | None = None,
+        encoded: Mapping[str, Encoded] | None = None,
     ) -> Changes:
         """Store freshly read ``articles`` of ``source`` in one transaction.
 
         ``present``: after a complete scan, every key still there (including keys not
         re-read and keys currently unreadable); other stored keys of the source are
         removed, their ids kept in the registry.  None (a remote feed): nothing is removed.
+        ``encoded``: by key, :class:`Encoded` forms of some of ``articles`` computed ahead.
         """
         now = utc(now)
         incoming = {article.key for article, _ in articles}
+        ready = {a.key: e for a, _ in articles
+                 if encoded is not None and (e := encoded.get(a.key)) is not None
+                 and e.article is a}
         with self._write(f"store articles of {source!r}") as db:
             # Load only what the decision can use: the incoming keys, and (after a full
             # scan) the keys about to vanish, which may have been renamed.
@@ -596,8 +620,9 @@ class Store:
                 present=present,
                 now=now,
                 mint=self._id_factory,
+                hashes={key: e.content_hash for key, e in ready.items()},
             )
-            self._apply(db, source, plan)
+            self._apply(db, source, plan, ready)
         return plan.changes
 
     _STORED_SQL = (
@@ -660,7 +685,8 @@ class Store:
         return holders
 
     @staticmethod
-    def _apply(db: sqlite3.Connection, source: str, plan: Plan) -> None:
+    def _apply(db: sqlite3.Connection, source: str, plan: Plan,
+               ready: Mapping[str, Encoded]) -> None:
         db.executemany("DELETE FROM articles WHERE id = ?", ((i,) for i in plan.delete_ids))
         # An unchanged article keeps its stored row (data, dates) whole; only a rename
         # touches it.  Everything else is written in full.
@@ -676,7 +702,7 @@ class Store:
                    " title, link, story)")
         db.executemany(
             f"INSERT INTO articles {columns} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (_article_row(source, w) for w in plan.writes if w.status == "added"),
+            (_article_row(source, w, ready) for w in plan.writes if w.status == "added"),
         )
         db.executemany(
             f"INSERT INTO articles {columns} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -685,7 +711,7 @@ class Store:
             " published = excluded.published, first_seen = excluded.first_seen,"
             " updated = excluded.updated, title = excluded.title, link = excluded.link,"
             " story = excluded.story",
-            (_article_row(source, w) for w in plan.writes if w.status == "changed"),
+            (_article_row(source, w, ready) for w in plan.writes if w.status == "changed"),
         )
         # A minted id must be new: a plain INSERT fails loudly if the factory repeats itself.
         # A moved id replaces both the old (source, key) row and any stale holder of the id.

@@ -18,6 +18,7 @@ from feeds.model import Article, Author, Enclosure, FileState, Origin
 from feeds.select import story_keys
 from feeds.store import (
     MIGRATIONS,
+    Encoded,
     Migration,
     Store,
     article_from_json,
@@ -660,3 +661,20 @@ def test_heads_are_items_without_their_json(store: Store) -> None:
     assert store.items_by_id([h.id for h in heads] + ["nope"]) == {i.id: i for i in items}
     plan = " ".join(store.explain_items([SRC]))
     assert "articles_source_newest" in plan or "articles_heads" in plan
+
+
+def test_an_article_encoded_ahead_is_stored_as_encoded_only_for_that_very_object(
+        store: Store) -> None:
+    mine, other = art("a.md"), art("b.md")
+    ahead = Encoded.of(mine)
+    assert ahead.content_hash == mine.content_hash()
+    assert ahead.data == article_to_json(mine)
+    twin = replace(other)  # equal to ``other`` but another object
+    stale = Encoded(other, "0" * 32, article_to_json(replace(other, title="Stale")))
+    store.ingest(SRC, [(mine, None), (twin, None)], now=NOW,
+                 encoded={"a.md": ahead, "b.md": stale})
+    items = {i.article.key: i for i in store.items([SRC])}
+    assert items["a.md"].article == mine
+    assert items["b.md"].article.title == other.title  # encoded again, not the stale form
+    heads = {h.id: h for h in store.heads([SRC])}
+    assert heads[items["b.md"].id].content_hash == other.content_hash()
