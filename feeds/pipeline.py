@@ -310,8 +310,20 @@ def _read_all(jobs: Sequence[_ReadJob], workers: int | None) -> Iterator[_Read]:
         return
     from concurrent.futures import ProcessPoolExecutor  # only when there is much to read
 
+    _warm_readers(jobs[0].model_cache)
     with ProcessPoolExecutor(max_workers=workers) as pool:
         yield from pool.map(_read_one, jobs, chunksize=64)
+
+
+def _warm_readers(model_cache: Path | None) -> None:
+    """Import the readers and map the language model once, before the pool forks: every
+    worker then starts with them (~0.13 s of imports each, before its first article)."""
+    from .normalize import htmlpage, markdown, plaintext  # noqa: F401
+    from .normalize.language import detect_language, use_cache
+
+    if model_cache is not None:
+        use_cache(model_cache)
+    detect_language("warm")
 
 
 class _ChangeTotals:
