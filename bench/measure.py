@@ -19,6 +19,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 __all__ = ["Run", "clean_env", "run_command", "tree_rss_kb"]
 
@@ -85,15 +86,36 @@ def tree_rss_kb(pid: int) -> int:
 
 # Runs the command as its own child and writes that child's ru_maxrss (KiB) to argv[1].
 # Its own ru_maxrss carries the bench's high-water mark; a process it forks starts afresh.
+# SIGTERM/SIGINT are passed on, so a long-running command (``feeds run``) can be stopped.
 _LAUNCHER = (
-    "import os, subprocess, sys\n"
+    "import os, signal, subprocess, sys\n"
     "child = subprocess.Popen(sys.argv[2:])\n"
+    "for sig in (signal.SIGTERM, signal.SIGINT):\n"
+    "    signal.signal(sig, lambda signum, _frame: child.send_signal(signum))\n"
     "_pid, status, usage = os.wait4(child.pid, 0)\n"
     "with open(sys.argv[1], 'w') as report:\n"
     "    report.write(str(usage.ru_maxrss))\n"
     "code = os.waitstatus_to_exitcode(status)\n"
     "sys.exit(code if code >= 0 else 128 - code)\n"
 )
+
+
+def launch(argv: Sequence[str], report: str, **popen: Any) -> subprocess.Popen[Any]:
+    """Start ``argv`` under the launcher, which writes its peak RSS (KiB) to ``report``
+    when it ends; signals sent to the returned process reach the command."""
+    import sys
+
+    return subprocess.Popen([sys.executable, "-c", _LAUNCHER, report, *argv], **popen)
+
+
+def launched_peak_mb(report: str) -> float | None:
+    """The peak RSS the launcher wrote to ``report`` (removed), in MB; None if none."""
+    try:
+        return int(Path(report).read_text() or 0) / 1024
+    except (OSError, ValueError):
+        return None
+    finally:
+        Path(report).unlink(missing_ok=True)
 
 
 def run_command(argv: Sequence[str], *, env: Mapping[str, str] | None = None,

@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -23,7 +24,7 @@ from typing import Any
 
 from bench import data
 from bench.feedserver import FeedServer
-from bench.measure import Run, clean_env, run_command
+from bench.measure import Run, clean_env, launch, launched_peak_mb, run_command
 
 __all__ = [
     "Dataset",
@@ -307,8 +308,12 @@ def daemon(ds: Dataset, writes: int, *, ready_timeout: float = 600.0,
     atom = ds.public / "all" / "atom.xml"
     last = ds.public / "everything" / "feed.json"
     argv = [*feeds_argv(), "run", "-v", "--config", str(ds.config)]
-    proc = subprocess.Popen(argv, env=clean_env(), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    # under the launcher: a process started straight from the bench would report the
+    # bench's own high-water mark (ru_maxrss survives exec)
+    fd, report = tempfile.mkstemp(prefix="feeds-bench-rss-")
+    os.close(fd)
+    proc = launch(argv, report, env=clean_env(), stdout=subprocess.DEVNULL,
+                  stderr=subprocess.PIPE, text=True)
     lines: queue.Queue[str] = queue.Queue()
     tail: list[str] = []
 
@@ -352,8 +357,10 @@ def daemon(ds: Dataset, writes: int, *, ready_timeout: float = 600.0,
             proc.wait(timeout=10)
             result.notes.append("feeds run did not stop within 60 s of SIGTERM: killed")
         reader.join(timeout=5)
-    if usage is not None:
-        peak = usage.ru_maxrss / 1024
+    peak = launched_peak_mb(report)
+    if peak is None and usage is not None:
+        peak = usage.ru_maxrss / 1024  # the launcher died: an upper bound
+    if peak is not None:
         for sample in result.samples:
             sample.peak_mb = sample.tree_mb = peak
     if proc.returncode not in (0, None) and result.error is None:

@@ -53,3 +53,35 @@ def test_peak_memory_is_the_commands_own_not_the_benchs() -> None:
     assert run.returncode == 0
     assert 20 < run.peak_mb < 150
     del held
+
+
+def test_a_long_running_command_is_stopped_through_the_launcher_and_measured_alone(
+        tmp_path: Path) -> None:
+    """``feeds run`` is started under the launcher too: SIGTERM reaches it, and its peak
+    is its own (it used to be Popen'd from the bench and report the bench's)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from bench.measure import launch, launched_peak_mb
+
+    held = bytearray(300 * 1024 * 1024)
+    for i in range(0, len(held), 4096):
+        held[i] = 1
+    report = str(tmp_path / "peak")
+    script = ("import signal, sys, time\n"
+              "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))\n"
+              "x = bytearray(20 * 1024 * 1024)\n"
+              "for i in range(0, len(x), 4096): x[i] = 1\n"
+              "print('ready', flush=True)\n"
+              "time.sleep(60)\n")
+    proc = launch([sys.executable, "-c", script], report, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 0
+    assert time.monotonic() - started < 10
+    peak = launched_peak_mb(report)
+    assert peak is not None and 20 < peak < 150
+    del held
