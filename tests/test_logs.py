@@ -7,7 +7,7 @@ import logging
 import os
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
@@ -30,7 +30,8 @@ def restore_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("JOURNAL_STREAM", raising=False)
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    quiet = {name: logging.getLogger(name).level for name in ("httpx", "httpcore", "apscheduler")}
+    quiet = {name: logging.getLogger(name).level
+             for name in ("httpx", "httpcore", "apscheduler", "markdown_it")}
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
@@ -165,6 +166,18 @@ def test_noisy_libraries_are_quiet_unless_debugging() -> None:
     setup_logging("DEBUG", stream=out)
     logging.getLogger("httpx").info("HTTP Request: GET https://example.org 200")
     assert "HTTP Request" in out.getvalue()
+
+
+def test_markdown_it_says_nothing_below_warning_even_when_debugging() -> None:
+    out = io.StringIO()
+    setup_logging("debug", stream=out)
+    from feeds.normalize.markdown import read_markdown
+
+    read_markdown(b"# Title\n\nA *paragraph* with [a link](https://e.org/).\n",
+                  source="s", key="k.md", tz=UTC, base_url=None)
+    logging.getLogger("feeds.test").debug("ours")
+    assert "markdown_it" not in out.getvalue()
+    assert "ours" in out.getvalue()
 
 
 def test_log_work_logs_one_line_with_fields_and_duration() -> None:
