@@ -144,6 +144,7 @@ class _ReadJob:
     base_url: str | None
     link_pattern: str | None
     model_cache: Path | None = None  # where the language model is kept decompressed
+    encode: bool = True  # also encode the article for the store (not for ``feeds inspect``)
 
 
 def model_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -178,7 +179,7 @@ def _read_one(job: _ReadJob) -> _Read:
                                          base_url=job.base_url, link_pattern=job.link_pattern)
     except ArticleError as exc:
         return found.key, None, None, exc.reason, None
-    return found.key, article, state, None, Encoded.of(article)
+    return found.key, article, state, None, Encoded.of(article) if job.encode else None
 
 
 def read_path(path: Path, *, tz: tzinfo, base_url: str | None = None, source: str = "",
@@ -194,7 +195,7 @@ def read_path(path: Path, *, tz: tzinfo, base_url: str | None = None, source: st
         raise ArticleError(folder._reason(exc), path=str(path)) from None
     found = folder.FoundFile(key or path.name, str(path),
                              reader, FileState(st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev))
-    job = _ReadJob(found, source, max_size, tz, base_url, None, model_cache)
+    job = _ReadJob(found, source, max_size, tz, base_url, None, model_cache, encode=False)
     _key, article, _state, problem, _encoded = _read_one(job)
     if article is None:
         raise ArticleError(problem or "unreadable", path=str(path))

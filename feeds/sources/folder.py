@@ -131,15 +131,19 @@ def scan_paths(root: Path, keys: Iterable[str]) -> tuple[Scan, set[str]] | None:
             return None
         if stat.S_ISDIR(st.st_mode) or stat.S_ISLNK(st.st_mode):
             return None
-        reader = _classify(parts[-1])
-        if not reader:
-            result.ignored.append(key)
-        elif not stat.S_ISREG(st.st_mode):
-            result.problems.append(Problem(key, f"not a regular file ({_file_type(st.st_mode)})"))
-        else:
-            state = FileState(st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
-            result.files.append(FoundFile(key, str(parent / parts[-1]), reader, state))
+        _sort(result, key, str(parent / parts[-1]), _classify(parts[-1]) or None, st)
     return result, gone
+
+
+def _sort(result: Scan, key: str, path: str, reader: str | None, st: os.stat_result) -> None:
+    """File a non-folder entry, as :func:`scan` and :func:`scan_paths` both do."""
+    if reader is None:
+        result.ignored.append(key)
+    elif not stat.S_ISREG(st.st_mode):
+        result.problems.append(Problem(key, f"not a regular file ({_file_type(st.st_mode)})"))
+    else:
+        state = FileState(st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
+        result.files.append(FoundFile(key, path, reader, state))
 
 
 def _walk(real_root: Path, directory: str, prefix: str, seen: set[Path], result: Scan) -> None:
@@ -193,13 +197,7 @@ def _walk(real_root: Path, directory: str, prefix: str, seen: set[Path], result:
             seen.add(real)
             _walk(real_root, path, key + "/", seen, result)
             continue
-        if reader is None:
-            result.ignored.append(key)
-        elif not stat.S_ISREG(st.st_mode):
-            result.problems.append(Problem(key, f"not a regular file ({_file_type(st.st_mode)})"))
-        else:
-            state = FileState(st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
-            result.files.append(FoundFile(key, path, reader, state))
+        _sort(result, key, path, reader, st)
 
 
 def read(found: FoundFile, *, max_size: int) -> tuple[bytes, FileState]:
