@@ -739,8 +739,9 @@ class _Reusable:
         start, sizes = entry.get("start"), entry.get("sizes")
         if not isinstance(start, int) or not isinstance(sizes, list) \
                 or len(sizes) != len(position) \
+                or not all(type(size) is int and size >= 0 for size in sizes) \
                 or entry.get("file") != _file_stats({fmt: path})[fmt]:
-            return cls.EMPTY
+            return cls.EMPTY  # not the file we wrote, or an index we did not write
         offsets = array.array("q", itertools.accumulate(
             ((size >> 1) + sep for size in sizes[:-1]), initial=start))
         return cls(position, offsets, sizes)

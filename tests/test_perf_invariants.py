@@ -321,3 +321,24 @@ def _no_leftover_spools(tmp_path: Path) -> Iterator[None]:
     leftovers = [p for p in tmp_path.rglob(".*")
                  if p.name.startswith(".spool.") or p.name.endswith(".tmp")]
     assert leftovers == []
+
+
+@pytest.mark.parametrize("damage", ["sizes are not numbers", "a key twice", "keys missing"])
+def test_a_damaged_feed_index_means_rendering_anew_not_a_crash(site: Path, damage: str) -> None:
+    build(load(site), now=NOW)
+    write(site, 12)  # a new article: something to publish, so the index is consulted
+    with sqlite3.connect(site / "state" / "feeds.db") as db:
+        index = json.loads(db.execute(
+            "SELECT data FROM feed_index WHERE feed = 'everything'").fetchone()[0])
+        if damage == "sizes are not numbers":
+            for entry in index["formats"].values():
+                entry["sizes"] = ["x"] * len(entry["sizes"])
+        elif damage == "a key twice":
+            index["keys"] = [index["keys"][0]] * len(index["keys"])
+        else:
+            del index["keys"]
+        db.execute("UPDATE feed_index SET data = ? WHERE feed = 'everything'",
+                   (json.dumps(index),))
+    report = build(load(site), now=NOW)
+    assert not [f for f in report.feeds if f.error]
+    assert outputs(site) == from_scratch(site)
