@@ -227,6 +227,7 @@ def _xml_agrees(fmt: str, root: Any, items: Sequence[Item]) -> bool:
     if want is None:
         return False
     ids, titles, published, updated = want
+    fields: tuple[tuple[str, list[str]], ...]
     if fmt == "rss":
         path, ns = "channel/item", None
         fields = (("guid", ids), ("title", titles), ("pubDate", published))
