@@ -17,13 +17,38 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, TypeVar
+
+_T = TypeVar("_T")
+
+
+def pickled_by_fields(cls: type[_T]) -> type[_T]:
+    """Pickle a frozen slots dataclass as a call of its constructor with its field values.
+
+    Python 3.11's own pickling of such a class walks ``dataclasses.fields()`` for every
+    object; reading workers send every article they read to the writer, and this takes
+    pickling an article from ~36 to ~15 us.  (The constructor's checks run again on load.)
+    """
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    getter = operator.attrgetter(*names)
+    if len(names) == 1:  # attrgetter of one name gives the value, not a tuple
+        def __reduce__(self: _T) -> tuple[type[_T], tuple[Any, ...]]:
+            return cls, (getter(self),)
+    else:
+        def __reduce__(self: _T) -> tuple[type[_T], tuple[Any, ...]]:
+            return cls, getter(self)
+
+    cls.__reduce__ = __reduce__  # type: ignore[assignment,method-assign]
+    return cls
+
 
 DateSource = Literal["content", "front-matter", "feed", "filename", "mtime", "first-seen"]
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Author:
     name: str
@@ -31,6 +56,7 @@ class Author:
     url: str | None = None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Enclosure:
     url: str
@@ -38,6 +64,7 @@ class Enclosure:
     length: int | None = None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Origin:
     """Where a republished entry came from (RSS ``<source url>``, Atom ``<source>``)."""
@@ -47,6 +74,7 @@ class Origin:
     link: str | None = None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Article:
     """One normalized article from any source.  No id: the store mints it.

@@ -43,7 +43,16 @@ from .decide import (
     plan_ingest,
 )
 from .errors import LockedError, StoreError
-from .model import Article, Author, Enclosure, FileState, Item, Origin, utc
+from .model import (
+    Article,
+    Author,
+    Enclosure,
+    FileState,
+    Item,
+    Origin,
+    pickled_by_fields,
+    utc,
+)
 from .normalize.keys import STORY_SEP, story_keys_of
 
 __all__ = [
@@ -282,6 +291,7 @@ def _opt_from_iso(value: str | None) -> datetime | None:
     return None if value is None else _from_iso(value)
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Encoded:
     """What storing ``article`` costs most to compute, computed ahead (by a reading worker,

@@ -678,3 +678,20 @@ def test_an_article_encoded_ahead_is_stored_as_encoded_only_for_that_very_object
     assert items["b.md"].article.title == other.title  # encoded again, not the stale form
     heads = {h.id: h for h in store.heads([SRC])}
     assert heads[items["b.md"].id].content_hash == other.content_hash()
+
+
+def test_articles_and_their_encoded_forms_pickle_by_value_and_come_back_equal() -> None:
+    """Reading workers send (article, encoded) pairs to the writer by pickling them."""
+    import pickle
+
+    from feeds.model import Author, Enclosure, Origin
+    from feeds.store import Encoded
+
+    article = Article(
+        source="s", key="k.md", title="T", body="b", published=datetime(2024, 1, 2, tzinfo=UTC),
+        authors=(Author("A", "a@example.org"),), enclosures=(Enclosure("https://e/x.mp3"),),
+        origin=Origin("https://o/feed"), tags=("x",), draft=True)
+    encoded = Encoded.of(article)
+    back_article, back_encoded = pickle.loads(pickle.dumps((article, encoded)))
+    assert back_article == article and back_encoded == encoded
+    assert back_encoded.article is back_article  # one object still: the store relies on it
