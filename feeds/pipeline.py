@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import array
 import contextlib
+import contextvars
 import dataclasses
 import hashlib
 import itertools
@@ -33,7 +34,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .config import Config, FeedConfig, SourceConfig
@@ -47,6 +48,8 @@ from .sources import folder
 from .store import Changes, Encoded, ItemHead, Store
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from .sources.remote import FeedSpec, FetchSettings
 
 log = logging.getLogger("feeds.pipeline")
@@ -57,6 +60,55 @@ Progress = Callable[[str, int, int], None]  # (what, done, total)
 PARALLEL_THRESHOLD = 400
 #: articles handed to the store per transaction on a large build
 BATCH = 2000
+
+
+class _BuildPool:
+    """One process pool for a whole ``feeds build``, reading and then rendering.
+
+    Started on first use, after the readers and the renderers are imported and the
+    language model is mapped, so every worker starts warm; rendering then reuses the
+    reading workers instead of forking new ones, and even a thousand-article build
+    renders on every core.  A pool a crashed worker broke is replaced on the next use.
+    """
+
+    def __init__(self, workers: int, model_cache: Path | None) -> None:
+        self.workers = workers
+        self.model_cache = model_cache
+        self._pool: Any = None  # a concurrent.futures.ProcessPoolExecutor, once started
+
+    @property
+    def started(self) -> bool:
+        return self._pool is not None and not getattr(self._pool, "_broken", False)
+
+    def get(self) -> Any:
+        if not self.started:
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.close()
+            _warm_workers(self.model_cache)
+            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+_build_pool: contextvars.ContextVar[_BuildPool | None] = contextvars.ContextVar(
+    "feeds_build_pool", default=None)
+
+
+@contextlib.contextmanager
+def _one_pool(workers: int, model_cache: Path | None) -> Iterator[_BuildPool]:
+    """Within this block, reading and rendering share one pool of ``workers``."""
+    shared = _BuildPool(workers, model_cache)
+    token = _build_pool.set(shared)
+    try:
+        yield shared
+    finally:
+        _build_pool.reset(token)
+        shared.close()
 
 
 @dataclass
@@ -310,18 +362,24 @@ def _read_all(jobs: Sequence[_ReadJob], workers: int | None) -> Iterator[_Read]:
         for job in jobs:
             yield _read_one(job)
         return
+    shared = _build_pool.get()
+    if shared is not None and shared.workers == workers:
+        yield from shared.get().map(_read_one, jobs, chunksize=64)
+        return
     from concurrent.futures import ProcessPoolExecutor  # only when there is much to read
 
-    _warm_readers(jobs[0].model_cache)
+    _warm_workers(jobs[0].model_cache)
     with ProcessPoolExecutor(max_workers=workers) as pool:
         yield from pool.map(_read_one, jobs, chunksize=64)
 
 
-def _warm_readers(model_cache: Path | None) -> None:
-    """Import the readers and map the language model once, before the pool forks: every
-    worker then starts with them (~0.13 s of imports each, before its first article)."""
+def _warm_workers(model_cache: Path | None) -> None:
+    """Import the readers and renderers and map the language model once, before a pool
+    forks: every worker then starts with them (~0.13 s of imports each, before its first
+    article)."""
     from .normalize import htmlpage, markdown, plaintext  # noqa: F401
     from .normalize.language import detect_language, use_cache
+    from .publish import atom, jsonfeed, rss  # noqa: F401
 
     if model_cache is not None:
         use_cache(model_cache)
@@ -818,11 +876,25 @@ def _publish_formats(store: Store, channel: Channel, paths: dict[str, Path],
             for chunk in (tuple(misses[i:i + RENDER_CHUNK])
                           for i in range(0, len(misses), RENDER_CHUNK))
         ]
-        if workers > 1 and len(misses) >= PARALLEL_RENDER_THRESHOLD and store.shared:
-            from concurrent.futures import ProcessPoolExecutor
+        shared = _build_pool.get()
+        if shared is not None and shared.workers != workers:
+            shared = None
+        results: Iterator[_Spooled]
+        if workers > 1 and store.shared and (
+                len(misses) >= PARALLEL_RENDER_THRESHOLD
+                or (shared is not None and shared.started and len(jobs) > 1)):
+            if shared is not None:  # the build's pool, warm from reading
+                warm = shared.get()
+                futures = [warm.submit(_render_job, job) for job in jobs]
+                # the pool outlives this feed: on a failure, let the other jobs end (or
+                # never start) before their spool files are looked for and removed
+                stack.callback(_settle, futures)
+                results = (future.result() for future in futures)
+            else:  # a process pool of this feed's own
+                from concurrent.futures import ProcessPoolExecutor
 
-            pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers))
-            results = pool.map(_render_job, jobs)
+                pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers))
+                results = pool.map(_render_job, jobs)
         else:
             results = (_render_job(job, store) for job in jobs)
         for spooled in results:
@@ -856,6 +928,15 @@ class _RenderJob:
 
 
 _Spooled = list[tuple[str, list[tuple[int, int, int, int]]]]
+
+
+def _settle(futures: Sequence[Future[_Spooled]]) -> None:
+    """Cancel the jobs not started and wait for those running."""
+    from concurrent.futures import wait
+
+    for future in futures:
+        future.cancel()
+    wait(futures)
 
 
 def _render_job(job: _RenderJob, store: Store | None = None) -> _Spooled:
@@ -990,9 +1071,11 @@ def build(config: Config, *, now: datetime, dry_run: bool = False,
     """
     report = BuildReport(config.output_dir, dry_run=dry_run)
     opener = Store.open_copy if dry_run else Store.open
-    with opener(config.store_path) as store:
+    model_cache = None if dry_run else model_cache_dir()
+    workers = os.cpu_count() or 1
+    with opener(config.store_path) as store, _one_pool(workers, model_cache):
         report.sources = ingest(config, store, now=now, progress=progress,
-                                model_cache=None if dry_run else model_cache_dir())
+                                model_cache=model_cache)
         report.feeds, report.pages_written = publish(config, store, now=now, dry_run=dry_run,
-                                                     workers=os.cpu_count() or 1)
+                                                     workers=workers)
     return report

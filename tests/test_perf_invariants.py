@@ -240,6 +240,54 @@ def test_the_parallel_render_writes_the_same_bytes(site: Path,
     assert parallel == from_scratch(site)
 
 
+def test_a_build_forks_one_pool_for_reading_and_rendering(
+        site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The readers' pool renders too, warm, even below the threshold for a pool of its own."""
+    import concurrent.futures
+
+    monkeypatch.setattr(pipeline, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(pipeline, "RENDER_CHUNK", 5)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    pools: list[object] = []
+    submitted: list[object] = []
+    real_init = concurrent.futures.ProcessPoolExecutor.__init__
+    real_submit = concurrent.futures.ProcessPoolExecutor.submit
+
+    def init(self: object, *args: object, **kwargs: object) -> None:
+        pools.append(self)
+        real_init(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    def submit(self: object, fn: object, *args: object, **kwargs: object) -> object:
+        inner = getattr(fn, "args", (fn,))[-1]  # map() submits partial(_process_chunk, fn)
+        submitted.append(getattr(inner, "__name__", inner))
+        return real_submit(self, fn, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(concurrent.futures.ProcessPoolExecutor, "__init__", init)
+    monkeypatch.setattr(concurrent.futures.ProcessPoolExecutor, "submit", submit)
+    build(load(site), now=NOW)
+    assert len(pools) == 1
+    assert "_read_one" in submitted and "_render_job" in submitted  # 12 items: 3 chunks
+    assert pipeline.PARALLEL_RENDER_THRESHOLD > 12  # rendered in parallel only as the pool ran
+    pooled = outputs(site)
+    monkeypatch.setattr(pipeline, "PARALLEL_THRESHOLD", 10**9)
+    monkeypatch.setattr(pipeline, "PARALLEL_RENDER_THRESHOLD", 10**9)
+    assert pooled == from_scratch(site)
+
+
+def test_a_pool_a_crashed_worker_broke_is_replaced() -> None:
+    shared = pipeline._BuildPool(2, None)
+    try:
+        first = shared.get()
+        with pytest.raises(Exception, match="terminated abruptly"):
+            first.submit(os._exit, 3).result()
+        assert not shared.started
+        second = shared.get()
+        assert second is not first
+        assert second.submit(sum, [1, 2]).result() == 3
+    finally:
+        shared.close()
+
+
 @pytest.mark.parametrize("parallel", [False, True])
 def test_a_failed_check_keeps_the_old_files_and_leaves_no_spool(
         site: Path, monkeypatch: pytest.MonkeyPatch, parallel: bool) -> None:
