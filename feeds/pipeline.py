@@ -357,20 +357,63 @@ def _same_stat(old: FileState, new: FileState) -> bool:
 
 
 def _read_all(jobs: Sequence[_ReadJob], workers: int | None) -> Iterator[_Read]:
+    """``_read_one`` of every job, in order; by a process pool when there are many.
+
+    A worker that dies (a crash in a parser's C code, the kernel's OOM killer) breaks the
+    pool.  The jobs not yet answered are then read one at a time by a pool of one worker,
+    so the next death names its file: that file is reported as a problem and the rest is
+    read in parallel again.  One bad file never stops its folder.
+    """
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
         for job in jobs:
             yield _read_one(job)
         return
-    shared = _build_pool.get()
-    if shared is not None and shared.workers == workers:
-        yield from shared.get().map(_read_one, jobs, chunksize=64)
-        return
-    from concurrent.futures import ProcessPoolExecutor  # only when there is much to read
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
-    _warm_workers(jobs[0].model_cache)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(_read_one, jobs, chunksize=64)
+    shared = _build_pool.get()
+    if shared is not None and shared.workers != workers:
+        shared = None
+    if shared is None:
+        _warm_workers(jobs[0].model_cache)
+    pending = list(jobs)
+    while pending:
+        done = 0
+        try:
+            if shared is not None:
+                results = shared.get().map(_read_one, pending, chunksize=64)
+                for result in results:
+                    done += 1
+                    yield result
+            else:
+                with ProcessPoolExecutor(max_workers=workers) as pool:
+                    for result in pool.map(_read_one, pending, chunksize=64):
+                        done += 1
+                        yield result
+            return
+        except BrokenProcessPool:
+            pending = pending[done:]
+        log.warning("a reading worker died; reading the next %d file(s) one at a time to "
+                    "find the one that kills it", len(pending))
+        alone = ProcessPoolExecutor(max_workers=1)
+        try:
+            futures = [alone.submit(_read_one, job) for job in pending]
+            for n, (job, future) in enumerate(zip(pending, futures, strict=True)):
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    log.error("%s: reading it killed the worker process", job.found.key)
+                    yield (job.found.key, None, None,
+                           "reading it killed the worker process (a crash in a parser, or "
+                           "out of memory)", None)
+                    pending = pending[n + 1:]
+                    break
+                yield result
+            else:
+                pending = []
+        finally:
+            alone.shutdown(wait=True, cancel_futures=True)
 
 
 def _warm_workers(model_cache: Path | None) -> None:

@@ -15,6 +15,7 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -272,6 +273,35 @@ def test_a_build_forks_one_pool_for_reading_and_rendering(
     monkeypatch.setattr(pipeline, "PARALLEL_THRESHOLD", 10**9)
     monkeypatch.setattr(pipeline, "PARALLEL_RENDER_THRESHOLD", 10**9)
     assert pooled == from_scratch(site)
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_a_file_that_kills_its_reading_worker_is_reported_and_the_rest_published(
+        site: Path, monkeypatch: pytest.MonkeyPatch, shared: bool) -> None:
+    """A crash in a parser's C code (here: the worker exits) breaks the process pool."""
+    monkeypatch.setattr(pipeline, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    real = pipeline.read_article
+
+    def deadly(reader: str, data: bytes, **kwargs: Any) -> object:
+        if kwargs["key"] == "a007.txt":
+            os._exit(9)  # in a forked worker, which inherits the patch
+        return real(reader, data, **kwargs)
+
+    monkeypatch.setattr(pipeline, "read_article", deadly)
+    config = load(site)
+    if shared:
+        report = build(config, now=NOW)
+        [source] = report.sources
+    else:  # the daemon's way: ingest_folder with its own pool
+        with Store.open(config.store_path) as store:
+            source = pipeline.ingest_folder(store, config.sources[0], config, now=NOW,
+                                            workers=2)
+    assert [key for key, _ in source.problems] == ["a007.txt"]
+    assert "killed the worker process" in source.problems[0][1]
+    assert source.read == 11
+    with Store.open(config.store_path) as store:
+        assert store.count() == 11
 
 
 def test_a_pool_a_crashed_worker_broke_is_replaced() -> None:
