@@ -940,7 +940,7 @@ def _publish_formats(store: Store, channel: Channel, paths: dict[str, Path],
                 results = pool.map(_render_job, jobs)
         else:
             results = (_render_job(job, store) for job in jobs)
-        for spooled in results:
+        for spooled in _unbroken(results):
             for out, (spool, entries) in zip(outputs, spooled, strict=True):
                 if not entries:
                     os.unlink(spool)
@@ -971,6 +971,18 @@ class _RenderJob:
 
 
 _Spooled = list[tuple[str, list[tuple[int, int, int, int]]]]
+
+
+def _unbroken(results: Iterator[_Spooled]) -> Iterator[_Spooled]:
+    """``results``; a rendering worker that died fails this feed (PublishError), not the
+    build: the other feeds are published (the build's pool is replaced on its next use)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        yield from results
+    except BrokenProcessPool as exc:
+        raise PublishError(f"a rendering worker process died ({exc}); old files kept") \
+            from exc
 
 
 def _settle(futures: Sequence[Future[_Spooled]]) -> None:

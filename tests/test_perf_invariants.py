@@ -304,6 +304,32 @@ def test_a_file_that_kills_its_reading_worker_is_reported_and_the_rest_published
         assert store.count() == 11
 
 
+def test_a_rendering_worker_that_dies_fails_its_feed_only(
+        site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build(load(site), now=NOW)
+    before = outputs(site)
+    monkeypatch.setattr(pipeline, "PARALLEL_RENDER_THRESHOLD", 1)
+    monkeypatch.setattr(pipeline, "RENDER_CHUNK", 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    real, parent = pipeline.renderer, os.getpid()
+
+    def deadly(fmt: str, channel: Any) -> Any:
+        if os.getpid() != parent and channel.name == "all":
+            os._exit(9)
+        return real(fmt, channel)
+
+    monkeypatch.setattr(pipeline, "renderer", deadly)
+    for n in range(20, 25):
+        write(site, n)
+    report = build(load(site), now=NOW + timedelta(hours=1))
+    errors = {f.name: f.error for f in report.feeds}
+    assert "rendering worker process died" in (errors["all"] or "")
+    assert errors["everything"] is None  # published next, by a new pool
+    after = outputs(site)
+    assert all(after[name] == before[name] for name in after if name.startswith("all/"))
+    assert all(after[name] != before[name] for name in after if name.startswith("everything/"))
+
+
 def test_a_pool_a_crashed_worker_broke_is_replaced() -> None:
     shared = pipeline._BuildPool(2, None)
     try:
