@@ -284,11 +284,15 @@ def ingest_folder(
     scan, gone = partial if partial is not None else (folder.scan(source.path), None)
     report.ignored = len(scan.ignored)
     report.problems.extend((p.key, p.reason) for p in scan.problems)
-    known = store.file_states(source.name)
-    present = {f.key for f in scan.files} | {p.key for p in scan.problems}
-    if gone is not None:  # the rest of the folder is as the last scan left it
-        prefixes = tuple(key + "/" for key in gone)
-        present |= {key for key in known if key not in gone and not key.startswith(prefixes)}
+    present: set[str] | None  # after a full scan: every key still there
+    removed: set[str] = set()  # after a partial one (present None): the keys that went away
+    if gone is None:
+        known = store.file_states(source.name)
+        present = {f.key for f in scan.files} | {p.key for p in scan.problems}
+    else:  # the rest of the folder is as the last scan left it: only these keys are loaded
+        removed = set(gone) | store.keys_under(source.name, gone)
+        known = store.file_states(source.name, {f.key for f in scan.files} | removed)
+        present = None
     to_read: list[folder.FoundFile] = []
     newest_allowed = time.time_ns() - settle_ns
     for found in scan.files:
@@ -299,7 +303,7 @@ def ingest_folder(
             report.unsettled.append(found.key)
         else:
             to_read.append(found)
-    vanished = set(known) - present
+    vanished = set(known) - present if present is not None else set(known) & removed
     # A renamed file has a new key and its old key vanishes: both must reach the store in
     # the same ingest for the id to follow the file, so new keys go in the first batch.
     to_read.sort(key=lambda f: (f.key in known, f.key))
@@ -314,6 +318,7 @@ def ingest_folder(
     def flush() -> None:
         if batch or not totals.calls:
             totals.add(store.ingest(source.name, list(batch), now=now, present=present,
+                                    gone=removed if present is None else None,
                                     encoded=encoded))
             batch.clear()
             encoded.clear()
@@ -325,8 +330,11 @@ def ingest_folder(
             report.problems.append((key, problem or "unreadable"))
             continue
         report.read += 1
-        if article.draft:
-            present.discard(key)
+        if article.draft:  # a published article that became a draft goes away
+            if present is not None:
+                present.discard(key)
+            else:
+                removed.add(key)
             report.not_published.append((key, "draft"))
             continue
         batch.append((_keep_guessed_date(store, article), state))

@@ -582,15 +582,34 @@ class Store:
 
     # ----------------------------------------------------------------------- ingest
 
-    def file_states(self, source: str) -> dict[str, FileState]:
+    _FILE_STATES_SQL = ("SELECT key, size, mtime_ns, inode, device, digest FROM file_states"
+                        " WHERE source = ?")
+
+    def file_states(self, source: str,
+                    keys: Collection[str] | None = None) -> dict[str, FileState]:
+        """The source's file states by key: all of them, or those of ``keys``."""
         with self._read("read file states") as db:
-            rows = db.execute(
-                "SELECT key, size, mtime_ns, inode, device, digest FROM file_states"
-                " WHERE source = ?",
-                (source,),
-            ).fetchall()
+            if keys is None:
+                rows = db.execute(self._FILE_STATES_SQL, (source,)).fetchall()
+            else:
+                rows = []
+                for chunk in _chunks(sorted(keys)):
+                    rows += db.execute(
+                        f"{self._FILE_STATES_SQL} AND key IN ({_marks(len(chunk))})",
+                        (source, *chunk)).fetchall()
         make = FileState._make
         return {row[0]: make(row[1:]) for row in rows}
+
+    def keys_under(self, source: str, folders: Collection[str]) -> set[str]:
+        """Keys of the source's articles inside any of ``folders`` (keys of folders)."""
+        found: set[str] = set()
+        with self._read("read keys in folders") as db:
+            for folder in folders:
+                # "/" is followed by "0": the keys between are exactly those under folder/
+                found.update(row[0] for row in db.execute(
+                    "SELECT key FROM articles WHERE source = ? AND key >= ? AND key < ?",
+                    (source, folder + "/", folder + "0")))
+        return found
 
     def ingest(
         self,
@@ -599,6 +618,7 @@ class Store:
         *,
         now: datetime,
         present: Collection[str] | None = None,
+        gone: Collection[str] | None = None,
         encoded: Mapping[str, Encoded] | None = None,
     ) -> Changes:
         """Store freshly read ``articles`` of ``source`` in one transaction.
@@ -606,6 +626,9 @@ class Store:
         ``present``: after a complete scan, every key still there (including keys not
         re-read and keys currently unreadable); other stored keys of the source are
         removed, their ids kept in the registry.  None (a remote feed): nothing is removed.
+        ``gone`` (instead of ``present``, after a look at some paths only): exactly these
+        keys went away; only they and the incoming keys are loaded, whatever the archive's
+        size.
         ``encoded``: by key, :class:`Encoded` forms of some of ``articles`` computed ahead.
         """
         now = utc(now)
@@ -613,18 +636,29 @@ class Store:
         ready = {a.key: e for a, _ in articles
                  if encoded is not None and (e := encoded.get(a.key)) is not None
                  and e.article is a}
+        if present is not None and gone is not None:
+            raise ValueError("ingest takes present (a full scan) or gone (a partial one)")
         with self._write(f"store articles of {source!r}") as db:
-            # Load only what the decision can use: the incoming keys, and (after a full
-            # scan) the keys about to vanish, which may have been renamed.
-            live = {row[0] for row in db.execute(
-                "SELECT key FROM articles WHERE source = ?", (source,))}  # index only
-            wanted = incoming & live
-            if present is not None:
-                wanted |= live - incoming - set(present)
+            # Load only what the decision can use: the incoming keys, and the keys about
+            # to vanish, which may have been renamed.
+            if gone is not None:
+                asked = sorted(incoming | set(gone))
+                live = {row[0] for chunk in _chunks(asked) for row in db.execute(
+                    f"SELECT key FROM articles WHERE source = ? AND key IN"
+                    f" ({_marks(len(chunk))})", (source, *chunk))}
+                wanted = set(live)
+                present = (incoming | live) - set(gone)  # all that matters of the rest
+            else:
+                live = {row[0] for row in db.execute(
+                    "SELECT key FROM articles WHERE source = ?", (source,))}  # index only
+                wanted = incoming & live
+                if present is not None:
+                    wanted |= live - incoming - set(present)
             plan = plan_ingest(
                 source,
                 articles,
-                stored=self._stored(db, source, wanted, all_of_them=len(wanted) == len(live)),
+                stored=self._stored(db, source, wanted,
+                                    all_of_them=gone is None and len(wanted) == len(live)),
                 registry=self._registry(db, source, incoming - live),
                 holders=self._holders(db, {a.explicit_id for a, _ in articles if a.explicit_id}),
                 present=present,

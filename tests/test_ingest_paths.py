@@ -67,6 +67,47 @@ def test_only_the_named_paths_are_looked_at(site: Path, monkeypatch: pytest.Monk
     assert "new.txt" in after
 
 
+def test_a_partial_ingest_reads_only_the_named_keys_from_the_store(site: Path) -> None:
+    """Neither the file states nor the articles of the rest of the archive are loaded."""
+    for n in range(30):
+        write(site, f"d/a{n:02}.txt", f"Story {n}")
+    write(site, "e/old.txt", "Old")
+    first = ingest(site)
+    write(site, "d/a03.txt", "Story 3 edited")
+    write(site, "new.txt", "New")
+    (site / "articles" / "d" / "a04.txt").unlink()
+    for name in ("old.txt",):
+        (site / "articles" / "e" / name).unlink()
+    (site / "articles" / "e").rmdir()
+    config = config_module.load(site / "feeds.toml")
+    statements: list[str] = []
+    rows = 0
+    with Store.open(config.store_path) as store:
+        store._db.set_trace_callback(statements.append)
+        real_file_states = store.file_states
+
+        def counted(source: str, keys: object = None) -> dict[str, object]:
+            nonlocal rows
+            assert keys is not None, "every file state loaded"
+            states = real_file_states(source, keys)  # type: ignore[arg-type]
+            rows += len(states)
+            return states  # type: ignore[return-value]
+
+        store.file_states = counted  # type: ignore[assignment,method-assign]
+        report = ingest_folder(store, config.sources[0], config, now=NOW, workers=1,
+                               paths={"d/a03.txt", "new.txt", "d/a04.txt", "e"})
+        store._db.set_trace_callback(None)
+        after = {i.article.key: i.id for i in store.items(["news"])}
+    assert rows == 3  # d/a03.txt, d/a04.txt and e/old.txt: not the other 28
+    whole = [s for s in statements if s.rstrip().endswith("WHERE source = 'news'")
+             or ("a.source = 'news'" in s and " IN (" not in s)]
+    assert whole == []  # no statement reads all of the source
+    assert report.changes.removed and len(report.changes.removed) == 2
+    expected = {k: v for k, v in first.items() if k not in ("d/a04.txt", "e/old.txt")}
+    assert {k: v for k, v in after.items() if k != "new.txt"} == expected
+    assert "new.txt" in after
+
+
 def test_a_partial_ingest_agrees_with_a_full_one(site: Path) -> None:
     for n in range(4):
         write(site, f"d/a{n}.txt", f"Story {n}")
