@@ -18,17 +18,14 @@ input is reported per file and per source; it never stops the other sources.
 
 from __future__ import annotations
 
-import array
 import contextlib
 import contextvars
 import dataclasses
 import hashlib
-import itertools
 import json
 import logging
 import os
 import secrets
-import tempfile
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,9 +38,10 @@ from .config import Config, FeedConfig, SourceConfig
 from .errors import ArticleError, FeedsError, PublishError, SourceError
 from .model import FILENAMES, Article, Channel, FileState, Item
 from .normalize.fallbacks import apply_folder_fallbacks
-from .publish.atomic import Span, write_if_changed, write_pieces
+from .publish import stream
+from .publish.atomic import write_if_changed
 from .publish.pages import render_index_html, render_opml
-from .publish.render import Summary, fragment_context, fragment_key, render, renderer, verify
+from .publish.render import fragment_key, render
 from .sources import folder
 from .store import Changes, Encoded, ItemHead, Store
 
@@ -722,7 +720,8 @@ def publish_feed(config: Config, store: Store, feed: FeedConfig, *, now: datetim
     tail.  Every fragment rendered now is verified (by chunks, as small documents), and
     so are the head and tail; a reused range was verified when it was written, and the
     file it comes from is unchanged since (same size, mtime and inode), the same trust
-    the no-op check puts in them.
+    the no-op check puts in them.  The file work is :mod:`feeds.publish.stream`'s; this
+    decides what to render and keeps the feed's state in the store.
     """
     report = FeedReport(feed.name)
     channel = config.channel(feed)
@@ -731,7 +730,7 @@ def publish_feed(config: Config, store: Store, feed: FeedConfig, *, now: datetim
     previous = _load_digest(store.feed_digest(feed.name))
     prev: dict[str, object] = previous or {}
     same_files = bool(prev) and prev.get("channel") == channel_key \
-        and prev.get("files") == _file_stats(paths)
+        and prev.get("files") == stream.file_stats(paths)
     rows, state = _candidates(config, store, feed, now=now)
     count = prev.get("count")
     if same_files and isinstance(count, int) and _same_selection(prev, state, now):
@@ -754,7 +753,7 @@ def publish_feed(config: Config, store: Store, feed: FeedConfig, *, now: datetim
         items = _full_items(store, heads)
         for fmt, path in paths.items():
             data = render(fmt, channel, items)
-            _checked(fmt, path, data, items)
+            stream.checked(fmt, path, data, items)
             (report.written if write_if_changed(path, data, dry_run=True)
              else report.kept).append(path)
         return report
@@ -766,7 +765,7 @@ def publish_feed(config: Config, store: Store, feed: FeedConfig, *, now: datetim
     store.set_feed_state(
         feed.name,
         json.dumps({"channel": channel_key, "items": items_digest, "count": len(heads),
-                    "files": _file_stats(paths), **state}, sort_keys=True),
+                    "files": stream.file_stats(paths), **state}, sort_keys=True),
         json.dumps(new_index, separators=(",", ":")))
     return report
 
@@ -799,100 +798,6 @@ def _full_items(store: Store, heads: Sequence[ItemHead]) -> list[Item]:
     return [found[h.id] for h in heads]
 
 
-def _checked(fmt: str, path: Path, data: bytes, items: Sequence[Item]) -> None:
-    try:
-        verify(fmt, data, items)
-    except PublishError as exc:
-        raise PublishError(f"{fmt} output failed its check, old file kept: {exc.message}",
-                           path=str(path)) from exc
-
-
-class _Reusable:
-    """The fragments of one file as last written, found by fragment key: (offset, length,
-    authorless).  Empty unless the file is still the one the index describes.
-
-    The index keeps the feed's fragment keys once and, per file, where the first fragment
-    starts and each one's ``length * 2 + authorless``: fragments follow each other, ``sep``
-    bytes apart.  Offsets are kept in an array and the key -> position map is shared by the
-    feed's files (at 50,000 items, per-file dicts of tuples cost ~20 MB more).
-    """
-
-    EMPTY: _Reusable
-
-    def __init__(self, position: Mapping[str, int], offsets: array.array[int],
-                 sizes: Sequence[int]) -> None:
-        self.position = position
-        self.offsets = offsets
-        self.sizes = sizes
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.position
-
-    def __len__(self) -> int:
-        return len(self.position)
-
-    def __getitem__(self, key: str) -> tuple[int, int, int]:
-        n = self.position[key]
-        size = self.sizes[n]
-        return self.offsets[n], size >> 1, size & 1
-
-    @classmethod
-    def of(cls, index: dict[str, object] | None, position: Mapping[str, int], fmt: str,
-           context: str, sep: int, path: Path) -> _Reusable:
-        if index is None or not position:
-            return cls.EMPTY
-        formats = index.get("formats")
-        entry = formats.get(fmt) if isinstance(formats, dict) else None
-        if not isinstance(entry, dict) or entry.get("context") != context:
-            return cls.EMPTY
-        start, sizes = entry.get("start"), entry.get("sizes")
-        if not isinstance(start, int) or not isinstance(sizes, list) \
-                or len(sizes) != len(position) \
-                or not all(type(size) is int and size >= 0 for size in sizes) \
-                or entry.get("file") != _file_stats({fmt: path})[fmt]:
-            return cls.EMPTY  # not the file we wrote, or an index we did not write
-        offsets = array.array("q", itertools.accumulate(
-            ((size >> 1) + sep for size in sizes[:-1]), initial=start))
-        return cls(position, offsets, sizes)
-
-
-_Reusable.EMPTY = _Reusable({}, array.array("q"), [])
-
-
-def _positions(index: dict[str, object] | None) -> dict[str, int]:
-    """Fragment key -> its position in the files the index describes (none if unusable)."""
-    keys = index.get("keys") if index is not None else None
-    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
-        return {}
-    position = {key: n for n, key in enumerate(keys)}
-    return position if len(position) == len(keys) else {}
-
-
-class _Output:
-    """One file being published: its renderer, what it can reuse, what it rendered."""
-
-    def __init__(self, fmt: str, channel: Channel, path: Path,
-                 index: dict[str, object] | None, position: Mapping[str, int]) -> None:
-        self.fmt = fmt
-        self.path = path
-        self.renderer = renderer(fmt, channel)
-        self.context = fragment_context(fmt, channel)
-        self.reusable = _Reusable.of(index, position, fmt, self.context,
-                                     len(self.renderer.sep), path)
-        self.old_fd = -1
-        # position -> (fd of a spool file, offset, length, authorless)
-        self.rendered: dict[int, tuple[int, int, int, int]] = {}
-
-    def open_old(self, stack: contextlib.ExitStack, count: int) -> None:
-        if len(self.reusable) and count:
-            try:
-                self.old_fd = os.open(self.path, os.O_RDONLY)
-            except OSError:
-                self.reusable = _Reusable.EMPTY
-            else:
-                stack.callback(os.close, self.old_fd)
-
-
 #: below this many items to render, a process pool costs more than it saves
 PARALLEL_RENDER_THRESHOLD = 1500
 
@@ -906,13 +811,13 @@ def _publish_formats(store: Store, channel: Channel, paths: dict[str, Path],
     chunks, for all formats; with ``workers`` > 1 and many of them, the chunks are
     rendered by a process pool (each worker reads its items from the store itself and
     spools its fragments to files the kernel then copies from)."""
-    position = _positions(index)
-    outputs = [_Output(fmt, channel, path, index, position) for fmt, path in paths.items()]
+    position = stream.positions(index)
+    outputs = [stream.Output(fmt, channel, path, index, position) for fmt, path in paths.items()]
     changed: dict[str, bool] = {}
     formats: dict[str, object] = {}
     prefix = f".spool.{os.getpid()}.{secrets.token_hex(4)}."  # this publication's spools
     with contextlib.ExitStack() as stack:
-        stack.callback(_remove_spools, {out.path.parent for out in outputs}, prefix)
+        stack.callback(stream.remove_spools, {out.path.parent for out in outputs}, prefix)
         for out in outputs:
             out.open_old(stack, len(keys))
         # every file reuses by the same positions, or (not the file we wrote) by none
@@ -962,7 +867,7 @@ def _publish_formats(store: Store, channel: Channel, paths: dict[str, Path],
         newest = (max(h.updated for h in heads), max(h.published for h in heads)) \
             if heads else None
         for out in outputs:
-            changed[out.fmt], formats[out.fmt] = _assemble(out, len(heads), newest, keys)
+            changed[out.fmt], formats[out.fmt] = stream.assemble(out, len(heads), newest, keys)
     return changed, formats
 
 
@@ -978,7 +883,7 @@ class _RenderJob:
     needed: tuple[tuple[bool, ...], ...]  # per position, per format: render it?
 
 
-_Spooled = list[tuple[str, list[tuple[int, int, int, int]]]]
+_Spooled = list[stream.Spooled]  # one chunk: a spool per format
 
 
 def _unbroken(results: Iterator[_Spooled]) -> Iterator[_Spooled]:
@@ -1003,9 +908,8 @@ def _settle(futures: Sequence[Future[_Spooled]]) -> None:
 
 
 def _render_job(job: _RenderJob, store: Store | None = None) -> _Spooled:
-    """Render, verify (as one small document per format) and spool one chunk of items:
-    per format, a spool file and its (position, offset, length, authorless) entries.
-    Runs in workers too, where it opens the store itself."""
+    """Render, verify and spool one chunk of items in every format (see
+    :func:`stream.spool`).  Runs in workers too, where it opens the store itself."""
     if store is None:
         with Store.open(job.store_path) as own:
             return _render_job(job, own)
@@ -1014,102 +918,17 @@ def _render_job(job: _RenderJob, store: Store | None = None) -> _Spooled:
     if missing:
         raise PublishError(f"{len(missing)} item(s) went away while publishing, e.g. "
                            f"{missing[0]!r}")
-    out: _Spooled = []
-    for f, (fmt, path) in enumerate(zip(job.fmts, job.paths, strict=True)):
-        r = renderer(fmt, job.channel)
-        todo = [(n, found[i]) for n, i, need in zip(job.positions, job.ids, job.needed,
-                                                    strict=True) if need[f]]
-        items = [item for _, item in todo]
-        fragments = [r.entry(item) for item in items]
-        if items:
-            head, tail = r.frame(Summary.of(items, False))
-            _checked(fmt, Path(path), head + r.sep.join(fragments) + tail, items)
-        fd, spool = tempfile.mkstemp(dir=_spool_dir(Path(path)), prefix=job.prefix)
-        entries: list[tuple[int, int, int, int]] = []
-        with os.fdopen(fd, "wb") as handle:
-            offset = 0
-            for (n, item), data in zip(todo, fragments, strict=True):
-                if offset:  # separated as in the file, so that runs are copied whole
-                    handle.write(r.sep)
-                    offset += len(r.sep)
-                entries.append((n, offset, len(data), int(r.authorless(item))))
-                handle.write(data)
-                offset += len(data)
-        out.append((spool, entries))
-    return out
-
-
-def _assemble(out: _Output, count: int, newest: tuple[str, str] | None,
-              keys: Sequence[str]) -> tuple[bool, dict[str, object]]:
-    """Write head, every fragment (spooled or reused) and tail; the file's index entry.
-    ``newest``: the greatest stored ``updated`` and ``published`` (None: no items)."""
-    r = out.renderer
-    rendered, reusable, old_fd = out.rendered, out.reusable, out.old_fd
-    spans = [rendered[n] if n in rendered else (old_fd, *reusable[key])
-             for n, key in enumerate(keys)]
-    summary = Summary(
-        count,
-        datetime.fromisoformat(newest[0]) if newest else None,
-        datetime.fromisoformat(newest[1]) if newest else None,
-        any(span[3] for span in spans))
-    head, tail = r.frame(summary)
-    _checked(out.fmt, out.path, head + tail, [])
-    pieces: list[bytes | Span] = [head]
-    sep = len(r.sep)
-    sizes: list[int] = []
-    position = len(head)
-    run_fd, run_start, run_end = -1, 0, -1  # the run of fragments being copied as one
-    for n, (fd, offset, length, flag) in enumerate(spans):
-        sizes.append(length * 2 + flag)
-        if fd == run_fd and offset == run_end + sep:
-            run_end = offset + length  # the next fragment of a run, separator included
-        else:
-            if run_fd != -1:
-                pieces.append(Span(run_fd, run_start, run_end - run_start))
-            if n and sep:
-                pieces.append(r.sep)
-            run_fd, run_start, run_end = fd, offset, offset + length
-        position += length + (sep if n else 0)
-    if run_fd != -1:
-        pieces.append(Span(run_fd, run_start, run_end - run_start))
-    pieces.append(tail)
-    changed = write_pieces(out.path, pieces, size=position + len(tail))
-    return changed, {"context": out.context, "file": _file_stats({out.fmt: out.path})[out.fmt],
-                     "start": len(head), "sizes": sizes}
-
-
-def _remove_spools(folders: set[Path], prefix: str) -> None:
-    """Spool files a failed publication left (those it used are unlinked once open)."""
-    for where in folders:
-        for leftover in where.glob(prefix + "*") if where.is_dir() else ():
-            with contextlib.suppress(OSError):
-                leftover.unlink()
-
-
-def _spool_dir(path: Path) -> Path | None:
-    """Beside the output (same file system: the kernel copies cheaply), else the system's
-    temporary directory (writing the output will then say what is wrong with it)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return path.parent
+    return [
+        stream.spool(fmt, job.channel, Path(path), job.prefix,
+                     [(n, found[i]) for n, i, need in zip(job.positions, job.ids, job.needed,
+                                                          strict=True) if need[f]])
+        for f, (fmt, path) in enumerate(zip(job.fmts, job.paths, strict=True))
+    ]
 
 
 def _channel_key(config: Config, feed: FeedConfig) -> str:
     blob = repr((__version__, config.channel(feed), feed))
     return hashlib.blake2b(blob.encode(), digest_size=12).hexdigest()
-
-
-def _file_stats(paths: dict[str, Path]) -> dict[str, list[int] | None]:
-    stats: dict[str, list[int] | None] = {}
-    for fmt, path in paths.items():
-        try:
-            st = path.stat()
-            stats[fmt] = [st.st_size, st.st_mtime_ns, st.st_ino]
-        except OSError:
-            stats[fmt] = None
-    return stats
 
 
 def _load_digest(raw: str | None) -> dict[str, object] | None:

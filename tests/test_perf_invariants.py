@@ -25,6 +25,7 @@ from feeds.config import Config
 from feeds.model import FILENAMES
 from feeds.pipeline import build
 from feeds.publish import render as render_module
+from feeds.publish import stream
 from feeds.publish.jsonfeed import json_fragment, json_item
 from feeds.publish.render import render
 from feeds.store import Store
@@ -94,11 +95,11 @@ def stats(site: Path) -> dict[str, tuple[int, int, int]]:
 
 
 class Counter:
-    """Counts the fragments rendered, per format (wraps ``pipeline.renderer``)."""
+    """Counts the fragments rendered, per format (wraps ``stream.renderer``)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.entries: dict[str, int] = {}
-        real = pipeline.renderer
+        real = stream.renderer
 
         def counting(fmt: str, channel: object) -> render_module.FormatRenderer:
             r = real(fmt, channel)  # type: ignore[arg-type]
@@ -111,7 +112,7 @@ class Counter:
             r.entry = counted  # type: ignore[method-assign]
             return r
 
-        monkeypatch.setattr(pipeline, "renderer", counting)
+        monkeypatch.setattr(stream, "renderer", counting)
 
 
 def from_scratch(site: Path, now: datetime = NOW) -> dict[str, bytes]:
@@ -141,8 +142,10 @@ def test_a_no_op_build_renders_and_verifies_nothing(site: Path,
     def fail(*args: object, **kwargs: object) -> None:
         raise AssertionError("a no-op build rendered or verified something")
 
-    for name in ("renderer", "render", "verify", "_checked", "_select"):
+    for name in ("render", "_select"):
         monkeypatch.setattr(pipeline, name, fail)
+    for name in ("renderer", "verify", "checked", "spool", "assemble"):
+        monkeypatch.setattr(stream, name, fail)
     report = build(load(site), now=NOW + timedelta(hours=1))
     assert all(not f.written and not f.error for f in report.feeds)
     assert stats(site) == before
@@ -311,14 +314,14 @@ def test_a_rendering_worker_that_dies_fails_its_feed_only(
     monkeypatch.setattr(pipeline, "PARALLEL_RENDER_THRESHOLD", 1)
     monkeypatch.setattr(pipeline, "RENDER_CHUNK", 2)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    real, parent = pipeline.renderer, os.getpid()
+    real, parent = stream.renderer, os.getpid()
 
     def deadly(fmt: str, channel: Any) -> Any:
         if os.getpid() != parent and channel.name == "all":
             os._exit(9)
         return real(fmt, channel)
 
-    monkeypatch.setattr(pipeline, "renderer", deadly)
+    monkeypatch.setattr(stream, "renderer", deadly)
     for n in range(20, 25):
         write(site, n)
     report = build(load(site), now=NOW + timedelta(hours=1))
@@ -353,14 +356,14 @@ def test_a_failed_check_keeps_the_old_files_and_leaves_no_spool(
         monkeypatch.setattr(pipeline, "PARALLEL_RENDER_THRESHOLD", 1)
         monkeypatch.setattr(pipeline, "RENDER_CHUNK", 2)
         monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    real = pipeline._checked
+    real = stream.checked
 
     def failing(fmt: str, path: Path, data: bytes, items: list[object]) -> None:
         if fmt == "atom" and items:
             raise pipeline.PublishError("atom: broken on purpose")
         real(fmt, path, data, items)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(pipeline, "_checked", failing)
+    monkeypatch.setattr(stream, "checked", failing)
     for n in range(20, 25):
         write(site, n)
     report = build(load(site), now=NOW + timedelta(hours=1))
