@@ -80,12 +80,14 @@ class _BuildPool:
     def started(self) -> bool:
         return self._pool is not None and not getattr(self._pool, "_broken", False)
 
-    def get(self) -> Any:
+    def get(self, readers: Collection[str] = ()) -> Any:
+        """The pool, started now if need be, warm for ``readers`` (the kinds of files it
+        will read, if any)."""
         if not self.started:
             from concurrent.futures import ProcessPoolExecutor
 
             self.close()
-            _warm_workers(self.model_cache)
+            _warm_workers(self.model_cache, readers)
             self._pool = ProcessPoolExecutor(max_workers=self.workers)
         return self._pool
 
@@ -380,17 +382,18 @@ def _read_all(jobs: Sequence[_ReadJob], workers: int | None) -> Iterator[_Read]:
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
+    readers = {job.found.reader for job in jobs}
     shared = _build_pool.get()
     if shared is not None and shared.workers != workers:
         shared = None
     if shared is None:
-        _warm_workers(jobs[0].model_cache)
+        _warm_workers(jobs[0].model_cache, readers)
     pending = list(jobs)
     while pending:
         done = 0
         try:
             if shared is not None:
-                results = shared.get().map(_read_one, pending, chunksize=64)
+                results = shared.get(readers).map(_read_one, pending, chunksize=64)
                 for result in results:
                     done += 1
                     yield result
@@ -424,14 +427,22 @@ def _read_all(jobs: Sequence[_ReadJob], workers: int | None) -> Iterator[_Read]:
             alone.shutdown(wait=True, cancel_futures=True)
 
 
-def _warm_workers(model_cache: Path | None) -> None:
-    """Import the readers and renderers and map the language model once, before a pool
-    forks: every worker then starts with them (~0.13 s of imports each, before its first
-    article)."""
-    from .normalize import htmlpage, markdown, plaintext  # noqa: F401
-    from .normalize.language import detect_language, use_cache
+def _warm_workers(model_cache: Path | None, readers: Collection[str] = ()) -> None:
+    """Import the renderers and the ``readers`` needed, and map the language model (when
+    there is anything to read), once, before a pool forks: every worker then starts with
+    them (~0.13 s of imports each, before its first article)."""
     from .publish import atom, jsonfeed, rss  # noqa: F401
 
+    if not readers:
+        return
+    from .normalize.language import detect_language, use_cache
+
+    if "text" in readers:
+        from .normalize import plaintext  # noqa: F401
+    if "markdown" in readers:
+        from .normalize import markdown  # noqa: F401
+    if "html" in readers:
+        from .normalize import htmlpage  # noqa: F401
     if model_cache is not None:
         use_cache(model_cache)
     detect_language("warm")
