@@ -13,7 +13,9 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,10 +31,22 @@ EXIT_FAILED = 2
 log = logging.getLogger("feeds")
 
 
+class _Terminated(Exception):
+    """SIGTERM in a one-shot command: unwinds like Ctrl-C (temporary files removed, the
+    store's transaction rolled back, pool workers stopped), then exits 143."""
+
+
+def _terminate(_signum: int, _frame: object) -> None:
+    raise _Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     _setup_logging(args)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminate)  # `feeds run` sets its own
     try:
         result: int = args.func(args)
         return result
@@ -42,10 +56,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("feeds: interrupted", file=sys.stderr)
         return 130
+    except _Terminated:
+        print("feeds: terminated", file=sys.stderr)
+        return 143
     except BrokenPipeError:  # `feeds inspect ... | head`: the reader left, nothing to report
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import secrets
+import sys
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -84,17 +85,46 @@ class _BuildPool:
         """The pool, started now if need be, warm for ``readers`` (the kinds of files it
         will read, if any)."""
         if not self.started:
-            from concurrent.futures import ProcessPoolExecutor
-
             self.close()
             _warm_workers(self.model_cache, readers)
-            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+            self._pool = _process_pool(self.workers)
         return self._pool
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+def _process_pool(workers: int) -> Any:
+    """A ``ProcessPoolExecutor`` whose workers die with this process (see ``_worker_start``)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=workers, initializer=_worker_start,
+                               initargs=(os.getpid(),))
+
+
+def _worker_start(parent: int) -> None:
+    """In a new pool worker: die with the parent, and on SIGTERM, at once.
+
+    A worker waits for work on a pipe it shares with its parent, so it never notices the
+    parent being killed (SIGKILL, or SIGTERM before it could shut its pool down): it
+    would wait forever.  On Linux the kernel sends it SIGKILL when the parent dies
+    (``PR_SET_PDEATHSIG``); elsewhere the parent's own clean-up is all there is.  SIGTERM
+    goes back to its default (the parent's handler, inherited by the fork, would turn it
+    into an exception inside whatever job the worker runs).
+    """
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            pr_set_pdeathsig = 1
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
 
 
 _build_pool: contextvars.ContextVar[_BuildPool | None] = contextvars.ContextVar(
@@ -379,7 +409,6 @@ def _read_all(jobs: Sequence[_ReadJob], workers: int | None) -> Iterator[_Read]:
         for job in jobs:
             yield _read_one(job)
         return
-    from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     readers = {job.found.reader for job in jobs}
@@ -398,7 +427,7 @@ def _read_all(jobs: Sequence[_ReadJob], workers: int | None) -> Iterator[_Read]:
                     done += 1
                     yield result
             else:
-                with ProcessPoolExecutor(max_workers=workers) as pool:
+                with _process_pool(workers) as pool:
                     for result in pool.map(_read_one, pending, chunksize=64):
                         done += 1
                         yield result
@@ -407,7 +436,7 @@ def _read_all(jobs: Sequence[_ReadJob], workers: int | None) -> Iterator[_Read]:
             pending = pending[done:]
         log.warning("a reading worker died; reading the next %d file(s) one at a time to "
                     "find the one that kills it", len(pending))
-        alone = ProcessPoolExecutor(max_workers=1)
+        alone = _process_pool(1)
         try:
             futures = [alone.submit(_read_one, job) for job in pending]
             for n, (job, future) in enumerate(zip(pending, futures, strict=True)):
@@ -860,9 +889,7 @@ def _publish_formats(store: Store, channel: Channel, paths: dict[str, Path],
                 stack.callback(_settle, futures)
                 results = (future.result() for future in futures)
             else:  # a process pool of this feed's own
-                from concurrent.futures import ProcessPoolExecutor
-
-                pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers))
+                pool = stack.enter_context(_process_pool(workers))
                 results = pool.map(_render_job, jobs)
         else:
             results = (_render_job(job, store) for job in jobs)

@@ -1,0 +1,113 @@
+"""`feeds build` stopped by a signal: it unwinds, and no process-pool worker outlives it.
+
+A pool worker waits for work on a pipe it shares with its parent, so a parent killed
+without shutting its pool down used to leave its workers waiting forever.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="PR_SET_PDEATHSIG and /proc are Linux's")
+
+# Reads slowly (the pool is busy for seconds), then runs the real command line.
+SLOW_BUILD = textwrap.dedent("""
+    import sys, time
+    from feeds import cli, pipeline
+    real = pipeline.read_article
+    def slow(*args, **kwargs):
+        time.sleep(0.01)
+        return real(*args, **kwargs)
+    pipeline.read_article = slow
+    pipeline.PARALLEL_THRESHOLD = 1
+    sys.exit(cli.main(["build", "-q", "--config", sys.argv[1]]))
+""")
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text()
+        found += [int(x) for x in text.split()]
+    return found
+
+
+def wait_until(condition: object, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    for n in range(400):
+        (articles / f"a{n:03}.txt").write_text(
+            f"Story {n}\n\nPublished 3 May 2024\n\nLISBON: The story number {n}.\n",
+            encoding="utf-8")
+    (tmp_path / "feeds.toml").write_text(
+        '[site]\ntitle = "T"\nlink = "https://example.org/"\n'
+        '[store]\npath = "state/feeds.db"\n[output]\ndir = "public"\n'
+        '[[sources]]\nname = "news"\nkind = "folder"\npath = "articles"\n'
+        '[[feeds]]\nname = "all"\ntitle = "All"\n', encoding="utf-8")
+    return tmp_path
+
+
+def start_slow_build(site: Path) -> tuple[subprocess.Popen[bytes], list[int]]:
+    process = subprocess.Popen([sys.executable, "-c", SLOW_BUILD, str(site / "feeds.toml")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    workers: list[int] = []
+
+    def pool_running() -> bool:
+        workers[:] = children(process.pid)
+        return len(workers) >= 2
+
+    assert wait_until(pool_running), "the build never started its pool"
+    return process, workers
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_a_build_stopped_midway_leaves_no_worker_behind(site: Path, sig: int) -> None:
+    process, workers = start_slow_build(site)
+    process.send_signal(sig)
+    try:
+        code = process.wait(timeout=10)
+        assert wait_until(lambda: not any(alive(w) for w in workers), timeout=5), \
+            "pool workers outlived the build"
+    finally:
+        for w in workers:
+            if alive(w):
+                os.kill(w, signal.SIGKILL)
+        process.kill()
+        assert process.stderr is not None
+        err = process.stderr.read().decode()
+        process.stderr.close()
+    if sig == signal.SIGTERM:  # unwound like Ctrl-C: a message, 143, no temporary file
+        assert code == 143, err
+        assert err.strip().endswith("feeds: terminated")
+        leftovers = [p for p in site.rglob(".*")
+                     if p.name.startswith(".spool.") or p.name.endswith(".tmp")]
+        assert leftovers == []
+    else:
+        assert code == -signal.SIGKILL
