@@ -168,3 +168,43 @@ def test_numbers_in_any_digits_are_read(line: str, text: str) -> None:
     found = parse_date_line(line)
     assert found is not None
     assert found.text == text
+
+
+@pytest.mark.parametrize(
+    ("line", "text"),
+    [
+        ("Published 3 June 2021, 9.05pm", "2021-06-03T21:05:00"),
+        ("Published 3 June 2021 9.05am", "2021-06-03T09:05:00"),
+        ("Publicado el 28 de noviembre de 2022 a las 9:05 p. m.", "2022-11-28T21:05:00"),
+        ("Publicado el 5 de mayo de 2021 a las 9:05 a. m.", "2021-05-05T09:05:00"),
+    ],
+)
+def test_twelve_hour_times_are_read_in_their_written_forms(line: str, text: str) -> None:
+    """A dot between hours and minutes ("9.05pm") and the Spanish "p. m." are am/pm times."""
+    assert _read(line) == ("published", text)
+
+
+def test_a_french_time_may_give_the_hour_alone() -> None:
+    assert _read("Publié le lundi 5 juillet 2021 à 9h") == ("published", "2021-07-05T09:00:00")
+
+
+@pytest.mark.parametrize(
+    ("line", "text"),
+    [
+        ("Tue, 1 Jun 2021 10:52:37 +0200 (CEST)", "2021-06-01T10:52:37+02:00"),
+        ("Wed, 16 Mar 2022 07:45:00 +0400 (Gulf Standard Time)", "2022-03-16T07:45:00+04:00"),
+        ("2022-03-16T07:45:00+04:00 (GST)", "2022-03-16T07:45:00+04:00"),
+    ],
+)
+def test_a_comment_after_a_numeric_offset_leaves_the_offset(line: str, text: str) -> None:
+    """RFC 2822 allows a comment after the zone; the numeric offset keeps its value."""
+    assert _read(line) == ("plain", text)
+
+
+@pytest.mark.parametrize(
+    "line", ["Publié le mar. 3 mai 2022", "Publicado el mar 3 de mayo de 2022"]
+)
+def test_mar_before_another_month_is_the_weekday(line: str) -> None:
+    """March, and Tuesday in French and Spanish: before another month name, the weekday."""
+    assert _read(line) == ("published", "2022-05-03")
+    assert _read("3 Mar 2022") == ("plain", "2022-03-03")

@@ -14,7 +14,8 @@ What a date line may hold, in any order the languages use::
   month first only when day first is impossible), month names and abbreviations in
   en, fr, es, de, it, pt, nl and ar (Egyptian, Levantine and Maghrebi names), ordinals
   (``5th``, ``1er``, ``1º``, ``1.``), ``de``/``of`` between the parts, Arabic-Indic digits;
-* time: ``18:20``, ``07:45:00``, ``16h30``, ``4:30 p.m.``, ``16.30 Uhr``, ISO ``T`` times;
+* time: ``18:20``, ``07:45:00``, ``16h30``, ``9h``, ``4:30 p.m.``, ``9.05pm``, ``9:05 p. m.``,
+  ``16.30 Uhr``, ISO ``T`` times;
 * zone: ``GMT``, ``UTC``, ``Z``, ``+0400``, ``+04:00``, ``GMT+4``, and a few abbreviations
   (``EST``, ``CET``, ``ET`` ...).  A time without a zone is read in the caller's ``tz``.
 
@@ -132,6 +133,7 @@ _WEEKDAYS = _words(
     الاثنين الإثنين الأثنين الثلاثاء الأربعاء الاربعاء الخميس الجمعة السبت الأحد الاحد
     """
 )
+_WEEKDAY_OR_MONTH = frozenset({"mar"})  # March, or Tuesday (mardi, martes, martedì)
 # Words that join the parts of a date or introduce its time.
 _FILLERS = _words(
     """
@@ -191,14 +193,17 @@ _EDGE_PUNCT = "()[]«»\"'“”"
 
 _YMD = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})")
 _DMY = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{2}|\d{4})")
-_TIME = re.compile(
-    r"(\d{1,2})(?::|h|\.(?=\d\d(?:uhr)?$))(\d{2})(?::(\d{2})(?:[.,]\d{1,9})?)?"
-    r"(uhr)?(am|pm|a\.m\.?|p\.m\.?)?(z|[+-]\d{2}:?\d{2})?"
+_TIME = re.compile(  # "18:20", "16h30", "07:45:00.5z"; a dot only before the minutes: "9.05pm"
+    r"(\d{1,2})(?::|h|\.(?=\d\d(?:uhr|am|pm|a\.m\.?|p\.m\.?)?$))(\d{2})"
+    r"(?::(\d{2})(?:[.,]\d{1,9})?)?(uhr)?(am|pm|a\.m\.?|p\.m\.?)?(z|[+-]\d{2}:?\d{2})?"
 )
-_HOUR_AMPM = re.compile(r"(\d{1,2})(am|pm|a\.m\.?|p\.m\.?)")
+_HOUR_AMPM = re.compile(r"(\d{1,2})(am|pm|a\.m\.?|p\.m\.?|h)")  # "9pm", French "9h"
+_SPACED_AMPM = re.compile(r"(?<=\d)\s+([ap])\.\s+m\b\.?")  # Spanish "9:05 p. m."
 _NUMBER = re.compile(r"(\d{1,4})(?:st|nd|rd|th|er|re|e|o|a|°|\.)?")
 _OFFSET = re.compile(r"([+-])(\d{1,2})(?::?(\d{2}))?")
 _ZONE_WORD_OFFSET = re.compile(r"(gmt|utc|ut)([+-]\d{1,2}(?::?\d{2})?)")
+# RFC 2822: a comment after a numeric offset, "+0200 (CEST)"; the offset is what counts.
+_OFFSET_COMMENT = re.compile(r"([+-]\d\d:?\d\d)\s*\([^()\d]{1,40}\)$")
 _YEAR_MARK = re.compile(r"(\d{4})م")  # Arabic "م" (AD) glued to a year
 _DIGIT = re.compile(r"\d")
 
@@ -257,7 +262,7 @@ def _set_date(parts: _Parts, year: int, month: int, day: int) -> bool:
 def _classify(tokens: list[str], parts: _Parts) -> bool:
     """Fill ``parts`` from the tokens; False as soon as one token is not part of a date."""
     numbers: list[tuple[str, bool]] = []
-    previous = ""
+    previous = month_token = ""
     for token in tokens:
         ok = True
         if (token in _AM or token in _PM) and (  # before fillers: German "am"
@@ -273,9 +278,11 @@ def _classify(tokens: list[str], parts: _Parts) -> bool:
         elif token in _FILLERS or token in _WEEKDAYS:
             pass
         elif token in _MONTHS:
-            if parts.month is not None:
+            # With two month names, "mar" is Tuesday (fr, es, it): "mar. 3 mai 2022".
+            if parts.month is None or month_token in _WEEKDAY_OR_MONTH:
+                parts.month, month_token = _MONTHS[token], token
+            elif token not in _WEEKDAY_OR_MONTH:
                 return False
-            parts.month = _MONTHS[token]
         elif (m := _YMD.fullmatch(token)) is not None:
             ok = _set_date(parts, int(m.group(1)), int(m.group(3)), int(m.group(4)))
         elif (m := _DMY.fullmatch(token)) is not None:
@@ -290,7 +297,9 @@ def _classify(tokens: list[str], parts: _Parts) -> bool:
             ok = _set_time(parts, m)
         elif (m := _HOUR_AMPM.fullmatch(token)) is not None:
             ok = parts.hour is None
-            parts.hour, parts.ampm = int(m.group(1)), m.group(2)[0]
+            parts.hour = int(m.group(1))
+            if m.group(2) != "h":
+                parts.ampm = m.group(2)[0]
         elif token in _AM or token in _PM:  # not after a clock time
             return False
         elif token == "م":  # after a time: p.m.; elsewhere the "AD" mark after a year
@@ -379,6 +388,10 @@ def _strip_label(text: str) -> tuple[DateKind, str]:
 
 def _tokens(text: str) -> list[str]:
     text = _ISO_T.sub(" ", text)
+    if text.endswith(")"):
+        text = _OFFSET_COMMENT.sub(r"\1", text)
+    if ". m" in text:
+        text = _SPACED_AMPM.sub(r" \1.m.", text)
     if "م" in text:
         text = _YEAR_MARK.sub(r"\1 م", text)
     if not text.isascii():  # the two-word month names are Arabic
