@@ -254,6 +254,38 @@ def test_a_single_paragraph_ending_with_an_agency_credit_is_the_body() -> None:
     assert article.body == "The ministry confirmed the figures on Monday. (AFP)"
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        "\nA boat at dawn near the harbour wall.\nPublished 5 May 2021\nFollow",
+        "\nTitle\nUpdated 5 May 2021\nA boat at dawn near the harbour wall.\nFollow",
+        "\nShort Url\nPublished 5 May 2021\nFollow\nA boat at dawn near the harbour wall.",
+    ],
+    ids=["under the title", "after the date", "after follow"],
+)
+def test_a_caption_without_credit_among_the_template_lines_is_a_caption(header: str) -> None:
+    """The page template goes on after it (date, "Follow", the repeated headline): header."""
+    article = read(f"Title\n{header}\n\nTitle\n  • A point\n\nDUBAI: Text.\nMore text.")
+    assert article.caption == "A boat at dawn near the harbour wall."
+    assert (article.published_text, article.summary_bullets) == ("2021-05-05", ("A point",))
+    assert (article.body, article.dateline) == ("DUBAI: Text.\n\nMore text.", "DUBAI")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Title\n\nShort text.\nFollow\n",
+        "Title\n\nShort text.\nFollow\nShare\n",
+        "Title\n\nShort text.\nhttps://example.org/more\nMore text.\n",
+        "Title\n\nShort text.\nUpdated 5 May 2021\nBy Jane Roe\nMore text.\n",
+    ],
+)
+def test_a_paragraph_followed_by_page_chrome_or_body_dates_is_the_body(text: str) -> None:
+    article = read(text)
+    assert article.caption is None
+    assert article.body.startswith("Short text.")
+
+
 def test_gallery_counters_are_not_captions() -> None:
     article = read("Title\n1 / 2\n2 / 2\nA boat at dawn. (AFP)\nShort Url\n\nText.")
     assert article.caption == "A boat at dawn. (AFP)"
@@ -286,6 +318,26 @@ def test_bylines_give_the_author_names(byline: str, authors: list[str]) -> None:
     article = read(f"Title\n{byline}\n\nText.")
     assert [a.name for a in article.authors] == authors
     assert article.authors[0] == Author(authors[0])
+
+
+@pytest.mark.parametrize(
+    ("byline", "author"),
+    [
+        ("By Faisal al-Mutairi, Energy Correspondent", "Faisal al-Mutairi"),
+        ("By Rania el-Gamal", "Rania el-Gamal"),
+        ("By Jean-Luc d’Arcy - Alpine Wire", "Jean-Luc d’Arcy"),
+        ("By Abd al-Rahman Munif", "Abd al-Rahman Munif"),
+    ],
+)
+def test_a_lower_case_particle_joined_to_a_name_is_part_of_it(byline: str, author: str) -> None:
+    article = read(f"Title\n{byline}\n\nText.")
+    assert [a.name for a in article.authors] == [author]
+
+
+def test_particles_do_not_count_towards_the_length_of_a_name() -> None:
+    article = read("Title\nBy Mohammed bin Abdullah bin Saleh Al-Otaibi | Editor\n\nText.")
+    assert article.author == "Mohammed bin Abdullah bin Saleh Al-Otaibi"
+    assert read("Title\nBy One Two Three Four Five Six\n\nText.").authors == ()
 
 
 def test_a_byline_may_carry_the_date() -> None:
@@ -371,6 +423,19 @@ def test_dateline_is_an_upper_case_place_prefix_kept_in_the_body(
     article = read(f"Title\n\n{paragraph}\n")
     assert article.dateline == dateline
     assert article.body == paragraph
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "dateline"),
+    [
+        ("عمّان: نص.", "عمّان"),  # a shadda on the place name
+        ("جدّة: نص.", "جدّة"),
+        ("LONDON/DUBAI: Text.", "LONDON/DUBAI"),
+    ],
+)
+def test_datelines_keep_their_marks_and_slashes(paragraph: str, dateline: str) -> None:
+    article = read(f"Title\n\n{paragraph}\n")
+    assert (article.dateline, article.body) == (dateline, paragraph)
 
 
 def test_summary_is_the_first_paragraph_shortened_at_a_word_boundary() -> None:

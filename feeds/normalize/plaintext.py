@@ -104,7 +104,9 @@ _BULLET = re.compile(r"(?:[•·▪●◦‣∙]\s*|[-*–]\s+)(?P<text>\S.*)")
 _CAPTION_CREDIT = re.compile(r"\((?P<credit>[^()]{1,120})\)")
 _CREDIT_AFTER_SENTENCE = re.compile(r"[.!?…][\"”’»]?\s*\([^()]{1,120}\)")
 _DATELINE = re.compile(r"(?P<place>[^\s:][^:\n]{0,48}?)\s*:\s")
-_DATELINE_CHARS = re.compile(r"[\w\s.,'’\-]+")
+# Letters, the combining marks written on them (Arabic harakat: "عمّان"), and the
+# punctuation of place names: "ST. JOHN’S", "RAS AL-KHAIMAH", "LONDON/DUBAI".
+_DATELINE_CHARS = re.compile(r"[\w\s.,'’/\-\u0300-\u036f\u064b-\u065f\u0670]+")
 _SENTENCE_END = '.!?…:;"”’»)'
 
 _BYLINE = re.compile(
@@ -133,7 +135,10 @@ _NOT_NAMES = _words(
     the a an this that these those then now
     """
 )
-_MAX_NAME_WORDS = 5
+# A particle written joined to the name: "al-Mutairi", "el-Gamal", "d’Arcy".
+_JOINED_PARTICLE = re.compile(r"(?P<particle>[^\W\d_]+)[-'’](?P<rest>\S+)")
+_JOINABLE_PARTICLES = _NAME_PARTICLES | _words("d l")
+_MAX_NAME_WORDS = 5  # particles not counted: "Mohammed bin Abdullah bin Saleh Al-Otaibi"
 
 _HEADLINE, _TEMPLATE, _CHROME, _COUNTER_LINE, _DATE, _BYLINE_LINE, _BULLET_LINE, _OTHER = range(8)
 _CAPTION_LINE, _DECK_LINE = 8, 9  # roles an _OTHER line may take in the header
@@ -172,9 +177,15 @@ def _is_boilerplate(key: str) -> int | None:
     return None
 
 
+def _is_capitalized(word: str) -> bool:
+    """Its first letter is upper case, or the script has no case."""
+    first = next((ch for ch in word if ch.isalpha()), "")
+    return bool(first) and (first.isupper() or first.lower() == first.upper())
+
+
 def _looks_like_name(name: str) -> bool:
     words = name.split()
-    if not 1 <= len(words) <= _MAX_NAME_WORDS:
+    if not 1 <= len(words) <= 2 * _MAX_NAME_WORDS:
         return False
     capitalized = 0
     for word in words:
@@ -182,13 +193,16 @@ def _looks_like_name(name: str) -> bool:
             return False
         if word.casefold() in _NAME_PARTICLES:
             continue
-        first = next((ch for ch in word if ch.isalpha()), "")
-        if not first:
-            return False
-        if first.lower() != first.upper() and not first.isupper():
-            return False
+        if not _is_capitalized(word):
+            joined = _JOINED_PARTICLE.fullmatch(word)
+            if (
+                joined is None
+                or joined.group("particle").casefold() not in _JOINABLE_PARTICLES
+                or not _is_capitalized(joined.group("rest"))
+            ):
+                return False
         capitalized += 1
-    return capitalized > 0
+    return 0 < capitalized <= _MAX_NAME_WORDS
 
 
 def _read_byline(line: str, tz: tzinfo) -> _Line | None:
@@ -286,6 +300,13 @@ def _next_nonblank(lines: list[str], start: int) -> int | None:
     return None
 
 
+def _is_caption_like(line: _Line) -> bool:
+    """An unclassified line that may be a caption: short, and no "PLACE:" paragraph."""
+    if line.kind != _OTHER or len(line.text) > _MAX_CAPTION:
+        return False
+    return not _is_dateline_shaped(line.text)
+
+
 def _marker_ahead(classify: _Classifier, start: int) -> bool:
     """Does the header visibly go on within a few lines after ``start``?"""
     index = start
@@ -296,7 +317,49 @@ def _marker_ahead(classify: _Classifier, start: int) -> bool:
         line = classify(found)
         if line.kind in _MARKERS:
             return True
-        if line.kind != _OTHER or len(line.text) > _MAX_CAPTION or _is_dateline_shaped(line.text):
+        if not _is_caption_like(line):
+            return False
+        index = found + 1
+    return False
+
+
+def _is_template_word(line: _Line) -> bool:
+    """A page-template line such as "Follow", "Short Url", "You are here" (not a URL)."""
+    return line.kind == _TEMPLATE and _key(line.text).rstrip(" :：") in _TEMPLATE_LINES
+
+
+def _content_ahead(classify: _Classifier, start: int) -> bool:
+    """Is there more than page chrome within a few lines after ``start``?"""
+    index = start
+    for _ in range(_LOOKAHEAD):
+        found = _next_nonblank(classify.lines, index)
+        if found is None:
+            return False
+        if classify(found).kind not in (_TEMPLATE, _CHROME):
+            return True
+        index = found + 1
+    return False
+
+
+def _template_ahead(classify: _Classifier, start: int) -> bool:
+    """Does the page template go on within a few lines after ``start``?
+
+    A repeated headline, a gallery counter, or a "Follow"-type line with more than page
+    chrome after it (not the end of the article), reached past date lines, bylines and
+    other caption-like lines.  A body paragraph is never followed by these; it may be
+    followed by a date line or a byline.
+    """
+    index = start
+    for _ in range(_LOOKAHEAD):
+        found = _next_nonblank(classify.lines, index)
+        if found is None:
+            return False
+        line = classify(found)
+        if line.kind in (_HEADLINE, _COUNTER_LINE):
+            return True
+        if _is_template_word(line):
+            return _content_ahead(classify, found + 1)
+        if line.kind not in (_DATE, _BYLINE_LINE, _TEMPLATE) and not _is_caption_like(line):
             return False
         index = found + 1
     return False
@@ -321,8 +384,11 @@ def _caption_role(
         return "caption"
     if previous in (_HEADLINE, _COUNTER_LINE, _CAPTION_LINE):
         return "caption"
-    # A subtitle printed right under the title, before the byline or date: not the body.
-    return "deck" if under_title else None
+    if under_title:  # a subtitle printed right under the title, before the byline or date
+        return "deck"
+    # A line among the page template's lines ("Published ...", "Follow", the repeated
+    # headline) is a photo caption, with or without a credit.
+    return "caption" if _template_ahead(classify, index + 1) else None
 
 
 def _find_title(lines: list[str]) -> int:
