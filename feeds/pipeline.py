@@ -61,6 +61,9 @@ PARALLEL_THRESHOLD = 400
 #: batch while the workers read on; the last batch is stored after the last read, so a
 #: smaller one shortens that tail (2,000 -> 500: about 8% off a cold 1,000-article build)
 BATCH = 500
+#: the batch size once fewer than BATCH files are left to read, so that what is stored
+#: after the last read (with the workers idle) is small
+TAIL_BATCH = 100
 
 
 class _BuildPool:
@@ -347,13 +350,22 @@ def ingest_folder(
     first_batch_size = max(BATCH, sum(1 for f in to_read if f.key not in known)) \
         if vanished else BATCH
 
+    late: set[str] = set()  # after a full scan: drafts found once the first batch was in
+
     def flush() -> None:
         if batch or not totals.calls:
-            totals.add(store.ingest(source.name, list(batch), now=now, present=present,
-                                    gone=removed if present is None else None,
-                                    encoded=encoded))
+            if present is not None and not totals.calls:
+                # the first batch settles what went away since the last scan (renames too)
+                changes = store.ingest(source.name, list(batch), now=now, present=present,
+                                       encoded=encoded)
+            else:  # the others load only their own keys, not every key of the source
+                changes = store.ingest(source.name, list(batch), now=now,
+                                       gone=removed if present is None else late,
+                                       encoded=encoded)
+            totals.add(changes)
             batch.clear()
             encoded.clear()
+            late.clear()
 
     for done, (key, article, state, problem, ready) in enumerate(_read_all(jobs, workers), 1):
         if progress is not None:
@@ -363,17 +375,22 @@ def ingest_folder(
             continue
         report.read += 1
         if article.draft:  # a published article that became a draft goes away
-            if present is not None:
-                present.discard(key)
-            else:
+            if present is None:
                 removed.add(key)
+            elif totals.calls:
+                late.add(key)
+            else:
+                present.discard(key)
             report.not_published.append((key, "draft"))
             continue
         batch.append((_keep_guessed_date(store, article), state))
         if ready is not None:
             encoded[key] = ready  # unused if the date kept made it another article
-        if len(batch) >= (first_batch_size if not totals.calls else BATCH):
-            flush()
+        limit = first_batch_size if not totals.calls else BATCH
+        if len(batch) >= limit or (
+                len(batch) >= TAIL_BATCH and len(jobs) - done < limit
+                and (totals.calls or not vanished)):
+            flush()  # near the end, in smaller batches: the last one waits for nothing
     flush()
     report.changes = totals.result()
     report.duration = time.monotonic() - started

@@ -108,6 +108,40 @@ def test_a_partial_ingest_reads_only_the_named_keys_from_the_store(site: Path) -
     assert "new.txt" in after
 
 
+def test_a_full_scan_in_many_batches_reads_every_key_once(
+        site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What went away is settled by the first batch; later batches load only their own keys,
+    and an article turned draft after the first batch still leaves."""
+    from feeds import pipeline
+
+    for n in range(10):
+        write(site, f"a{n:02}.txt", f"Story {n}")
+    markdown = site / "articles" / "m.md"
+    markdown.write_text("---\ntitle: Markdown\ndate: 2024-01-01\n---\n\nBody.\n")
+    first = ingest(site)
+    assert "m.md" in first
+    (site / "articles" / "a00.txt").unlink()
+    for n in range(1, 10):
+        write(site, f"a{n:02}.txt", f"Story {n} edited")  # every file is read again...
+    markdown.write_text("---\ntitle: Markdown\ndraft: true\ndate: 2024-01-01\n---\n\nB.\n")
+    monkeypatch.setattr(pipeline, "BATCH", 3)  # ...in batches of 3: m.md comes last
+    monkeypatch.setattr(pipeline, "TAIL_BATCH", 2)
+    config = config_module.load(site / "feeds.toml")
+    statements: list[str] = []
+    with Store.open(config.store_path) as store:
+        store._db.set_trace_callback(statements.append)
+        report = ingest_folder(store, config.sources[0], config, now=NOW, workers=1)
+        store._db.set_trace_callback(None)
+        after = {i.article.key: i.id for i in store.items(["news"])}
+    everything = [s for s in statements
+                  if s.strip() == "SELECT key FROM articles WHERE source = 'news'"]
+    assert len(everything) == 1  # by the first of several batches only
+    assert len([s for s in statements if s.strip() == "COMMIT"]) >= 3
+    assert report.not_published == [("m.md", "draft")]
+    assert set(after) == {f"a{n:02}.txt" for n in range(1, 10)}  # a00 gone, m.md a draft
+    assert all(after[k] == first[k] for k in after)
+
+
 def test_a_partial_ingest_agrees_with_a_full_one(site: Path) -> None:
     for n in range(4):
         write(site, f"d/a{n}.txt", f"Story {n}")
