@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 
@@ -307,19 +308,24 @@ def _is_caption_like(line: _Line) -> bool:
     return not _is_dateline_shaped(line.text)
 
 
-def _marker_ahead(classify: _Classifier, start: int) -> bool:
-    """Does the header visibly go on within a few lines after ``start``?"""
+def _ahead(classify: _Classifier, start: int) -> Iterator[tuple[int, _Line]]:
+    """The next few non-blank lines from ``start`` (at most ``_LOOKAHEAD``), classified."""
     index = start
     for _ in range(_LOOKAHEAD):
         found = _next_nonblank(classify.lines, index)
         if found is None:
-            return False
-        line = classify(found)
+            return
+        yield found, classify(found)
+        index = found + 1
+
+
+def _marker_ahead(classify: _Classifier, start: int) -> bool:
+    """Does the header visibly go on within a few lines after ``start``?"""
+    for _, line in _ahead(classify, start):
         if line.kind in _MARKERS:
             return True
         if not _is_caption_like(line):
             return False
-        index = found + 1
     return False
 
 
@@ -330,15 +336,7 @@ def _is_template_word(line: _Line) -> bool:
 
 def _content_ahead(classify: _Classifier, start: int) -> bool:
     """Is there more than page chrome within a few lines after ``start``?"""
-    index = start
-    for _ in range(_LOOKAHEAD):
-        found = _next_nonblank(classify.lines, index)
-        if found is None:
-            return False
-        if classify(found).kind not in (_TEMPLATE, _CHROME):
-            return True
-        index = found + 1
-    return False
+    return any(line.kind not in (_TEMPLATE, _CHROME) for _, line in _ahead(classify, start))
 
 
 def _template_ahead(classify: _Classifier, start: int) -> bool:
@@ -349,19 +347,13 @@ def _template_ahead(classify: _Classifier, start: int) -> bool:
     other caption-like lines.  A body paragraph is never followed by these; it may be
     followed by a date line or a byline.
     """
-    index = start
-    for _ in range(_LOOKAHEAD):
-        found = _next_nonblank(classify.lines, index)
-        if found is None:
-            return False
-        line = classify(found)
+    for found, line in _ahead(classify, start):
         if line.kind in (_HEADLINE, _COUNTER_LINE):
             return True
         if _is_template_word(line):
             return _content_ahead(classify, found + 1)
         if line.kind not in (_DATE, _BYLINE_LINE, _TEMPLATE) and not _is_caption_like(line):
             return False
-        index = found + 1
     return False
 
 
