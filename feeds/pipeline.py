@@ -113,7 +113,9 @@ def _worker_start(parent: int) -> None:
     A worker waits for work on a pipe it shares with its parent, so it never notices the
     parent being killed (SIGKILL, or SIGTERM before it could shut its pool down): it
     would wait forever.  On Linux the kernel sends it SIGKILL when the parent dies
-    (``PR_SET_PDEATHSIG``); elsewhere the parent's own clean-up is all there is.  SIGTERM
+    (``PR_SET_PDEATHSIG``; strictly, when the thread that forked it ends: pools are used by
+    the thread that starts them, the main thread of ``feeds build`` and the daemon's
+    writer); elsewhere the parent's own clean-up is all there is.  SIGTERM
     goes back to its default (the parent's handler, inherited by the fork, would turn it
     into an exception inside whatever job the worker runs).
     """
