@@ -925,8 +925,14 @@ def _publish_formats(store: Store, channel: Channel, paths: dict[str, Path],
         # stored dates are fixed-width UTC ISO: the greatest text is the newest
         newest = (max(h.updated for h in heads), max(h.published for h in heads)) \
             if heads else None
-        for out in outputs:
-            changed[out.fmt], formats[out.fmt] = stream.assemble(out, len(heads), newest, keys)
+        # a thread per file: the copying and the fsync happen in the kernel, GIL released
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=max(1, len(outputs))) as writers:
+            assembled = list(writers.map(
+                lambda out: stream.assemble(out, len(heads), newest, keys), outputs))
+        for out, (was_changed, entry) in zip(outputs, assembled, strict=True):
+            changed[out.fmt], formats[out.fmt] = was_changed, entry
     return changed, formats
 
 
