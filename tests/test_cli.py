@@ -160,10 +160,15 @@ def test_inspect_rejects_a_non_article_with_one_line(tmp_path: Path) -> None:
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    import feeds
+
     with pytest.raises(SystemExit) as info:
         main(["--version"])
     assert info.value.code == 0
-    assert capsys.readouterr().out.startswith("feeds ")
+    assert capsys.readouterr().out == f"feeds {feeds.__version__}\n"
+    assert version("feeds") == feeds.__version__  # pyproject.toml reads it from the source
 
 
 def test_a_missing_config_is_a_clear_error(tmp_path: Path) -> None:
