@@ -10,19 +10,20 @@ Exit codes (also in the README):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from . import __version__
-from .errors import ArticleError, ConfigError, FeedsError
+from .errors import ArticleError, ConfigError, FeedsError, Stopped
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -31,22 +32,33 @@ EXIT_FAILED = 2
 log = logging.getLogger("feeds")
 
 
-class _Terminated(Exception):
-    """SIGTERM in a one-shot command: unwinds like Ctrl-C (temporary files removed, the
-    store's transaction rolled back, pool workers stopped), then exits 143."""
+#: what main() returns when a signal stopped the command
+STOPPED = (130, 143)
 
 
-def _terminate(_signum: int, _frame: object) -> None:
-    raise _Terminated
+def entry() -> None:
+    """The ``feeds`` command (and ``python -m feeds``): :func:`main`, then exit.
+
+    After Ctrl-C, which Python raises wherever the main thread happens to be, ``main``
+    has unwound (temporary files removed, the store's transaction rolled back); the
+    process then leaves at once, without the interpreter's exit handlers: they would join
+    the threads of a process pool the interrupt may have caught mid-call, which need not
+    ever return.  Pool workers die with this process (see ``feeds.pipeline``).
+    """
+    code = main()
+    if code in STOPPED:
+        logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+    raise SystemExit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     _setup_logging(args)
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, _terminate)  # `feeds run` sets its own
     try:
         result: int = args.func(args)
         return result
@@ -56,16 +68,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("feeds: interrupted", file=sys.stderr)
         return 130
-    except _Terminated:
+    except Stopped:
         print("feeds: terminated", file=sys.stderr)
         return 143
     except BrokenPipeError:  # `feeds inspect ... | head`: the reader left, nothing to report
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -159,6 +168,22 @@ def _now() -> datetime:
 # --------------------------------------------------------------------------- build
 
 
+@contextlib.contextmanager
+def _terminated() -> Iterator[threading.Event]:
+    """An event SIGTERM sets, for the build to stop at its next step (each file read, each
+    chunk rendered).  A flag, not an exception raised wherever the signal lands: that
+    could be inside a lock or a finalizer, which would swallow it or deadlock."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     from contextlib import nullcontext
 
@@ -169,9 +194,10 @@ def cmd_build(args: argparse.Namespace) -> int:
     progress = _Progress(sys.stderr) if not args.quiet and sys.stderr.isatty() else None
     lock = nullcontext() if args.dry_run else lock_state_dir(config.store_path, wait=args.wait)
     try:
-        with lock:
+        with lock, _terminated() as stop:
             report = build(config, now=_now(), dry_run=args.dry_run,
-                           progress=progress.update if progress else None)
+                           progress=progress.update if progress else None,
+                           cancelled=stop.is_set)
     finally:
         if progress:
             progress.clear()

@@ -80,3 +80,8 @@ class PublishError(FeedsError):
     def __init__(self, message: str, *, path: str | None = None) -> None:
         super().__init__(f"{path}: {message}" if path else message)
         self.path = path
+
+
+class Stopped(Exception):  # not a FeedsError: nothing went wrong, the caller asked for it
+    """A build stopped because its ``cancelled`` said so (``feeds build`` got SIGTERM).
+    What the store committed is kept, no file is half written; the next build carries on."""

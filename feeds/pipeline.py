@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .config import Config, FeedConfig, SourceConfig
-from .errors import ArticleError, FeedsError, PublishError, SourceError
+from .errors import ArticleError, FeedsError, PublishError, SourceError, Stopped
 from .model import FILENAMES, Article, Channel, FileState, Item
 from .normalize.fallbacks import apply_folder_fallbacks
 from .publish import stream
@@ -54,6 +54,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("feeds.pipeline")
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
+Cancelled = Callable[[], bool]  # asked between steps: stop now?
+
+
+def _check(cancelled: Cancelled | None) -> None:
+    if cancelled is not None and cancelled():
+        raise Stopped
+
 
 #: below this many files to read, a process pool costs more than it saves
 PARALLEL_THRESHOLD = 400
@@ -305,6 +312,7 @@ def ingest_folder(
     settle_ns: int = 0,
     model_cache: Path | None = None,
     paths: Collection[str] | None = None,
+    cancelled: Cancelled | None = None,
 ) -> SourceReport:
     """Bring one folder into the store: read only files whose stat changed.
 
@@ -370,6 +378,7 @@ def ingest_folder(
             late.clear()
 
     for done, (key, article, state, problem, ready) in enumerate(_read_all(jobs, workers), 1):
+        _check(cancelled)  # (batches already stored stay: the next build skips them)
         if progress is not None:
             progress(source.name, done, len(jobs))
         if article is None:
@@ -517,8 +526,10 @@ class _ChangeTotals:
 
 
 def ingest(config: Config, store: Store, *, now: datetime, model_cache: Path | None = None,
-           progress: Progress | None = None) -> list[SourceReport]:
-    """Every source once.  One source's failure is reported, never raised."""
+           progress: Progress | None = None,
+           cancelled: Cancelled | None = None) -> list[SourceReport]:
+    """Every source once.  One source's failure is reported, never raised (``Stopped``,
+    when ``cancelled`` says so, is)."""
     reports: list[SourceReport] = []
     remote = [s for s in config.sources if s.kind in ("feed", "opml")]
     for source in config.sources:
@@ -526,7 +537,7 @@ def ingest(config: Config, store: Store, *, now: datetime, model_cache: Path | N
             continue
         try:
             report = ingest_folder(store, source, config, now=now, progress=progress,
-                                   model_cache=model_cache)
+                                   model_cache=model_cache, cancelled=cancelled)
         except SourceError as exc:
             report = SourceReport(source.name, source.kind, error=exc.message)
         for key, reason in report.changes.rejected if report.changes else ():
@@ -534,7 +545,8 @@ def ingest(config: Config, store: Store, *, now: datetime, model_cache: Path | N
         _log_source(report)
         reports.append(report)
     if remote:
-        for report in ingest_remote(config, store, remote, now=now):
+        _check(cancelled)
+        for report in ingest_remote(config, store, remote, now=now, cancelled=cancelled):
             _log_source(report)
             reports.append(report)
     return reports
@@ -671,8 +683,8 @@ def feed_items(config: Config, store: Store, feed: FeedConfig, *, now: datetime)
 
 
 def publish(config: Config, store: Store, *, now: datetime, dry_run: bool = False,
-            only: set[str] | None = None,
-            workers: int = 1) -> tuple[list[FeedReport], list[Path]]:
+            only: set[str] | None = None, workers: int = 1,
+            cancelled: Cancelled | None = None) -> tuple[list[FeedReport], list[Path]]:
     """Regenerate feeds (all, or those named in ``only``) and the index pages.
 
     ``workers`` > 1: many fragments to render are rendered by a process pool of that size
@@ -682,9 +694,10 @@ def publish(config: Config, store: Store, *, now: datetime, dry_run: bool = Fals
     for feed in config.feeds:
         if only is not None and feed.name not in only:
             continue
+        _check(cancelled)
         try:
             reports.append(publish_feed(config, store, feed, now=now, dry_run=dry_run,
-                                        workers=workers))
+                                        workers=workers, cancelled=cancelled))
         except FeedsError as exc:
             log.error("feed %s not published: %s", feed.name, exc)
             reports.append(FeedReport(feed.name, error=str(exc)))
@@ -771,7 +784,8 @@ RENDER_CHUNK = 256
 
 
 def publish_feed(config: Config, store: Store, feed: FeedConfig, *, now: datetime,
-                 dry_run: bool = False, workers: int = 1) -> FeedReport:
+                 dry_run: bool = False, workers: int = 1,
+                 cancelled: Cancelled | None = None) -> FeedReport:
     """Write one feed's files, reusing every fragment an earlier build already wrote.
 
     Nothing is rendered when the channel, the selected items (by :func:`fragment_key`)
@@ -818,7 +832,8 @@ def publish_feed(config: Config, store: Store, feed: FeedConfig, *, now: datetim
             (report.written if write_if_changed(path, data, dry_run=True)
              else report.kept).append(path)
         return report
-    changed, formats = _publish_formats(store, channel, paths, heads, keys, index, workers)
+    changed, formats = _publish_formats(store, channel, paths, heads, keys, index, workers,
+                                        cancelled)
     for fmt, path in paths.items():
         (report.written if changed[fmt] else report.kept).append(path)
     new_index = {"ids": [h.id for h in heads], "keys": keys,
@@ -865,7 +880,8 @@ PARALLEL_RENDER_THRESHOLD = 1500
 
 def _publish_formats(store: Store, channel: Channel, paths: dict[str, Path],
                      heads: Sequence[ItemHead], keys: Sequence[str],
-                     index: dict[str, object] | None, workers: int = 1
+                     index: dict[str, object] | None, workers: int = 1,
+                     cancelled: Cancelled | None = None
                      ) -> tuple[dict[str, bool], dict[str, object]]:
     """Stream every file of one feed (see :func:`publish_feed`): whether each changed,
     and each one's index entry for the next build.  Items to render are read once, in
@@ -913,6 +929,7 @@ def _publish_formats(store: Store, channel: Channel, paths: dict[str, Path],
         else:
             results = (_render_job(job, store) for job in jobs)
         for spooled in _unbroken(results):
+            _check(cancelled)  # the old files stay; spools are removed on the way out
             for out, (spool, entries) in zip(outputs, spooled, strict=True):
                 if not entries:
                     os.unlink(spool)
@@ -1010,11 +1027,15 @@ def _load_digest(raw: str | None) -> dict[str, object] | None:
 
 
 def build(config: Config, *, now: datetime, dry_run: bool = False,
-          progress: Progress | None = None) -> BuildReport:
+          progress: Progress | None = None,
+          cancelled: Cancelled | None = None) -> BuildReport:
     """``feeds build``: ingest every source once, then publish every feed.
 
     With ``dry_run`` the work happens on an in-memory copy of the store and no file is
-    written, so the report says exactly what a real build would do.
+    written, so the report says exactly what a real build would do.  ``cancelled`` is
+    asked between steps (each file read, each chunk rendered, each feed); when it says
+    yes, ``Stopped`` is raised: what the store committed is kept, no file is half
+    written, and the next build carries on.
     """
     report = BuildReport(config.output_dir, dry_run=dry_run)
     opener = Store.open_copy if dry_run else Store.open
@@ -1022,7 +1043,7 @@ def build(config: Config, *, now: datetime, dry_run: bool = False,
     workers = os.cpu_count() or 1
     with opener(config.store_path) as store, _one_pool(workers, model_cache):
         report.sources = ingest(config, store, now=now, progress=progress,
-                                model_cache=model_cache)
+                                model_cache=model_cache, cancelled=cancelled)
         report.feeds, report.pages_written = publish(config, store, now=now, dry_run=dry_run,
-                                                     workers=workers)
+                                                     workers=workers, cancelled=cancelled)
     return report

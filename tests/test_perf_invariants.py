@@ -333,6 +333,36 @@ def test_a_rendering_worker_that_dies_fails_its_feed_only(
     assert all(after[name] != before[name] for name in after if name.startswith("everything/"))
 
 
+@pytest.mark.parametrize("stop_after", [3, 5])
+def test_a_cancelled_build_stops_between_steps_and_the_next_one_carries_on(
+        site: Path, stop_after: int) -> None:
+    """``cancelled`` (SIGTERM, for ``feeds build``) is asked after each file read and before
+    each feed: 3 -> while reading, nothing stored yet; 5 -> after the 5 reads were stored,
+    before publishing.  Either way no file changes, and the next build completes."""
+    from feeds.errors import Stopped
+
+    build(load(site), now=NOW)
+    before = outputs(site)
+    for n in range(20, 25):
+        write(site, n)
+    asked = 0
+
+    def cancelled() -> bool:
+        nonlocal asked
+        asked += 1
+        return asked > stop_after
+
+    with pytest.raises(Stopped):
+        build(load(site), now=NOW + timedelta(hours=1), cancelled=cancelled)
+    assert outputs(site) == before
+    with Store.open(load(site).store_path) as store:
+        assert store.count() == (12 if stop_after < 5 else 17)
+    build(load(site), now=NOW + timedelta(hours=1))
+    assert outputs(site) == from_scratch(site, NOW + timedelta(hours=1))
+    with Store.open(load(site).store_path) as store:
+        assert store.count() == 17
+
+
 def test_a_pool_a_crashed_worker_broke_is_replaced() -> None:
     shared = pipeline._BuildPool(2, None)
     try:
