@@ -208,3 +208,40 @@ def test_mar_before_another_month_is_the_weekday(line: str) -> None:
     """March, and Tuesday in French and Spanish: before another month name, the weekday."""
     assert _read(line) == ("published", "2022-05-03")
     assert _read("3 Mar 2022") == ("plain", "2022-03-03")
+
+
+@pytest.mark.parametrize(
+    ("line", "text"),
+    [
+        ("Publié le 3 mai 2022 à 9 h 05", "2022-05-03T09:05:00"),
+        ("Publié le 3 mai 2022 à 16 h", "2022-05-03T16:00:00"),
+        ("Publié le 03/05/2022 à 16 h 30", "2022-05-03T16:30:00"),
+    ],
+)
+def test_a_french_time_may_be_spaced(line: str, text: str) -> None:
+    """French typography puts spaces around the "h": "9 h 05" is 09:05."""
+    assert _read(line) == ("published", text)
+
+
+@pytest.mark.parametrize(
+    ("line", "kind", "text"),
+    [
+        ("mar. 03/05/2022", "plain", "2022-05-03"),
+        ("Mis à jour le mar. 03/05/2022 à 9 h 05", "updated", "2022-05-03T09:05:00"),
+        ("Publicado el mar 03/05/2022", "published", "2022-05-03"),
+        ("lun. 14/06/2023", "plain", "2023-06-14"),
+        ("gio. 12/01/2022", "plain", "2022-01-12"),  # Italian giovedì
+        ("mar. 2022-05-03", "plain", "2022-05-03"),
+    ],
+)
+def test_an_abbreviated_weekday_may_come_before_a_numeric_date(
+    line: str, kind: str, text: str
+) -> None:
+    """A numeric date names its month: "mar" in front of it is Tuesday, not March."""
+    assert _read(line) == (kind, text)
+
+
+def test_direction_marks_in_a_date_line_are_spaces() -> None:
+    """Embeddings and isolates (U+202A-U+202E, U+2066-U+2069) as well as LRM/RLM/ALM."""
+    assert _read("آخر تحديث \u202b21 سبتمبر 2022\u202c") == ("updated", "2022-09-21")
+    assert _read("\u2067نشر في\u2069 \u206612 May 2021\u2069") == ("published", "2021-05-12")

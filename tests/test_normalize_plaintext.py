@@ -340,6 +340,26 @@ def test_particles_do_not_count_towards_the_length_of_a_name() -> None:
     assert read("Title\nBy One Two Three Four Five Six\n\nText.").authors == ()
 
 
+@pytest.mark.parametrize(
+    ("byline", "author"),
+    [
+        ("By AN Staff", "AN Staff"),  # Arab News' staff byline: an acronym that reads "an"
+        ("By The Associated Press", "The Associated Press"),
+        ("By THE ASSOCIATED PRESS | Cairo", "THE ASSOCIATED PRESS"),
+        ("By A Staff Reporter, Kochi", "A Staff Reporter"),
+    ],
+)
+def test_a_name_may_open_with_a_capitalized_article(byline: str, author: str) -> None:
+    """The author is the byline name without "By ", even when it starts like "The ..."."""
+    article = read(f"Title\n{byline}\n\nText.")
+    assert (article.author, article.body) == (author, "Text.")
+
+
+@pytest.mark.parametrize("byline", ["By The", "By The de la", "By The Monday"])
+def test_an_article_alone_or_before_a_non_name_is_not_a_byline(byline: str) -> None:
+    assert read(f"Title\n{byline}\n\nText.").authors == ()
+
+
 def test_a_byline_may_carry_the_date() -> None:
     article = read("Title\nBy Jane Doe | 12 May 2021\n\nText.")
     assert (article.author, article.published_text) == ("Jane Doe", "2021-05-12")
@@ -351,6 +371,10 @@ def test_a_byline_may_carry_the_date() -> None:
         "By 2030, every bus in the city will run on electricity.",
         "By the end of the year the bridge will be finished.",
         "By Monday, most shops had reopened.",
+        "By the end of the day, the council had voted.",
+        "By then it was too late.",
+        "By this time next year the line will be open.",
+        "By a narrow margin, the motion passed.",
     ],
 )
 def test_sentences_starting_with_by_are_not_bylines(first_paragraph: str) -> None:
@@ -428,6 +452,26 @@ def test_dateline_is_an_upper_case_place_prefix_kept_in_the_body(
 @pytest.mark.parametrize(
     ("paragraph", "dateline"),
     [
+        ("SAN CRISTÓBAL DE LAS CASAS: Text.", "SAN CRISTÓBAL DE LAS CASAS"),
+        ("SANTA CRUZ DE LA SIERRA, BOLIVIA: Text.", "SANTA CRUZ DE LA SIERRA, BOLIVIA"),
+        ("PORT OF SPAIN: Text.", "PORT OF SPAIN"),
+        ("THIS STORY HAS BEEN UPDATED: Text.", None),  # five words, none a particle
+        ("SAN CRISTÓBAL DE LAS CASAS DE LA SIERRA: Text.", None),  # seven words
+        ("San Cristóbal de las Casas: Text.", None),  # cased datelines are upper case
+        ("مدينة سان كريستوبال دي لاس: نص.", None),  # uncased: 1-3 words, particles or not
+    ],
+)
+def test_particles_do_not_count_towards_the_length_of_a_dateline(
+    paragraph: str, dateline: str | None
+) -> None:
+    """Up to four words of an upper-case place, particles ("DE", "LAS", "OF") not counted."""
+    article = read(f"Title\n\n{paragraph}\n")
+    assert (article.dateline, article.body) == (dateline, paragraph)
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "dateline"),
+    [
         ("عمّان: نص.", "عمّان"),  # a shadda on the place name
         ("جدّة: نص.", "جدّة"),
         ("LONDON/DUBAI: Text.", "LONDON/DUBAI"),
@@ -455,6 +499,51 @@ def test_language_is_detected_from_title_and_body() -> None:
 def test_source_and_key_are_passed_through() -> None:
     article = read_plaintext(b"Title\n\nText.", source="blog", key="2021/post.txt")
     assert (article.source, article.key) == ("blog", "2021/post.txt")
+
+
+# ---------------------------------------------------------------- direction marks
+
+RLM, LRM, RLE, PDF, RLI, PDI = "\u200f", "\u200e", "\u202b", "\u202c", "\u2067", "\u2069"
+
+
+def test_direction_marks_at_the_start_of_header_lines_are_ignored() -> None:
+    """Scraped right-to-left pages start lines with invisible marks: the header still reads."""
+    text = (
+        f"{RLM}Harbour festival returns\n"
+        f"{RLM}Harbour festival returns\n"
+        f"{RLM}Boats in the harbour. (AFP){RLM}\n"
+        f"{RLE}Updated 17 August 2021{PDF}\n"
+        f"{LRM}By Jane Doe{RLM} | Editor\n"
+        f"{RLM}Follow\n"
+        f"{RLM}\n"
+        f"{RLM}• First point\n"
+        f"{RLI}- Second point{PDI}\n"
+        f"\n"
+        f"{RLM}MUSCAT: The festival opened.\n"
+    )
+    article = read(text)
+    assert article.title == "Harbour festival returns"
+    assert article.caption == "Boats in the harbour. (AFP)"
+    assert (article.published_text, article.author) == ("2021-08-17", "Jane Doe")
+    assert article.summary_bullets == ("First point", "Second point")
+    assert article.dateline == "MUSCAT"
+    assert article.body == f"{RLM}MUSCAT: The festival opened."  # the body is kept as written
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "dateline"),
+    [(f"{RLM}دبي: نص.", "دبي"), (f"دبي{RLM}: نص.", "دبي"), (f"{LRM}DUBAI: Text.", "DUBAI")],
+)
+def test_direction_marks_are_not_part_of_the_dateline(paragraph: str, dateline: str) -> None:
+    article = read(f"Title\n\n{paragraph}\n")
+    assert (article.dateline, article.body) == (dateline, paragraph)
+
+
+def test_a_line_of_direction_marks_is_blank() -> None:
+    article = read(f"{RLM}\n{RLM}{LRM}\nTitle\n{RLM}\n{RLM}• A point\n\nText.")
+    assert (article.title, article.caption) == ("Title", None)
+    assert article.summary_bullets == ("A point",)
+    assert reason(f"{RLM}\n {LRM}\n".encode()) == "only whitespace"
 
 
 # ---------------------------------------------------------------- hostile input

@@ -14,8 +14,8 @@ What a date line may hold, in any order the languages use::
   month first only when day first is impossible), month names and abbreviations in
   en, fr, es, de, it, pt, nl and ar (Egyptian, Levantine and Maghrebi names), ordinals
   (``5th``, ``1er``, ``1º``, ``1.``), ``de``/``of`` between the parts, Arabic-Indic digits;
-* time: ``18:20``, ``07:45:00``, ``16h30``, ``9h``, ``4:30 p.m.``, ``9.05pm``, ``9:05 p. m.``,
-  ``16.30 Uhr``, ISO ``T`` times;
+* time: ``18:20``, ``07:45:00``, ``16h30``, ``9h``, ``9 h 05``, ``4:30 p.m.``, ``9.05pm``,
+  ``9:05 p. m.``, ``16.30 Uhr``, ISO ``T`` times;
 * zone: ``GMT``, ``UTC``, ``Z``, ``+0400``, ``+04:00``, ``GMT+4``, and a few abbreviations
   (``EST``, ``CET``, ``ET`` ...).  A time without a zone is read in the caller's ``tz``.
 
@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from feeds.normalize.text import DIRECTION_MARKS
 
 __all__ = ["DateKind", "FoundDate", "parse_date_line", "parse_date_segments"]
 
@@ -126,7 +128,7 @@ _WEEKDAYS = _words(
     lunes martes miércoles miercoles jueves viernes sábado sabado domingo mié mie jue vie sáb dom
     montag dienstag mittwoch donnerstag freitag samstag sonnabend sonntag mo di mi do fr sa so
     lunedì lunedi martedì martedi mercoledì mercoledi giovedì giovedi venerdì venerdi sabato
-    domenica
+    domenica gio sab
     segunda-feira terça-feira terca-feira quarta-feira quinta-feira sexta-feira segunda terça
     terca quarta quinta sexta seg ter qua qui sex sáb
     maandag dinsdag woensdag donderdag vrijdag zaterdag zondag ma wo vr za zo
@@ -187,7 +189,7 @@ _NAMED_ZONES: dict[str, tzinfo | None] = {
 
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _ISO_T = re.compile(r"(?<=\d)t(?=\d)")
-_SPACES = re.compile(r"[\s\u200e\u200f\u061c]+")
+_SPACES = re.compile(f"[\\s{DIRECTION_MARKS}]+")
 _SPLIT = re.compile(r"[\s,،]+")
 _EDGE_PUNCT = "()[]«»\"'“”"
 
@@ -199,6 +201,7 @@ _TIME = re.compile(  # "18:20", "16h30", "07:45:00.5z"; a dot only before the mi
 )
 _HOUR_AMPM = re.compile(r"(\d{1,2})(am|pm|a\.m\.?|p\.m\.?|h)")  # "9pm", French "9h"
 _SPACED_AMPM = re.compile(r"(?<=\d)\s+([ap])\.\s+m\b\.?")  # Spanish "9:05 p. m."
+_SPACED_HOUR = re.compile(r"(?<![\d:.])(\d{1,2}) h(?: (\d\d))?(?![\w:])")  # French "9 h 05"
 _NUMBER = re.compile(r"(\d{1,4})(?:st|nd|rd|th|er|re|e|o|a|°|\.)?")
 _OFFSET = re.compile(r"([+-])(\d{1,2})(?::?(\d{2}))?")
 _ZONE_WORD_OFFSET = re.compile(r"(gmt|utc|ut)([+-]\d{1,2}(?::?\d{2})?)")
@@ -259,6 +262,17 @@ def _set_date(parts: _Parts, year: int, month: int, day: int) -> bool:
     return True
 
 
+def _weekday_not_month(parts: _Parts, month_token: str) -> str:
+    """Before a numeric date, "mar" is Tuesday (fr, es, it), not March: "mar. 03/05/2022".
+
+    Returns the month token that still stands.
+    """
+    if month_token in _WEEKDAY_OR_MONTH:
+        parts.month = None
+        return ""
+    return month_token
+
+
 def _classify(tokens: list[str], parts: _Parts) -> bool:
     """Fill ``parts`` from the tokens; False as soon as one token is not part of a date."""
     numbers: list[tuple[str, bool]] = []
@@ -284,8 +298,10 @@ def _classify(tokens: list[str], parts: _Parts) -> bool:
             elif token not in _WEEKDAY_OR_MONTH:
                 return False
         elif (m := _YMD.fullmatch(token)) is not None:
+            month_token = _weekday_not_month(parts, month_token)
             ok = _set_date(parts, int(m.group(1)), int(m.group(3)), int(m.group(4)))
         elif (m := _DMY.fullmatch(token)) is not None:
+            month_token = _weekday_not_month(parts, month_token)
             year = int(m.group(4))
             if len(m.group(4)) == 2:
                 year += 2000 if year < 70 else 1900
@@ -392,6 +408,8 @@ def _tokens(text: str) -> list[str]:
         text = _OFFSET_COMMENT.sub(r"\1", text)
     if ". m" in text:
         text = _SPACED_AMPM.sub(r" \1.m.", text)
+    if " h" in text:
+        text = _SPACED_HOUR.sub(r"\1h\2", text)
     if "م" in text:
         text = _YEAR_MARK.sub(r"\1 م", text)
     if not text.isascii():  # the two-word month names are Arabic

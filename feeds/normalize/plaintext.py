@@ -19,6 +19,10 @@ within a few lines) or when it has the shape of a caption ("... sentence. (Credi
 Dates, bylines and bullets are only taken from the header zone: a body that mentions a
 date, starts with "By 2030, ..." or holds a list gives no date, author or summary bullet.
 
+Direction marks (LRM, RLM, ALM, embeddings, isolates), which scraped right-to-left pages put
+at the start of lines, are invisible formatting: a line is classified without them, and the
+title, author, bullets and caption are given without them at their ends.  The body keeps them.
+
 Everything here is linear in the size of the input: each line is classified at most once,
 lookahead is bounded, and the header zone is capped.
 """
@@ -36,7 +40,7 @@ from feeds.model import Article, Author
 from feeds.normalize.dates import FoundDate, parse_date_line, parse_date_segments
 from feeds.normalize.decode import decode_text
 from feeds.normalize.language import detect_language
-from feeds.normalize.text import one_line
+from feeds.normalize.text import DIRECTION_MARKS, drop_marks, one_line, strip_marks
 
 __all__ = ["read_plaintext"]
 
@@ -109,6 +113,10 @@ _DATELINE = re.compile(r"(?P<place>[^\s:][^:\n]{0,48}?)\s*:\s")
 # punctuation of place names: "ST. JOHN’S", "RAS AL-KHAIMAH", "LONDON/DUBAI".
 _DATELINE_CHARS = re.compile(r"[\w\s.,'’/\-\u0300-\u036f\u064b-\u065f\u0670]+")
 _SENTENCE_END = '.!?…:;"”’»)'
+# Upper-case place names: up to 4 words, not counting the particles that join them
+# ("SAN CRISTÓBAL DE LAS CASAS", "PORT OF SPAIN"), and up to 6 words in all.
+_MAX_PLACE_WORDS, _MAX_PLACE_WORDS_ALL = 4, 6
+_MAX_UNCASED_PLACE_WORDS = 3  # scripts without case (Arabic): "الدار البيضاء"
 
 _BYLINE = re.compile(
     r"(?:(?:written |words |story |text |reporting |photos? )?by|par|por|von|di|door"
@@ -136,9 +144,13 @@ _NOT_NAMES = _words(
     the a an this that these those then now
     """
 )
+# An article may open a name written with a capital: "By The Associated Press", "By AN Staff"
+# (Arab News).  In a sentence it is lower case: "By the end of the day, ...".
+_NAME_ARTICLES = _words("the a an")
 # A particle written joined to the name: "al-Mutairi", "el-Gamal", "d’Arcy".
 _JOINED_PARTICLE = re.compile(r"(?P<particle>[^\W\d_]+)[-'’](?P<rest>\S+)")
 _JOINABLE_PARTICLES = _NAME_PARTICLES | _words("d l")
+_PLACE_PARTICLES = _NAME_PARTICLES | _words("las los les lo des do of on upon sur sous en am an im")
 _MAX_NAME_WORDS = 5  # particles not counted: "Mohammed bin Abdullah bin Saleh Al-Otaibi"
 
 _HEADLINE, _TEMPLATE, _CHROME, _COUNTER_LINE, _DATE, _BYLINE_LINE, _BULLET_LINE, _OTHER = range(8)
@@ -164,7 +176,15 @@ class _Header:
 
 
 def _key(text: str) -> str:
+    if not text.isascii():
+        text = drop_marks(text)
     return " ".join(text.casefold().split())
+
+
+def _is_blank(line: str) -> bool:
+    """Nothing but whitespace and direction marks."""
+    text = line.strip()
+    return not text or (text[0] in DIRECTION_MARKS and not strip_marks(text))
 
 
 def _is_boilerplate(key: str) -> int | None:
@@ -189,10 +209,13 @@ def _looks_like_name(name: str) -> bool:
     if not 1 <= len(words) <= 2 * _MAX_NAME_WORDS:
         return False
     capitalized = 0
-    for word in words:
-        if any(ch.isdigit() for ch in word) or word.casefold() in _NOT_NAMES:
+    for position, word in enumerate(words):
+        folded = word.casefold()
+        if position == 0 and folded in _NAME_ARTICLES and _is_capitalized(word):
+            continue  # counts as a particle: a name must follow
+        if any(ch.isdigit() for ch in word) or folded in _NOT_NAMES:
             return False
-        if word.casefold() in _NAME_PARTICLES:
+        if folded in _NAME_PARTICLES:
             continue
         if not _is_capitalized(word):
             joined = _JOINED_PARTICLE.fullmatch(word)
@@ -214,7 +237,7 @@ def _read_byline(line: str, tz: tzinfo) -> _Line | None:
     if len(rest) > 200:
         return None
     segments = _BYLINE_CUT.split(rest)
-    names = tuple(n.strip() for n in _AUTHOR_JOIN.split(segments[0]) if n.strip())
+    names = tuple(n for n in map(strip_marks, _AUTHOR_JOIN.split(segments[0])) if n)
     if not names or not all(_looks_like_name(n) for n in names):
         return None
     dates: list[FoundDate] = []
@@ -230,8 +253,11 @@ def _is_dateline_shaped(text: str) -> bool:
 
 
 def _dateline(paragraph: str) -> str | None:
-    """The ``PLACE`` of a ``PLACE: text`` paragraph: upper case, or 1-3 uncased words."""
-    m = _DATELINE.match(paragraph)
+    """The ``PLACE`` of a ``PLACE: text`` paragraph: upper case, or 1-3 uncased words.
+
+    Direction marks (``"\\u200fدبي\\u200f: ..."``) are not part of the place.
+    """
+    m = _DATELINE.match(drop_marks(paragraph))
     if m is None:
         return None
     place = m.group("place").strip()
@@ -241,10 +267,13 @@ def _dateline(paragraph: str) -> str | None:
     cased = [ch for ch in letters if ch.lower() != ch.upper()]
     words = place.split()
     if cased:
-        if len(letters) < 2 or len(words) > 4 or any(not ch.isupper() for ch in cased):
+        if len(letters) < 2 or any(not ch.isupper() for ch in cased):
             return None
-        return place
-    if letters and 1 <= len(words) <= 3:
+        if len(words) > _MAX_PLACE_WORDS_ALL:
+            return None
+        named = [w for w in words if w.casefold() not in _PLACE_PARTICLES]
+        return place if len(named) <= _MAX_PLACE_WORDS else None
+    if letters and 1 <= len(words) <= _MAX_UNCASED_PLACE_WORDS:
         return place
     return None
 
@@ -261,7 +290,7 @@ class _Classifier:
     def __call__(self, index: int) -> _Line:
         line = self._cache.get(index)
         if line is None:
-            line = self._classify(self.lines[index].strip())
+            line = self._classify(strip_marks(self.lines[index]))
             self._cache[index] = line
         return line
 
@@ -284,7 +313,7 @@ class _Classifier:
             return _Line(_COUNTER_LINE, text)
         bullet = _BULLET.fullmatch(text)
         if bullet is not None:
-            return _Line(_BULLET_LINE, text, bullet=bullet.group("text").strip())
+            return _Line(_BULLET_LINE, text, bullet=strip_marks(bullet.group("text")))
         byline = _read_byline(text, self.tz)  # first: "By Jane Doe | 12 May 2021"
         if byline is not None:
             return byline
@@ -296,7 +325,7 @@ class _Classifier:
 
 def _next_nonblank(lines: list[str], start: int) -> int | None:
     for index in range(start, min(len(lines), start + 50)):
-        if lines[index].strip():
+        if not _is_blank(lines[index]):
             return index
     return None
 
@@ -386,7 +415,7 @@ def _caption_role(
 def _find_title(lines: list[str]) -> int:
     first = None
     for index, line in enumerate(lines):
-        if not line.strip():
+        if _is_blank(line):
             continue
         if first is None:
             first = index
@@ -407,7 +436,7 @@ def _read_header(classify: _Classifier, start: int) -> tuple[_Header, int]:
     seen = 0
     index = start
     while index < len(lines):
-        if not lines[index].strip():
+        if _is_blank(lines[index]):
             index += 1
             continue
         seen += 1
@@ -551,11 +580,11 @@ def read_plaintext(data: bytes, *, source: str, key: str, tz: tzinfo = UTC) -> A
     binary, undecodable).  A file with nothing but a title is an article with an empty body.
     """
     text = decode_text(data)
-    if not text.strip():
+    if _is_blank(text):  # direction marks are invisible formatting, not content
         raise ArticleError("only whitespace")
     lines = text.split("\n")  # never splitlines(): U+0085/U+2028 are not line breaks here
     title_index = _find_title(lines)
-    title = one_line(lines[title_index])
+    title = strip_marks(one_line(lines[title_index]))
     classify = _Classifier(lines, _key(title), tz)
     header, body_start = _read_header(classify, title_index + 1)
 

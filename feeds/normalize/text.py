@@ -31,6 +31,34 @@ def clean_text(text: str) -> str:
     return xml_legal(unicodedata.normalize("NFC", text))
 
 
+# Invisible bidirectional formatting: LRM, RLM, ALM, the embeddings and overrides
+# (LRE RLE PDF LRO RLO) and the isolates (LRI RLI FSI PDI).  Scraped right-to-left pages
+# often start lines with them; they carry no content.
+DIRECTION_MARKS = "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_MARK = re.compile(f"[{DIRECTION_MARKS}]")
+_EDGE = re.compile(f"[\\s{DIRECTION_MARKS}]*")
+
+
+def drop_marks(text: str) -> str:
+    """``text`` without direction marks."""
+    if text.isascii() or _MARK.search(text) is None:  # both far faster than a substitution
+        return text
+    return _MARK.sub("", text)
+
+
+def strip_marks(text: str) -> str:
+    """``text`` with whitespace and direction marks trimmed from both ends."""
+    text = text.strip()
+    if text and (text[0] in DIRECTION_MARKS or text[-1] in DIRECTION_MARKS):
+        lead = _EDGE.match(text)
+        start = lead.end() if lead else 0
+        end = len(text)  # a loop, not a "...$" pattern: that would retry every inner run
+        while end > start and (text[end - 1] in DIRECTION_MARKS or text[end - 1].isspace()):
+            end -= 1
+        return text[start:end]
+    return text
+
+
 def one_line(text: str) -> str:
     """A title-like string: cleaned, runs of whitespace collapsed, trimmed."""
     return " ".join(clean_text(text).split())  # split() and re's \s both mean str.isspace()
