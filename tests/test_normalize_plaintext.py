@@ -375,12 +375,26 @@ def test_a_byline_may_carry_the_date() -> None:
         "By then it was too late.",
         "By this time next year the line will be open.",
         "By a narrow margin, the motion passed.",
+        "By Christmas, most shops had reopened.",
+        "By Sunday night, the river had risen by two metres.",
+        "By Easter | the ferries will run every hour.",
     ],
 )
 def test_sentences_starting_with_by_are_not_bylines(first_paragraph: str) -> None:
     article = read(f"Title\n\n{first_paragraph}\n")
     assert article.authors == ()
     assert article.body == first_paragraph
+
+
+@pytest.mark.parametrize(("line", "author"), [
+    ("By Daniel Okafor, Sports Correspondent", "Daniel Okafor"),
+    ("By Jane Doe, our correspondent in Paris", "Jane Doe"),
+    ("By Leila Haddad - Gulf Wire.", "Leila Haddad"),
+    ("By Reuters, Dubai", "Reuters"),
+])
+def test_a_role_or_agency_after_the_name_is_no_sentence(line: str, author: str) -> None:
+    article = read(f"Title\n{line}\n\nThe story.\n")
+    assert article.author == author
 
 
 def test_header_elements_after_the_body_started_belong_to_the_body() -> None:

@@ -245,7 +245,19 @@ def _read_byline(line: str, tz: tzinfo) -> _Line | None:
         found = parse_date_line(segment, tz)
         if found is not None:
             dates.append(found)
+        elif _is_clause(segment):
+            return None  # "By Christmas, most shops had reopened.": a sentence
     return _Line(_BYLINE_LINE, line, dates=tuple(dates), authors=names)
+
+
+def _is_clause(segment: str) -> bool:
+    """The rest of a sentence rather than a role, agency or place: three words or more,
+    mostly lower case, ending like a sentence ("most shops had reopened.")."""
+    text = segment.strip()
+    if not text or text[-1] not in ".!?…":
+        return False
+    firsts = [ch for word in text.split() for ch in word[:1] if ch.lower() != ch.upper()]
+    return len(firsts) >= 3 and 2 * sum(ch.islower() for ch in firsts) > len(firsts)
 
 
 def _is_dateline_shaped(text: str) -> bool:
