@@ -143,6 +143,12 @@ _build_pool: contextvars.ContextVar[_BuildPool | None] = contextvars.ContextVar(
     "feeds_build_pool", default=None)
 
 
+def _shared_pool(workers: int) -> _BuildPool | None:
+    """The build's pool, if this runs inside :func:`_one_pool` with as many workers."""
+    shared = _build_pool.get()
+    return shared if shared is not None and shared.workers == workers else None
+
+
 @contextlib.contextmanager
 def _one_pool(workers: int, model_cache: Path | None) -> Iterator[_BuildPool]:
     """Within this block, reading and rendering share one pool of ``workers``."""
@@ -440,9 +446,7 @@ def _read_all(jobs: Sequence[_ReadJob], workers: int | None) -> Iterator[_Read]:
     from concurrent.futures.process import BrokenProcessPool
 
     readers = {job.found.reader for job in jobs}
-    shared = _build_pool.get()
-    if shared is not None and shared.workers != workers:
-        shared = None
+    shared = _shared_pool(workers)
     if shared is None:
         _warm_workers(jobs[0].model_cache, readers)
     pending = list(jobs)
@@ -585,7 +589,7 @@ def remote_specs(source: SourceConfig) -> list[FeedSpec]:
 
 def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig], *,
                   now: datetime, force: bool = True,
-                  cancelled: Callable[[], bool] | None = None) -> list[SourceReport]:
+                  cancelled: Cancelled | None = None) -> list[SourceReport]:
     """Fetch remote sources concurrently (conditional requests) and store what is new.
 
     ``force`` (the one-shot build) ignores the regular schedule, never a 410 Gone, a
@@ -909,9 +913,7 @@ def _publish_formats(store: Store, channel: Channel, paths: dict[str, Path],
             for chunk in (tuple(misses[i:i + RENDER_CHUNK])
                           for i in range(0, len(misses), RENDER_CHUNK))
         ]
-        shared = _build_pool.get()
-        if shared is not None and shared.workers != workers:
-            shared = None
+        shared = _shared_pool(workers)
         results: Iterator[_Spooled]
         if workers > 1 and store.shared and (
                 len(misses) >= PARALLEL_RENDER_THRESHOLD
