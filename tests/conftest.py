@@ -12,6 +12,13 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 NOW = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
+# The smallest site: one folder source "news" (./articles), one feed "all".
+ONE_FOLDER_CONFIG = (
+    '[site]\ntitle = "T"\nlink = "https://example.org/"\n'
+    '[store]\npath = "state/feeds.db"\n[output]\ndir = "public"\n'
+    '[[sources]]\nname = "news"\nkind = "folder"\npath = "articles"\n'
+    '[[feeds]]\nname = "all"\ntitle = "All"\n'
+)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ONE_FOLDER_CONFIG
+
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="PR_SET_PDEATHSIG and /proc are Linux's")
 
@@ -67,11 +69,7 @@ def site(tmp_path: Path) -> Path:
         (articles / f"a{n:03}.txt").write_text(
             f"Story {n}\n\nPublished 3 May 2024\n\nLISBON: The story number {n}.\n",
             encoding="utf-8")
-    (tmp_path / "feeds.toml").write_text(
-        '[site]\ntitle = "T"\nlink = "https://example.org/"\n'
-        '[store]\npath = "state/feeds.db"\n[output]\ndir = "public"\n'
-        '[[sources]]\nname = "news"\nkind = "folder"\npath = "articles"\n'
-        '[[feeds]]\nname = "all"\ntitle = "All"\n', encoding="utf-8")
+    (tmp_path / "feeds.toml").write_text(ONE_FOLDER_CONFIG, encoding="utf-8")
     return tmp_path
 
 

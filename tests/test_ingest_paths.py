@@ -9,17 +9,18 @@ scan would give.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from feeds import config as config_module
 from feeds.daemon import Daemon
-from feeds.pipeline import ingest_folder
+from feeds.pipeline import SourceReport, ingest_folder
 from feeds.sources import folder
 from feeds.store import Store
 from feeds.systemd import Notifier
-from tests.conftest import NOW
+from tests.conftest import NOW, ONE_FOLDER_CONFIG
 
 ARTICLE = "{title}\n\nBy Ana Ruiz\nPublished 3 May 2024\n\nLISBON: The story.\n"
 
@@ -27,11 +28,7 @@ ARTICLE = "{title}\n\nBy Ana Ruiz\nPublished 3 May 2024\n\nLISBON: The story.\n"
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
     (tmp_path / "articles").mkdir()
-    (tmp_path / "feeds.toml").write_text(
-        '[site]\ntitle = "T"\nlink = "https://example.org/"\n'
-        '[store]\npath = "state/feeds.db"\n[output]\ndir = "public"\n'
-        '[[sources]]\nname = "news"\nkind = "folder"\npath = "articles"\n'
-        '[[feeds]]\nname = "all"\ntitle = "All"\n', encoding="utf-8")
+    (tmp_path / "feeds.toml").write_text(ONE_FOLDER_CONFIG, encoding="utf-8")
     return tmp_path
 
 
@@ -48,6 +45,24 @@ def ingest(site: Path, paths: set[str] | None = None) -> dict[str, str]:
     with Store.open(config.store_path) as store:
         ingest_folder(store, config.sources[0], config, now=NOW, workers=1, paths=paths)
         return {i.article.key: i.id for i in store.items(["news"])}
+
+
+def traced_ingest(site: Path, paths: set[str] | None = None,
+                  prepare: Callable[[Store], None] | None = None
+                  ) -> tuple[SourceReport, list[str], dict[str, str]]:
+    """Ingest with every SQL statement recorded: (report, statements, key -> id after)."""
+    config = config_module.load(site / "feeds.toml")
+    statements: list[str] = []
+    with Store.open(config.store_path) as store:
+        if prepare is not None:
+            prepare(store)
+        store._db.set_trace_callback(statements.append)
+        try:
+            report = ingest_folder(store, config.sources[0], config, now=NOW, workers=1,
+                                   paths=paths)
+        finally:
+            store._db.set_trace_callback(None)
+        return report, statements, {i.article.key: i.id for i in store.items(["news"])}
 
 
 def test_only_the_named_paths_are_looked_at(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -76,28 +91,24 @@ def test_a_partial_ingest_reads_only_the_named_keys_from_the_store(site: Path) -
     write(site, "d/a03.txt", "Story 3 edited")
     write(site, "new.txt", "New")
     (site / "articles" / "d" / "a04.txt").unlink()
-    for name in ("old.txt",):
-        (site / "articles" / "e" / name).unlink()
+    (site / "articles" / "e" / "old.txt").unlink()
     (site / "articles" / "e").rmdir()
-    config = config_module.load(site / "feeds.toml")
-    statements: list[str] = []
     rows = 0
-    with Store.open(config.store_path) as store:
-        store._db.set_trace_callback(statements.append)
-        real_file_states = store.file_states
+
+    def count_file_states(store: Store) -> None:
+        real = store.file_states
 
         def counted(source: str, keys: object = None) -> dict[str, object]:
             nonlocal rows
             assert keys is not None, "every file state loaded"
-            states = real_file_states(source, keys)  # type: ignore[arg-type]
+            states = real(source, keys)  # type: ignore[arg-type]
             rows += len(states)
             return states  # type: ignore[return-value]
 
         store.file_states = counted  # type: ignore[assignment,method-assign]
-        report = ingest_folder(store, config.sources[0], config, now=NOW, workers=1,
-                               paths={"d/a03.txt", "new.txt", "d/a04.txt", "e"})
-        store._db.set_trace_callback(None)
-        after = {i.article.key: i.id for i in store.items(["news"])}
+
+    report, statements, after = traced_ingest(
+        site, {"d/a03.txt", "new.txt", "d/a04.txt", "e"}, prepare=count_file_states)
     assert rows == 3  # d/a03.txt, d/a04.txt and e/old.txt: not the other 28
     whole = [s for s in statements if s.rstrip().endswith("WHERE source = 'news'")
              or ("a.source = 'news'" in s and " IN (" not in s)]
@@ -126,13 +137,7 @@ def test_a_full_scan_in_many_batches_reads_every_key_once(
     markdown.write_text("---\ntitle: Markdown\ndraft: true\ndate: 2024-01-01\n---\n\nB.\n")
     monkeypatch.setattr(pipeline, "BATCH", 3)  # ...in batches of 3: m.md comes last
     monkeypatch.setattr(pipeline, "TAIL_BATCH", 2)
-    config = config_module.load(site / "feeds.toml")
-    statements: list[str] = []
-    with Store.open(config.store_path) as store:
-        store._db.set_trace_callback(statements.append)
-        report = ingest_folder(store, config.sources[0], config, now=NOW, workers=1)
-        store._db.set_trace_callback(None)
-        after = {i.article.key: i.id for i in store.items(["news"])}
+    report, statements, after = traced_ingest(site)
     everything = [s for s in statements
                   if s.strip() == "SELECT key FROM articles WHERE source = 'news'"]
     assert len(everything) == 1  # by the first of several batches only
