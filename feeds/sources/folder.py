@@ -59,10 +59,7 @@ class Scan:
 
 def is_ignored_name(name: str) -> bool:
     """Hidden files (``.x``), and editor temp files (``x~``, ``#x#``, ``x.swp``, ``4913``)."""
-    if not name or name[0] in ".#" or name[-1] == "~" or name == "4913":
-        return True
-    _stem, dot, suffix = name.rpartition(".")
-    return bool(dot) and suffix.lower() in _TEMP_SUFFIXES
+    return _classify(name) is False  # the rules are written once, in _classify
 
 
 def reader_for(name: str) -> str | None:
@@ -72,7 +69,8 @@ def reader_for(name: str) -> str | None:
 
 def _classify(name: str) -> str | Literal[False] | None:
     """False for an ignored name (:func:`is_ignored_name`), else :func:`reader_for`: both
-    at once, since a scan asks for every file (the same rules, one ``rpartition``)."""
+    at once, since a scan asks for every file (one ``rpartition``).  The only place the
+    ignore rules are written."""
     if not name or name[0] in ".#" or name[-1] == "~" or name == "4913":
         return False
     stem, dot, suffix = name.rpartition(".")
