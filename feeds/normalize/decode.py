@@ -37,7 +37,7 @@ _BOMS: tuple[tuple[bytes, str, str], ...] = (
 
 # C0 controls other than TAB, LF, VT, FF, CR; DEL; C1 controls.  More than 1 % of them: binary.
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
-_CONTROL_BYTES = bytes([*range(0x09), *range(0x0E, 0x20), 0x7F])  # those but C1, as UTF-8 bytes
+_CONTROL_BYTES = bytes([*range(0x09), *range(0x0E, 0x20), 0x7F])  # those but C1
 _MAX_CONTROL_RATIO = 0.01
 _NEWLINES = re.compile("\r\n?")
 
@@ -117,4 +117,13 @@ def _count_controls(text: str) -> int:
         data = None
     if data is None or b"\xc2" in data:
         return len(text) - len(_CONTROL.sub("", text))
+    return count_ascii_controls(data)
+
+
+def count_ascii_controls(data: bytes) -> int:
+    """How many bytes of ``data`` are C0 controls other than TAB, LF, VT, FF, CR, or DEL.
+
+    They are ASCII, so the count is the same for the text in UTF-8 (no byte of a longer
+    sequence is below 0x80) and in any ASCII-compatible encoding; ``bytes.translate`` is
+    a C loop.  The readers' "more than 1 % control characters: binary" rule."""
     return len(data) - len(data.translate(None, _CONTROL_BYTES))

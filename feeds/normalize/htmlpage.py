@@ -46,6 +46,7 @@ from lxml import etree
 
 from feeds.errors import ArticleError
 from feeds.model import Article, Author
+from feeds.normalize.decode import count_ascii_controls
 from feeds.normalize.language import detect_language
 from feeds.normalize.markdown import language_code, parse_date, shorten
 from feeds.normalize.sanitize import absolutize, html_to_text, sanitize_html
@@ -67,7 +68,6 @@ _META_CHARSET = re.compile(
     rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.IGNORECASE
 )
 _WINDOWS_1252 = {"iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "us-ascii", "ascii"}
-_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
 
 
 def _decode(data: bytes) -> str:
@@ -95,10 +95,10 @@ def _decode(data: bytes) -> str:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError:
-        if len(_CONTROL.findall(data.decode("latin-1"))) * 100 > len(data):
+        if count_ascii_controls(data) * 100 > len(data):
             raise ArticleError("binary data") from None
         raise ArticleError("not UTF-8" if encoding == "utf-8" else f"not {encoding}") from None
-    if len(_CONTROL.findall(text)) * 100 > len(text):
+    if count_ascii_controls(text.encode("utf-8", "surrogatepass")) * 100 > len(text):
         raise ArticleError("binary data")
     return text
 

@@ -53,6 +53,7 @@ from markdown_it.token import Token
 
 from feeds.errors import ArticleError
 from feeds.model import Article, Author
+from feeds.normalize.decode import count_ascii_controls
 from feeds.normalize.language import detect_language
 from feeds.normalize.sanitize import absolutize, html_to_text, sanitize_html
 from feeds.normalize.text import clean_text, one_line
@@ -75,8 +76,6 @@ _UPDATED_KEYS = ("updated", "lastmod", "modified", "last_modified_at")
 
 # --- bytes -> text ------------------------------------------------------------------------
 
-_CONTROL_BYTES = re.compile(b"[\x00-\x08\x0e-\x1f\x7f]")
-_CONTROL_CHARS = bytes([*range(0x09), *range(0x0E, 0x20), 0x7F])  # the same, for translate
 _NEWLINES = re.compile(r"\r\n?")
 
 
@@ -100,14 +99,12 @@ def decode_utf8(data: bytes) -> str:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            if len(_CONTROL_BYTES.findall(data)) * 100 > len(data):
+            if count_ascii_controls(data) * 100 > len(data):
                 raise ArticleError("binary data") from None
             raise ArticleError("not UTF-8") from None
     if not text.strip():
         raise ArticleError("empty file")
-    # The control characters are ASCII: count their bytes in UTF-8 (C loops, no regex).
-    encoded = text.encode("utf-8", "surrogatepass")
-    if (len(encoded) - len(encoded.translate(None, _CONTROL_CHARS))) * 100 > len(text):
+    if count_ascii_controls(text.encode("utf-8", "surrogatepass")) * 100 > len(text):
         raise ArticleError("binary data")
     return _NEWLINES.sub("\n", text) if "\r" in text else text
 
