@@ -29,7 +29,14 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Config, SourceConfig, load
 from .errors import ConfigError, FeedsError
-from .pipeline import SourceReport, ingest_folder, ingest_remote, model_cache_dir, publish
+from .pipeline import (
+    SourceReport,
+    ingest_folder,
+    ingest_remote,
+    model_cache_dir,
+    publish,
+    refuse_lost_store,
+)
 from .sources.folder import is_ignored_name
 from .store import Store
 from .systemd import Notifier
@@ -94,6 +101,7 @@ class Daemon:
     def run(self) -> int:
         self._install_signals()
         self.last_extend = time.monotonic()
+        refuse_lost_store(self.config)
         self.store = Store.open(self.config.store_path)
         try:
             self.notifier.status("first build")
