@@ -101,7 +101,6 @@ class Daemon:
     def run(self) -> int:
         self._install_signals()
         self.last_extend = time.monotonic()
-        refuse_lost_store(self.config)
         self.store = Store.open(self.config.store_path)
         try:
             self.notifier.status("first build")
@@ -486,4 +485,5 @@ def run(config_path: Path, *, lock_wait: float | None = 0) -> int:
     config = load(config_path)
     notifier = Notifier.from_env()
     with lock_state_dir(config.store_path, wait=lock_wait):
+        refuse_lost_store(config)  # a new store would mint every published id anew
         return Daemon(config_path, config, notifier=notifier).run()

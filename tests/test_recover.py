@@ -435,3 +435,15 @@ def test_a_second_source_on_the_same_folder_cannot_flip_published_ids(
     err = capsys.readouterr().err
     assert "'first'" in err and "'second'" in err and "same folder" in err
     assert tree(tmp_path / "public") == before
+
+
+def test_the_daemon_refuses_a_missing_store_when_feeds_were_published(tmp_path: Path) -> None:
+    from feeds.daemon import run
+
+    path = write_site(tmp_path, None)
+    config = config_module.load(path)
+    build(config, now=NOW)
+    lose_store(config)
+    with pytest.raises(StoreError, match="feeds recover"):
+        run(path)
+    assert not config.store_path.exists()
