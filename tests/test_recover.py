@@ -244,6 +244,8 @@ def test_a_build_refuses_a_missing_store_when_feeds_were_published(tmp_path: Pat
         build(config, now=LATER)
     assert str(config.store_path) in str(info.value)
     assert "\n" not in str(info.value)
+    with pytest.raises(StoreError, match="feeds recover"):
+        build(config, now=LATER, dry_run=True)  # it would report every item as new
     assert tree(config.output_dir) == before
     assert not config.store_path.exists()
 
@@ -447,3 +449,21 @@ def test_the_daemon_refuses_a_missing_store_when_feeds_were_published(tmp_path: 
     with pytest.raises(StoreError, match="feeds recover"):
         run(path)
     assert not config.store_path.exists()
+
+
+def test_a_store_file_another_process_is_creating_is_waited_for(tmp_path: Path) -> None:
+    """SQLite creates the file, then writes its header a moment later: a zero-length file
+    that fresh is watched briefly before it counts as a lost store."""
+    import threading
+
+    made = tmp_path / "made.db"
+    Store.open(made).close()
+    path = tmp_path / "feeds.db"
+    path.write_bytes(b"")  # just created by "another process"
+    writer = threading.Timer(0.2, lambda: path.write_bytes(made.read_bytes()))
+    writer.start()
+    try:
+        with Store.open(path) as store:
+            assert store.id_count() == 0
+    finally:
+        writer.join()
