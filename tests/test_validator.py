@@ -102,6 +102,8 @@ RSS_CASES = [
     ("InvalidMIMEAttribute", rss(sub(ITEM, "</pubDate>", '</pubDate><enclosure url="https://e.'
                                      'example/a.mp3" length="1" type="audio"/>'))),
     ("MissingAttribute", rss(sub(ITEM, "</pubDate>", "</pubDate><source>Elsewhere</source>"))),
+    ("InvalidURLAttribute", rss(sub(ITEM, "</pubDate>", '</pubDate><enclosure url="https://e.'
+                                    'example/a b.mp3" length="1" type="audio/mpeg"/>'))),
     ("NotBlank", rss(sub(ITEM, "</pubDate>", "</pubDate><category> </category>"))),
     ("InvalidFullLink", rss(sub(ITEM, "https://example.org/a", "/a"))),
     ("ContainsRelRef", rss(sub(ITEM, "&lt;p&gt;Text", '&lt;a href="/x"&gt;Text&lt;/a'))),
@@ -158,6 +160,10 @@ ATOM_CASES = [
     ("DuplicateAtomLink", atom(sub(ENTRY, "</content>", '</content><link href="https://e.'
                                    'example/1"/><link href="https://e.example/2"/>'))),
     ("MissingHref", atom(sub(ENTRY, "</content>", '</content><link rel="alternate"/>'))),
+    ("InvalidUriChar", atom(sub(ENTRY, "</content>", '</content><link href="https://e.'
+                                'example/a^b"/>'))),
+    ("InvalidMIMEType", atom(sub(ENTRY, "</content>", '</content><link rel="enclosure" '
+                                 'href="https://e.example/a.mp3" type="audio"/>'))),
     ("InvalidAddrSpec", atom(feed=sub(FEED, "<name>Ann</name>",
                                       "<name>Ann</name><email>ann at example</email>"))),
     ("ContainsRelRef", atom(sub(ENTRY, "&lt;p&gt;Text", '&lt;img src="pic.png"&gt;Text'))),

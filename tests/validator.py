@@ -212,6 +212,7 @@ def canonical_problem(value: str) -> str | None:
     return ", ".join(found) if found else None
 
 
+_MIME = re.compile(r'[^\s()<>,;:\\"/\[\]?=]+/[^\s()<>,;:\\"/\[\]?=]+$')
 _ADDR_SPEC = re.compile(r"[A-Z0-9_\-+.']+@([A-Z0-9\-]+\.)+[A-Z0-9][-A-Z0-9]*$", re.I)
 
 
@@ -462,13 +463,12 @@ class _Rss(_Xml):
     def enclosure(self, elem: Any) -> None:
         where = self.path(elem)
         url, length, kind = elem.get("url"), elem.get("length"), elem.get("type")
-        if url is None or not re.match(r"https?://[^/\s]+", url):
+        if url is None or not re.match(r"https?://[^/\s]+", url) or iri_problem(url):
             self.add("InvalidURLAttribute" if url else "MissingAttribute", where, f"url={url!r}")
         if length is None or not length.isdigit():
             self.add("InvalidIntegerAttribute" if length else "MissingAttribute", where,
                      f"length={length!r}")
-        if kind is None or not re.match(r"[^\s()<>,;:\\\"/\[\]?=]+/[^\s()<>,;:\\\"/\[\]?=]+",
-                                         kind):
+        if kind is None or not _MIME.match(kind):
             self.add("InvalidMIMEAttribute" if kind else "MissingAttribute", where,
                      f"type={kind!r}")
 
@@ -587,8 +587,14 @@ class _Atom(_Xml):
         links = parent.findall(f"{A}link")
         seen: set[tuple[str, str]] = set()
         for link in links:
-            if link.get("href") is None:
+            href = link.get("href")
+            if href is None:
                 self.add("MissingHref", self.path(link))
+            elif iri_problem(href, full=False):
+                self.add(iri_problem(href, full=False) or "", self.path(link), href)
+            kind = link.get("type")
+            if kind is not None and not _MIME.match(kind):
+                self.add("InvalidMIMEType", self.path(link), f"type={kind!r}")
             if link.get("rel", "alternate") == "alternate":
                 key = (link.get("type", ""), link.get("hreflang", ""))
                 if key in seen:

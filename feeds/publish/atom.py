@@ -49,7 +49,9 @@ from feeds.publish.rss import (
     character_references,
     clean,
     display_html,
+    email_address,
     feed_updated,
+    media_type,
     split_frame,
     summary_html,
     whole_seconds,
@@ -121,7 +123,7 @@ def atom_entry(item: Item, *, feed_language: str | None = None) -> Any:
     anchor = links[-1] if links else elem.find("content")
     for enc in article.enclosures:
         enc_link = etree.Element("link", rel="enclosure", href=clean(enc.url))
-        enc_link.set("type", clean(enc.type))
+        enc_link.set("type", media_type(enc.type))
         if enc.length is not None:
             enc_link.set("length", str(enc.length))
         anchor.addnext(enc_link)
@@ -244,8 +246,9 @@ def _atom_skeleton(channel: Channel, *, updated: datetime, authorless: bool) -> 
 
 def _person(name: str, email: str | None, url: str | None) -> dict[str, str]:
     person = {"name": clean(name)}
-    if email:
-        person["email"] = clean(email)
+    address = email_address(email)
+    if address:
+        person["email"] = address
     if url:
         person["uri"] = clean(url)
     return person

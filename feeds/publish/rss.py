@@ -59,8 +59,10 @@ __all__ = [
     "character_references",
     "clean",
     "display_html",
+    "email_address",
     "feed_published",
     "feed_updated",
+    "media_type",
     "render_rss",
     "rss_fragment",
     "rss_frame",
@@ -158,6 +160,24 @@ def _display_html(article: Article) -> str:
 _display_html_kept = functools.lru_cache(maxsize=64)(_display_html)
 
 
+_ADDRESS = re.compile(r"[A-Za-z0-9_\-+.']+@([A-Za-z0-9\-]+\.)+[A-Za-z0-9][-A-Za-z0-9]*")
+_MEDIA_TYPE = re.compile(r'[^\s()<>,;:\\"/\[\]?=]+/[^\s()<>,;:\\"/\[\]?=]+')
+
+
+def email_address(text: str | None) -> str | None:
+    """``text`` when it is an e-mail address (an addr-spec), else None: what a feed gives
+    as an author's e-mail is not always one, and RSS and Atom want one or nothing."""
+    address = clean(text).strip()
+    return address if _ADDRESS.fullmatch(address) else None
+
+
+def media_type(text: str | None) -> str:
+    """``text`` when it is a media type (``type/subtype``), else the generic
+    ``application/octet-stream``: an enclosure's type is required and must be one."""
+    value = clean(text).strip()
+    return value if _MEDIA_TYPE.fullmatch(value) else "application/octet-stream"
+
+
 def rss_item(item: Item) -> Any:
     """One ``<item>`` element (an lxml element): a pure function of ``item``."""
     article = item.article
@@ -179,9 +199,9 @@ def rss_item(item: Item) -> Any:
     if not (title.strip() or summary or content):
         entry.content("")  # RSS needs a title or a description: an empty <description>
     authors = [a for a in article.authors if clean(a.name)]
-    if len(authors) == 1 and clean(authors[0].email):
-        # <author> is one e-mail address with the name: one author with an address
-        entry.author({"name": clean(authors[0].name), "email": clean(authors[0].email)})
+    address = email_address(authors[0].email) if len(authors) == 1 else None
+    if address:  # <author> is one e-mail address with the name: one author with an address
+        entry.author({"name": clean(authors[0].name), "email": address})
     elif authors:  # no address, or several authors: each name as <dc:creator>
         entry.dc.dc_creator([clean(a.name) for a in authors])
     tags = [clean(t) for t in article.tags if clean(t)]
@@ -189,7 +209,7 @@ def rss_item(item: Item) -> Any:
         entry.category([{"term": t} for t in tags])
     if article.enclosures:
         first = article.enclosures[0]
-        entry.enclosure(clean(first.url), first.length or 0, clean(first.type))
+        entry.enclosure(clean(first.url), first.length or 0, media_type(first.type))
     entry.published(whole_seconds(item.published))
     if article.origin:
         origin = article.origin
