@@ -316,6 +316,18 @@ def test_a_sentence_gets_its_language_with_confidence() -> None:
         assert language.confidence(ranked, len(text.encode())) > 0.8 > language.MIN_CONFIDENCE
 
 
+def test_detect_is_rank_and_confidence_in_one_pass() -> None:
+    model = language._identifier()
+    for text in texts()[:60] + SHORT_HEADLINES:
+        if not text.strip():
+            continue
+        ranked = model.rank(text)
+        code, sure = model.detect(text)
+        assert code == ranked[0][0]
+        assert sure == pytest.approx(language.confidence(ranked, len(text.encode())),
+                                     rel=1e-4, abs=1e-3)  # featureless: 1/142 or 1/140
+
+
 def test_labels_without_a_two_letter_code_are_mapped_to_their_macrolanguage_or_dropped(
 ) -> None:
     assert language.language_tag("en") == "en"
