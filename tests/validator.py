@@ -13,10 +13,11 @@ RSS 2.0 (the RSS Advisory Board's profile, as the validator applies it)
   ``address (Name)``.
   item: a title or a description; a title is not blank; a guid, unique, and
   ``isPermaLink`` (true unless it says false) only on a URL that is not ``tag:`` or
-  ``urn:uuid:``; not both ``author`` and ``dc:creator`` (DuplicateItemSemantics), nor
-  ``pubDate`` and ``dc:date``, nor ``category`` and ``dc:subject``; ``author`` as
-  ``address (Name)``; ``content:encoded`` after a ``description``; enclosure with url,
-  length and type, at most one; ``source`` with a ``url``.
+  ``urn:uuid:``; a link a full URI; not both ``author`` and ``dc:creator``
+  (DuplicateItemSemantics), nor ``pubDate`` and ``dc:date``, nor ``category`` and
+  ``dc:subject``; ``author`` as ``address (Name)``; ``content:encoded`` after a
+  ``description``; an enclosure with an http(s) URI, a length and a media type, at most
+  one; ``source`` with a ``url``.
   Plain-text elements (titles, channel description, category, source, author): no HTML
   end tag, no entity or character reference in the decoded text (ContainsHTML), and no
   ``<`` before a letter or ``/`` nor ``&#`` unless the line writes a ``&#x`` character
@@ -27,7 +28,8 @@ Atom 1.0 (RFC 4287)
   or an alternate link, and content or a summary; ``source`` has id, title and updated
   (MissingSourceElement); text constructs are not blank (NotBlank), of type text, html
   or xhtml, with no child elements unless xhtml, and a ``text`` one holds no markup
-  (ContainsUndeclaredHTML); at most one alternate link per type and hreflang.
+  (ContainsUndeclaredHTML); at most one alternate link per type and hreflang; link hrefs
+  are IRIs and link types media types; an author has a name and an addr-spec e-mail.
 Both XML formats
   every ``xml:lang`` a known language code (InvalidLanguage); no relative URL in HTML
   (ContainsRelRef); no script-like element in HTML (SecurityRisk).
