@@ -310,3 +310,23 @@ def test_entity_screening_cannot_be_dodged() -> None:
     for body in (early.encode(), utf7.encode()):
         with pytest.raises(ParseError, match="entit"):
             parse_feed(body, source="s", feed_url="https://x.example/f")
+
+
+def test_html_escaped_twice_is_read_as_the_markup_it_spells() -> None:
+    """``&lt;p&gt;Title&lt;/p&gt;`` typed as HTML: the text would be "<p>Title</p>" (and the
+    W3C Feed Validator warns of HTML in a published title); the feed meant a paragraph."""
+    body = b"""<feed xmlns="http://www.w3.org/2005/Atom"><id>urn:x</id><title>F</title>
+<updated>2024-01-01T00:00:00Z</updated>
+<entry><id>urn:e1</id><updated>2024-01-01T00:00:00Z</updated>
+<title type="html">&amp;lt;p&amp;gt;Item Title&amp;lt;/p&amp;gt;</title>
+<content type="html">&amp;lt;p&amp;gt;Entry &amp;amp;amp; Content&amp;lt;/p&amp;gt;</content>
+</entry>
+<entry><id>urn:e2</id><updated>2024-01-01T00:00:00Z</updated>
+<title type="html">Use &amp;lt;p&amp;gt; for paragraphs</title>
+<content type="text">Plain &lt;p&gt;text&lt;/p&gt;</content></entry></feed>"""
+    twice, once = parse_feed(body, source="s", feed_url="https://example.com/f",
+                             headers=XML).articles
+    assert twice.title == "Item Title"
+    assert twice.body == "Entry & Content"
+    assert once.title == "Use <p> for paragraphs"  # one element's text, not an element
+    assert once.body == "Plain <p>text</p>"  # text is text

@@ -291,3 +291,59 @@ def test_the_cache_folder_is_per_user_and_systemd_can_choose_it() -> None:
     assert model_cache_dir({"CACHE_DIRECTORY": "/var/cache/feeds"}) == Path("/var/cache/feeds")
     assert model_cache_dir({"XDG_CACHE_HOME": "/x"}) == Path("/x/feeds")
     assert model_cache_dir({}) == Path.home() / ".cache" / "feeds"
+
+
+# What the W3C Feed Validator accepts as a language: ISO 639-1 (and a list of ISO 639-2
+# codes, which we never write).  A detected language is written as xml:lang in Atom and as
+# "language" in JSON Feed, so it must be one of these or nothing.
+SHORT_HEADLINES = ["Inside Rust Blog", "Rust Blog", "Hello world", "Rust 1.88.0", "Ok",
+                   "Tom & Jerry", "Title line Body."]
+
+
+@pytest.mark.parametrize("headline", SHORT_HEADLINES)
+def test_a_few_words_py3langid_is_unsure_about_get_no_language(headline: str) -> None:
+    from py3langid import langid
+
+    guess, _score = langid.classify(headline)
+    assert guess != "en"  # what made feeds say xml:lang="pcm" for an English headline
+    assert language.detect_language(headline) is None
+
+
+def test_a_sentence_gets_its_language_with_confidence() -> None:
+    for code, text in SAMPLES.items():
+        ranked = language._identifier().rank(text)
+        assert ranked[0][0] == code
+        assert language.confidence(ranked, len(text.encode())) > 0.8 > language.MIN_CONFIDENCE
+
+
+def test_detect_is_rank_and_confidence_in_one_pass() -> None:
+    model = language._identifier()
+    for text in texts()[:60] + SHORT_HEADLINES:
+        if not text.strip():
+            continue
+        ranked = model.rank(text)
+        code, sure = model.detect(text)
+        assert code == ranked[0][0]
+        assert sure == pytest.approx(language.confidence(ranked, len(text.encode())),
+                                     rel=1e-4, abs=1e-3)  # featureless: 1/142 or 1/140
+
+
+def test_labels_without_a_two_letter_code_are_mapped_to_their_macrolanguage_or_dropped(
+) -> None:
+    assert language.language_tag("en") == "en"
+    assert language.language_tag("yue") == "zh"
+    assert language.language_tag("arz") == "ar"
+    assert language.language_tag("pcm") is None
+    assert language.language_tag("crh") is None
+    assert language.language_tag("zxx") is None
+
+
+def test_every_language_detected_is_an_iso_639_1_code() -> None:
+    from py3langid import langid
+
+    tags = {language.language_tag(label) for label in langid._get_identifier().nb_classes}
+    tags.discard(None)
+    assert tags <= language.ISO_639_1
+    assert {"en", "fr", "ar", "zh", "de", "es"} <= tags
+    detected = {language.detect_language(text) for text in texts()}
+    assert detected - {None} <= language.ISO_639_1

@@ -286,6 +286,11 @@ def test_empty_input_gives_empty_output() -> None:
         ("", "https://a.example/", None),
         ("x", "not a url", None),
         ("x", "ftp://a.example/", None),
+        # what a URI cannot hold is percent-encoded (the W3C Feed Validator's InvalidUriChar)
+        ("entry[1]^id", "https://a.example/d/", "https://a.example/d/entry%5B1%5D%5Eid"),
+        ("https://a.example/float size?q=a b#c d", None,
+         "https://a.example/float%20size?q=a%20b#c%20d"),
+        ("https://a.example/caf\u00e9?x=%41&y=1", None, "https://a.example/caf%C3%A9?x=%41&y=1"),
     ],
 )
 def test_absolutize(url: str, base: str | None, expected: str | None) -> None:

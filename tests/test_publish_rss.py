@@ -97,11 +97,55 @@ def test_plain_summary_is_escaped_as_html() -> None:
     assert first.findtext("description") == "a &lt; b &amp;&amp; c &gt; d"
 
 
-def test_rss_author_only_with_an_email_and_dc_creator_for_every_author() -> None:
-    node = xml(render("rss", CHANNEL, ITEMS[:1])).find("channel/item")
-    assert [a.text for a in node.findall("author")] == ["ada@example.org (Ada Lovelace)"]
+def test_rss_names_authors_once_never_author_and_dc_creator_together() -> None:
+    """<author> and <dc:creator> say the same (the W3C Feed Validator's
+    DuplicateItemSemantics); <author> holds one address: one author with an e-mail gets
+    <author>, anything else a <dc:creator> per name."""
     dc = "{http://purl.org/dc/elements/1.1/}creator"
-    assert [c.text for c in node.findall(dc)] == ["Ada Lovelace", "Bob <The Builder>"]
+    two = xml(render("rss", CHANNEL, ITEMS[:1])).find("channel/item")  # Ada (e-mail), Bob
+    assert two.findall("author") == []
+    assert [c.text for c in two.findall(dc)] == ["Ada Lovelace", "Bob <The Builder>"]
+    with_email = item("urn:a", updated=T0,
+                      authors=(Author(name="Ada Lovelace", email="ada@example.org"),))
+    without = item("urn:b", updated=T0, authors=(Author(name="Bob"),))
+    one, other = xml(render("rss", CHANNEL, [with_email, without])).findall("channel/item")
+    assert [a.text for a in one.findall("author")] == ["ada@example.org (Ada Lovelace)"]
+    assert one.findall(dc) == []
+    assert other.findall("author") == []
+    assert [c.text for c in other.findall(dc)] == ["Bob"]
+
+
+def test_an_untitled_item_has_no_title_element_but_a_description() -> None:
+    untitled = [item("urn:t", updated=T0, title="", body="Only a body."),
+                item("urn:w", updated=T0, title="  ", body=""),
+                item("urn:n", updated=T0, title="")]
+    data = render("rss", CHANNEL, untitled)
+    for node in xml(data).findall("channel/item"):
+        assert node.find("title") is None
+        assert node.find("description") is not None
+    verify("rss", data, untitled)
+
+
+def test_ampersand_and_less_than_in_plain_text_are_character_references() -> None:
+    """The RSS profile's advice (the validator's CharacterData warning): "&" and "<" in
+    titles and other plain-text elements as &#x26; and &#x3C;; HTML elements unchanged."""
+    it = item("urn:c", updated=T0, title="Fish & chips <3", content_html="<p>a &amp; b</p>",
+              tags=("R&D",), authors=(Author(name="Q & A <x>"),),
+              origin=Origin(feed_url="https://o.example/?a=1&b=2", title="O & P"))
+    channel = replace(CHANNEL, title="News & <views>", description="Tea & <cakes>")
+    data = render("rss", channel, [it])
+    text = data.decode()
+    assert "<title>News &#x26; &#x3C;views&gt;</title>" in text
+    assert "<description>Tea &#x26; &#x3C;cakes&gt;</description>" in text
+    assert "<title>Fish &#x26; chips &#x3C;3</title>" in text
+    assert "<category>R&#x26;D</category>" in text
+    assert "<dc:creator>Q &#x26; A &#x3C;x&gt;</dc:creator>" in text
+    assert '<source url="https://o.example/?a=1&amp;b=2">O &#x26; P</source>' in text
+    assert "&lt;p&gt;a &amp;amp; b&lt;/p&gt;" in text  # HTML as before
+    node = xml(data).find("channel/item")
+    assert node.findtext("title") == "Fish & chips <3"
+    assert parse(data).entries[0].title == "Fish & chips <3"
+    verify("rss", data, [it])
 
 
 def test_first_enclosure_categories_and_source_are_written() -> None:

@@ -354,8 +354,24 @@ def _article(
 def plain_text(value: str, content_type: str = "text/html") -> str:
     """A title-like one-line string from feed text, markup stripped when it is HTML."""
     if "html" in content_type:
-        return one_line(html_to_text(value))
+        return one_line(html_to_text(_escaped_once(value)))
     return one_line(value)
+
+
+# HTML whose text is itself one HTML element, as ``&lt;p&gt;Text&lt;/p&gt;`` typed as HTML:
+# the markup was escaped twice.  Read as it is, the text would show "<p>Text</p>" (and the
+# W3C Feed Validator warns of HTML in a title); the feed meant the element.
+_ESCAPED_ELEMENT = re.compile(
+    r"\s*<(p|div|span|b|i|em|strong|a|h[1-6]|ul|ol|li|blockquote|pre|code|table)\b[^<>]*>"
+    r".*</\1\s*>\s*", re.IGNORECASE | re.DOTALL)
+
+
+def _escaped_once(html_value: str) -> str:
+    """``html_value``, or the HTML its text spells when it was escaped twice."""
+    if "&lt;" not in html_value:
+        return html_value
+    text = html_to_text(html_value)
+    return text if _ESCAPED_ELEMENT.fullmatch(text) else html_value
 
 
 def _text_of(thing: Mapping[str, Any], name: str) -> str:
@@ -366,7 +382,7 @@ def _text_of(thing: Mapping[str, Any], name: str) -> str:
 
 def _as_html(value: str, content_type: str) -> str:
     if "html" in content_type:
-        return value
+        return _escaped_once(value)
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", clean_text(value)) if p.strip()]
     return "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
 

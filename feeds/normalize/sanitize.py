@@ -28,7 +28,7 @@ import functools
 import re
 from html import unescape
 from html.parser import HTMLParser
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import nh3
 
@@ -130,7 +130,16 @@ def _http_url(url: str) -> str | None:
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
         return None
-    return urlunsplit((scheme, parts.netloc, parts.path, parts.query, parts.fragment))
+    return urlunsplit((scheme, parts.netloc, quote(parts.path, safe=_PATH_SAFE),
+                       quote(parts.query, safe=_QUERY_SAFE),
+                       quote(parts.fragment, safe=_QUERY_SAFE)))
+
+
+# Characters a URI may hold as they are (RFC 3986); anything else in the path, query or
+# fragment (a space, "^", "[", a non-ASCII letter ...) is percent-encoded, so that every
+# link we publish is a valid URI.  "%" stays: the URL is already percent-encoded.
+_PATH_SAFE = "/;:@&=+$,!~*'()%"
+_QUERY_SAFE = _PATH_SAFE + "?"
 
 
 def sanitize_html(html: str, *, base_url: str | None = None) -> str:

@@ -9,13 +9,16 @@ What feedgen cannot do, done on the lxml tree it builds:
   come out as a plain alternate link.  Enclosures are added here as
   ``<link rel="enclosure" href type length>`` and the alternate link gets an explicit ``rel``.
 * ``<source>`` gets ``<id>`` (the origin feed's URL: the origin's own atom:id is not kept),
-  its title, an alternate link (the origin's site) and a self link (the origin feed).
+  its title (else its URL), ``<updated>`` (the entry's own: see ``atom_entry``), an
+  alternate link (the origin's site) and a self link (the origin feed): id, title and
+  updated are what the W3C Feed Validator wants of a source (MissingSourceElement).
 * The WebSub ``<link rel="hub">`` and a per-entry ``xml:lang`` when it differs from the feed's.
-* An empty title, which feedgen refuses, is written as an empty ``<title>``.
 
-Every entry has a ``<content>``: ``display_html`` (the image/caption figure and
-``content_html``, see ``feeds.publish.rss``) as ``type="html"``, else the plain ``body``
-as ``type="text"`` (possibly empty), so no entry depends on having an alternate link.
+No text construct is blank (the validator's NotBlank).  Every entry has a ``<content>``:
+``display_html`` (the image/caption figure and ``content_html``, see
+``feeds.publish.rss``) as ``type="html"``, else the plain ``body`` as ``type="text"``, else
+the summary, else the title, so no entry depends on having an alternate link.  An
+untitled article is titled by the start of its text (``atom_title``).
 
 Identity and authorship:
 
@@ -27,6 +30,7 @@ Identity and authorship:
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -38,12 +42,16 @@ from lxml import etree
 
 from feeds.errors import PublishError
 from feeds.model import MEDIA_TYPES, Channel, Item
+from feeds.normalize.text import one_line
 from feeds.publish.rss import (
     GENERATOR,
     XmlLayout,
+    character_references,
     clean,
     display_html,
+    email_address,
     feed_updated,
+    media_type,
     split_frame,
     summary_html,
     whole_seconds,
@@ -53,7 +61,9 @@ __all__ = [
     "ATOM_TAIL",
     "atom_authorless",
     "atom_entry",
+    "atom_fragment",
     "atom_frame",
+    "atom_title",
     "atom_wrapper",
     "feed_id",
     "render_atom",
@@ -79,39 +89,41 @@ def atom_entry(item: Item, *, feed_language: str | None = None) -> Any:
     article = item.article
     entry = FeedEntry()
     entry.id(clean(item.id))
-    title = clean(article.title)
-    entry.title(title or "-")  # feedgen refuses an empty title; restored below
+    entry.title(atom_title(item))
     entry.updated(whole_seconds(item.updated))
     entry.published(whole_seconds(item.published))
     authors = [_person(a.name, a.email, a.url) for a in article.authors if clean(a.name)]
     if authors:
         entry.author(authors)
     content = display_html(article)
+    summary = summary_html(article)
     if content:
         entry.content(content, type="html")
-    else:  # always a <content>: RFC 4287 wants it or an alternate link
+    elif clean(article.body).strip():
         entry.content(clean(article.body), type="text")
+    elif summary:  # never an empty <content>: the summary, else the title, is the text
+        entry.content(summary, type="html")
+    else:
+        entry.content(atom_title(item), type="text")
     link = clean(article.link)
     if link:
         entry.link(href=link)
     if article.summary_bullets:
-        entry.summary(summary_html(article), type="html")
-    elif article.summary:
+        entry.summary(summary, type="html")
+    elif clean(article.summary).strip():
         entry.summary(clean(article.summary))
     tags = [clean(t) for t in article.tags if clean(t)]
     if tags:
         entry.category([{"term": t} for t in tags])
     elem = entry.atom_entry()
 
-    if not title:
-        elem.find("title").text = ""
     links = elem.findall("link")
     for alternate in links:
         alternate.set("rel", "alternate")
     anchor = links[-1] if links else elem.find("content")
     for enc in article.enclosures:
         enc_link = etree.Element("link", rel="enclosure", href=clean(enc.url))
-        enc_link.set("type", clean(enc.type))
+        enc_link.set("type", media_type(enc.type))
         if enc.length is not None:
             enc_link.set("length", str(enc.length))
         anchor.addnext(enc_link)
@@ -120,14 +132,37 @@ def atom_entry(item: Item, *, feed_language: str | None = None) -> Any:
         origin = article.origin
         source = etree.SubElement(elem, "source")
         etree.SubElement(source, "id").text = clean(origin.feed_url)
-        if origin.title:
-            etree.SubElement(source, "title").text = clean(origin.title)
+        etree.SubElement(source, "title").text = (
+            clean(origin.title).strip() or clean(origin.feed_url))
+        # RFC 4287 wants the source feed's updated; the latest we know of it for this
+        # entry is the entry's own (the feed changed when it did): a function of the item,
+        # so the fragment is too, and a rebuild writes the same bytes
+        etree.SubElement(source, "updated").text = whole_seconds(item.updated).isoformat()
         if origin.link:
             etree.SubElement(source, "link", rel="alternate", href=clean(origin.link))
         etree.SubElement(source, "link", rel="self", href=clean(origin.feed_url))
     if article.language and article.language != feed_language:
         elem.set(XML_LANG, clean(article.language))
     return elem
+
+
+def atom_title(item: Item) -> str:
+    """The entry's ``<title>``: RFC 4287 requires one, and a blank one is a warning of the
+    W3C Feed Validator.  An untitled article is titled by the start of its text (summary,
+    else body), else by its link, else by its id."""
+    article = item.article
+    title = clean(article.title)
+    if title.strip():
+        return title
+    text = one_line(clean(article.summary) or clean(" ".join(article.summary_bullets))
+                    or clean(article.body))
+    if len(text) > _UNTITLED_CHARS:
+        cut = text[:_UNTITLED_CHARS].rsplit(" ", 1)[0] or text[:_UNTITLED_CHARS]
+        text = cut.rstrip(" ,;:.-") + "\u2026"
+    return text or clean(article.link).strip() or clean(item.id)
+
+
+_UNTITLED_CHARS = 80
 
 
 def render_atom(channel: Channel, items: Sequence[Item]) -> bytes:
@@ -137,7 +172,7 @@ def render_atom(channel: Channel, items: Sequence[Item]) -> bytes:
                             authorless=any(atom_authorless(item) for item in items))
     layout = XmlLayout(atom_wrapper())
     try:
-        entries = [layout.fragment(atom_entry(item, feed_language=language)) for item in items]
+        entries = [atom_fragment(layout, item, feed_language=language) for item in items]
     except ValueError as exc:  # feedgen's "required fields", lxml's "not XML compatible"
         raise PublishError(f"cannot render Atom for feed {channel.name!r}: {exc}") from exc
     return head + b"".join(entries) + tail
@@ -157,7 +192,21 @@ def atom_frame(channel: Channel, *, updated: datetime, authorless: bool) -> tupl
         root = _atom_skeleton(channel, updated=updated, authorless=authorless)
     except ValueError as exc:
         raise PublishError(f"cannot render Atom for feed {channel.name!r}: {exc}") from exc
-    return split_frame(root, ATOM_TAIL)
+    head, tail = split_frame(root, ATOM_TAIL)
+    return character_references(head, _TEXT), tail
+
+
+def atom_fragment(layout: XmlLayout, item: Item, *, feed_language: str | None) -> bytes:
+    """The bytes of ``item``'s ``<entry>`` inside the document laid out by ``layout``."""
+    return character_references(
+        layout.fragment(atom_entry(item, feed_language=feed_language)), _TEXT)
+
+
+# Text constructs of type text: "&" and "<" as &#x26; and &#x3C; (as in RSS), so that an
+# "&amp;" in the text itself is not taken for an entity left in it (the W3C Feed
+# Validator's ContainsUndeclaredHTML).
+_TEXT = re.compile(rb'(<(title|subtitle|summary|content|rights)(?: type="text")?>)'
+                   rb"([^<]*)(</\2>)")
 
 
 def atom_wrapper() -> Any:
@@ -197,8 +246,9 @@ def _atom_skeleton(channel: Channel, *, updated: datetime, authorless: bool) -> 
 
 def _person(name: str, email: str | None, url: str | None) -> dict[str, str]:
     person = {"name": clean(name)}
-    if email:
-        person["email"] = clean(email)
+    address = email_address(email)
+    if address:
+        person["email"] = address
     if url:
         person["uri"] = clean(url)
     return person

@@ -23,7 +23,12 @@ Choices worth knowing:
   Content is ``display_html`` (image/caption figure + ``content_html``), else the plain
   ``body`` HTML-escaped.
 * ``<guid isPermaLink="true">`` only when the id *is* the article's link.
-* Authors: ``<dc:creator>`` for every name; ``<author>`` only for those with an e-mail.
+* Authors: ``<author>`` (``address (Name)``) for a single author with an e-mail address,
+  else ``<dc:creator>`` for every name: never both, which say the same (the W3C Feed
+  Validator's DuplicateItemSemantics), and never two ``<author>``.
+* No empty ``<title/>``: an untitled item has a ``<description>`` (RSS wants one of them).
+* ``&`` and ``<`` in plain-text elements (titles, channel description, category, author,
+  source) are written as ``&#x26;`` and ``&#x3C;``, as the RSS profile asks.
 * Only the first enclosure is written: RSS readers disagree about several per item.
 * ``<source url>`` names the origin feed; its text is the origin title, else its URL.
 * Dates are truncated to whole seconds in every format, so they round-trip exactly.
@@ -33,6 +38,7 @@ from __future__ import annotations
 
 import functools
 import html
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -50,11 +56,15 @@ __all__ = [
     "EMPTY_FEED_DATE",
     "GENERATOR",
     "XmlLayout",
+    "character_references",
     "clean",
     "display_html",
+    "email_address",
     "feed_published",
     "feed_updated",
+    "media_type",
     "render_rss",
+    "rss_fragment",
     "rss_frame",
     "rss_item",
     "rss_wrapper",
@@ -150,13 +160,31 @@ def _display_html(article: Article) -> str:
 _display_html_kept = functools.lru_cache(maxsize=64)(_display_html)
 
 
+_ADDRESS = re.compile(r"[A-Za-z0-9_\-+.']+@([A-Za-z0-9\-]+\.)+[A-Za-z0-9][-A-Za-z0-9]*")
+_MEDIA_TYPE = re.compile(r'[^\s()<>,;:\\"/\[\]?=]+/[^\s()<>,;:\\"/\[\]?=]+')
+
+
+def email_address(text: str | None) -> str | None:
+    """``text`` when it is an e-mail address (an addr-spec), else None: what a feed gives
+    as an author's e-mail is not always one, and RSS and Atom want one or nothing."""
+    address = clean(text).strip()
+    return address if _ADDRESS.fullmatch(address) else None
+
+
+def media_type(text: str | None) -> str:
+    """``text`` when it is a media type (``type/subtype``), else the generic
+    ``application/octet-stream``: an enclosure's type is required and must be one."""
+    value = clean(text).strip()
+    return value if _MEDIA_TYPE.fullmatch(value) else "application/octet-stream"
+
+
 def rss_item(item: Item) -> Any:
     """One ``<item>`` element (an lxml element): a pure function of ``item``."""
     article = item.article
     entry = FeedEntry()
     entry.register_extension("dc", DcEntryExtension, atom=False, rss=True)
     title = clean(article.title)
-    if title:
+    if title.strip():  # an empty <title/> is "blank": the item has a description instead
         entry.title(title)
     link = clean(article.link)
     if link:
@@ -168,20 +196,20 @@ def rss_item(item: Item) -> Any:
         entry.summary(summary)
     if content:
         entry.content(content, type="html")
-    if not (title or summary or content):
+    if not (title.strip() or summary or content):
         entry.content("")  # RSS needs a title or a description: an empty <description>
-    emails = [{"name": clean(a.name), "email": clean(a.email)} for a in article.authors if a.email]
-    if emails:
-        entry.author(emails)
-    names = [clean(a.name) for a in article.authors if clean(a.name)]
-    if names:
-        entry.dc.dc_creator(names)
+    authors = [a for a in article.authors if clean(a.name)]
+    address = email_address(authors[0].email) if len(authors) == 1 else None
+    if address:  # <author> is one e-mail address with the name: one author with an address
+        entry.author({"name": clean(authors[0].name), "email": address})
+    elif authors:  # no address, or several authors: each name as <dc:creator>
+        entry.dc.dc_creator([clean(a.name) for a in authors])
     tags = [clean(t) for t in article.tags if clean(t)]
     if tags:
         entry.category([{"term": t} for t in tags])
     if article.enclosures:
         first = article.enclosures[0]
-        entry.enclosure(clean(first.url), first.length or 0, clean(first.type))
+        entry.enclosure(clean(first.url), first.length or 0, media_type(first.type))
     entry.published(whole_seconds(item.published))
     if article.origin:
         origin = article.origin
@@ -197,7 +225,7 @@ def render_rss(channel: Channel, items: Sequence[Item]) -> bytes:
                            published=feed_published(items) if items else None)
     layout = XmlLayout(rss_wrapper())
     try:
-        entries = [layout.fragment(rss_item(item)) for item in items]
+        entries = [rss_fragment(layout, item) for item in items]
     except ValueError as exc:  # feedgen's "required fields", lxml's "not XML compatible"
         raise PublishError(f"cannot render RSS for feed {channel.name!r}: {exc}") from exc
     return head + b"".join(entries) + tail
@@ -214,7 +242,33 @@ def rss_frame(channel: Channel, *, updated: datetime,
         root = _rss_skeleton(channel, updated=updated, published=published)
     except ValueError as exc:
         raise PublishError(f"cannot render RSS for feed {channel.name!r}: {exc}") from exc
-    return split_frame(root, RSS_TAIL)
+    head, tail = split_frame(root, RSS_TAIL)
+    return character_references(head, _CHANNEL_TEXT), tail
+
+
+def rss_fragment(layout: XmlLayout, item: Item) -> bytes:
+    """The bytes of ``item``'s ``<item>`` inside the document laid out by ``layout``."""
+    return character_references(layout.fragment(rss_item(item)), _ITEM_TEXT)
+
+
+# The plain-text elements of RSS (no HTML in them), of the channel and of an item.  The
+# RSS profile (and the W3C Feed Validator's "CharacterData" warning) wants "&" and "<" in
+# them written as the character references &#x26; and &#x3C;, which readers cannot take
+# for markup; lxml writes &amp; and &lt;, the same characters to an XML parser.
+_CHANNEL_TEXT = re.compile(rb"(<(title|description)>)([^<]*)(</\2>)")
+_ITEM_TEXT = re.compile(rb"(<(title|category|author|dc:creator|source)(?: url=\"[^\"]*\")?>)"
+                        rb"([^<]*)(</\2>)")
+
+
+def character_references(data: bytes, elements: re.Pattern[bytes]) -> bytes:
+    """``data`` with ``&amp;`` and ``&lt;`` in the text of ``elements`` written as
+    ``&#x26;`` and ``&#x3C;``."""
+
+    def refs(match: re.Match[bytes]) -> bytes:
+        text = match[3].replace(b"&amp;", b"&#x26;").replace(b"&lt;", b"&#x3C;")
+        return match[1] + text + match[4]
+
+    return elements.sub(refs, data)
 
 
 def rss_wrapper() -> Any:
