@@ -379,3 +379,94 @@ def _take(candidates: Sequence[Stored], consumed: set[str]) -> Stored | None:
         if row.key not in consumed:
             return row
     return None
+
+
+# --------------------------------------------------------------------------- retention
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How much history of a remote feed the store keeps (``None``: that limit is off).
+
+    Every entry the feed still lists is kept.  Of the others, an entry is kept while it is
+    among the feed's ``max_items`` newest entries (listed ones count) *and* no older than
+    ``max_age``: both limits apply, so the store holds at most ``max_items`` entries per
+    feed beyond those the feed itself lists.
+    """
+
+    max_age: timedelta | None = timedelta(days=90)
+    max_items: int | None = 500
+
+    def __post_init__(self) -> None:
+        if self.max_items is not None and self.max_items < 0:
+            raise ValueError(f"max_items must be 0 or more, got {self.max_items}")
+        if self.max_age is not None and self.max_age <= timedelta(0):
+            raise ValueError(f"max_age must be positive, got {self.max_age}")
+
+    @property
+    def unlimited(self) -> bool:
+        return self.max_age is None and self.max_items is None
+
+
+#: the ids of pruned entries are remembered this many times as long, and as many, as the
+#: entries themselves (at least :data:`ID_MEMORY_MIN_AGE` and :data:`ID_MEMORY_MIN_ITEMS`)
+ID_MEMORY = 10
+ID_MEMORY_MIN_AGE = timedelta(days=365)
+ID_MEMORY_MIN_ITEMS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """An entry of a remote feed as pruning sees it: ``published`` is the date it sorts
+    by (its own, else when it was first seen), ties broken by ``id`` as feeds order them."""
+
+    key: str
+    id: str
+    published: datetime
+
+
+def plan_prune(held: Sequence[Held], *, listed: Collection[str], now: datetime,
+               retention: Retention) -> tuple[str, ...]:
+    """The keys of ``held`` (one feed's stored entries) to delete, sorted.
+
+    ``listed``: the keys the feed listed when it was last read; they are never deleted.
+    """
+    if retention.unlimited:
+        return ()
+    oldest = utc(now) - retention.max_age if retention.max_age is not None else None
+    newest_first = sorted(held, key=lambda h: h.id)
+    newest_first.sort(key=lambda h: utc(h.published), reverse=True)
+    drop = [
+        h.key for rank, h in enumerate(newest_first)
+        if h.key not in listed and (
+            (retention.max_items is not None and rank >= retention.max_items)
+            or (oldest is not None and utc(h.published) < oldest))
+    ]
+    return tuple(sorted(drop))
+
+
+def plan_forget_ids(dead: Mapping[str, Registered], *, now: datetime,
+                    retention: Retention) -> tuple[str, ...]:
+    """Which registry entries to forget, sorted: ``dead`` is one feed's registry by key,
+    for the keys that have no stored entry (pruned, or gone otherwise).
+
+    Ids are remembered :data:`ID_MEMORY` times as long and as many as entries are kept
+    (at least a year and 1,000 of them per feed), newest first (by when the id was first
+    given): an entry that comes back within that memory gets its old id back, and the
+    registry of a feed with fresh guids on every fetch stays bounded.
+    """
+    if retention.unlimited:
+        return ()
+    oldest: datetime | None = None
+    if retention.max_age is not None:
+        oldest = utc(now) - max(ID_MEMORY * retention.max_age, ID_MEMORY_MIN_AGE)
+    most = (max(ID_MEMORY * retention.max_items, ID_MEMORY_MIN_ITEMS)
+            if retention.max_items is not None else None)
+    newest_first = sorted(dead.items(), key=lambda kv: kv[1].id)
+    newest_first.sort(key=lambda kv: utc(kv[1].first_seen), reverse=True)
+    forget = [
+        key for rank, (key, entry) in enumerate(newest_first)
+        if (most is not None and rank >= most)
+        or (oldest is not None and utc(entry.first_seen) < oldest)
+    ]
+    return tuple(sorted(forget))

@@ -8,7 +8,8 @@ Tables::
 
     articles     id PK, (source, key) unique, content_hash, data (the Article as JSON),
                  published (what items sort by), first_seen, updated
-    id_registry  (source, key) -> id, id unique; kept when an article goes away
+    id_registry  (source, key) -> id, id unique; kept when an article goes away (for a
+                 remote feed's pruned entries, only as long as ``decide.plan_forget_ids``)
     file_states  (source, key) -> size, mtime_ns, inode, device, digest  (FK -> articles)
     source_state source -> JSON (remote fetch state: etag, last-modified ...)
     feed_state   feed -> digest of its last publication
@@ -34,13 +35,17 @@ from typing import Any, NamedTuple
 
 from .decide import (
     Changes,
+    Held,
     Holder,
     Plan,
     Registered,
+    Retention,
     Stored,
     Write,
     default_id_factory,
+    plan_forget_ids,
     plan_ingest,
+    plan_prune,
 )
 from .errors import LockedError, StoreError
 from .model import (
@@ -800,6 +805,40 @@ class Store:
             db.execute("DELETE FROM file_states WHERE source = ?", (source,))
             db.execute("DELETE FROM source_state WHERE source = ?", (source,))
         return count
+
+    def prune(self, source: str, *, listed: Collection[str], now: datetime,
+              retention: Retention, prefix: str = "") -> tuple[str, ...]:
+        """Delete the entries of one remote feed that ``retention`` no longer keeps, in one
+        transaction; the keys deleted, sorted.
+
+        ``listed``: every key the feed lists now (never deleted).  ``prefix``: the feed's
+        keys start with it (a feed of an OPML source); empty: the whole source is one feed.
+        The registry keeps the ids of deleted entries (so an entry that comes back gets
+        its id back) for as long as :func:`plan_forget_ids` says, then forgets them.
+        """
+        if retention.unlimited:
+            return ()
+        where = "source = ?"
+        bounds: tuple[str, ...] = (source,)
+        if prefix:  # the keys between prefix and its successor are exactly those under it
+            where += " AND key >= ? AND key < ?"
+            bounds = (source, prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1))
+        fromiso = datetime.fromisoformat  # stored values are always our own UTC ISO
+        with self._write(f"prune articles of {source!r}") as db:
+            held = [Held(key, id_, fromiso(published)) for key, id_, published in db.execute(
+                f"SELECT key, id, published FROM articles WHERE {where}", bounds)]
+            drop = plan_prune(held, listed=set(listed), now=now, retention=retention)
+            for chunk in _chunks(drop):
+                db.execute(f"DELETE FROM articles WHERE {where} AND key IN"
+                           f" ({_marks(len(chunk))})", (*bounds, *chunk))
+            dead = {key: Registered(id_, fromiso(seen)) for key, id_, seen in db.execute(
+                f"SELECT r.key, r.id, r.first_seen FROM id_registry AS r WHERE {where}"
+                " AND NOT EXISTS (SELECT 1 FROM articles AS a WHERE a.id = r.id)", bounds)}
+            forget = plan_forget_ids(dead, now=now, retention=retention)
+            for chunk in _chunks(forget):
+                db.execute(f"DELETE FROM id_registry WHERE {where} AND key IN"
+                           f" ({_marks(len(chunk))})", (*bounds, *chunk))
+        return drop
 
     # ----------------------------------------------------------------------- reading
 
