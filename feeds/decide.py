@@ -434,39 +434,59 @@ def plan_prune(held: Sequence[Held], *, listed: Collection[str], now: datetime,
     if retention.unlimited:
         return ()
     oldest = utc(now) - retention.max_age if retention.max_age is not None else None
-    newest_first = sorted(held, key=lambda h: h.id)
-    newest_first.sort(key=lambda h: utc(h.published), reverse=True)
+    most = retention.max_items
+    dated = sorted(((utc(h.published), h) for h in held), key=lambda dh: dh[1].id)
+    dated.sort(key=lambda dh: dh[0], reverse=True)  # newest first, ties by id
     drop = [
-        h.key for rank, h in enumerate(newest_first)
+        h.key for rank, (published, h) in enumerate(dated)
         if h.key not in listed and (
-            (retention.max_items is not None and rank >= retention.max_items)
-            or (oldest is not None and utc(h.published) < oldest))
+            (most is not None and rank >= most) or (oldest is not None and published < oldest))
     ]
     return tuple(sorted(drop))
 
 
-def plan_forget_ids(dead: Mapping[str, Registered], *, now: datetime,
-                    retention: Retention) -> tuple[str, ...]:
-    """Which registry entries to forget, sorted: ``dead`` is one feed's registry by key,
-    for the keys that have no stored entry (pruned, or gone otherwise).
+@dataclass(frozen=True, slots=True)
+class IdMemory:
+    """How long the registry remembers the ids of a feed's entries no longer stored:
+    the ``most`` newest (by when the id was first given; ties by id), first given no
+    earlier than ``oldest``.  ``None``: no such limit.
 
-    Ids are remembered :data:`ID_MEMORY` times as long and as many as entries are kept
-    (at least a year and 1,000 of them per feed), newest first (by when the id was first
-    given): an entry that comes back within that memory gets its old id back, and the
-    registry of a feed with fresh guids on every fetch stays bounded.
+    Forgetting is :meth:`due` only once the memory overflows by a tenth (:data:`ID_SLACK`),
+    so that a feed in its steady state does not forget a few ids on every read: the
+    registry then holds up to 10% more than the memory, and never grows beyond that.
     """
-    if retention.unlimited:
-        return ()
-    oldest: datetime | None = None
-    if retention.max_age is not None:
-        oldest = utc(now) - max(ID_MEMORY * retention.max_age, ID_MEMORY_MIN_AGE)
+
+    oldest: datetime | None
+    most: int | None
+    slack: timedelta = timedelta(0)  # of ``oldest``; ``most`` gets its tenth
+
+    @property
+    def unlimited(self) -> bool:
+        return self.oldest is None and self.most is None
+
+    def due(self, remembered: int, first_given: datetime | None) -> bool:
+        """Whether ids are to be forgotten: ``remembered`` ids, the oldest given at
+        ``first_given``."""
+        too_many = self.most is not None and remembered > self.most + self.most // ID_SLACK
+        too_old = self.oldest is not None and first_given is not None and \
+            utc(first_given) < self.oldest - self.slack
+        return too_many or too_old
+
+
+#: forgetting ids waits until the memory overflows by 1/ID_SLACK
+ID_SLACK = 10
+
+
+def id_memory(retention: Retention, now: datetime) -> IdMemory:
+    """Ids of pruned entries are remembered :data:`ID_MEMORY` times as long and as many as
+    entries are kept (at least a year and 1,000 of them per feed): an entry that comes
+    back within that memory gets its old id back, and the registry of a feed with fresh
+    guids on every fetch stays bounded."""
+    if retention.max_age is None:
+        oldest, slack = None, timedelta(0)
+    else:
+        horizon = max(ID_MEMORY * retention.max_age, ID_MEMORY_MIN_AGE)
+        oldest, slack = utc(now) - horizon, horizon / ID_SLACK
     most = (max(ID_MEMORY * retention.max_items, ID_MEMORY_MIN_ITEMS)
             if retention.max_items is not None else None)
-    newest_first = sorted(dead.items(), key=lambda kv: kv[1].id)
-    newest_first.sort(key=lambda kv: utc(kv[1].first_seen), reverse=True)
-    forget = [
-        key for rank, (key, entry) in enumerate(newest_first)
-        if (most is not None and rank >= most)
-        or (oldest is not None and utc(entry.first_seen) < oldest)
-    ]
-    return tuple(sorted(forget))
+    return IdMemory(oldest, most, slack)

@@ -9,7 +9,7 @@ Tables::
     articles     id PK, (source, key) unique, content_hash, data (the Article as JSON),
                  published (what items sort by), first_seen, updated
     id_registry  (source, key) -> id, id unique; kept when an article goes away (for a
-                 remote feed's pruned entries, only as long as ``decide.plan_forget_ids``)
+                 remote feed's pruned entries, only within ``decide.id_memory``)
     file_states  (source, key) -> size, mtime_ns, inode, device, digest  (FK -> articles)
     source_state source -> JSON (remote fetch state: etag, last-modified ...)
     feed_state   feed -> digest of its last publication
@@ -37,13 +37,14 @@ from .decide import (
     Changes,
     Held,
     Holder,
+    IdMemory,
     Plan,
     Registered,
     Retention,
     Stored,
     Write,
     default_id_factory,
-    plan_forget_ids,
+    id_memory,
     plan_ingest,
     plan_prune,
 )
@@ -808,13 +809,13 @@ class Store:
 
     def prune(self, source: str, *, listed: Collection[str], now: datetime,
               retention: Retention, prefix: str = "") -> tuple[str, ...]:
-        """Delete the entries of one remote feed that ``retention`` no longer keeps, in one
-        transaction; the keys deleted, sorted.
+        """Delete the entries of one remote feed that ``retention`` no longer keeps
+        (:func:`plan_prune`), in one transaction; the keys deleted, sorted.
 
         ``listed``: every key the feed lists now (never deleted).  ``prefix``: the feed's
         keys start with it (a feed of an OPML source); empty: the whole source is one feed.
-        The registry keeps the ids of deleted entries (so an entry that comes back gets
-        its id back) for as long as :func:`plan_forget_ids` says, then forgets them.
+        The registry keeps the ids of entries no longer stored (so an entry that comes back
+        gets its id back) within :func:`id_memory`, and forgets the others.
         """
         if retention.unlimited:
             return ()
@@ -824,6 +825,7 @@ class Store:
             where += " AND key >= ? AND key < ?"
             bounds = (source, prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1))
         fromiso = datetime.fromisoformat  # stored values are always our own UTC ISO
+        memory = id_memory(retention, now)
         with self._write(f"prune articles of {source!r}") as db:
             held = [Held(key, id_, fromiso(published)) for key, id_, published in db.execute(
                 f"SELECT key, id, published FROM articles WHERE {where}", bounds)]
@@ -831,14 +833,32 @@ class Store:
             for chunk in _chunks(drop):
                 db.execute(f"DELETE FROM articles WHERE {where} AND key IN"
                            f" ({_marks(len(chunk))})", (*bounds, *chunk))
-            dead = {key: Registered(id_, fromiso(seen)) for key, id_, seen in db.execute(
-                f"SELECT r.key, r.id, r.first_seen FROM id_registry AS r WHERE {where}"
-                " AND NOT EXISTS (SELECT 1 FROM articles AS a WHERE a.id = r.id)", bounds)}
-            forget = plan_forget_ids(dead, now=now, retention=retention)
-            for chunk in _chunks(forget):
-                db.execute(f"DELETE FROM id_registry WHERE {where} AND key IN"
-                           f" ({_marks(len(chunk))})", (*bounds, *chunk))
+            self._forget_ids(db, where, bounds, len(held) - len(drop), memory)
         return drop
+
+    @staticmethod
+    def _forget_ids(db: sqlite3.Connection, where: str, bounds: tuple[str, ...], live: int,
+                    memory: IdMemory) -> None:
+        """Forget the registry entries of one feed's keys without a stored entry that are
+        beyond ``memory`` (``live``: how many entries the feed has stored)."""
+        if memory.unlimited:
+            return
+        # Each stored entry has its registry row: the others are the ids remembered.  A
+        # look at the registry's range alone (no join) says whether any is due to go.
+        count, first = db.execute(
+            f"SELECT count(*), min(first_seen) FROM id_registry WHERE {where}", bounds
+        ).fetchone()
+        if not memory.due(count - live, _opt_from_iso(first)):
+            return
+        oldest = _opt_iso(memory.oldest)
+        db.execute(  # (unqualified, source and key are the registry's: r is the only table)
+            f"DELETE FROM id_registry WHERE {where} AND key IN ("
+            " SELECT key FROM (SELECT r.key, r.first_seen, row_number() OVER"
+            "  (ORDER BY r.first_seen DESC, r.id) AS n"
+            f"  FROM id_registry AS r WHERE {where}"
+            "  AND NOT EXISTS (SELECT 1 FROM articles AS a WHERE a.id = r.id))"
+            " WHERE n > ? OR first_seen < ?)",
+            (*bounds, *bounds, 2**62 if memory.most is None else memory.most, oldest or ""))
 
     # ----------------------------------------------------------------------- reading
 

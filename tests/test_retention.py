@@ -6,18 +6,20 @@ A feed that shows fresh guids on every fetch must not grow the store without lim
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
+import feedparser
 import pytest
 
-import feeds.store as store_module
 from feeds import config as config_module
-from feeds.decide import Held, Registered, Retention, plan_forget_ids, plan_prune
+from feeds.config import ConfigProblems
+from feeds.decide import Held, IdMemory, Retention, id_memory, plan_prune
 from feeds.model import Article
-from feeds.pipeline import ingest
+from feeds.pipeline import build, ingest, ingest_remote
 from feeds.store import Store
 from tests.conftest import NOW
 from tests.test_build_remote import FeedServer
@@ -156,30 +158,25 @@ def test_a_retention_that_means_nothing_is_refused(kwargs: dict[str, object]) ->
         Retention(**kwargs)  # type: ignore[arg-type]
 
 
-def registered(ages: list[timedelta]) -> dict[str, Registered]:
-    return {f"k{i:05d}": Registered(f"id-{i:05d}", NOW - age) for i, age in enumerate(ages)}
-
-
-def test_the_ids_of_pruned_entries_are_remembered_ten_times_as_many_as_entries_are_kept() -> None:
-    retention = Retention(max_age=None, max_items=200)  # ids: the newest 2,000
-    dead = registered([i * timedelta(minutes=1) for i in range(2005)])  # k00000 newest
-    assert plan_forget_ids(dead, now=NOW, retention=retention) == tuple(
-        f"k{i:05d}" for i in range(2000, 2005))
-
-
-def test_the_ids_of_pruned_entries_are_remembered_ten_times_as_long_as_entries_are_kept() -> None:
-    retention = Retention(max_age=60 * DAY, max_items=None)  # ids: 600 days
-    dead = registered([599 * DAY, 601 * DAY])
-    assert plan_forget_ids(dead, now=NOW, retention=retention) == ("k00001",)
+def test_the_ids_of_pruned_entries_are_remembered_ten_times_as_long_and_as_many() -> None:
+    assert id_memory(Retention(max_age=60 * DAY, max_items=200), NOW) == IdMemory(
+        oldest=NOW - 600 * DAY, most=2000, slack=60 * DAY)
 
 
 def test_ids_are_remembered_at_least_a_year_and_a_thousand_entries() -> None:
-    retention = Retention(max_age=DAY, max_items=0)
-    assert plan_forget_ids(registered([364 * DAY, 366 * DAY]), now=NOW,
-                           retention=retention) == ("k00001",)
-    dead = registered([timedelta(seconds=i) for i in range(1001)])
-    assert plan_forget_ids(dead, now=NOW, retention=retention) == ("k01000",)
-    assert plan_forget_ids(dead, now=NOW, retention=Retention(None, None)) == ()
+    memory = id_memory(Retention(max_age=DAY, max_items=0), NOW)
+    assert (memory.oldest, memory.most) == (NOW - 365 * DAY, 1000)
+    assert id_memory(Retention(max_age=None, max_items=None), NOW).unlimited
+
+
+def test_forgetting_ids_waits_until_the_memory_overflows_by_a_tenth() -> None:
+    """So that a feed in its steady state does not rewrite its registry on every read."""
+    memory = IdMemory(oldest=NOW - 100 * DAY, most=1000, slack=10 * DAY)
+    assert not memory.due(1100, NOW - 110 * DAY)
+    assert memory.due(1101, NOW)
+    assert memory.due(0, NOW - 110 * DAY - timedelta(seconds=1))
+    assert not memory.due(0, None)
+    assert not IdMemory(oldest=None, most=None).due(10**9, NOW - 10**4 * DAY)
 
 
 # --------------------------------------------------------------------------- the store
@@ -232,10 +229,10 @@ def test_a_pruned_entry_that_comes_back_gets_its_old_id_back(memory_store: Store
 def test_prune_is_one_transaction(memory_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     memory_store.ingest("fresh", [(remote(f"k{i}"), None) for i in range(3)], now=NOW)
 
-    def broken(*args: object, **kwargs: object) -> tuple[str, ...]:
+    def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("crash after the articles were deleted")
 
-    monkeypatch.setattr(store_module, "plan_forget_ids", broken)
+    monkeypatch.setattr(Store, "_forget_ids", broken)
     with pytest.raises(RuntimeError):
         memory_store.prune("fresh", listed=set(), now=NOW,
                            retention=Retention(max_age=None, max_items=0))
@@ -257,14 +254,239 @@ def test_prune_of_one_feed_of_an_opml_source_leaves_its_other_feeds_alone(
 
 def test_the_id_registry_of_a_feed_with_fresh_guids_stays_bounded(memory_store: Store) -> None:
     retention = Retention(max_age=None, max_items=10)  # ids remembered: the newest 1,000
-    for batch in range(12):
+    for batch in range(20):
         now = NOW + batch * timedelta(hours=1)
         articles = [remote(f"{batch}/{i}", -batch * timedelta(hours=1)) for i in range(100)]
         memory_store.ingest("fresh", [(a, None) for a in articles], now=now)
         memory_store.prune("fresh", listed={a.key for a in articles}, now=now,
                            retention=retention)
     assert memory_store.count(["fresh"]) == 100  # what the feed lists (more than 10)
-    remembered = [k for b in range(12) for i in range(100)
+    remembered = [k for b in range(20) for i in range(100)
                   if memory_store.lookup_id("fresh", k := f"{b}/{i}") is not None]
-    assert len(remembered) == 100 + 1000
+    assert 100 + 1000 <= len(remembered) <= 100 + 1000 + 100  # memory, plus a tenth at most
     assert memory_store.lookup_id("fresh", "0/0") is None  # the oldest are forgotten
+    assert memory_store.lookup_id("fresh", "18/0") is not None
+
+
+def test_the_ids_of_entries_first_seen_too_long_ago_are_forgotten(memory_store: Store) -> None:
+    retention = Retention(max_age=DAY, max_items=None)  # ids remembered: a year
+    memory_store.ingest("fresh", [(remote("old", 400 * DAY), None)], now=NOW - 400 * DAY)
+    memory_store.ingest("fresh", [(remote("recent", 300 * DAY), None)], now=NOW - 300 * DAY)
+    memory_store.ingest("fresh", [(remote("listed", 500 * DAY), None)], now=NOW - 500 * DAY)
+    assert memory_store.prune("fresh", listed={"listed"}, now=NOW, retention=retention) == (
+        "old", "recent")
+    assert memory_store.lookup_id("fresh", "old") is None
+    assert memory_store.lookup_id("fresh", "recent") is not None
+    assert memory_store.lookup_id("fresh", "listed") is not None  # stored: never forgotten
+
+
+# --------------------------------------------------------------------------- through a build
+
+
+def listing(*guids: str, newest: datetime = NOW) -> bytes:
+    """An RSS document listing ``guids``, the first dated ``newest``, each next an hour
+    earlier."""
+    items = "".join(
+        f"<item><guid>https://news.example/{g}</guid><title>Story {g}</title>"
+        f"<link>https://news.example/{g}</link>"
+        f"<pubDate>{format_datetime(newest - timedelta(hours=n), usegmt=True)}</pubDate>"
+        "</item>"
+        for n, g in enumerate(guids))
+    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>'
+            f"<link>https://news.example/</link><description>d</description>{items}"
+            f"</channel></rss>").encode()
+
+
+def published_titles(site: Path) -> dict[str, list[str]]:
+    """The titles each published file of the feed "all" lists, by format."""
+    folder = site / "public" / "all"
+    atom = feedparser.parse((folder / "atom.xml").read_bytes())
+    rss = feedparser.parse((folder / "rss.xml").read_bytes())
+    feed = json.loads((folder / "feed.json").read_text(encoding="utf-8"))
+    return {"atom": sorted(e.title for e in atom.entries),
+            "rss": sorted(e.title for e in rss.entries),
+            "json": sorted(i["title"] for i in feed["items"])}
+
+
+def everywhere(*titles: str) -> dict[str, list[str]]:
+    return {fmt: sorted(titles) for fmt in ("atom", "rss", "json")}
+
+
+def test_an_entry_pruned_from_the_store_leaves_the_published_feed_at_the_next_build(
+        tmp_path: Path, server: FeedServer) -> None:
+    path = write_site(tmp_path, server, "retention = {max_items = 1}")
+    server.documents["/fresh.xml"] = listing("c", "b", "a")
+    build(config_module.load(path), now=NOW)
+    assert published_titles(tmp_path) == everywhere("Story a", "Story b", "Story c")
+    server.documents["/fresh.xml"] = listing("d", newest=NOW + timedelta(hours=1))
+    report = build(config_module.load(path), now=NOW + timedelta(hours=1))
+    [source] = report.sources
+    assert source.changes is not None and len(source.changes.removed) == 3
+    [feed] = report.feeds
+    assert (feed.added, feed.removed) == (1, 3) and len(feed.written) == 3
+    assert published_titles(tmp_path) == everywhere("Story d")
+
+
+def test_an_entry_still_listed_keeps_its_id_and_one_that_comes_back_gets_its_old_id(
+        tmp_path: Path, server: FeedServer) -> None:
+    path = write_site(tmp_path, server, "retention = {max_items = 0}")
+    server.documents["/fresh.xml"] = listing("kept", "leaves")
+    build(config_module.load(path), now=NOW)
+    first = {e.title: e.id for e in feedparser.parse(
+        (tmp_path / "public" / "all" / "atom.xml").read_bytes()).entries}
+    server.documents["/fresh.xml"] = listing("kept")
+    build(config_module.load(path), now=NOW + timedelta(hours=1))
+    assert published_titles(tmp_path) == everywhere("Story kept")
+    server.documents["/fresh.xml"] = listing("kept", "leaves")
+    build(config_module.load(path), now=NOW + timedelta(hours=2))
+    again = {e.title: e.id for e in feedparser.parse(
+        (tmp_path / "public" / "all" / "atom.xml").read_bytes()).entries}
+    assert again == first
+
+
+def test_a_feed_that_fails_or_did_not_change_prunes_nothing(
+        tmp_path: Path, server: FeedServer) -> None:
+    """Only a feed read anew says what it lists: an error, a 304 or the same body don't."""
+    path = write_site(tmp_path, server, "retention = {max_items = 0}")
+    server.documents["/fresh.xml"] = listing("b", "a")
+    build(config_module.load(path), now=NOW)
+    document = server.documents.pop("/fresh.xml")  # a 404
+    build(config_module.load(path), now=NOW + timedelta(hours=1))
+    assert published_titles(tmp_path) == everywhere("Story a", "Story b")
+    server.documents["/fresh.xml"] = document  # the same body again
+    build(config_module.load(path), now=NOW + timedelta(hours=2))
+    assert published_titles(tmp_path) == everywhere("Story a", "Story b")
+    server.documents["/fresh.xml"] = listing("c", "b")
+    build(config_module.load(path), now=NOW + timedelta(hours=3))
+    assert published_titles(tmp_path) == everywhere("Story b", "Story c")
+
+
+def test_each_feed_of_an_opml_source_is_pruned_by_what_it_lists(
+        tmp_path: Path, server: FeedServer) -> None:
+    (tmp_path / "planet.opml").write_text(
+        f'<opml version="2.0"><body><outline text="A" xmlUrl="{server.base}/a.xml"/>'
+        f'<outline text="B" xmlUrl="{server.base}/b.xml"/></body></opml>', encoding="utf-8")
+    (tmp_path / "feeds.toml").write_text("""
+[store]
+path = "state/feeds.db"
+[output]
+dir = "public"
+[retention]
+max_items = 0
+[[sources]]
+name = "planet"
+kind = "opml"
+path = "planet.opml"
+[[feeds]]
+name = "all"
+title = "All"
+""", encoding="utf-8")
+    server.documents["/a.xml"] = listing("a2", "a1")
+    server.documents["/b.xml"] = listing("b1")
+    build(config_module.load(tmp_path / "feeds.toml"), now=NOW)
+    server.documents["/a.xml"] = listing("a3")
+    build(config_module.load(tmp_path / "feeds.toml"), now=NOW + timedelta(hours=1))
+    assert published_titles(tmp_path) == everywhere("Story a3", "Story b1")
+
+
+def test_the_daemons_ingest_reports_pruned_entries_as_removed_so_it_republishes(
+        tmp_path: Path, server: FeedServer) -> None:
+    config = config_module.load(write_site(tmp_path, server, "retention = {max_items = 0}"))
+    with Store.open(config.store_path) as store:
+        server.documents["/fresh.xml"] = listing("b", "a")
+        ingest_remote(config, store, config.sources, now=NOW, force=False)
+        server.documents["/fresh.xml"] = listing("b")
+        [report] = ingest_remote(config, store, config.sources, now=NOW + timedelta(hours=2),
+                                 force=False)
+        assert report.changes is not None
+        assert len(report.changes.removed) == 1 and not report.changes.empty
+        assert [i.article.title for i in store.items(["fresh"])] == ["Story b"]
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+def remote_config(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "articles").mkdir(exist_ok=True)
+    (tmp_path / "feeds.toml").write_text(f"""
+{text}
+[[sources]]
+name = "notes"
+kind = "folder"
+path = "articles"
+[[feeds]]
+name = "all"
+title = "All"
+""", encoding="utf-8")
+    return tmp_path / "feeds.toml"
+
+
+def test_remote_sources_keep_the_newest_500_entries_or_90_days_by_default(
+        tmp_path: Path) -> None:
+    config = config_module.load(remote_config(tmp_path, """
+[[sources]]
+name = "news"
+kind = "feed"
+url = "https://news.example/feed.xml"
+"""))
+    assert config.source("news").retention == Retention(max_age=90 * DAY, max_items=500)
+
+
+def test_a_sources_retention_overrides_the_global_one_key_by_key(tmp_path: Path) -> None:
+    config = config_module.load(remote_config(tmp_path, """
+[retention]
+max_age = "30d"
+max_items = 200
+[[sources]]
+name = "news"
+kind = "feed"
+url = "https://news.example/feed.xml"
+[[sources]]
+name = "busy"
+kind = "feed"
+url = "https://busy.example/feed.xml"
+retention = {max_items = 50}
+[[sources]]
+name = "archive"
+kind = "feed"
+url = "https://archive.example/feed.xml"
+retention = {max_age = false, max_items = false}
+"""))
+    assert config.source("news").retention == Retention(max_age=30 * DAY, max_items=200)
+    assert config.source("busy").retention == Retention(max_age=30 * DAY, max_items=50)
+    assert config.source("archive").retention == Retention(max_age=None, max_items=None)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ('[retention]\nmax_items = -1', "retention.max_items: must be between 0"),
+    ('[retention]\nmax_items = "many"', "retention.max_items: must be a number of entries"),
+    ('[retention]\nmax_items = true', "retention.max_items: must be a number of entries"),
+    ('[retention]\nmax_age = 90', 'retention.max_age: must be a duration like "90d"'),
+    ('[retention]\nmax_age = "soon"', "retention.max_age: not a duration"),
+    ('[retention]\nkeep = 5', "retention.keep: unknown key"),
+    ('retention = 5', "retention: must be a table"),
+])
+def test_a_bad_retention_is_reported_with_its_key(tmp_path: Path, text: str,
+                                                  expected: str) -> None:
+    with pytest.raises(ConfigProblems) as caught:
+        config_module.load(remote_config(tmp_path, text))
+    assert any(p.startswith(expected) for p in caught.value.problems), caught.value.problems
+
+
+def test_retention_on_a_folder_source_is_refused_with_the_reason(tmp_path: Path) -> None:
+    (tmp_path / "articles").mkdir()
+    (tmp_path / "feeds.toml").write_text("""
+[[sources]]
+name = "notes"
+kind = "folder"
+path = "articles"
+retention = {max_items = 5}
+[[feeds]]
+name = "all"
+title = "All"
+""", encoding="utf-8")
+    with pytest.raises(ConfigProblems) as caught:
+        config_module.load(tmp_path / "feeds.toml")
+    assert caught.value.problems == [
+        'sources[0].retention: applies to remote sources only (kind = "feed" or "opml"):'
+        " a folder's articles stay while their files do"]
