@@ -1,4 +1,5 @@
-"""Pure decisions behind ``Store.ingest``: which id each article gets, and what changed.
+"""Pure decisions behind ``Store.ingest``: which id each article gets, what changed, and
+what a remote feed's history keeps.
 
 No I/O, no clock, no SQL: the store loads what it knows about one source, calls
 :func:`plan_ingest`, and writes the :class:`Plan` back in one transaction.
@@ -18,6 +19,10 @@ Dates: a new article's ``updated`` is the date its content declares (``updated``
 ``published``), else ``now``.  An article whose ``content_hash()`` is unchanged keeps its
 ``first_seen`` and ``updated`` exactly, whatever happened to its key or file.  A changed
 one keeps ``first_seen``, and its ``updated`` moves forward, never backward.
+
+Retention (:func:`plan_prune`, after a remote feed is read): entries the feed still lists
+are kept; of the others, those beyond the feed's ``max_items`` newest or older than
+``max_age`` are deleted.  The registry remembers their ids within :func:`id_memory`.
 """
 
 from __future__ import annotations
