@@ -76,6 +76,9 @@ __all__ = [
 APPLICATION_ID = int.from_bytes(b"FEED", "big")  # PRAGMA application_id: this is our file
 MEMORY = ":memory:"
 _CHUNK = 500  # ids per "IN (...)" query
+#: the WAL file is cut back to this size once checkpointed: one large transaction (the first
+#: prune of a store that grew without retention) must not leave it that large for good
+WAL_SIZE_LIMIT = 64 * 1024 * 1024
 
 # Primary result codes a user can cause; everything else (SQLITE_ERROR: a bad statement,
 # SQLITE_CONSTRAINT: broken invariants, SQLITE_MISUSE ...) is a bug and passes through.
@@ -518,6 +521,7 @@ class Store:
                 db.execute("PRAGMA foreign_keys = ON")
                 db.execute("PRAGMA journal_mode = WAL")  # "memory" for an in-memory store
                 db.execute("PRAGMA synchronous = NORMAL")
+                db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
                 _migrate(db, name, MIGRATIONS)
         except BaseException:
             db.close()

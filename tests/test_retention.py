@@ -16,6 +16,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
+import feeds.store as store_module
 from feeds import config as config_module
 from feeds.config import ConfigProblems
 from feeds.decide import Held, IdMemory, Retention, id_memory, plan_prune
@@ -519,3 +520,19 @@ def test_the_store_file_stops_growing_once_the_history_is_full(tmp_path: Path) -
     full = sizes[39]  # 40 reads: 2,400 entries seen, 160 kept, ~1,100 ids remembered
     assert max(sizes[40:]) <= full * 1.1
     assert sizes[19] < full  # (it did grow while filling up: the check can fail)
+
+
+def test_one_large_prune_does_not_leave_the_wal_file_that_large(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first prune of a store that grew without retention rewrites most of its pages in
+    one transaction: the WAL grows as large, and is cut back once checkpointed."""
+    monkeypatch.setattr(store_module, "WAL_SIZE_LIMIT", 256 * 1024)
+    path = tmp_path / "feeds.db"
+    wal = tmp_path / "feeds.db-wal"
+    with Store.open(path) as store:
+        store.ingest("fresh", [(remote(f"k{i}", timedelta(minutes=i)), None) for i in range(3000)],
+                     now=NOW)
+        store.prune("fresh", listed=set(), now=NOW, retention=Retention(None, max_items=10))
+        largest = wal.stat().st_size
+        store.set_source_state("fresh", {"etag": "x"})  # the next write starts the WAL anew
+        assert wal.stat().st_size <= 256 * 1024 < largest
