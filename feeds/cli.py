@@ -134,6 +134,15 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", parents=[common, with_config],
                        help="validate the configuration and report every problem")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("recover", parents=[common, with_config],
+                       help="rebuild a lost store's ids from the published feeds")
+    p.add_argument("--force", action="store_true",
+                   help="replace a store that still holds ids (the old file is kept aside)")
+    p.add_argument("--wait", type=float, default=10.0, metavar="SECONDS",
+                   help="how long to wait for another feeds process to release the state "
+                        "directory (default: 10)")
+    p.set_defaults(func=cmd_recover)
     return parser
 
 
@@ -434,3 +443,48 @@ def cmd_check(args: argparse.Namespace) -> int:
             sources = ", ".join(config.feed_sources(feed)) or "no sources"
             print(f"  feed {feed.name}: {', '.join(feed.formats)} from {sources}")
     return EXIT_OK
+
+
+# --------------------------------------------------------------------------- recover
+
+
+def cmd_recover(args: argparse.Namespace) -> int:
+    """One line per feed (items read, ids recovered, unmatched), each unmatched item named
+    on stderr, then one line for the store.  Exit 1 when some item or input was left out."""
+    from .lock import lock_state_dir
+    from .pipeline import recover
+
+    config = _load_config(args)
+    with lock_state_dir(config.store_path, wait=args.wait):
+        report = recover(config, now=_now(), force=args.force)
+    for source in report.sources:
+        if source.error:
+            print(f"feeds: source {source.name}: {source.error}", file=sys.stderr)
+        for key, reason in source.problems:
+            print(f"feeds: {source.name}: {key}: {reason}", file=sys.stderr)
+    result = report.result
+    recovered = {row.id for rows in result.restored.values() for row in rows}
+    unmatched = {entry.id for entry in result.unmatched}
+    for file in report.files:
+        if file.error:
+            print(f"feeds: feed {file.feed}: {file.path}: {file.error}", file=sys.stderr)
+            continue
+        ids = [e.id for e in file.entries]
+        missing = [e for e in file.entries if e.id in unmatched]
+        if not args.quiet:
+            print(f"{file.feed}: {len(ids)} items in {file.path.name}, "
+                  f"{sum(1 for i in ids if i in recovered)} ids recovered, "
+                  f"{len(missing)} unmatched")
+        for entry in missing:
+            date = "" if entry.published is None else \
+                f" ({datetime.fromtimestamp(entry.published, UTC):%Y-%m-%d %H:%M})"
+            print(f"feeds: {file.feed}: unmatched: {entry.id} {entry.title!r}{date}",
+                  file=sys.stderr)
+    if not args.quiet:
+        how = ", ".join(f"{n} by {rule}" for rule, n in sorted(result.how.items())) or "none"
+        kept = f"; the old store is kept as {report.kept_aside}" if report.kept_aside else ""
+        edited = f", {len(result.edited)} edited since" if result.edited else ""
+        print(f"store {report.store_path}: {report.articles} articles, {len(recovered)} ids "
+              f"recovered ({how}{edited}), {report.articles - len(recovered)} new{kept}")
+    failed = any(f.error for f in report.files)
+    return EXIT_REJECTED if unmatched or failed or report.rejected else EXIT_OK

@@ -188,6 +188,7 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
 
     retention = _retention(v, v.sub(top, "retention"), "retention", Retention())
     sources = _sources(v, top.get("sources", []), retention)
+    _shared_folders(v, sources)
     feeds = _feeds(v, top.get("feeds", []), {s.name for s in sources})
     if v.problems:
         raise ConfigProblems(path, v.problems)
@@ -517,6 +518,29 @@ def _sources(v: _Validator, raw: Any, retention: Retention) -> list[SourceConfig
             v.problem(_join(where, "path"), f"file not found: {source.path}")
         out.append(source)
     return out
+
+
+def _shared_folders(v: _Validator, sources: list[SourceConfig]) -> None:
+    """Two folder sources must not read the same files: the same folder (also through a
+    symlink) or one folder inside the other would give each file two articles, two ids,
+    and a story that flips between them.  One problem per pair, naming both sources."""
+    folders: list[tuple[int, SourceConfig, Path]] = []
+    for index, source in enumerate(sources):
+        if source.kind == "folder" and source.path is not None and source.path.is_dir():
+            folders.append((index, source, source.path.resolve()))
+    for n, (_i, first, a) in enumerate(folders):
+        for j, second, b in folders[n + 1:]:
+            if a == b:
+                how = "is the same folder as"
+            elif b.is_relative_to(a):
+                how = "is inside the folder of"
+            elif a.is_relative_to(b):
+                how = "contains the folder of"
+            else:
+                continue
+            v.problem(f"sources[{j}].path", f"{second.path} (source {second.name!r}) {how} "
+                      f"source {first.name!r} ({first.path}): two sources would read the "
+                      f"same files under different ids")
 
 
 def _feeds(v: _Validator, raw: Any, source_names: set[str]) -> list[FeedConfig]:

@@ -29,7 +29,14 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Config, SourceConfig, load
 from .errors import ConfigError, FeedsError
-from .pipeline import SourceReport, ingest_folder, ingest_remote, model_cache_dir, publish
+from .pipeline import (
+    SourceReport,
+    ingest_folder,
+    ingest_remote,
+    model_cache_dir,
+    publish,
+    refuse_lost_store,
+)
 from .sources.folder import is_ignored_name
 from .store import Store
 from .systemd import Notifier
@@ -478,4 +485,5 @@ def run(config_path: Path, *, lock_wait: float | None = 0) -> int:
     config = load(config_path)
     notifier = Notifier.from_env()
     with lock_state_dir(config.store_path, wait=lock_wait):
+        refuse_lost_store(config)  # a new store would mint every published id anew
         return Daemon(config_path, config, notifier=notifier).run()

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .config import Config, FeedConfig, SourceConfig
-from .errors import ArticleError, FeedsError, PublishError, SourceError, Stopped
+from .errors import ArticleError, FeedsError, PublishError, SourceError, Stopped, StoreError
 from .model import FILENAMES, Article, Channel, FileState, Item
 from .normalize.fallbacks import apply_folder_fallbacks
 from .publish import stream
@@ -49,6 +49,7 @@ from .store import Changes, Encoded, ItemHead, Store
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
+    from .recover import FeedFile, Match
     from .sources.remote import FeedSpec, FetchSettings
 
 log = logging.getLogger("feeds.pipeline")
@@ -1028,7 +1029,9 @@ def _render_job(job: _RenderJob, store: Store | None = None) -> _Spooled:
 
 
 def _channel_key(config: Config, feed: FeedConfig) -> str:
-    blob = repr((__version__, config.channel(feed), feed))
+    from .publish.render import RENDER_VERSION
+
+    blob = repr((__version__, RENDER_VERSION, config.channel(feed), feed))
     return hashlib.blake2b(blob.encode(), digest_size=12).hexdigest()
 
 
@@ -1056,6 +1059,7 @@ def build(config: Config, *, now: datetime, dry_run: bool = False,
     yes, ``Stopped`` is raised: what the store committed is kept, no file is half
     written, and the next build carries on.
     """
+    refuse_lost_store(config)
     report = BuildReport(config.output_dir, dry_run=dry_run)
     opener = Store.open_copy if dry_run else Store.open
     model_cache = None if dry_run else model_cache_dir()
@@ -1066,3 +1070,101 @@ def build(config: Config, *, now: datetime, dry_run: bool = False,
         report.feeds, report.pages_written = publish(config, store, now=now, dry_run=dry_run,
                                                      workers=workers, cancelled=cancelled)
     return report
+
+
+# --------------------------------------------------------------------------- recover
+
+
+def refuse_lost_store(config: Config) -> None:
+    """``StoreError`` when the store is missing but the output holds published ids: a
+    build would mint every id anew (see ``feeds recover``)."""
+    from .recover import lost_store_problem
+
+    problem = lost_store_problem(config)
+    if problem is not None:
+        raise StoreError(problem)
+
+
+@dataclass
+class RecoverReport:
+    store_path: Path
+    files: list[FeedFile]
+    result: Match
+    sources: list[SourceReport]
+    articles: int  # live articles read from the sources
+    kept_aside: Path | None  # where the store it replaced went
+
+    @property
+    def rejected(self) -> int:
+        return sum(s.rejected for s in self.sources)
+
+
+def recover(config: Config, *, now: datetime, force: bool = False,
+            progress: Progress | None = None) -> RecoverReport:
+    """``feeds recover``: rebuild a lost store from the sources and the published feeds.
+
+    The sources are read into a new store beside the old one exactly as a build reads
+    them; then every article whose published item is found (see :mod:`feeds.recover`)
+    takes that item's id and dates.  Only then does the new store replace the old file,
+    which (unless empty) is kept as ``<store>.replaced``: a recovery that fails leaves
+    everything as it was.  A store that still holds ids is refused unless ``force``.
+    """
+    from .recover import check_replaceable, match, merged_entries, read_published
+    from .store import is_empty_file
+
+    path = config.store_path
+    check_replaceable(path, force=force, ids=_ids_in(path))
+    files = read_published(config)
+    scratch = path.with_name(path.name + ".recovering")
+    _remove_store_files(scratch)
+    model_cache = model_cache_dir()
+    try:
+        with Store.open(scratch) as store, _one_pool(os.cpu_count() or 1, model_cache):
+            sources = ingest(config, store, now=now, progress=progress,
+                             model_cache=model_cache)
+            identities = {s.name: store.identities(s.name) for s in config.sources}
+            result = match(merged_entries(files), identities, now=now)
+            for source, rows in sorted(result.restored.items()):
+                store.restore_identities(source, rows)
+    except BaseException:
+        _remove_store_files(scratch)
+        raise
+    kept: Path | None = None
+    if (path.exists() or path.is_symlink()) and not is_empty_file(path, settle=0):
+        kept = path.with_name(path.name + ".replaced")
+        _remove_store_files(kept)
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(f"{path}{suffix}", f"{kept}{suffix}")
+    else:
+        _remove_store_files(path)
+    os.replace(scratch, path)
+    _remove_store_files(scratch)  # a -wal or -shm left behind, if any
+    with contextlib.suppress(OSError):
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    articles = sum(len(rows) for rows in identities.values())
+    return RecoverReport(path, files, result, sources, articles, kept)
+
+
+def _ids_in(path: Path) -> int | None:
+    """How many ids the store at ``path`` holds: 0 when missing or empty, None when it is
+    not a usable store."""
+    from .store import is_empty_file
+
+    if not (path.exists() or path.is_symlink()) or is_empty_file(path, settle=0):
+        return 0
+    try:
+        with Store.open_copy(path) as store:
+            return store.id_count()
+    except StoreError:
+        return None
+
+
+def _remove_store_files(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(f"{path}{suffix}")

@@ -23,8 +23,10 @@ version of feeds is refused.  Decisions (ids, what changed) live in ``feeds.deci
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -63,11 +65,14 @@ from .normalize.keys import STORY_SEP, story_keys_of
 
 __all__ = [
     "MIGRATIONS",
+    "RECOVER_HINT",
     "Changes",
     "Encoded",
     "FileState",
+    "Identity",
     "ItemHead",
     "Migration",
+    "Restored",
     "Store",
     "article_from_json",
     "article_to_json",
@@ -98,6 +103,13 @@ _USER_CODES = {
 }
 
 
+#: what to do about a store file that exists but holds no usable store: the published feeds
+#: are the one copy of the ids the world already has
+RECOVER_HINT = ("run `feeds recover --force` to rebuild the ids from the published feeds "
+                "(the file is kept aside), or delete it to start afresh (every id is then "
+                "minted anew)")
+
+
 @contextmanager
 def _translate(path: str, doing: str) -> Iterator[None]:
     """Turn the sqlite3 errors a user can cause into ``StoreError`` naming ``path``."""
@@ -112,6 +124,9 @@ def _translate(path: str, doing: str) -> Iterator[None]:
             raise LockedError(
                 f"{path}: cannot {doing}: the database is locked by another process ({exc})"
             ) from exc
+        if primary in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+            raise StoreError(f"{path}: cannot {doing}: {exc}; if this is the feeds store, "
+                             f"{RECOVER_HINT}") from exc
         if primary in _USER_CODES:
             raise StoreError(f"{path}: cannot {doing}: {exc}") from exc
         raise
@@ -254,7 +269,8 @@ def _version(db: sqlite3.Connection, path: str, names: list[str]) -> int:
     version: int = db.execute("PRAGMA user_version").fetchone()[0]
     if version == 0:
         if db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-            raise StoreError(f"{path}: not a feeds store (it already has other tables)")
+            raise StoreError(f"{path}: not a feeds store (it already has other tables): check "
+                             f"store.path; if this was the feeds store, {RECOVER_HINT}")
     else:
         _check_recorded(db, path, version, names)
     return version
@@ -268,13 +284,43 @@ def _check_recorded(db: sqlite3.Connection, path: str, version: int, names: list
         )
     app_id = db.execute("PRAGMA application_id").fetchone()[0]
     if app_id != APPLICATION_ID:
-        raise StoreError(f"{path}: not a feeds store (application id {app_id:#x})")
+        raise StoreError(f"{path}: not a feeds store (application id {app_id:#x}): check "
+                         f"store.path; if this was the feeds store, {RECOVER_HINT}")
     recorded = [row[0] for row in db.execute("SELECT name FROM migrations ORDER BY version")]
     if recorded != names[:version]:
         raise StoreError(
             f"{path}: the store's recorded migrations {recorded} do not match this version "
             f"of feeds ({names[:version]})"
         )
+
+
+def is_empty_file(path: str | Path, *, settle: float = 1.0) -> bool:
+    """Whether ``path`` is an existing regular file of zero bytes (a lost store).
+
+    SQLite writes a new store's header within milliseconds of creating its file, so a
+    zero-length file only a moment old may be another process creating the store: it is
+    watched for up to ``settle`` seconds before it counts as empty.
+    """
+    deadline = time.monotonic() + settle
+    while True:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False  # missing (a first run), or SQLite's own error will name it
+        if st.st_size or not Path(path).is_file():
+            return False
+        if time.time() - st.st_mtime > 5 or time.monotonic() >= deadline:
+            return True
+        time.sleep(0.02)
+
+
+def refuse_empty_file(name: str) -> None:
+    """A zero-length store file is refused: SQLite would silently make a fresh store of it,
+    and every id would be minted anew.  A missing file is a first run, and fine."""
+    if is_empty_file(name):
+        raise StoreError(f"{name}: the store file is empty (0 bytes): its ids are lost; run "
+                         f"`feeds recover` to rebuild them from the published feeds, or delete "
+                         f"the file to start afresh (every id is then minted anew)")
 
 
 # --------------------------------------------------------------------------- JSON
@@ -434,6 +480,31 @@ class ItemHead(NamedTuple):
         return self.story.split(STORY_SEP) if self.story else []
 
 
+class Identity(NamedTuple):
+    """One live article as ``feeds recover`` sees it (:meth:`Store.identities`)."""
+
+    key: str
+    id: str
+    content_hash: str
+    title: str
+    published: datetime  # what the item shows: the article's date, else first seen
+    first_seen: datetime
+    updated: datetime
+    guessed: bool  # the date is a guess (the file's mtime, or first seen)
+    dated: bool  # the article has a date of its own (else it shows first_seen)
+    explicit: bool  # the id was asked for (front matter ``id``): it needs no recovering
+
+
+class Restored(NamedTuple):
+    """An article's identity as its published items show it (:meth:`Store.restore_identities`)."""
+
+    key: str
+    id: str
+    first_seen: datetime
+    updated: datetime
+    published: datetime | None = None  # a guessed date to put back
+
+
 # --------------------------------------------------------------------------- the store
 
 
@@ -467,6 +538,7 @@ class Store:
         """
         name = str(path)
         if name != MEMORY:
+            refuse_empty_file(name)
             try:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -487,6 +559,8 @@ class Store:
         The file is only read; nothing written to the copy ever reaches it.
         """
         name = str(path)
+        if name != MEMORY:
+            refuse_empty_file(name)
         db = cls._connect(MEMORY, busy_timeout)
         if name != MEMORY and Path(path).exists():
             try:
@@ -863,6 +937,55 @@ class Store:
             "  AND NOT EXISTS (SELECT 1 FROM articles AS a WHERE a.id = r.id))"
             " WHERE n > ? OR first_seen < ?)",
             (*bounds, *bounds, 2**62 if memory.most is None else memory.most, oldest or ""))
+
+    # ----------------------------------------------------------------------- recovery
+
+    def id_count(self) -> int:
+        """How many ids the registry holds (0: a new or emptied store, safe to recover into)."""
+        with self._read("count ids") as db:
+            count: int = db.execute("SELECT count(*) FROM id_registry").fetchone()[0]
+        return count
+
+    def identities(self, source: str) -> list[Identity]:
+        """What ``feeds recover`` matches published items against, for each live article of
+        ``source``, without reading whole articles."""
+        with self._read("read identities") as db:
+            rows = db.execute(
+                "SELECT key, id, content_hash, title, published, first_seen, updated,"
+                " json_extract(data, '$.date_source') IN ('mtime', 'first-seen'),"
+                " json_extract(data, '$.published') IS NOT NULL,"
+                " json_extract(data, '$.explicit_id') IS NOT NULL"
+                " FROM articles WHERE source = ? ORDER BY key", (source,)).fetchall()
+        return [Identity(key, id_, content_hash, title, _from_iso(published),
+                         _from_iso(first_seen), _from_iso(updated), bool(guessed), bool(dated),
+                         bool(explicit))
+                for key, id_, content_hash, title, published, first_seen, updated, guessed,
+                dated, explicit in rows]
+
+    def restore_identities(self, source: str, rows: Sequence[Restored]) -> None:
+        """Give articles of ``source`` the ids and dates their published items show (``feeds
+        recover``), in one transaction: each row's article and registry entry take its id,
+        ``first_seen`` and ``updated``; a ``published`` date (only for an article whose date
+        was guessed) replaces the guessed one."""
+        with self._write(f"restore ids of {source!r}") as db:
+            for row in rows:
+                done = db.execute(
+                    "UPDATE articles SET id = ?, first_seen = ?, updated = ?"
+                    " WHERE source = ? AND key = ?",
+                    (row.id, _iso(row.first_seen), _iso(row.updated), source, row.key)).rowcount
+                if not done:
+                    raise ValueError(f"no article {row.key!r} in source {source!r}")
+                db.execute("UPDATE id_registry SET id = ?, first_seen = ?"
+                           " WHERE source = ? AND key = ?",
+                           (row.id, _iso(row.first_seen), source, row.key))
+                if row.published is not None:
+                    published = _iso(row.published)
+                    link, title = db.execute(
+                        "SELECT link, title FROM articles WHERE id = ?", (row.id,)).fetchone()
+                    db.execute(
+                        "UPDATE articles SET published = ?, story = ?,"
+                        " data = json_set(data, '$.published', ?) WHERE id = ?",
+                        (published, _story(link, title, published), published, row.id))
 
     # ----------------------------------------------------------------------- reading
 

@@ -86,6 +86,7 @@ def test_keys_follow_the_spec_order() -> None:
         "tags",
         "language",
         "attachments",
+        "_feeds",
     ]
 
 

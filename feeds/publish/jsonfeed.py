@@ -16,6 +16,12 @@ Choices worth knowing:
 * Dates are RFC 3339 in UTC, whole seconds (as in RSS and Atom).
 * Characters XML forbids (controls, lone surrogates) are dropped here too: lone surrogates
   cannot be encoded as UTF-8, and the formats should agree on the text.
+* Each item carries ``"_feeds": {"fingerprint": ...}``, a JSON Feed extension object
+  (readers ignore keys that start with ``_``): the article's content hash, 32 hex digits
+  of a digest of what a reader sees (:func:`fingerprint`).  It names no file, path or
+  other internal detail; the same article content always gives the same fingerprint, on
+  any machine and after any rename.  ``feeds recover`` matches published items to
+  articles by it when the store is lost.
 """
 
 from __future__ import annotations
@@ -25,13 +31,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from feeds.model import Author, Channel, Item
+from feeds.model import Article, Author, Channel, Item
 from feeds.normalize.text import xml_legal
 from feeds.publish.rss import display_html
 
 __all__ = [
+    "EXTENSION",
     "JSON_SEPARATOR",
     "VERSION",
+    "fingerprint",
     "json_fragment",
     "json_frame",
     "json_item",
@@ -40,6 +48,23 @@ __all__ = [
 ]
 
 VERSION = "https://jsonfeed.org/version/1.1"
+#: the item's extension object (JSON Feed 1.1: custom keys start with an underscore)
+EXTENSION = "_feeds"
+
+
+def fingerprint(article: Article) -> str | None:
+    """The opaque fingerprint published with an item: ``article.content_hash()``.
+
+    A digest of the normalized content only (source, key and a guessed date are left
+    out), so it is the same for the same article after a lost store, a rename or a move,
+    and it reveals nothing but what the item already shows.  Being the hash the fragment
+    cache is keyed by, a reused fragment's fingerprint is never stale.  None for text the
+    hash cannot encode (a lone surrogate: no such article ever reaches the store).
+    """
+    try:
+        return article.content_hash()
+    except UnicodeEncodeError:
+        return None
 
 
 def rfc3339(value: datetime) -> str:
@@ -80,6 +105,7 @@ def json_item(item: Item) -> dict[str, Any]:
                 )
                 for e in article.enclosures
             ],
+            EXTENSION: _compact({"fingerprint": fingerprint(article)}),
         }
     )
     keep = {"content_text"} if not content_html else set()

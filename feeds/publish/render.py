@@ -35,6 +35,7 @@ __all__ = [
     "Summary",
     "fragment_context",
     "fragment_key",
+    "read_back",
     "render",
     "renderer",
     "verify",
@@ -43,7 +44,7 @@ __all__ = [
 FORMATS: tuple[str, ...] = ("rss", "atom", "json")
 #: bump when a fragment's bytes change for the same item (a layout change): cached
 #: fragments of an older layout are then never reused
-RENDER_VERSION = "1"
+RENDER_VERSION = "2"  # 2: JSON items carry "_feeds": {"fingerprint"}
 
 ATOM_NS = "{http://www.w3.org/2005/Atom}"
 _KINDS = {"rss": "rss20", "atom": "atom10"}
@@ -185,6 +186,31 @@ def verify(fmt: str, data: bytes, items: Sequence[Item]) -> None:
                     f"{fmt}: item {index} ({item.id!r}): {key} reads back as "
                     f"{got.get(key)!r}, expected {value!r}"
                 )
+
+
+def read_back(fmt: str, data: bytes) -> tuple[int | None, list[dict[str, Any]]]:
+    """What a published document says of its items, as ``verify`` reads it: the feed's
+    ``updated`` date (JSON: None), and per item its id, trimmed title, ``published`` and
+    (not RSS) ``updated`` dates as Unix seconds, and (JSON) the ``fingerprint`` of its
+    ``_feeds`` extension object, if any.  ``PublishError`` when ``data`` is not a
+    document of kind ``fmt``.  (``feeds recover`` reads the ids back with it.)"""
+    if fmt == "json":
+        feed = _load_json(data)
+        entries = _json_entries(feed)
+        for entry, raw in zip(entries, feed["items"], strict=True):
+            extension = raw.get("_feeds")
+            value = extension.get("fingerprint") if isinstance(extension, dict) else None
+            entry["fingerprint"] = value if isinstance(value, str) else None
+        return None, entries
+    if fmt not in _KINDS:
+        raise PublishError(f"unknown feed format {fmt!r}")
+    root = _parse_xml(fmt, data)
+    if fmt == "rss":
+        channel = root.find("channel")
+        updated = _rfc822(channel.findtext("lastBuildDate")) if channel is not None else None
+    else:
+        updated = _rfc3339(root.findtext(f"{ATOM_NS}updated"))
+    return updated, _xml_entries(root)
 
 
 # The quick agreement (``_xml_agrees``, ``_json_agrees``) reads each field of every item in

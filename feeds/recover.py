@@ -1,0 +1,286 @@
+"""Ids survive a lost store: the published feeds are the one copy of the ids the world holds.
+
+``feeds recover`` (wired by ``feeds.pipeline.recover``) reads the sources into a fresh
+store exactly as a build does, then gives every article the id, and the dates, its
+published item shows::
+
+    published files ─► read_published ─► Entry per item ─┐
+                                                         ├─► match ─► Restored per article
+    sources ─► ingest (fresh store) ─► Store.identities ─┘
+
+A published item is matched to an article by, in order:
+
+1. its id, when an article asks for that very id (front matter ``id``);
+2. its fingerprint (``"_feeds": {"fingerprint": ...}`` in the JSON Feed, the article's
+   content hash): the same content gives the same fingerprint after a lost store and any
+   rename;
+3. its title and date, among the sources of the feeds it was published in (an article
+   whose date is first seen or guessed from its file's mtime: by title alone).
+
+Each file is read in the order JSON Feed, Atom, RSS (the first one present), since JSON
+carries the fingerprints and Atom and JSON the ``updated`` dates.  An item matched by title
+and date although its fingerprint differs was edited since it was published: its
+``updated`` moves to ``now``.  Items of RSS-only feeds keep the ``updated`` their content
+declares, capped by the feed's ``lastBuildDate`` (the newest of them, when none reaches
+it, takes that date).  What no rule matches is reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from .config import Config
+from .errors import PublishError, StoreError
+from .model import FILENAMES
+from .normalize.text import xml_legal
+from .publish.render import read_back
+from .store import Identity, Restored
+
+__all__ = [
+    "Entry",
+    "FeedFile",
+    "Match",
+    "lost_store_problem",
+    "match",
+    "read_published",
+]
+
+#: the order published files are read in: fingerprints first, then ``updated`` dates
+READ_ORDER = ("json", "atom", "rss")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One published item, as read back from the feeds it appears in."""
+
+    id: str
+    title: str  # trimmed
+    published: int | None  # Unix seconds
+    updated: int | None  # None: read from RSS, which has no per-item updated date
+    fingerprint: str | None
+    sources: frozenset[str]  # sources of the feeds it appears in
+    ceiling: int | None = None  # RSS: the feed's lastBuildDate (no item is newer)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFile:
+    """The published file one feed was read from, and its items."""
+
+    feed: str
+    path: Path
+    entries: tuple[Entry, ...]
+    error: str | None = None  # unreadable: named in the report, its items not recovered
+
+
+def read_published(config: Config) -> list[FeedFile]:
+    """Every configured feed's items, read from the first of its files present (JSON Feed,
+    then Atom, then RSS).  A feed with no file is left out; an unreadable file is
+    reported (``error``), never guessed at."""
+    found: list[FeedFile] = []
+    for feed in config.feeds:
+        sources = frozenset(config.feed_sources(feed))
+        for fmt in READ_ORDER:
+            path = config.output_dir / feed.name / FILENAMES[fmt]
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                found.append(FeedFile(feed.name, path, (), f"cannot read: {exc.strerror}"))
+                break
+            try:
+                updated, items = read_back(fmt, data)
+            except PublishError as exc:
+                found.append(FeedFile(feed.name, path, (), str(exc)))
+                break
+            entries = tuple(
+                Entry(id=item["id"], title=item["title"], published=item["published"],
+                      updated=item.get("updated"), fingerprint=item.get("fingerprint"),
+                      sources=sources, ceiling=updated if fmt == "rss" else None)
+                for item in items if isinstance(item.get("id"), str) and item["id"])
+            found.append(FeedFile(feed.name, path, entries))
+            break
+    return found
+
+
+def merged_entries(files: Iterable[FeedFile]) -> list[Entry]:
+    """One entry per published id: what every file says of it, the richest reading first
+    (a fingerprint, an ``updated`` date) and the sources of every feed it appears in."""
+    by_id: dict[str, Entry] = {}
+    for file in files:
+        for entry in file.entries:
+            seen = by_id.get(entry.id)
+            if seen is None:
+                by_id[entry.id] = entry
+                continue
+            by_id[entry.id] = Entry(
+                id=entry.id,
+                title=seen.title or entry.title,
+                published=seen.published if seen.published is not None else entry.published,
+                updated=seen.updated if seen.updated is not None else entry.updated,
+                fingerprint=seen.fingerprint or entry.fingerprint,
+                sources=seen.sources | entry.sources,
+                ceiling=_least(seen.ceiling, entry.ceiling),
+            )
+    return [by_id[i] for i in sorted(by_id)]
+
+
+def _least(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+@dataclass
+class Match:
+    """What :func:`match` decided: restored identities by source, and what is left over."""
+
+    restored: dict[str, list[Restored]] = field(default_factory=dict)
+    how: dict[str, int] = field(default_factory=dict)  # rule -> items matched by it
+    edited: list[str] = field(default_factory=list)  # ids whose content changed since
+    unmatched: list[Entry] = field(default_factory=list)  # published, no article found
+
+    @property
+    def matched(self) -> int:
+        return sum(self.how.values())
+
+
+def _seconds(value: datetime) -> int:
+    return int(value.timestamp())
+
+
+def _at(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def match(entries: Sequence[Entry], articles: Mapping[str, Sequence[Identity]], *,
+          now: datetime) -> Match:
+    """Match published ``entries`` to the live ``articles`` (by source) of a fresh store.
+
+    Pure: the rules are in the module docstring.  Each article takes at most one id and
+    each id goes to at most one article; ties go to the smallest (source, key).
+    """
+    result = Match()
+    taken: set[tuple[str, str]] = set()
+    chosen: list[tuple[Entry, str, Identity, str]] = []  # (entry, source, article, rule)
+    everything = [(source, a) for source in sorted(articles) for a in articles[source]]
+    live_ids = {a.id: (source, a) for source, a in everything}
+
+    def take(entry: Entry, source: str, article: Identity, rule: str) -> None:
+        taken.add((source, article.key))
+        chosen.append((entry, source, article, rule))
+
+    pending: list[Entry] = []
+    for entry in entries:  # 1. an article that asks for this very id
+        holder = live_ids.get(entry.id)
+        if holder is not None and holder[1].explicit:
+            take(entry, holder[0], holder[1], "id")
+        else:
+            pending.append(entry)
+
+    by_hash: dict[str, list[tuple[str, Identity]]] = {}
+    for source, a in everything:
+        if not a.explicit:
+            by_hash.setdefault(a.content_hash, []).append((source, a))
+    rest: list[Entry] = []
+    for entry in pending:  # 2. the fingerprint
+        candidates = [(s, a) for s, a in by_hash.get(entry.fingerprint or "", ())
+                      if (s, a.key) not in taken]
+        if not candidates:
+            rest.append(entry)
+            continue
+        candidates.sort(key=lambda c: (c[0] not in entry.sources,
+                                       not _same_title_and_date(entry, c[1]), c[0], c[1].key))
+        take(entry, *candidates[0], "fingerprint")
+
+    for entry in rest:  # 3. title and date
+        candidates = [(s, a) for s, a in everything
+                      if s in entry.sources and (s, a.key) not in taken and not a.explicit
+                      and _same_title_and_date(entry, a)]
+        if candidates:
+            take(entry, *candidates[0], "title and date")
+        else:
+            result.unmatched.append(entry)
+
+    rows: list[tuple[str, Entry, Restored]] = []
+    for entry, source, article, rule in chosen:
+        result.how[rule] = result.how.get(rule, 0) + 1
+        edited = entry.fingerprint is not None and entry.fingerprint != article.content_hash
+        if edited:
+            result.edited.append(entry.id)
+        rows.append((source, entry, _restored(entry, article, edited=edited, now=now)))
+    for source, _entry, row in _reach_ceilings(rows):
+        result.restored.setdefault(source, []).append(row)
+    return result
+
+
+def _reach_ceilings(rows: list[tuple[str, Entry, Restored]]
+                    ) -> list[tuple[str, Entry, Restored]]:
+    """RSS shows no item's ``updated``, only the newest of them (``lastBuildDate``).  When
+    no item read from RSS alone reaches it (an item edited after it was published), the
+    newest such item takes it: no item's date shows anywhere else, and the feed's does."""
+    groups: dict[int, list[int]] = {}
+    for n, (_source, entry, _row) in enumerate(rows):
+        if entry.updated is None and entry.ceiling is not None:
+            groups.setdefault(entry.ceiling, []).append(n)
+    out = list(rows)
+    for ceiling, members in groups.items():
+        if any(_seconds(rows[n][2].updated) >= ceiling for n in members):
+            continue
+        newest = min(members, key=lambda n: (-(rows[n][1].published or 0), rows[n][1].id))
+        source, entry, row = rows[newest]
+        out[newest] = (source, entry, row._replace(updated=_at(ceiling)))
+    return out
+
+
+def _same_title_and_date(entry: Entry, article: Identity) -> bool:
+    if xml_legal(article.title).strip() != entry.title:
+        return False
+    if not article.dated or article.guessed:
+        return True  # a date first seen (the store lost it) or guessed (a touched file)
+    return entry.published is not None and _seconds(article.published) == entry.published
+
+
+def _restored(entry: Entry, article: Identity, *, edited: bool, now: datetime) -> Restored:
+    """The identity ``article`` takes from ``entry``: its id, and the dates its item shows."""
+    published = _at(entry.published) if entry.published is not None else article.published
+    if entry.updated is not None:
+        updated = _at(entry.updated)
+    else:  # RSS: the date the content declares (fresh store), never past the feed's date
+        updated = article.updated
+        if entry.ceiling is not None and _seconds(updated) > entry.ceiling:
+            updated = _at(entry.ceiling)
+    if edited:  # as an edit found by a build: later than now and than the published date
+        updated = max(now.astimezone(UTC), updated + timedelta(seconds=1))
+    first_seen = published if not article.dated else min(article.first_seen, published)
+    # a date of the item's own, or a guessed one (file mtime) the item shows otherwise
+    put_back = not article.dated or (article.guessed and _seconds(article.published)
+                                     != _seconds(published))
+    return Restored(article.key, entry.id, first_seen, updated,
+                    published if put_back else None)
+
+
+def lost_store_problem(config: Config) -> str | None:
+    """Why a build must not start: the store is missing, yet published feeds hold ids a
+    fresh store would mint anew.  None when the store exists or nothing was published."""
+    if config.store_path.exists() or config.store_path.is_symlink():
+        return None
+    files = read_published(config)
+    count = sum(len(f.entries) for f in files)
+    if not count:
+        return None
+    where = ", ".join(str(f.path) for f in files if f.entries)
+    return (f"{config.store_path}: the store is missing, but {count} published item(s) "
+            f"({where}) hold ids a new store would mint anew; run `feeds recover` to rebuild "
+            f"them from the published feeds, or delete the published feeds to start afresh")
+
+
+def check_replaceable(store_path: Path, *, force: bool, ids: int | None) -> None:
+    """Refuse to recover over a store that still holds ids (``ids``: how many; None: the
+    file is not a usable store), unless ``force``."""
+    if force or ids == 0:
+        return
+    what = "is not a usable feeds store" if ids is None else f"holds {ids} id(s)"
+    raise StoreError(f"{store_path}: the store {what}; `feeds recover` rebuilds a lost "
+                     f"store only (--force replaces it, keeping the old file aside)")
