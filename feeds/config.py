@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .decide import Retention
 from .errors import ConfigError
 from .model import Author, Channel
 from .select import validate_pattern
@@ -58,6 +59,7 @@ class SourceConfig:
     user_agent: str | None = None
     max_size: int = 5 * 1024 * 1024  # folder: largest article file read
     link_pattern: str | None = None  # folder: "articles/{stem}.html" under site.base_url
+    retention: Retention = field(default_factory=Retention)  # feed, opml: history kept
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,7 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
     """Validate an already-decoded TOML document; collect every problem."""
     v = _Validator(path.resolve().parent)
     top = v.table(raw, "", {"site", "store", "output", "sources", "feeds", "fetch", "server",
-                            "schedule"})
+                            "schedule", "retention"})
     site = _site(v, v.sub(top, "site"))
     store_table = v.table(v.sub(top, "store"), "store", {"path"})
     store_path = v.path(store_table, "store", "path", default="../state/feeds.db")
@@ -184,7 +186,8 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
     schedule = v.table(v.sub(top, "schedule"), "schedule", {"folder_every"})
     folder_every = v.duration(schedule, "schedule", "folder_every") or timedelta(minutes=5)
 
-    sources = _sources(v, top.get("sources", []))
+    retention = _retention(v, v.sub(top, "retention"), "retention", Retention())
+    sources = _sources(v, top.get("sources", []), retention)
     _shared_folders(v, sources)
     feeds = _feeds(v, top.get("feeds", []), {s.name for s in sources})
     if v.problems:
@@ -426,13 +429,36 @@ def _server(v: _Validator, raw: Any) -> ServerConfig:
 
 
 _SOURCE_KEYS: dict[str, set[str]] = {
-    "folder": {"path", "every", "cron", "max_size", "link_pattern"},
-    "feed": {"url", "every", "cron", "headers", "user_agent"},
-    "opml": {"path", "every", "cron", "headers", "user_agent"},
+    "folder": {"path", "every", "cron", "max_size", "link_pattern", "retention"},
+    "feed": {"url", "every", "cron", "headers", "user_agent", "retention"},
+    "opml": {"path", "every", "cron", "headers", "user_agent", "retention"},
 }
 
 
-def _sources(v: _Validator, raw: Any) -> list[SourceConfig]:
+def _retention(v: _Validator, raw: Any, where: str, default: Retention) -> Retention:
+    """A retention table (``max_age``: a duration, ``max_items``: an integer; ``false``
+    switches a limit off); keys left out take ``default``'s values."""
+    t = v.table(raw, where, {"max_age", "max_items"})
+    max_age, max_items = default.max_age, default.max_items
+    age, items = t.get("max_age"), t.get("max_items")
+    if age is False:
+        max_age = None
+    elif isinstance(age, str):
+        max_age = v.duration(t, where, "max_age") or max_age
+    elif age is not None:  # a bare number would be seconds: never what is meant here
+        v.problem(_join(where, "max_age"),
+                  f'must be a duration like "90d", or false for no age limit, got {age!r}')
+    if items is False:
+        max_items = None
+    elif isinstance(items, int) and not isinstance(items, bool):
+        max_items = v.integer(t, where, "max_items", 0, maximum=10_000_000)
+    elif items is not None:
+        v.problem(_join(where, "max_items"),
+                  f"must be a number of entries, or false for no limit, got {items!r}")
+    return Retention(max_age=max_age, max_items=max_items)
+
+
+def _sources(v: _Validator, raw: Any, retention: Retention) -> list[SourceConfig]:
     if not isinstance(raw, list):
         v.problem("sources", "must be an array of tables ([[sources]])")
         return []
@@ -477,10 +503,15 @@ def _sources(v: _Validator, raw: Any) -> list[SourceConfig]:
             user_agent=v.string(t, where, "user_agent"),
             max_size=v.size(t, where, "max_size", SourceConfig.max_size),
             link_pattern=v.string(t, where, "link_pattern"),
+            retention=_retention(v, t["retention"], _join(where, "retention"), retention)
+            if "retention" in t and kind != "folder" else retention,
         )
         if source.link_pattern is not None and "{stem}" not in source.link_pattern \
                 and "{slug}" not in source.link_pattern:
             v.problem(_join(where, "link_pattern"), "must contain {stem} or {slug}")
+        if kind == "folder" and "retention" in t:
+            v.problem(_join(where, "retention"), "applies to remote sources only (kind = "
+                      "\"feed\" or \"opml\"): a folder's articles stay while their files do")
         if kind == "folder" and source.path is not None and not source.path.is_dir():
             v.problem(_join(where, "path"), f"folder not found: {source.path}")
         if kind == "opml" and source.path is not None and not source.path.is_file():

@@ -598,7 +598,9 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
     state; its articles are stored under the OPML source with keys prefixed by the feed.
     Fetch states (ETag, Last-Modified, backoff) are saved only after the articles they
     describe are stored: a crash in between costs a refetch, never a lost article.
-    ``cancelled`` (the daemon's stop flag) abandons requests in flight.
+    ``cancelled`` (the daemon's stop flag) abandons requests in flight.  After each feed
+    that was read, what it no longer lists is pruned to its source's ``retention``; what
+    was pruned is reported as removed, so the feeds showing it are published again.
     """
     from .sources.politeness import FetchState
     from .sources.remote import fetch_feeds_sync
@@ -644,6 +646,8 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
                                                  now=now, present=None))
         elif result.articles is None and result.error is None:
             report.skipped += 1
+        if result.articles is not None:  # the feed was read: what it lists now is known
+            totals[source.name].add(_prune(store, source, spec, result.articles, now=now))
     store.set_source_states(states)
     for name, report in reports.items():
         report.changes = totals[name].result()
@@ -651,6 +655,19 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
             report.problems.append((key, reason))
         report.duration = time.monotonic() - started
     return list(reports.values())
+
+
+def _prune(store: Store, source: SourceConfig, spec: FeedSpec, listed: Sequence[Article], *,
+           now: datetime) -> Changes:
+    """Apply ``source.retention`` to the feed ``spec`` just read (its entries are keyed
+    ``"<spec> <entry>"`` under an OPML source): what it deleted, as removals."""
+    prefix = f"{spec.name} " if source.kind == "opml" else ""
+    pruned = store.prune(source.name, listed={prefix + a.key for a in listed}, now=now,
+                         retention=source.retention, prefix=prefix)
+    if pruned:
+        log.info("%s: %d entr%s no longer listed and past the retention removed", spec.name,
+                 len(pruned), "y" if len(pruned) == 1 else "ies")
+    return Changes(added=(), changed=(), removed=pruned, unchanged=0)
 
 
 def _log_source(report: SourceReport) -> None:

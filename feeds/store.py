@@ -8,7 +8,8 @@ Tables::
 
     articles     id PK, (source, key) unique, content_hash, data (the Article as JSON),
                  published (what items sort by), first_seen, updated
-    id_registry  (source, key) -> id, id unique; kept when an article goes away
+    id_registry  (source, key) -> id, id unique; kept when an article goes away (for a
+                 remote feed's pruned entries, only within ``decide.id_memory``)
     file_states  (source, key) -> size, mtime_ns, inode, device, digest  (FK -> articles)
     source_state source -> JSON (remote fetch state: etag, last-modified ...)
     feed_state   feed -> digest of its last publication
@@ -36,13 +37,18 @@ from typing import Any, NamedTuple
 
 from .decide import (
     Changes,
+    Held,
     Holder,
+    IdMemory,
     Plan,
     Registered,
+    Retention,
     Stored,
     Write,
     default_id_factory,
+    id_memory,
     plan_ingest,
+    plan_prune,
 )
 from .errors import LockedError, StoreError
 from .model import (
@@ -75,6 +81,9 @@ __all__ = [
 APPLICATION_ID = int.from_bytes(b"FEED", "big")  # PRAGMA application_id: this is our file
 MEMORY = ":memory:"
 _CHUNK = 500  # ids per "IN (...)" query
+#: the WAL file is cut back to this size once checkpointed: one large transaction (the first
+#: prune of a store that grew without retention) must not leave it that large for good
+WAL_SIZE_LIMIT = 64 * 1024 * 1024
 
 # Primary result codes a user can cause; everything else (SQLITE_ERROR: a bad statement,
 # SQLITE_CONSTRAINT: broken invariants, SQLITE_MISUSE ...) is a bug and passes through.
@@ -586,6 +595,7 @@ class Store:
                 db.execute("PRAGMA foreign_keys = ON")
                 db.execute("PRAGMA journal_mode = WAL")  # "memory" for an in-memory store
                 db.execute("PRAGMA synchronous = NORMAL")
+                db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
                 _migrate(db, name, MIGRATIONS)
         except BaseException:
             db.close()
@@ -874,6 +884,59 @@ class Store:
             db.execute("DELETE FROM file_states WHERE source = ?", (source,))
             db.execute("DELETE FROM source_state WHERE source = ?", (source,))
         return count
+
+    def prune(self, source: str, *, listed: Collection[str], now: datetime,
+              retention: Retention, prefix: str = "") -> tuple[str, ...]:
+        """Delete the entries of one remote feed that ``retention`` no longer keeps
+        (:func:`plan_prune`), in one transaction; the keys deleted, sorted.
+
+        ``listed``: every key the feed lists now (never deleted).  ``prefix``: the feed's
+        keys start with it (a feed of an OPML source); empty: the whole source is one feed.
+        The registry keeps the ids of entries no longer stored (so an entry that comes back
+        gets its id back) within :func:`id_memory`, and forgets the others.
+        """
+        if retention.unlimited:
+            return ()
+        where = "source = ?"
+        bounds: tuple[str, ...] = (source,)
+        if prefix:  # the keys between prefix and its successor are exactly those under it
+            where += " AND key >= ? AND key < ?"
+            bounds = (source, prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1))
+        fromiso = datetime.fromisoformat  # stored values are always our own UTC ISO
+        memory = id_memory(retention, now)
+        with self._write(f"prune articles of {source!r}") as db:
+            held = [Held(key, id_, fromiso(published)) for key, id_, published in db.execute(
+                f"SELECT key, id, published FROM articles WHERE {where}", bounds)]
+            drop = plan_prune(held, listed=set(listed), now=now, retention=retention)
+            for chunk in _chunks(drop):
+                db.execute(f"DELETE FROM articles WHERE {where} AND key IN"
+                           f" ({_marks(len(chunk))})", (*bounds, *chunk))
+            self._forget_ids(db, where, bounds, len(held) - len(drop), memory)
+        return drop
+
+    @staticmethod
+    def _forget_ids(db: sqlite3.Connection, where: str, bounds: tuple[str, ...], live: int,
+                    memory: IdMemory) -> None:
+        """Forget the registry entries of one feed's keys without a stored entry that are
+        beyond ``memory`` (``live``: how many entries the feed has stored)."""
+        if memory.unlimited:
+            return
+        # Each stored entry has its registry row: the others are the ids remembered.  A
+        # look at the registry's range alone (no join) says whether any is due to go.
+        count, first = db.execute(
+            f"SELECT count(*), min(first_seen) FROM id_registry WHERE {where}", bounds
+        ).fetchone()
+        if not memory.due(count - live, _opt_from_iso(first)):
+            return
+        oldest = _opt_iso(memory.oldest)
+        db.execute(  # (unqualified, source and key are the registry's: r is the only table)
+            f"DELETE FROM id_registry WHERE {where} AND key IN ("
+            " SELECT key FROM (SELECT r.key, r.first_seen, row_number() OVER"
+            "  (ORDER BY r.first_seen DESC, r.id) AS n"
+            f"  FROM id_registry AS r WHERE {where}"
+            "  AND NOT EXISTS (SELECT 1 FROM articles AS a WHERE a.id = r.id))"
+            " WHERE n > ? OR first_seen < ?)",
+            (*bounds, *bounds, 2**62 if memory.most is None else memory.most, oldest or ""))
 
     # ----------------------------------------------------------------------- recovery
 
