@@ -27,7 +27,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from .config import Config, SourceConfig, load
+from .config import SCHEDULE_TIMEZONE, Config, SourceConfig, load
 from .errors import ConfigError, FeedsError
 from .pipeline import (
     SourceReport,
@@ -382,13 +382,13 @@ def _trigger(source: SourceConfig, config: Config) -> Any:
     from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
 
-    if source.cron:
-        return CronTrigger.from_crontab(source.cron, timezone="UTC")
+    if source.cron:  # config.cron_problem has tried this very call
+        return CronTrigger.from_crontab(source.cron, timezone=SCHEDULE_TIMEZONE)
     every = source.every or (config.folder_every if source.kind == "folder"
                              else config.fetch.every)
     jitter = int(min(every.total_seconds() * 0.1, 300))
     return IntervalTrigger(seconds=int(every.total_seconds()), jitter=jitter or None,
-                           timezone="UTC")
+                           timezone=SCHEDULE_TIMEZONE)
 
 
 def _log(report: SourceReport) -> None:
