@@ -27,7 +27,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from .config import SCHEDULE_TIMEZONE, Config, SourceConfig, load
+from .config import SCHEDULE_TIMEZONE, Config, SourceConfig, cron_trigger, load
 from .errors import ConfigError, FeedsError
 from .pipeline import (
     SourceReport,
@@ -379,11 +379,10 @@ class Daemon:
 
 
 def _trigger(source: SourceConfig, config: Config) -> Any:
-    from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
 
-    if source.cron:  # config.cron_problem has tried this very call
-        return CronTrigger.from_crontab(source.cron, timezone=SCHEDULE_TIMEZONE)
+    if source.cron:  # config.load has built this very trigger once
+        return cron_trigger(source.cron)
     every = source.every or (config.folder_every if source.kind == "folder"
                              else config.fetch.every)
     jitter = int(min(every.total_seconds() * 0.1, 300))

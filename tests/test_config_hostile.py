@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -99,6 +99,7 @@ HOSTILE: list[tuple[str, str, str]] = [
     # URLs, headers, time zone
     ("top", '[site]\nlink = "http://[::1"', "site.link"),
     ("top", '[site]\nbase_url = "http://ex.org:99999/"', "site.base_url"),
+    ("top", '[site]\nlink = "https://exämple.org/"', "site.link"),  # the User-Agent is ASCII
     ("top", '[site]\nhub = "http://exa mple.org/hub"', "site.hub"),
     ("top", '[site]\ntimezone = "Europe/Paris\\u0000"', "site.timezone"),
     ("top", f'[site]\ntimezone = "{"a" * 5000}"', "site.timezone"),
@@ -176,6 +177,24 @@ def test_sound_values_are_accepted_and_run(tmp_path: Path, line: str) -> None:
     linked = apply_folder_fallbacks(article, mtime_ns=0, tz=UTC, base_url=cfg.site.base_url,
                                     link_pattern=source.link_pattern)
     assert linked.link is None or linked.link.startswith("https://ex.org/")
+
+
+@pytest.mark.parametrize(
+    ("cron", "weekdays"),
+    [("0 6 * * 1", {"Mon"}), ("0 6 * * 0", {"Sun"}), ("0 6 * * 7", {"Sun"}),
+     ("0 6 * * 1-5", {"Mon", "Tue", "Wed", "Thu", "Fri"}), ("0 6 * * 0,6", {"Sat", "Sun"}),
+     ("0 6 * * */2", {"Sun", "Tue", "Thu", "Sat"}), ("0 6 * * sat,sun", {"Sat", "Sun"})],
+)
+def test_cron_weekdays_count_as_crontab_does(tmp_path: Path, cron: str,
+                                             weekdays: set[str]) -> None:
+    """APScheduler 3 alone reads ``1`` as Tuesday; a crontab line means Monday."""
+    cfg = config.load(write(tmp_path, FOLDER + f'cron = "{cron}"\n' + FEED))
+    trigger = _trigger(cfg.sources[0], cfg)
+    fired, moment = set(), datetime(2026, 1, 1, tzinfo=UTC)
+    for _ in range(14):
+        moment = trigger.get_next_fire_time(None, moment) + timedelta(minutes=1)
+        fired.add(moment.strftime("%a"))
+    assert fired == weekdays
 
 
 CATASTROPHIC = [r"(a|a)*b", r"(x|x|x)*y", r"(.|\s)*!", r".*.*.*.*=", r"[a-z]*[a-z]*[a-z]*[a-z]*!"]
