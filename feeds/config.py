@@ -44,8 +44,6 @@ MAX_SIZE = 1024**3
 #: longest timeout, seconds; longest ``server.max_age``
 MAX_TIMEOUT = 3600.0
 MAX_MAX_AGE = 366 * 86400
-#: the time zone APScheduler triggers are built in (``feeds.daemon``)
-SCHEDULE_TIMEZONE = "UTC"
 #: the placeholders ``link_pattern`` may use (``feeds.normalize.fallbacks``)
 LINK_FIELDS = ("stem", "slug")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -717,50 +715,10 @@ def _path_problem(value: str) -> str | None:
     return None
 
 
-def cron_trigger(expression: str) -> Any:
-    """The APScheduler trigger for a five-field crontab line, as the daemon schedules it.
-
-    APScheduler 3 counts numeric weekdays from Monday (``0`` = Monday); crontab counts them
-    from Sunday (``0`` and ``7`` = Sunday).  Numeric weekdays are read as crontab does, by
-    handing APScheduler their names.  ValueError when APScheduler refuses the line.
-    """
-    from apscheduler.triggers.cron import CronTrigger
-
-    fields = expression.split()
-    if len(fields) != 5:
-        raise ValueError(f"must have 5 fields like '*/10 * * * *', got {_short(expression)}")
-    fields[4] = _crontab_weekdays(fields[4])
-    return CronTrigger.from_crontab(" ".join(fields), timezone=SCHEDULE_TIMEZONE)
-
-
-_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_WEEKDAY_ITEM = re.compile(r"^(?:(\*)|(\d{1,2})(?:-(\d{1,2}))?)(?:/(\d{1,2}))?$")
-
-
-def _crontab_weekdays(field: str) -> str:
-    """A crontab weekday field with numbers (``1-5``, ``0,6``, ``*/2``) as APScheduler's
-    names (``mon,tue,wed,thu,fri``); a field without numbers, or one APScheduler should
-    refuse in its own words, is left as it is."""
-    if not any(c.isdigit() for c in field):
-        return field
-    days: set[int] = set()
-    for item in field.split(","):
-        match = _WEEKDAY_ITEM.match(item)
-        if not match:
-            return field
-        star, first, last, step = match.groups()
-        low = 0 if star else int(first)
-        high = 6 if star else int(last if last is not None else first)
-        if step is not None and star is None and last is None:
-            high = 7  # "1/2" is "1-7/2"
-        if high > 7 or low > high or (step is not None and int(step) == 0):
-            return field
-        days.update(d % 7 for d in range(low, high + 1, int(step or 1)))
-    return ",".join(_WEEKDAYS[d] for d in sorted(days))
-
-
 def cron_problem(expression: str) -> str | None:
-    """Why the daemon cannot run ``expression`` (:func:`cron_trigger`), or None."""
+    """Why the daemon cannot run ``expression`` (``feeds.schedule.cron_trigger``), or None."""
+    from .schedule import cron_trigger
+
     try:
         trigger = cron_trigger(expression)
     except ValueError as exc:

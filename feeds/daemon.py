@@ -27,7 +27,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from .config import SCHEDULE_TIMEZONE, Config, SourceConfig, cron_trigger, load
+from .config import Config, SourceConfig, load
 from .errors import ConfigError, FeedsError
 from .pipeline import (
     SourceReport,
@@ -379,15 +379,13 @@ class Daemon:
 
 
 def _trigger(source: SourceConfig, config: Config) -> Any:
-    from apscheduler.triggers.interval import IntervalTrigger
+    from .schedule import cron_trigger, interval_trigger
 
     if source.cron:  # config.load has built this very trigger once
         return cron_trigger(source.cron)
     every = source.every or (config.folder_every if source.kind == "folder"
                              else config.fetch.every)
-    jitter = int(min(every.total_seconds() * 0.1, 300))
-    return IntervalTrigger(seconds=int(every.total_seconds()), jitter=jitter or None,
-                           timezone=SCHEDULE_TIMEZONE)
+    return interval_trigger(every)
 
 
 def _log(report: SourceReport) -> None:
