@@ -226,7 +226,7 @@ def exercise(cfg: config.Config) -> None:
     assert 0 <= cfg.server.port <= 65535
 
 
-@settings(max_examples=400, deadline=None, database=None, derandomize=True,
+@settings(max_examples=300, deadline=None, database=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(document=documents)
 def test_what_load_accepts_runs_and_what_it_refuses_is_a_config_error(
