@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import re
+import string
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .decide import Retention
@@ -34,6 +35,24 @@ _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.IG
 _SIZE_UNITS = {
     "b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2, "gb": 1000**3, "gib": 1024**3,
 }
+#: bounds of durations: a schedule (``every``) runs at least once a second and at least once a
+#: year; ``since`` looks back at most a century
+MIN_EVERY = timedelta(seconds=1)
+MAX_EVERY = timedelta(days=366)
+MAX_SINCE = timedelta(days=36_600)
+#: largest size (``max_size``): 1 GiB
+MAX_SIZE = 1024**3
+#: longest timeout, seconds; longest ``server.max_age``
+MAX_TIMEOUT = 3600.0
+MAX_MAX_AGE = 366 * 86400
+#: the placeholders ``link_pattern`` may use (``feeds.normalize.fallbacks``)
+LINK_FIELDS = ("stem", "slug")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_URL_BAD = re.compile(r"[\x00-\x20\x7f-\x9f]")
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP header name (RFC 9110)
+_HEADER_VALUE = re.compile(r"^[\t\x20-\x7e]*$")  # printable ASCII: what httpx sends as is
+_HEADER_NOT = re.compile(r"[^\t\x20-\x7e]")
+_NAME_MAX, _PATH_MAX = 255, 4095
 
 
 @dataclass(frozen=True)
@@ -206,29 +225,58 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
     )
 
 
-def parse_duration(text: str) -> timedelta:
-    """``"90s"``, ``"15m"``, ``"2h"``, ``"1d"``, ``"1w"``; a bare number is seconds."""
+def parse_duration(text: str, *, minimum: timedelta = MIN_EVERY,
+                   maximum: timedelta = MAX_EVERY) -> timedelta:
+    """``"90s"``, ``"15m"``, ``"2h"``, ``"1d"``, ``"1w"``; a bare number is seconds.
+
+    ValueError (one line) for anything else, and outside ``minimum`` .. ``maximum``."""
     match = _DURATION.match(text)
     if not match:
-        raise ValueError(f"not a duration: {text!r} (use e.g. 30s, 15m, 2h, 1d)")
-    seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2) or "s"]
+        raise ValueError(f"not a duration: {_short(text)} (use e.g. 30s, 15m, 2h, 1d)")
+    seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2) or "s"]  # inf if huge
     if seconds <= 0:
-        raise ValueError(f"duration must be positive: {text!r}")
+        raise ValueError(f"duration must be positive: {_short(text)}")
+    if seconds < minimum.total_seconds():
+        raise ValueError(f"duration must be at least {_span(minimum)}: {_short(text)}")
+    if not seconds <= maximum.total_seconds():
+        raise ValueError(f"duration must be at most {_span(maximum)}: {_short(text)}")
     return timedelta(seconds=seconds)
 
 
-def parse_size(value: str | int) -> int:
+def parse_size(value: str | int, *, maximum: int = MAX_SIZE) -> int:
+    """``"5 MiB"``, ``"500 KB"``, a bare number of bytes; ValueError past ``maximum``."""
     if isinstance(value, int) and not isinstance(value, bool):
-        if value <= 0:
-            raise ValueError("size must be positive")
-        return value
-    match = _SIZE.match(str(value))
-    if not match:
-        raise ValueError(f"not a size: {value!r} (use e.g. 5 MiB, 500 KB)")
-    size = int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "b").lower()])
-    if size <= 0:
+        size = float(value)
+    else:
+        match = _SIZE.match(str(value))
+        if not match:
+            raise ValueError(f"not a size: {_short(str(value))} (use e.g. 5 MiB, 500 KB)")
+        size = float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "b").lower()]  # inf if huge
+    if not size >= 1:
         raise ValueError("size must be positive")
-    return size
+    if not size <= maximum:
+        raise ValueError(f"size must be at most {_bytes(maximum)}")
+    return int(size)
+
+
+def _bytes(size: int) -> str:
+    for unit, length in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if size % length == 0:
+            return f"{size // length} {unit}"
+    return f"{size} bytes"
+
+
+def _span(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    for unit, length in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % length == 0:
+            return f"{seconds // length}{unit}"
+    return f"{seconds}s"
+
+
+def _short(text: str, limit: int = 40) -> str:
+    """``text`` quoted for a one-line message, cut when long."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}…"
 
 
 class _Validator:
@@ -271,10 +319,26 @@ class _Validator:
         value = self.string(table, where, key, required=required)
         if value is None:
             return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            self.problem(_join(where, key), f"must be an absolute http(s) URL, got {value!r}")
+        try:
+            parts = urlsplit(value)
+            _port = parts.port  # ValueError when out of range or not a number
+            good = parts.scheme in ("http", "https") and bool(parts.hostname)
+        except ValueError:
+            good = False
+        if not good or _URL_BAD.search(value):
+            self.problem(_join(where, key),
+                         f"must be an absolute http(s) URL, got {_short(value, 80)}")
             return None
+        return value
+
+    def plain(self, table: Mapping[str, Any], where: str, key: str, *,
+              default: str | None = None, pattern: re.Pattern[str] = _CONTROL,
+              what: str = "control characters") -> str | None:
+        """A string that must not hold ``pattern`` (control characters by default)."""
+        value = self.string(table, where, key, default=default)
+        if value is not None and pattern.search(value):
+            self.problem(_join(where, key), f"must not contain {what}, got {_short(value)}")
+            return default
         return value
 
     def integer(self, table: Mapping[str, Any], where: str, key: str, default: int, *,
@@ -289,10 +353,13 @@ class _Validator:
             return default
         return value
 
-    def number(self, table: Mapping[str, Any], where: str, key: str, default: float) -> float:
+    def number(self, table: Mapping[str, Any], where: str, key: str, default: float, *,
+               maximum: float = MAX_TIMEOUT) -> float:
         value = table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            self.problem(_join(where, key), f"must be a positive number, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int | float) \
+                or not 0 < value <= maximum:  # also refuses nan
+            self.problem(_join(where, key),
+                         f"must be a number above 0 and at most {maximum:g}, got {value!r}")
             return default
         return float(value)
 
@@ -318,11 +385,22 @@ class _Validator:
     def path(self, table: Mapping[str, Any], where: str, key: str, *,
              default: str | None = None, required: bool = False) -> Path | None:
         value = self.string(table, where, key, default=default, required=required)
-        if value is None:
+        if value is None or (required and not value.strip()):
             return None
-        return (self.base / Path(value).expanduser()).resolve()
+        problem = _path_problem(value)
+        if problem is None:
+            try:
+                return (self.base / Path(value).expanduser()).resolve()
+            except RuntimeError:  # expanduser: "~user" names nobody (or $HOME is unset)
+                problem = f"cannot expand {_short(value.split('/')[0])}: no such user or home"
+            except (OSError, ValueError) as exc:
+                problem = f"not a usable path: {exc}"
+        self.problem(_join(where, key), problem)
+        return None
 
-    def duration(self, table: Mapping[str, Any], where: str, key: str) -> timedelta | None:
+    def duration(self, table: Mapping[str, Any], where: str, key: str, *,
+                 minimum: timedelta = MIN_EVERY,
+                 maximum: timedelta = MAX_EVERY) -> timedelta | None:
         value = table.get(key)
         if value is None:
             return None
@@ -332,7 +410,7 @@ class _Validator:
             self.problem(_join(where, key), f"must be a duration like \"15m\", got {_type(value)}")
             return None
         try:
-            return parse_duration(value)
+            return parse_duration(value, minimum=minimum, maximum=maximum)
         except ValueError as exc:
             self.problem(_join(where, key), str(exc))
             return None
@@ -349,6 +427,44 @@ class _Validator:
         except ValueError as exc:
             self.problem(_join(where, key), str(exc))
             return default
+
+    def cron(self, table: Mapping[str, Any], where: str, key: str) -> str | None:
+        """A crontab line, as APScheduler's own ``CronTrigger.from_crontab`` reads it."""
+        value = self.string(table, where, key)
+        if value is None:
+            return None
+        problem = cron_problem(value)
+        if problem:
+            self.problem(_join(where, key), problem)
+            return None
+        return value
+
+    def link_pattern(self, table: Mapping[str, Any], where: str, key: str) -> str | None:
+        value = self.string(table, where, key)
+        if value is None:
+            return None
+        problem = link_pattern_problem(value)
+        if problem:
+            self.problem(_join(where, key), problem)
+            return None
+        return value
+
+    def headers(self, table: Mapping[str, Any], where: str, key: str) -> dict[str, str]:
+        value = table.get(key, {})
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(x, str) for k, x in value.items()
+        ):
+            self.problem(_join(where, key), "must be a table of strings")
+            return {}
+        for name, text in value.items():
+            if not _TOKEN.match(name):
+                self.problem(_join(where, key), f"{_short(name)} is not a header name")
+                return {}
+            if not _HEADER_VALUE.match(text):
+                self.problem(_join(where, key), f"the value of {name} must be printable ASCII, "
+                             f"got {_short(text)}")
+                return {}
+        return dict(value)
 
     def name(self, table: Mapping[str, Any], where: str, seen: set[str]) -> str:
         name = self.string(table, where, "name", required=True) or ""
@@ -380,17 +496,23 @@ def _site(v: _Validator, raw: Any) -> Site:
     if tz_name:
         try:
             tz = ZoneInfo(tz_name)
-        except (ZoneInfoNotFoundError, ValueError):
-            v.problem("site.timezone", f"unknown time zone {tz_name!r} (use e.g. Europe/Paris)")
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            v.problem("site.timezone",
+                      f"unknown time zone {_short(tz_name)} (use e.g. Europe/Paris)")
     base_url = v.url(t, "site", "base_url")
     if base_url and not base_url.endswith("/"):
         base_url += "/"
     language = v.string(t, "site", "language")
     if language and not re.match(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$", language):
         v.problem("site.language", f"must be a language tag like 'en' or 'fr-CA', got {language!r}")
+    link = v.url(t, "site", "link")
+    if link is not None and not link.isascii():  # it goes into the default User-Agent
+        v.problem("site.link", f"must be ASCII (the host in punycode, the path %-encoded), "
+                  f"got {_short(link)}")
+        link = None
     return Site(
         title=v.string(t, "site", "title", default="feeds") or "feeds",
-        link=v.url(t, "site", "link"),
+        link=link,
         base_url=base_url,
         author=author,
         language=language,
@@ -411,7 +533,8 @@ def _fetch(v: _Validator, raw: Any) -> FetchConfig:
         max_redirects=v.integer(t, "fetch", "max_redirects", d.max_redirects, maximum=30),
         concurrency=v.integer(t, "fetch", "concurrency", d.concurrency, minimum=1, maximum=500),
         per_host=v.integer(t, "fetch", "per_host", d.per_host, minimum=1, maximum=50),
-        user_agent=v.string(t, "fetch", "user_agent"),
+        user_agent=v.plain(t, "fetch", "user_agent", pattern=_HEADER_NOT,
+                           what="anything but printable ASCII"),
         allow_private=v.boolean(t, "fetch", "allow_private", d.allow_private),
         every=v.duration(t, "fetch", "every") or d.every,
     )
@@ -422,9 +545,9 @@ def _server(v: _Validator, raw: Any) -> ServerConfig:
     d = ServerConfig()
     return ServerConfig(
         enabled=v.boolean(t, "server", "enabled", True if t else d.enabled),
-        host=v.string(t, "server", "host", default=d.host) or d.host,
+        host=_host(v, t) or d.host,
         port=v.integer(t, "server", "port", d.port, minimum=0, maximum=65535),
-        max_age=v.integer(t, "server", "max_age", d.max_age),
+        max_age=v.integer(t, "server", "max_age", d.max_age, maximum=MAX_MAX_AGE),
     )
 
 
@@ -444,7 +567,7 @@ def _retention(v: _Validator, raw: Any, where: str, default: Retention) -> Reten
     if age is False:
         max_age = None
     elif isinstance(age, str):
-        max_age = v.duration(t, where, "max_age") or max_age
+        max_age = v.duration(t, where, "max_age", maximum=MAX_SINCE) or max_age
     elif age is not None:  # a bare number would be seconds: never what is meant here
         v.problem(_join(where, "max_age"),
                   f'must be a duration like "90d", or false for no age limit, got {age!r}')
@@ -477,21 +600,14 @@ def _sources(v: _Validator, raw: Any, retention: Retention) -> list[SourceConfig
         allowed = {"name", "kind"} | (_SOURCE_KEYS[kind] if kind else set().union(
             *_SOURCE_KEYS.values()))
         t = v.table(item, where, allowed)
+        t = {key: value for key, value in t.items() if key in allowed}  # one line per key
         name = v.name(t, where, seen)
         if not name or not kind:
             continue
         every = v.duration(t, where, "every")
-        cron = v.string(t, where, "cron")
-        if cron is not None and len(cron.split()) != 5:
-            v.problem(_join(where, "cron"), f"must have 5 fields like '*/10 * * * *', got {cron!r}")
+        cron = v.cron(t, where, "cron")
         if every and cron:
             v.problem(where, "give either 'every' or 'cron', not both")
-        headers = t.get("headers", {})
-        if not isinstance(headers, dict) or not all(
-            isinstance(k, str) and isinstance(x, str) for k, x in headers.items()
-        ):
-            v.problem(_join(where, "headers"), "must be a table of strings")
-            headers = {}
         source = SourceConfig(
             name=name,
             kind=kind,
@@ -499,22 +615,20 @@ def _sources(v: _Validator, raw: Any, retention: Retention) -> list[SourceConfig
             url=v.url(t, where, "url", required=kind == "feed"),
             every=every,
             cron=cron,
-            headers=dict(headers),
-            user_agent=v.string(t, where, "user_agent"),
+            headers=v.headers(t, where, "headers"),
+            user_agent=v.plain(t, where, "user_agent", pattern=_HEADER_NOT,
+                               what="anything but printable ASCII"),
             max_size=v.size(t, where, "max_size", SourceConfig.max_size),
-            link_pattern=v.string(t, where, "link_pattern"),
+            link_pattern=v.link_pattern(t, where, "link_pattern"),
             retention=_retention(v, t["retention"], _join(where, "retention"), retention)
             if "retention" in t and kind != "folder" else retention,
         )
-        if source.link_pattern is not None and "{stem}" not in source.link_pattern \
-                and "{slug}" not in source.link_pattern:
-            v.problem(_join(where, "link_pattern"), "must contain {stem} or {slug}")
         if kind == "folder" and "retention" in t:
             v.problem(_join(where, "retention"), "applies to remote sources only (kind = "
                       "\"feed\" or \"opml\"): a folder's articles stay while their files do")
-        if kind == "folder" and source.path is not None and not source.path.is_dir():
+        if kind == "folder" and source.path is not None and not os.path.isdir(source.path):
             v.problem(_join(where, "path"), f"folder not found: {source.path}")
-        if kind == "opml" and source.path is not None and not source.path.is_file():
+        if kind == "opml" and source.path is not None and not os.path.isfile(source.path):
             v.problem(_join(where, "path"), f"file not found: {source.path}")
         out.append(source)
     return out
@@ -575,7 +689,9 @@ def _feeds(v: _Validator, raw: Any, source_names: set[str]) -> list[FeedConfig]:
                 try:
                     validate_pattern(pattern)
                 except ConfigError as exc:
-                    v.problem(_join(where, key), f"bad regular expression {pattern!r}: {exc}")
+                    v.problem(_join(where, key),
+                              f"bad regular expression {_short(pattern)}: {exc}")
+                    break  # one line per key
         out.append(FeedConfig(
             name=name,
             title=v.string(t, where, "title", default=name) or name,
@@ -585,7 +701,7 @@ def _feeds(v: _Validator, raw: Any, source_names: set[str]) -> list[FeedConfig]:
             limit=v.integer(t, where, "limit", 50, minimum=1, maximum=100_000),
             include=include,
             exclude=exclude,
-            since=v.duration(t, where, "since"),
+            since=v.duration(t, where, "since", maximum=MAX_SINCE),
         ))
     return out
 
@@ -608,3 +724,64 @@ def _suggest(key: str, allowed: set[str]) -> str:
         return f" (did you mean {close[0]!r}?)"
     return f" (allowed: {', '.join(sorted(allowed))})"
 
+
+
+def _host(v: _Validator, t: Mapping[str, Any]) -> str | None:
+    host = v.string(t, "server", "host")
+    if host is not None and (not host or _URL_BAD.search(host)):
+        v.problem("server.host", f"must be a host name or address, got {_short(host)}")
+        return None
+    return host
+
+
+def _path_problem(value: str) -> str | None:
+    """Why ``value`` cannot name a file, before the file system is asked (or None)."""
+    if not value.strip():
+        return "must not be empty"
+    if _CONTROL.search(value):
+        return f"must not contain control characters, got {_short(value)}"
+    encoded = os.fsencode(value)
+    if len(encoded) > _PATH_MAX or any(len(part) > _NAME_MAX for part in encoded.split(b"/")):
+        return f"path too long: {_short(value)}"
+    return None
+
+
+def cron_problem(expression: str) -> str | None:
+    """Why the daemon cannot run ``expression`` (``feeds.schedule.cron_trigger``), or None."""
+    from .schedule import cron_trigger
+
+    try:
+        trigger = cron_trigger(expression)
+    except ValueError as exc:
+        message = " ".join(str(exc).split())
+        return message if message.startswith("must") else f"{_short(expression)}: {message}"
+    if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
+        return f"{_short(expression)} never fires"
+    return None
+
+
+def link_pattern_problem(pattern: str) -> str | None:
+    """Why ``pattern`` cannot make links (``str.format`` with :data:`LINK_FIELDS`), or None."""
+    allowed = ", ".join(f"{{{name}}}" for name in LINK_FIELDS)
+    if _URL_BAD.search(pattern):
+        return f"must not contain spaces or control characters, got {_short(pattern)}"
+    try:
+        parts = list(string.Formatter().parse(pattern))
+    except ValueError as exc:
+        return f"{exc} in {_short(pattern)} (write a literal brace as {{{{ or }}}})"
+    fields = set()
+    for _literal, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in LINK_FIELDS:
+            return f"unknown placeholder {{{name}}} (use {allowed})"
+        if spec or conversion:
+            return f"write placeholders plainly, as {allowed}"
+        fields.add(name)
+    if not fields:
+        return f"must contain {allowed}"
+    try:
+        urljoin("https://example.org/", pattern.format(stem="a/b", slug="a"))
+    except ValueError as exc:
+        return f"does not make a URL: {exc}"
+    return None

@@ -379,16 +379,13 @@ class Daemon:
 
 
 def _trigger(source: SourceConfig, config: Config) -> Any:
-    from apscheduler.triggers.cron import CronTrigger
-    from apscheduler.triggers.interval import IntervalTrigger
+    from .schedule import cron_trigger, interval_trigger
 
-    if source.cron:
-        return CronTrigger.from_crontab(source.cron, timezone="UTC")
+    if source.cron:  # config.load has built this very trigger once
+        return cron_trigger(source.cron)
     every = source.every or (config.folder_every if source.kind == "folder"
                              else config.fetch.every)
-    jitter = int(min(every.total_seconds() * 0.1, 300))
-    return IntervalTrigger(seconds=int(every.total_seconds()), jitter=jitter or None,
-                           timezone="UTC")
+    return interval_trigger(every)
 
 
 def _log(report: SourceReport) -> None:

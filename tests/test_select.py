@@ -103,11 +103,35 @@ def test_dedup_happens_before_limit(now: datetime) -> None:
 
 
 @pytest.mark.parametrize(
-    "pattern", [r"(a+)+$", r"(\w+\s?)*$", r"(x*){2,9}", r"(.)\1", "a" * 400, "(unclosed"]
+    "pattern", [r"(.)\1", r"(?P<w>x)(?P=w)", r"(?=x)", r"(?<!x)y", "a" * 400, "(unclosed",
+                r".{1000}"]
 )
-def test_dangerous_or_bad_patterns_are_refused(pattern: str) -> None:
+def test_bad_or_too_complex_patterns_are_refused(pattern: str) -> None:
     with pytest.raises(ConfigError):
         validate_pattern(pattern)
+
+
+@pytest.mark.parametrize("pattern", [r"(a+)+$", r"(\w+\s?)*$", r"(x*){2,9}", r"(a|a)*b"])
+def test_shapes_that_backtrack_elsewhere_are_accepted_and_match_in_linear_time(
+    pattern: str, now: datetime
+) -> None:
+    """RE2 never backtracks: the classic catastrophic shapes are harmless, so they are
+    accepted (they used to be refused) and a long adversarial title still takes milliseconds."""
+    adversarial = item("x", "a" * 499 + "!", timedelta(hours=1), now, summary="a b " * 500)
+    started = time.perf_counter()
+    select_items([adversarial], include=[pattern], now=now, limit=None)
+    assert time.perf_counter() - started < 1  # generous bound: it takes well under 10 ms
+
+
+def test_filters_are_case_insensitive_also_beyond_ascii(now: datetime) -> None:
+    items = [item("1", "Une ÉCOLE ouvre", timedelta(hours=1), now),
+             item("2", "PYTHON news", timedelta(hours=2), now)]
+    assert ids(select_items(items, include=["école", "python"], now=now, limit=None)) == ["1", "2"]
+
+
+def test_a_title_with_a_lone_surrogate_is_matched_not_crashed_on(now: datetime) -> None:
+    odd = item("1", "broken \ud800 python", timedelta(hours=1), now)
+    assert ids(select_items([odd], include=["python"], now=now, limit=None)) == ["1"]
 
 
 def test_matching_time_is_bounded_by_field_caps(now: datetime) -> None:
