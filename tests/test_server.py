@@ -348,7 +348,8 @@ def test_accept_encoding_parsing(client: httpx.Client, accept: str, zipped: bool
 )
 def test_traversal_attempts_are_404(server: FeedServer, target: str) -> None:
     status, response = raw_status(server.port, target)
-    # "//..." is refused by cheroot itself (400); everything else reaches the app: 404.
+    # "//..." (a network-path reference, naming a host) is 400; everything else reaches the
+    # handler: 404.
     assert status == (400 if target.startswith("//") else 404), response[:200]
     assert b"TOPSECRET" not in response
     assert b"root:" not in response
