@@ -699,6 +699,8 @@ def _listen(host: str, port: int, backlog: int = 512) -> socket.socket:
                                    flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
         raise ListenError(host, port, f"unknown host name ({exc.strerror})") from None
+    except UnicodeError:  # the idna codec: an empty label, or one over 63 characters
+        raise ListenError(host, port, "invalid host name") from None
     family, kind, proto, _, address = infos[0]
     sock = socket.socket(family, kind, proto)
     try:
