@@ -14,7 +14,8 @@ An asyncio server speaking HTTP/1.1 through h11, over one pure request handler
 * Every 200 and 304 carries a strong ``ETag`` (a content hash; the gzip variant has its own,
   ``"<hash>-gzip"``), ``Last-Modified`` and ``Cache-Control``; compressible types also
   ``Vary: Accept-Encoding``.  ``If-None-Match`` wins over ``If-Modified-Since``.  gzip is
-  sent when ``Accept-Encoding`` gives it a q-value above 0 and not below identity's.
+  sent when ``Accept-Encoding`` gives it a q-value above 0 (``gzip;q=0`` refuses it) and
+  not below that of ``identity`` when named.
 * Paths with ``..``, hidden components (``.tmp`` files of atomic writes), NUL bytes, or that
   resolve (through symlinks) outside the root are 404.  There is no directory listing: a
   directory serves its ``index.html`` or is 404.
@@ -364,16 +365,15 @@ def _codings(header: str) -> dict[str, float]:
 
 
 def _accepts_gzip(header: str) -> bool:
-    """Whether to send gzip: its q-value (``gzip``, ``x-gzip``, else ``*``) is above 0 and not
-    below identity's (``identity``, else ``*``, else 1).  No header or an empty one: no gzip."""
+    """Whether to send gzip: its q-value (``gzip``, ``x-gzip``, else ``*``) is above 0, and
+    not below the q-value of ``identity`` when that is named.  No header or an empty one: no
+    gzip."""
     codings = _codings(header)
-    star = codings.get("*")
     if "gzip" in codings or "x-gzip" in codings:
         q_gzip = max(codings.get("gzip", 0.0), codings.get("x-gzip", 0.0))
     else:
-        q_gzip = star if star is not None else 0.0
-    q_identity = codings.get("identity", star if star is not None else 1.0)
-    return q_gzip > 0 and q_gzip >= q_identity
+        q_gzip = codings.get("*", 0.0)
+    return q_gzip > 0 and q_gzip >= codings.get("identity", 0.0)
 
 
 def _not_modified(headers: Mapping[str, str], opaque: str, mtime: float) -> bool:
