@@ -1,9 +1,9 @@
 """Serve the output directory to feed readers.
 
-An asyncio server speaking HTTP/1.1 through h11, over one pure request handler
-(``FeedApp.respond``, also mounted as a WSGI application by ``make_app``)::
+An asyncio server speaking HTTP/1.1 through httptools (llhttp, the parser of Node.js), over
+one pure request handler (``FeedApp.respond``, also a WSGI application by ``make_app``)::
 
-    connection ──► h11 parses ──► resolve path ──► stat ──► entity cache ──► 304 / 200 (gzip?)
+    connection ──► llhttp parses ──► resolve path ──► stat ──► entity cache ──► 304 / 200
     (at most        (headers      (no traversal,            (bytes, ETag,
      max_connections, within       no hidden,                gzip body by
      idle ones make  header_timeout) no listing)             dev, inode, size,
@@ -42,7 +42,9 @@ scheduler); ``serve_forever`` runs it for ``feeds serve`` until SIGINT or SIGTER
 from __future__ import annotations
 
 import asyncio
+import collections
 import errno
+import functools
 import gzip
 import hashlib
 import logging
@@ -64,7 +66,7 @@ from types import FrameType
 from typing import Any
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
-import h11
+import httptools
 
 from feeds.errors import ListenError
 from feeds.model import FILENAMES, MEDIA_TYPES
@@ -101,8 +103,11 @@ _CACHE_ENTRIES = 256
 _CACHE_BYTES = 64 * 1024 * 1024
 _CACHE_FILE_BYTES = 16 * 1024 * 1024  # bigger files are read on every request
 _RACY_NS = 2_000_000_000  # a file changed this recently is compared byte for byte
+_RESOLVED_TTL = 1.0  # s, a request path's resolution is reused this long
+_RESOLVED_ENTRIES = 1024
 
 
+@functools.lru_cache(maxsize=256)
 def media_type_for(name: str) -> str:
     """The ``Content-Type`` for a file called ``name`` (a base name)."""
     if name in _BY_NAME:
@@ -133,11 +138,12 @@ class Reply:
 class _Entity:
     """One version of a file: its bytes, their hash, and (once asked for) their gzip."""
 
-    __slots__ = ("data", "etag", "gzipped")
+    __slots__ = ("data", "etag", "gzipped", "last_modified")
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, mtime: float) -> None:
         self.data = data
         self.etag = hashlib.blake2b(data, digest_size=16).hexdigest()
+        self.last_modified = formatdate(mtime, usegmt=True)
         self.gzipped: bytes | None = None
 
     def gzip(self) -> bytes:
@@ -205,6 +211,10 @@ class FeedApp:
         self.root = Path(root)
         self.max_age = max_age
         self._cache = _EntityCache()
+        # request path -> (expiry, real path): resolving (realpath, a few lstat) costs more
+        # than the rest of a request.  Only paths that led to a file; the file is still
+        # stat-ed on every request.
+        self._resolved: dict[bytes, tuple[float, str]] = {}
 
     def respond(self, method: str, path: bytes, headers: Mapping[str, str]) -> Reply:
         """The reply to ``method path`` (``path`` percent-decoded, without the query);
@@ -236,6 +246,24 @@ class FeedApp:
     # -- path resolution -----------------------------------------------------------------------
 
     def _open(self, raw_path: bytes) -> tuple[str, os.stat_result, _Entity]:
+        now = time.monotonic()
+        hit = self._resolved.get(raw_path)
+        if hit is not None and hit[0] > now:
+            try:
+                st, entity = self._load(hit[1])
+            except _NotFound:
+                self._resolved.pop(raw_path, None)  # gone: resolve again, from the root
+            else:
+                return os.path.basename(hit[1]), st, entity
+        target = self._resolve(raw_path)
+        st, entity = self._load(target)
+        if len(self._resolved) >= _RESOLVED_ENTRIES:
+            self._resolved.clear()
+        self._resolved[raw_path] = (now + _RESOLVED_TTL, target)
+        return os.path.basename(target), st, entity
+
+    def _resolve(self, raw_path: bytes) -> str:
+        """The real path of the file ``raw_path`` names, checked to be inside the root."""
         try:
             path = raw_path.decode("utf-8")
         except UnicodeError:
@@ -256,8 +284,7 @@ class FeedApp:
             target = index
         elif path.endswith("/"):
             raise _NotFound
-        st, entity = self._load(target)
-        return os.path.basename(target), st, entity
+        return target
 
     @staticmethod
     def _contained(root: str, candidate: str) -> str:
@@ -296,7 +323,7 @@ class FeedApp:
         key = _key(st)
         if cached is not None and _key(st) == key and cached.data == data:
             return st, cached  # a racy entry, still the same bytes: no new hash
-        entity = _Entity(data)
+        entity = _Entity(data, st.st_mtime)
         if len(data) == st.st_size:  # else the file changed in place under us
             self._cache.put(key, entity)
         return st, entity
@@ -312,7 +339,7 @@ class FeedApp:
         opaque = entity.etag + "-gzip" if use_gzip else entity.etag
         out = [
             ("ETag", f'"{opaque}"'),
-            ("Last-Modified", formatdate(st.st_mtime, usegmt=True)),
+            ("Last-Modified", entity.last_modified),
             ("Cache-Control", f"public, max-age={self.max_age}"),
         ]
         if compressible:
@@ -364,6 +391,7 @@ def _codings(header: str) -> dict[str, float]:
     return found
 
 
+@functools.lru_cache(maxsize=256)
 def _accepts_gzip(header: str) -> bool:
     """Whether to send gzip: its q-value (``gzip``, ``x-gzip``, else ``*``) is above 0, and
     not below the q-value of ``identity`` when that is named.  No header or an empty one: no
@@ -487,23 +515,41 @@ class _Hub:
         return True
 
 
+@dataclass(slots=True)
+class _Request:
+    method: bytes
+    target: bytes
+    version: str  # "1.1"
+    headers: dict[str, str]
+    keep_alive: bool
+    oversized: bool
+
+
 class _Connection(asyncio.Protocol):
-    """One client: h11 in, replies out; one timer at a time (request deadline, keep-alive,
-    send)."""
+    """One client: httptools parses, complete requests queue up and are answered in order
+    while the client reads; one timer at a time (request deadline, keep-alive, send)."""
 
     def __init__(self, hub: _Hub) -> None:
         self.hub = hub
-        self.h11 = h11.Connection(h11.SERVER,
-                                  max_incomplete_event_size=hub.limits.max_header_bytes)
+        self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
         self.peer = "-"
         self.loop = asyncio.get_running_loop()
         self.timer: asyncio.TimerHandle | None = None
-        self.deadline = 0.0  # loop time by which the current request must be in
+        self.deadline = 0.0  # loop time by which the request in progress must be in
         self.idle = False  # kept alive between requests, nothing received yet
-        self.received = False  # bytes of the current request have arrived
         self.paused = False  # the transport's buffer is full: the client is not reading
         self.closed = False
+        self.ignore_input = False  # answered early (405, 431): the rest is not read
+        # the request being received
+        self.in_head = False
+        self.head_chunks = 0  # reads that ended inside the head
+        self.head_bytes = 0  # bytes of those reads after the first
+        self.url = b""
+        self.header_list: list[tuple[bytes, bytes]] = []
+        self.current: _Request | None = None
+        self.answered = 0  # requests answered since self.deadline was set
+        self.pending: collections.deque[_Request] = collections.deque()
 
     # -- asyncio callbacks ---------------------------------------------------------------------
 
@@ -516,22 +562,40 @@ class _Connection(asyncio.Protocol):
         if self.hub.stopping or not self.hub.admit(self):
             self._canned(503)
             return
-        self._start_request(self.hub.limits.header_timeout)
+        self._start_request()
 
     def data_received(self, data: bytes) -> None:
-        if self.closed:
+        if self.closed or self.ignore_input:
             return
         if self.idle:  # the first byte of the next request starts its clock
             self.idle = False
-            self._start_request(self.hub.limits.header_timeout)
-        self.received = True
-        self.h11.receive_data(data)
-        self._process()
+            self._start_request()
+        upgrade = False
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            upgrade = True  # (h2c, websocket): answered in HTTP/1.1, then closed
+        except httptools.HttpParserError:
+            self._answer_pending()
+            if not self.closed:
+                self._canned(400)
+            return
+        if self.in_head:
+            self.head_chunks += 1
+            if self.head_chunks > 1:
+                self.head_bytes += len(data)
+            if self.head_bytes > self.hub.limits.max_header_bytes:
+                self._answer_pending()
+                if not self.closed:
+                    self._canned(431)
+                return
+        if upgrade:
+            for request in self.pending:
+                request.keep_alive = False
+            self.ignore_input = True
+        self._answer_pending()
 
     def eof_received(self) -> bool:
-        if not self.closed:
-            self.h11.receive_data(b"")
-            self._process()
         return False  # close (after what is buffered is sent)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -552,93 +616,113 @@ class _Connection(asyncio.Protocol):
             return
         assert self.transport is not None
         self.transport.resume_reading()
-        if self.idle:
-            self._set_timer(self.loop.time() + self.hub.limits.keep_alive_timeout, self.close)
-        else:
-            self._set_timer(self.deadline, self._request_timed_out)
-        self._process()
+        self._answer_pending()
 
-    # -- requests ------------------------------------------------------------------------------
+    # -- parser callbacks ----------------------------------------------------------------------
 
-    def _process(self) -> None:
-        conn = self.h11
-        while not self.closed and not self.paused:
-            if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
-                self._next_cycle()
-            try:
-                event = conn.next_event()
-            except h11.RemoteProtocolError as exc:
-                self._canned(431 if exc.error_status_hint == 431 else 400)
-                return
-            if event is h11.NEED_DATA or event is h11.PAUSED:
-                return
-            if isinstance(event, h11.Request):
-                self._answer(event)
-                if conn.our_state is h11.MUST_CLOSE:
-                    self.close()
-            elif isinstance(event, h11.ConnectionClosed):
-                self.close()
+    def on_message_begin(self) -> None:
+        if self.answered:  # a pipelined request: its own clock
+            self.deadline = self.loop.time() + self.hub.limits.header_timeout
+            self.answered = 0
+        self.in_head = True
+        self.head_chunks = self.head_bytes = 0
+        self.url = b""
+        self.header_list = []
 
-    def _next_cycle(self) -> None:
-        self.h11.start_next_cycle()
-        self.received = bool(self.h11.trailing_data[0])
-        if self.received:  # pipelined: the next request is already (partly) here
-            self._start_request(self.hub.limits.header_timeout)
-        else:
-            self.idle = True
-            if not self.paused:
-                self._set_timer(self.loop.time() + self.hub.limits.keep_alive_timeout,
-                                self.close)
+    def on_url(self, url: bytes) -> None:
+        self.url += url
 
-    def _answer(self, request: h11.Request) -> None:
-        method = request.method.decode("ascii", "replace")
-        path = _request_path(request.target)
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.header_list.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        self.in_head = False
         headers: dict[str, str] = {}
-        size = len(request.target)
-        for name, value in request.headers:
-            key = name.decode("ascii")
+        size = len(self.url)
+        for name, value in self.header_list:
+            key = name.decode("latin-1").lower()
             text = value.decode("latin-1")
             headers[key] = headers[key] + ", " + text if key in headers else text
             size += len(name) + len(value) + 4
-        close = method not in ("GET", "HEAD") or self.hub.stopping  # an unread body; going away
-        if size > self.hub.limits.max_header_bytes:  # arrived whole, so h11 let it through
-            reply, close = _simple(431), True
+        method = self.parser.get_method()
+        request = _Request(method, self.url, self.parser.get_http_version(), headers,
+                           self.parser.should_keep_alive(),
+                           size > self.hub.limits.max_header_bytes)
+        if request.oversized or method not in (b"GET", b"HEAD"):
+            request.keep_alive = False  # answered now, without reading a body
+            self.pending.append(request)
+            self.ignore_input = True
+        else:
+            self.current = request
+
+    def on_message_complete(self) -> None:
+        if self.current is not None:
+            self.pending.append(self.current)
+            self.current = None
+
+    # -- answering -----------------------------------------------------------------------------
+
+    def _answer_pending(self) -> None:
+        while self.pending and not self.paused and not self.closed:
+            request = self.pending.popleft()
+            self._answer(request)
+            self.answered += 1
+            if not request.keep_alive or self.hub.stopping:
+                self.close()
+        if self.closed or self.paused:
+            return
+        if self.in_head or self.current is not None:  # a request is on its way
+            if self.answered:  # it began in an earlier read: its clock started there
+                self.deadline = self.loop.time() + self.hub.limits.header_timeout
+                self.answered = 0
+            self._set_timer(self.deadline, self._request_timed_out)
+        elif self.ignore_input:
+            self.close()
+        else:
+            self.idle = True
+            self.answered = 0
+            self._set_timer(self.loop.time() + self.hub.limits.keep_alive_timeout, self.close)
+
+    def _answer(self, request: _Request) -> None:
+        method = request.method.decode("latin-1")
+        path = _request_path(request.target)
+        if request.oversized:
+            reply = _simple(431)
         elif path is None:
             reply = _simple(400)
         else:
             try:
-                reply = self.hub.app.respond(method, path, headers)
+                reply = self.hub.app.respond(method, path, request.headers)
             except Exception:
                 log.exception("error answering %s %r", method, request.target)
                 reply = _simple(500)
         self.hub.clock.tick()
-        out = list(reply.headers)
-        out.append(("Date", self.hub.clock.http))
-        if close:
-            out.append(("Connection", "close"))
-        conn = self.h11
-        head = conn.send(h11.Response(status_code=reply.status, headers=out,
-                                      reason=reply.reason.encode("ascii")))
-        chunks = [head] if head else []
+        lines = [f"HTTP/1.1 {reply.status} {reply.reason}"]
+        lines += [f"{name}: {value}" for name, value in reply.headers]
+        lines.append("Date: " + self.hub.clock.http)
+        if not request.keep_alive or self.hub.stopping:
+            lines.append("Connection: close")
+        elif request.version == "1.0":
+            lines.append("Connection: keep-alive")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        assert self.transport is not None
         sent = 0
         if method != "HEAD" and reply.body and reply.status not in (204, 304):
-            chunks += conn.send_with_data_passthrough(h11.Data(data=reply.body)) or []
             sent = len(reply.body)
-        tail = conn.send(h11.EndOfMessage())
-        if tail:
-            chunks.append(tail)
-        assert self.transport is not None
-        self.transport.writelines(chunks)
-        self._log(request.method + b" " + request.target + b" HTTP/" + request.http_version,
-                  reply.status, sent)
+            self.transport.writelines((head, reply.body))
+        else:
+            self.transport.write(head)
+        self._log(b"%s %s HTTP/%s" % (request.method, request.target,
+                                      request.version.encode("ascii")), reply.status, sent)
 
-    def _start_request(self, timeout: float) -> None:
-        self.deadline = self.loop.time() + timeout
+    def _start_request(self) -> None:
+        self.deadline = self.loop.time() + self.hub.limits.header_timeout
+        self.answered = 0
         if not self.paused:
             self._set_timer(self.deadline, self._request_timed_out)
 
     def _request_timed_out(self) -> None:
-        if self.received and self.h11.our_state is h11.IDLE:
+        if self.in_head or self.current is not None:
             self._canned(408)
         else:
             self.close()
@@ -836,9 +920,12 @@ async def _shutdown(loop: asyncio.AbstractEventLoop, hub: _Hub, timeout: float) 
     hub.stopping = True
     if hub.server is not None:
         hub.server.close()
+    deadline = loop.time() + timeout
+    # Connections accepted just before get their transport a few loop turns later (and a
+    # 503, since the hub is stopping): wait for them too.
+    await asyncio.sleep(0.05)
     for conn in list(hub.live):
         conn.close()
-    deadline = loop.time() + timeout
     while hub.live and loop.time() < deadline:
         await asyncio.sleep(0.02)
     for conn in list(hub.live):

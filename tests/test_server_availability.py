@@ -211,3 +211,86 @@ def test_stop_closes_idle_and_slow_connections_promptly(public: Path) -> None:
             assert closed_by_server(slow[0], within=2) is not None
     finally:
         srv.stop()
+
+
+# -- the protocol edges ----------------------------------------------------------------------
+
+
+def exchange(port: int, request: bytes) -> bytes:
+    """Send ``request``; everything the server sends until it closes (within 3 s)."""
+    with connections(port, 1, request) as (sock,):
+        received = closed_by_server(sock, within=3)
+    assert received is not None, "the server did not close the connection"
+    return received
+
+
+def test_http_1_0_gets_its_answer_and_the_connection_closes(public: Path) -> None:
+    with serving(public) as srv:
+        received = exchange(srv.port, b"GET /rss.xml HTTP/1.0\r\nAccept-Encoding: identity\r\n\r\n")
+    assert received.startswith(b"HTTP/1.1 200 ")
+    assert received.endswith(FEED)
+
+
+def test_http_1_0_keep_alive_is_kept_alive_and_said_so(public: Path) -> None:
+    request = (b"GET /rss.xml HTTP/1.0\r\nConnection: keep-alive\r\n"
+               b"Accept-Encoding: identity\r\n\r\n")
+    with serving(public) as srv, connections(srv.port, 1, request) as (sock,):
+        sock.settimeout(3)
+        response = b""
+        while not response.endswith(FEED):
+            response += sock.recv(65536)
+        assert b"\r\nConnection: keep-alive\r\n" in response
+        sock.sendall(request)  # the same connection answers again
+        again = b""
+        while not again.endswith(FEED):
+            again += sock.recv(65536)
+        assert again.startswith(b"HTTP/1.1 200 ")
+
+
+def test_an_upgrade_request_is_answered_in_http_1_1_then_closed(public: Path) -> None:
+    request = (b"GET /rss.xml HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+               b"Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n"
+               b"Accept-Encoding: identity\r\n\r\n")
+    with serving(public) as srv:
+        received = exchange(srv.port, request)
+    assert received.startswith(b"HTTP/1.1 200 ")
+    assert received.endswith(FEED)
+
+
+def test_a_post_with_a_body_gets_405_and_the_connection_closes(public: Path) -> None:
+    request = b"POST /rss.xml HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+    with serving(public) as srv:
+        received = exchange(srv.port, request)
+    assert received.startswith(b"HTTP/1.1 405 ")
+    assert b"\r\nAllow: GET, HEAD\r\n" in received
+
+
+def test_an_absolute_form_target_is_served(public: Path) -> None:
+    request = (b"GET http://localhost/rss.xml HTTP/1.1\r\nHost: localhost\r\n"
+               b"Connection: close\r\n\r\n")
+    with serving(public) as srv:
+        received = exchange(srv.port, request)
+    assert received.startswith(b"HTTP/1.1 200 ")
+
+
+def test_a_request_in_many_small_pieces_within_the_deadline_is_served(public: Path) -> None:
+    request = (b"GET /rss.xml HTTP/1.1\r\nHost: x\r\nAccept-Encoding: identity\r\n"
+               b"Connection: close\r\n\r\n")
+    with serving(public) as srv, connections(srv.port, 1) as (sock,):
+        for i in range(0, len(request), 7):
+            sock.sendall(request[i:i + 7])
+            time.sleep(0.005)
+        received = closed_by_server(sock, within=3)
+    assert received is not None
+    assert received.startswith(b"HTTP/1.1 200 ")
+    assert received.endswith(FEED)
+
+
+def test_a_header_growing_over_many_reads_gets_431(public: Path) -> None:
+    with serving(public) as srv, connections(srv.port, 1, PARTIAL) as (sock,):
+        with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+            for _ in range(40):  # 40 KB of one header value, 1 KB a read
+                sock.sendall(b"a" * 1024)
+                time.sleep(0.002)
+        received = closed_by_server(sock, within=3) or b""
+    assert received == b"" or received.startswith(b"HTTP/1.1 431 ")
