@@ -94,36 +94,123 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, int]:
     return status, length
 
 
+class _ClientProtocol(asyncio.Protocol):
+    """One kept-alive connection sending ``request`` at each due time, one at a time
+    (a request due while the previous is unanswered waits for it: its latency shows that)."""
+
+    def __init__(self, request: bytes, times: list[float], expected: int, tally: Tally,
+                 done: asyncio.Future[None]) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.request = request
+        self.times = times
+        self.next = 0  # index of the request to send next
+        self.expected = expected
+        self.tally = tally
+        self.done = done
+        self.transport: asyncio.Transport | None = None
+        self.buffer = b""  # a response head being read
+        self.remaining = 0  # bytes of the body still to come
+        self.length = self.status = 0
+        self.due = 0.0
+        self.waiting = False
+        self.timeout: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if self.next >= len(self.times):
+            self._finish()
+            return
+        due = self.times[self.next]
+        if due > self.loop.time():
+            self.loop.call_at(due, self._send)
+        else:
+            self._send()  # late: at once
+
+    def _send(self) -> None:
+        if self.transport is None or self.transport.is_closing():
+            return
+        self.due = self.times[self.next]
+        self.next += 1
+        self.waiting = True
+        self.transport.write(self.request)
+        self.timeout = self.loop.call_later(10, self._timed_out)
+
+    def data_received(self, data: bytes) -> None:
+        if self.remaining:  # inside a body: count it, keep nothing
+            taken = min(self.remaining, len(data))
+            self.remaining -= taken
+            data = data[taken:]
+            if not self.remaining:
+                self._answered()
+            if not data:
+                return
+        self.buffer += data
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            return
+        head = self.buffer[:end]
+        match = re.search(rb"\r\ncontent-length: *(\d+)", head, re.IGNORECASE)
+        self.length = int(match[1]) if match else 0
+        self.status = int(head[9:12])
+        body = len(self.buffer) - end - 4
+        self.buffer = b""
+        if body > self.length:
+            self.tally.errors["more than the body"] += 1
+        self.remaining = max(0, self.length - body)
+        if not self.remaining:
+            self._answered()
+
+    def _answered(self) -> None:
+        if self.timeout is not None:
+            self.timeout.cancel()
+        self.waiting = False
+        if self.status != 200:
+            self.tally.errors[f"status {self.status}"] += 1
+        elif self.length != self.expected:
+            self.tally.errors["wrong length"] += 1
+        else:
+            self.tally.bytes += self.length
+            self.tally.latencies.append(self.loop.time() - self.due)
+        self._schedule()
+
+    def _timed_out(self) -> None:
+        self.tally.errors["timeout"] += 1
+        assert self.transport is not None
+        self.transport.abort()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.timeout is not None:
+            self.timeout.cancel()
+        if self.waiting or self.next < len(self.times):
+            self.tally.errors[f"connection lost ({type(exc).__name__ if exc else 'closed'})"] += (
+                len(self.times) - self.next + (1 if self.waiting else 0))
+        self._finish()
+
+    def _finish(self) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+
 async def _client(port: int, request: bytes, times: list[float], expected: int,
                   tally: Tally) -> None:
-    """Send ``request`` at each of ``times`` (loop time) on one kept-alive connection."""
+    """Send ``request`` at each of ``times`` (loop time) on one kept-alive connection; a lost
+    connection counts every request it still had as an error."""
     loop = asyncio.get_running_loop()
-    conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
-    for due in times:
-        delay = due - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        try:
-            if conn is None:
-                conn = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 5)
-            reader, writer = conn
-            writer.write(request)
-            status, length = await asyncio.wait_for(_read_response(reader), 10)
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
-                TimeoutError, ValueError) as exc:
-            tally.errors[type(exc).__name__] += 1
-            if conn is not None:
-                conn[1].close()
-            conn = None
-            continue
-        if status != 200:
-            tally.errors[f"status {status}"] += 1
-        elif length != expected:
-            tally.errors["wrong length"] += 1
-        tally.bytes += length
-        tally.latencies.append(loop.time() - due)
-    if conn is not None:
-        conn[1].close()
+    done: asyncio.Future[None] = loop.create_future()
+    try:
+        await asyncio.wait_for(loop.create_connection(
+            lambda: _ClientProtocol(request, times, expected, tally, done), "127.0.0.1", port),
+            10)
+    except (OSError, TimeoutError) as exc:
+        tally.errors[f"connect {type(exc).__name__}"] += len(times)
+        return
+    await done
 
 
 async def _slow_sender(port: int, until: float, tally: Tally) -> None:
@@ -195,6 +282,15 @@ async def _load(port: int, rate: float, duration: float, connections: int, slow:
     return tally, elapsed
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
@@ -217,9 +313,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         port = int(url.rsplit(":", 1)[1].strip("/"))
         print(f"serving {len(feed)} bytes at {url}feed.xml", file=sys.stderr)
         try:
+            server_cpu, own_cpu = _cpu_seconds(proc.pid), time.process_time()
             tally, elapsed = asyncio.run(_load(port, args.rate, args.duration,
                                                args.connections, args.slow, args.gzip,
                                                expected))
+            server_cpu = _cpu_seconds(proc.pid) - server_cpu
+            own_cpu = time.process_time() - own_cpu
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
@@ -250,6 +349,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"slow senders: {args.slow} held, {tally.slow_reconnects} closed by the server "
               f"and reconnected")
     print(f"access log lines: {access_lines}")
+    if done:
+        print(f"CPU: server {server_cpu:.1f} s ({server_cpu / done * 1e6:.0f} us a request), "
+              f"this load generator {own_cpu:.1f} s, over {elapsed:.1f} s")
     short = achieved < args.rate * 0.98
     return 1 if errors or short or done < target else 0
 
