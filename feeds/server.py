@@ -47,6 +47,7 @@ import errno
 import functools
 import gzip
 import hashlib
+import io
 import logging
 import mimetypes
 import os
@@ -54,6 +55,7 @@ import re
 import signal
 import socket
 import stat
+import sys
 import threading
 import time
 import urllib.parse
@@ -492,11 +494,49 @@ def _request_path(target: bytes) -> bytes | None:
     return urllib.parse.unquote_to_bytes(path)
 
 
+_Responder = Callable[[str, bytes, Mapping[str, str]], Reply]
+
+
+def _wsgi_responder(app: WSGIApplication) -> _Responder:
+    """``respond`` over any WSGI application (a middleware around ``make_app``'s, say),
+    called in the event loop: the application must be quick and must not block."""
+
+    def respond(method: str, path: bytes, headers: Mapping[str, str]) -> Reply:
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": path.decode("latin-1"),
+            "QUERY_STRING": "", "SERVER_NAME": "localhost", "SERVER_PORT": "0",
+            "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.version": (1, 0), "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr, "wsgi.multithread": False,
+            "wsgi.multiprocess": False, "wsgi.run_once": False,
+        }
+        for name, value in headers.items():
+            key = name.upper().replace("-", "_")
+            environ[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + key] = value
+        seen: list[tuple[str, list[tuple[str, str]]]] = []
+
+        def start_response(status: str, response_headers: list[tuple[str, str]],
+                           exc_info: Any = None) -> Callable[[bytes], object]:
+            seen.append((status, list(response_headers)))
+            return lambda data: None
+
+        result = app(environ, start_response)
+        try:
+            body = b"".join(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        status, out = seen[-1]
+        return Reply(int(status[:3]), out, body)
+
+    return respond
+
+
 class _Hub:
     """What the connections of one server share: the handler, limits, the connection set."""
 
-    def __init__(self, app: FeedApp, limits: Limits) -> None:
-        self.app = app
+    def __init__(self, respond: _Responder, limits: Limits) -> None:
+        self.respond = respond
         self.limits = limits
         self.clock = _Clock()
         self.connections: dict[_Connection, None] = {}  # admitted, open; in arrival order
@@ -692,7 +732,7 @@ class _Connection(asyncio.Protocol):
             reply = _simple(400)
         else:
             try:
-                reply = self.hub.app.respond(method, path, request.headers)
+                reply = self.hub.respond(method, path, request.headers)
             except Exception:
                 log.exception("error answering %s %r", method, request.target)
                 reply = _simple(500)
@@ -831,7 +871,8 @@ class FeedServer:
 
     def __init__(self, root: Path, *, max_age: int = 300, limits: Limits = Limits()) -> None:
         self.root = Path(root)
-        self.app = FeedApp(self.root, max_age=max_age)
+        # any WSGI application may stand in (a recording middleware in the tests)
+        self.app: FeedApp | WSGIApplication = FeedApp(self.root, max_age=max_age)
         self.limits = limits
         self._address: tuple[str, int] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -868,7 +909,9 @@ class FeedServer:
         bound: Any = sock.getsockname()
         self._address = (str(bound[0]), int(bound[1]))
         loop = asyncio.new_event_loop()
-        hub = _Hub(self.app, self.limits)
+        app = self.app
+        hub = _Hub(app.respond if isinstance(app, FeedApp) else _wsgi_responder(app),
+                   self.limits)
         try:
             hub.server = loop.run_until_complete(
                 loop.create_server(lambda: _Connection(hub), sock=sock, start_serving=False))
