@@ -934,6 +934,10 @@ class FeedServer:
             loop.run_forever()
         finally:
             server.close()
+            tasks = asyncio.all_tasks(loop)  # accepts still in flight after a timeout
+            for task in tasks:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
             loop.close()
 
     def stop(self, timeout: float = 5) -> None:
@@ -961,12 +965,20 @@ async def _shutdown(loop: asyncio.AbstractEventLoop, hub: _Hub, timeout: float) 
     """Stop listening; close every connection once its reply is sent; abort what is left
     after ``timeout``."""
     hub.stopping = True
-    if hub.server is not None:
-        hub.server.close()
     deadline = loop.time() + timeout
-    # Connections accepted just before get their transport a few loop turns later (and a
-    # 503, since the hub is stopping): wait for them too.
-    await asyncio.sleep(0.05)
+    # Stop accepting first.  A connection accepted just before gets its transport (and a 503:
+    # the hub is stopping) in a task of its own, a few loop turns later; closing the server
+    # before those tasks ran would make them fail and leave their sockets open (CPython's
+    # _accept_connection2 asserts the server is open and does not close the socket).
+    server = hub.server
+    if server is not None:
+        for listening in server.sockets:
+            loop.remove_reader(listening.fileno())
+    this = asyncio.current_task()
+    while any(task is not this for task in asyncio.all_tasks()) and loop.time() < deadline:
+        await asyncio.sleep(0.01)
+    if server is not None:
+        server.close()
     for conn in list(hub.live):
         conn.close()
     while hub.live and loop.time() < deadline:
