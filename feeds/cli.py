@@ -360,12 +360,26 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve until SIGINT/SIGTERM: one start-up line with the URL on stderr, then one access
+    log line per request (Common Log Format, INFO of ``feeds.access``; not with -q)."""
+    from .errors import ListenError
     from .server import serve_forever
 
     config = _load_config(args)
     srv = config.server
-    serve_forever(config.output_dir, args.host or srv.host,
-                  srv.port if args.port is None else args.port, max_age=srv.max_age)
+    if not getattr(args, "quiet", False) and getattr(args, "log_level", None) is None:
+        logging.getLogger("feeds.access").setLevel(logging.INFO)
+
+    def announce(url: str) -> None:
+        print(f"feeds: serving {config.output_dir} at {url}", file=sys.stderr, flush=True)
+
+    try:
+        serve_forever(config.output_dir, args.host or srv.host,
+                      srv.port if args.port is None else args.port, max_age=srv.max_age,
+                      announce=announce)
+    except ListenError as exc:
+        print(f"feeds: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 

@@ -322,11 +322,12 @@ class Daemon:
             candidate = FeedServer(self.config.output_dir, max_age=srv.max_age)
             try:
                 candidate.start(srv.host, srv.port)
-            except OSError as exc:
-                message = f"cannot serve on {srv.host}:{srv.port}: {exc.strerror or exc}"
+            except OSError as exc:  # ListenError: port in use, no right to it, unknown host
+                # At start-up that ends the daemon (exit 2; systemd's Restart= tries again).
+                # On a reload the daemon keeps running, without the server, until the next.
                 if startup:
-                    raise ConfigError(message, key="server") from None
-                log.error("server not started: %s; fix [server] and reload", message)
+                    raise ConfigError(str(exc), key="server") from None
+                log.error("server not started: %s; fix [server] and reload", exc)
                 return
             self.server = candidate
             log.info("serving %s on %s", self.config.output_dir, candidate.url,

@@ -8,7 +8,8 @@
     │       └── ParseError     a fetched body is not a feed we can read
     ├── StoreError             the SQLite store cannot be opened, migrated or written
     │   └── LockedError        another writer holds the state directory
-    └── PublishError           an output file could not be rendered, verified or written
+    ├── PublishError           an output file could not be rendered, verified or written
+    └── ListenError            the server cannot listen on its address (also an OSError)
 
 Anything else that escapes is a bug and deserves its traceback.
 """
@@ -80,6 +81,20 @@ class PublishError(FeedsError):
     def __init__(self, message: str, *, path: str | None = None) -> None:
         super().__init__(f"{path}: {message}" if path else message)
         self.path = path
+
+
+class ListenError(FeedsError, OSError):
+    """``feeds serve`` / ``[server]`` cannot listen: the port is in use, a port below 1024
+    without the right, an unknown host name.  An ``OSError`` too, with the ``errno`` of the
+    failed call (None for a host name that does not resolve)."""
+
+    def __init__(self, host: str, port: int, reason: str, *, errno: int | None = None) -> None:
+        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        super().__init__(f"cannot listen on {where}: {reason}")
+        self.host = host
+        self.port = port
+        self.reason = reason
+        self.errno = errno
 
 
 class Stopped(Exception):  # not a FeedsError: nothing went wrong, the caller asked for it

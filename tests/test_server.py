@@ -313,6 +313,16 @@ def test_gzip_bytes_on_the_wire_are_deterministic(server: FeedServer, public: Pa
         ("br;q=1, *;q=0", False),
         ("identity", False),
         ("", False),
+        ("gzip;q=0, *", False),  # refused by name: * does not bring it back
+        ("*;q=0, gzip", True),
+        ("GZIP; Q=0.000", False),
+        ("gzip;q=0.001", True),
+        ("x-gzip;q=0, gzip", True),  # either name, the better q-value
+        ("gzip;q=0.5, identity", False),  # identity named with a better q-value
+        ("identity;q=0, gzip;q=0.1", True),
+        ("identity;q=0", False),  # nothing acceptable: identity all the same, not 406
+        ("gzip;q=2", False),  # an invalid q-value: the element is ignored
+        ("gzip;q=abc", False),
     ],
 )
 def test_accept_encoding_parsing(client: httpx.Client, accept: str, zipped: bool) -> None:
@@ -348,7 +358,8 @@ def test_accept_encoding_parsing(client: httpx.Client, accept: str, zipped: bool
 )
 def test_traversal_attempts_are_404(server: FeedServer, target: str) -> None:
     status, response = raw_status(server.port, target)
-    # "//..." is refused by cheroot itself (400); everything else reaches the app: 404.
+    # "//..." (a network-path reference, naming a host) is 400; everything else reaches the
+    # handler: 404.
     assert status == (400 if target.startswith("//") else 404), response[:200]
     assert b"TOPSECRET" not in response
     assert b"root:" not in response
@@ -429,6 +440,63 @@ def test_etag_is_computed_once_per_file_version(
     os.utime(public / "news" / "rss.xml", (MTIME + 10, MTIME + 10))
     call_app(app, "/news/rss.xml")
     assert len(calls) == 2
+
+
+def test_a_settled_file_is_read_once_and_then_served_from_memory(
+    fresh_public: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import feeds.server
+
+    opened: list[str] = []
+    real_open = os.open
+
+    def counting_open(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if str(path).endswith("rss.xml"):
+            opened.append(str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(feeds.server, "_RACY_NS", 0)  # no file is too fresh to trust
+    monkeypatch.setattr(os, "open", counting_open)
+    app = make_app(fresh_public)
+    for encoding in ("identity", "gzip", "identity", "gzip"):
+        status, _, body = call_app(app, "/news/rss.xml", accept_encoding=encoding)
+        assert status == "200 OK"
+        assert (gzip.decompress(body) if encoding == "gzip" else body) == RSS
+    assert len(opened) == 1
+    new = RSS.replace(b"T\xc3\xa9", b"New")
+    tmp = fresh_public / "news" / ".rss.xml.tmp"
+    tmp.write_bytes(new)
+    os.replace(tmp, fresh_public / "news" / "rss.xml")
+    assert call_app(app, "/news/rss.xml")[2] == new
+    assert len(opened) == 2
+
+
+def test_a_fresh_file_is_read_on_every_request(
+    fresh_public: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Within the racy window a file is compared byte for byte: a rewrite in place of the
+    same size and mtime (one tick of a coarse clock) is seen."""
+    import feeds.server
+
+    monkeypatch.setattr(feeds.server, "_RACY_NS", 3600 * 10**9)
+    app = make_app(fresh_public)
+    target = fresh_public / "news" / "rss.xml"
+    assert call_app(app, "/news/rss.xml")[2] == RSS
+    same_size = RSS.replace(b"T\xc3\xa9", b"XYZ")
+    assert len(same_size) == len(RSS)
+    with open(target, "r+b") as handle:  # in place: same inode, same size
+        handle.write(same_size)
+    os.utime(target, (MTIME, MTIME))
+    status, headers, body = call_app(app, "/news/rss.xml")
+    assert status == "200 OK"
+    assert body == same_size
+    assert headers["ETag"] == f'"{blake(same_size)}"'
+
+
+def test_every_response_has_a_date(client: httpx.Client) -> None:
+    for path in ("/news/rss.xml", "/missing"):
+        date = client.get(path).headers["date"]
+        assert date.endswith(" GMT"), date
 
 
 # -- atomic replacement under load ---------------------------------------------------------
