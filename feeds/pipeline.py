@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .config import Config, FeedConfig, SourceConfig
-from .errors import ArticleError, FeedsError, PublishError, SourceError, Stopped
+from .errors import ArticleError, FeedsError, OutputError, PublishError, SourceError, Stopped
 from .model import FILENAMES, Article, Channel, FileState, Item
 from .normalize.fallbacks import apply_folder_fallbacks
 from .publish import stream
@@ -702,6 +702,8 @@ def publish(config: Config, store: Store, *, now: datetime, dry_run: bool = Fals
         try:
             reports.append(publish_feed(config, store, feed, now=now, dry_run=dry_run,
                                         workers=workers, cancelled=cancelled))
+        except OutputError:
+            raise  # the output directory cannot be written: no other feed can be either
         except FeedsError as exc:
             log.error("feed %s not published: %s", feed.name, exc)
             reports.append(FeedReport(feed.name, error=str(exc)))

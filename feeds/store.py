@@ -42,7 +42,7 @@ from .decide import (
     default_id_factory,
     plan_ingest,
 )
-from .errors import LockedError, StoreError
+from .errors import LockedError, StoreError, os_reason
 from .model import (
     Article,
     Author,
@@ -461,7 +461,8 @@ class Store:
             try:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StoreError(f"{name}: cannot create its directory: {exc}") from exc
+                raise StoreError(f"{name}: cannot create its directory: {os_reason(exc)}") \
+                    from exc
         db = cls._connect(name, busy_timeout)
         return cls._setup(db, name, id_factory)
 

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from feeds.errors import PublishError
+from feeds.errors import OutputError, PublishError
 from feeds.model import Channel, Item
 from feeds.publish.atomic import Span, write_pieces
 from feeds.publish.render import Summary, fragment_context, renderer, verify
@@ -153,17 +153,29 @@ def spool(fmt: str, channel: Channel, path: Path, prefix: str,
     if items:
         head, tail = r.frame(Summary.of(items, False))
         checked(fmt, path, head + r.sep.join(fragments) + tail, items)
-    fd, name = tempfile.mkstemp(dir=spool_dir(path), prefix=prefix)
+    where = spool_dir(path)
+    try:
+        fd, name = tempfile.mkstemp(dir=where, prefix=prefix)
+    except OSError as exc:
+        raise OutputError.of(exc, where or path, "cannot write a temporary file") from exc
     entries: list[tuple[int, int, int, int]] = []
-    with os.fdopen(fd, "wb") as handle:
-        offset = 0
-        for (n, item), data in zip(todo, fragments, strict=True):
-            if offset:
-                handle.write(r.sep)
-                offset += len(r.sep)
-            entries.append((n, offset, len(data), int(r.authorless(item))))
-            handle.write(data)
-            offset += len(data)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            offset = 0
+            for (n, item), data in zip(todo, fragments, strict=True):
+                if offset:
+                    handle.write(r.sep)
+                    offset += len(r.sep)
+                entries.append((n, offset, len(data), int(r.authorless(item))))
+                handle.write(data)
+                offset += len(data)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        if isinstance(exc, OSError):
+            raise OutputError.of(exc, Path(name).parent, "cannot write a temporary file") \
+                from exc
+        raise
     return name, entries
 
 
