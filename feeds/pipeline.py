@@ -40,7 +40,7 @@ from .errors import ArticleError, FeedsError, OutputError, PublishError, SourceE
 from .model import FILENAMES, Article, Channel, FileState, Item
 from .normalize.fallbacks import apply_folder_fallbacks
 from .publish import stream
-from .publish.atomic import write_if_changed
+from .publish.atomic import remove_temporaries, write_if_changed
 from .publish.pages import render_index_html, render_opml
 from .publish.render import fragment_key, render
 from .sources import folder
@@ -692,9 +692,12 @@ def publish(config: Config, store: Store, *, now: datetime, dry_run: bool = Fals
     """Regenerate feeds (all, or those named in ``only``) and the index pages.
 
     ``workers`` > 1: many fragments to render are rendered by a process pool of that size
-    (``feeds build`` does; a process with threads of its own should not fork).
+    (``feeds build`` does; a process with threads of its own should not fork).  First,
+    the temporary files a killed process left in the output folders are removed.
     """
     reports = []
+    if not dry_run:  # what a killed build left: spools, temporary files
+        remove_temporaries([config.output_dir, *(config.output_dir / f.name for f in config.feeds)])
     for feed in config.feeds:
         if only is not None and feed.name not in only:
             continue
