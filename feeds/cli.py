@@ -17,7 +17,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -168,33 +169,105 @@ def _now() -> datetime:
 # --------------------------------------------------------------------------- build
 
 
+#: seconds a stop signal gives the build to unwind by itself before the process exits anyway
+GRACE = 5.0
+#: the stop signals, and the exit code of a process they stopped
+_STOP_CODES: dict[int, int] = {signal.SIGTERM: 143, signal.SIGINT: 130}
+
+
 @contextlib.contextmanager
-def _terminated() -> Iterator[threading.Event]:
+def _terminated(abandon: Callable[[], None] = lambda: None) -> Iterator[threading.Event]:
     """An event SIGTERM sets, for the build to stop at its next step (each file read, each
     chunk rendered).  A flag, not an exception raised wherever the signal lands: that
-    could be inside a lock or a finalizer, which would swallow it or deadlock."""
+    could be inside a lock or a finalizer, which would swallow it or deadlock.
+
+    A step can take long without asking the flag (a C call, a slow disk, a reader stuck on
+    a file), so a :class:`_Backstop` also watches: :data:`GRACE` seconds after SIGTERM
+    (or SIGINT), or at once on a second one, it calls ``abandon`` (temporary files,
+    workers) and ends the process with 143 (or 130)."""
     stop = threading.Event()
     if threading.current_thread() is not threading.main_thread():
         yield stop
         return
     previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+    backstop = _Backstop(stop, abandon)
     try:
         yield stop
     finally:
+        backstop.close()
         signal.signal(signal.SIGTERM, previous)
+
+
+class _Backstop:
+    """Ends the process when a stop signal is not obeyed in time.
+
+    Python runs a signal handler in the main thread, between two bytecodes: never while
+    the main thread is inside a long C call.  The C-level handler does write the signal's
+    number to the wakeup fd (:func:`signal.set_wakeup_fd`) at once, and this thread reads
+    it there.
+    """
+
+    def __init__(self, stop: threading.Event, abandon: Callable[[], None]) -> None:
+        import socket
+
+        self.stop = stop
+        self.abandon = abandon
+        self.reader, self.writer = socket.socketpair()
+        self.writer.setblocking(False)
+        self.previous_fd = signal.set_wakeup_fd(self.writer.fileno(), warn_on_full_buffer=False)
+        self.thread = threading.Thread(target=self._watch, name="feeds-stop-backstop",
+                                       daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        code: int | None = None
+        deadline = 0.0
+        while True:
+            if code is not None:
+                self.reader.settimeout(max(0.0, deadline - time.monotonic()))
+            try:
+                data = self.reader.recv(64)
+            except TimeoutError:
+                self._exit(code)
+            except OSError:
+                return
+            if not data:
+                return  # closed: the build is over
+            for signum in data:
+                if signum not in _STOP_CODES:
+                    continue
+                if signum == signal.SIGTERM:
+                    self.stop.set()
+                if code is not None:
+                    self._exit(code)  # a second stop signal: at once
+                code, deadline = _STOP_CODES[signum], time.monotonic() + GRACE
+
+    def _exit(self, code: int | None) -> None:
+        with contextlib.suppress(Exception):
+            self.abandon()
+        with contextlib.suppress(OSError):
+            os.write(2, b"feeds: terminated\n" if code == 143 else b"feeds: interrupted\n")
+        os._exit(code or 143)
+
+    def close(self) -> None:
+        with contextlib.suppress(ValueError, OSError):
+            signal.set_wakeup_fd(self.previous_fd)
+        self.writer.close()
+        self.thread.join(timeout=1.0)
+        self.reader.close()
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     from contextlib import nullcontext
 
     from .lock import lock_state_dir
-    from .pipeline import build
+    from .pipeline import abandon, build
 
     config = _load_config(args)
     progress = _Progress(sys.stderr) if not args.quiet and sys.stderr.isatty() else None
     lock = nullcontext() if args.dry_run else lock_state_dir(config.store_path, wait=args.wait)
     try:
-        with lock, _terminated() as stop:
+        with lock, _terminated(lambda: abandon(config)) as stop:
             report = build(config, now=_now(), dry_run=args.dry_run,
                            progress=progress.update if progress else None,
                            cancelled=stop.is_set)

@@ -1033,6 +1033,21 @@ def _load_digest(raw: str | None) -> dict[str, object] | None:
 # --------------------------------------------------------------------------- build
 
 
+def abandon(config: Config) -> None:
+    """For a process about to exit without unwinding (a stop that could not wait): remove
+    its temporary files (spools, half-written replacements) and kill its pool workers.
+    The store needs nothing: SQLite drops the transaction that was not committed, and the
+    kernel the lock."""
+    import multiprocessing
+    import tempfile
+
+    folders = [config.output_dir, *(config.output_dir / f.name for f in config.feeds)]
+    remove_temporaries([*folders, Path(tempfile.gettempdir())], own=True)
+    for child in multiprocessing.active_children():
+        with contextlib.suppress(OSError, ValueError):
+            child.kill()
+
+
 def build(config: Config, *, now: datetime, dry_run: bool = False,
           progress: Progress | None = None,
           cancelled: Cancelled | None = None) -> BuildReport:
