@@ -473,7 +473,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             try:
                 specs = remote_specs(source)
             except FeedsError as exc:
-                print(f"feeds: source {source.name}: {exc}", file=sys.stderr)
+                print(f"feeds: source {source.name}: {exc.reason}", file=sys.stderr)
                 continue
             for spec in specs:
                 raw = store.source_state(spec.name) if store is not None else None

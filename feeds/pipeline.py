@@ -167,7 +167,7 @@ class SourceReport:
     kind: str
     changes: Changes | None = None
     problems: list[tuple[str, str]] = field(default_factory=list)  # (key, reason)
-    error: str | None = None  # the source failed as a whole
+    error: str | None = None  # the source failed as a whole (why: the name is ``name``)
     read: int = 0
     skipped: int = 0  # unchanged by stat, not read
     ignored: int = 0
@@ -543,7 +543,7 @@ def ingest(config: Config, store: Store, *, now: datetime, model_cache: Path | N
             report = ingest_folder(store, source, config, now=now, progress=progress,
                                    model_cache=model_cache, cancelled=cancelled)
         except SourceError as exc:
-            report = SourceReport(source.name, source.kind, error=exc.message)
+            report = SourceReport(source.name, source.kind, error=exc.reason)
         for key, reason in report.changes.rejected if report.changes else ():
             report.problems.append((key, reason))
         _log_source(report)
@@ -610,7 +610,7 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
         try:
             jobs.extend((source, spec) for spec in remote_specs(source))
         except FeedsError as exc:
-            reports[source.name].error = str(exc)
+            reports[source.name].error = exc.reason
     pairs = []
     for _source, spec in jobs:
         raw = store.source_state(spec.name)
@@ -625,7 +625,7 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
         for warning in result.warnings:
             log.info("%s: %s", spec.name, warning)
         if result.error is not None:
-            reason = result.error.message
+            reason = result.error.reason  # the report names the source
             url = getattr(result.error, "url", None) or result.url or spec.url
             if url not in reason:
                 reason = f"{reason} ({url})"
