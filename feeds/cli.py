@@ -57,8 +57,7 @@ def entry() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    args = _parse(argv)
     _setup_logging(args)
     try:
         result: int = args.func(args)
@@ -78,20 +77,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
-def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-v", "--verbose", action="count", default=0,
-                        help="say more (twice for debug output)")
-    common.add_argument("-q", "--quiet", action="store_true", help="print errors only")
-    common.add_argument("--log-level", choices=["debug", "info", "warning", "error"],
-                        help="log level (overrides -v/-q)")
-    with_config = argparse.ArgumentParser(add_help=False)
-    with_config.add_argument("--config", "-c", metavar="PATH",
-                             help="config file (default: $FEEDS_CONFIG, else ./config/feeds.toml)")
+def _global_options(*, after: bool) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """The options every command takes (-v, -q, --log-level) and --config, as parents.
 
+    They are accepted before the command (``feeds -q build``) and after it (``feeds build
+    -q``): the main parser holds the defaults, and the copies ``after`` the command
+    default to nothing (``SUPPRESS``), so they never undo what was given before it.
+    ``-v`` counts in both places (``feeds -v build -v`` is ``-vv``).
+    """
+    def unset(default: object) -> Any:
+        return argparse.SUPPRESS if after else default
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="count", default=unset(0),
+                        dest="verbose_after" if after else "verbose",
+                        help="say more (twice for debug output)")
+    common.add_argument("-q", "--quiet", action="store_true", default=unset(False),
+                        help="print errors only")
+    common.add_argument("--log-level", choices=["debug", "info", "warning", "error"],
+                        default=unset(None), help="log level (overrides -v/-q)")
+    with_config = argparse.ArgumentParser(add_help=False)
+    with_config.add_argument("--config", "-c", metavar="PATH", default=unset(None),
+                             help="config file (default: $FEEDS_CONFIG, else ./config/feeds.toml)")
+    return common, with_config
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    args = _parser().parse_args(argv)
+    args.verbose += vars(args).pop("verbose_after", 0)
+    return args
+
+
+def _parser() -> argparse.ArgumentParser:
+    common, with_config = _global_options(after=False)
     parser = argparse.ArgumentParser(
-        prog="feeds", parents=[common],
+        prog="feeds", parents=[common, with_config],
         description="Publish folders of articles and remote feeds as RSS, Atom and JSON Feed.")
+    common, with_config = _global_options(after=True)  # for every command
     parser.add_argument("--version", action="version", version=f"feeds {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -261,3 +261,47 @@ def test_a_failing_source_is_named_once(tmp_path: Path) -> None:
     assert [line for line in lines if line.startswith("feeds: list:")] == [
         f"feeds: list: list.127.0.0.1-o: HTTP 404 Not Found ({base}/o.xml)"]
     assert not [line for line in lines if "source '" in line]
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    ("-q build", {"quiet": True, "verbose": 0, "config": None}),
+    ("build -q", {"quiet": True, "verbose": 0, "config": None}),
+    ("-vv build", {"quiet": False, "verbose": 2}),
+    ("build -vv", {"quiet": False, "verbose": 2}),
+    ("-v build -v", {"verbose": 2}),
+    ("--config X build", {"config": "X"}),
+    ("-c X build", {"config": "X"}),
+    ("build --config X -q", {"config": "X", "quiet": True}),
+    ("--config X -q build --dry-run", {"config": "X", "quiet": True, "dry_run": True}),
+    ("--log-level debug status", {"log_level": "debug", "command": "status"}),
+    ("status --log-level debug", {"log_level": "debug", "command": "status"}),
+    ("-q --config X check", {"config": "X", "quiet": True, "command": "check"}),
+    ("--config X inspect a.txt", {"config": "X", "command": "inspect"}),
+])
+def test_global_options_are_taken_before_or_after_the_command(
+        argv: str, expected: dict[str, object]) -> None:
+    from feeds.cli import _parse
+
+    args = vars(_parse(argv.split()))
+    assert {key: args[key] for key in expected} == expected
+
+
+def test_options_before_the_command_are_obeyed(project: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    config = str(project / "config" / "feeds.toml")
+    quiet = run(["-q", "--config", config, "build"], elsewhere)
+    assert quiet.returncode == EXIT_OK, quiet.stderr
+    assert quiet.stdout == ""  # -q before the command, and --config found the project
+    assert (project / "public" / "all" / "rss.xml").is_file()
+    loud = run(["--log-level", "info", "build", "--config", config], elsewhere)
+    assert loud.returncode == EXIT_OK, loud.stderr
+    assert "source seeds ingested" in loud.stderr
+    assert loud.stdout.startswith("all: 0 added")
+
+
+def test_an_option_after_the_command_wins_over_none_before_it(project: Path) -> None:
+    """A command's copy of an option does not reset what was given before the command."""
+    result = run(["-q", "build", "--dry-run"], project)
+    assert result.returncode == EXIT_OK, result.stderr
+    assert result.stdout == ""
