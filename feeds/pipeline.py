@@ -798,12 +798,12 @@ def publish_feed(config: Config, store: Store, feed: FeedConfig, *, now: datetim
     """Write one feed's files, reusing every fragment an earlier build already wrote.
 
     Nothing is rendered when the channel, the selected items (by :func:`fragment_key`)
-    and the files (size, mtime, inode) are what the last build left.  Otherwise each
+    and the files (size, mtime, inode, ctime) are what the last build left.  Otherwise each
     file is streamed: the head, then per item either a fragment rendered now or the
     byte range its fragment has in the current file (copied by the kernel), then the
     tail.  Every fragment rendered now is verified (by chunks, as small documents), and
     so are the head and tail; a reused range was verified when it was written, and the
-    file it comes from is unchanged since (same size, mtime and inode), the same trust
+    file it comes from is unchanged since (same size, mtime, inode and ctime), the same trust
     the no-op check puts in them.  The file work is :mod:`feeds.publish.stream`'s; this
     decides what to render and keeps the feed's state in the store.
     """
