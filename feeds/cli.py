@@ -246,7 +246,8 @@ class _Backstop:
         deadline = 0.0
         while True:
             if code is not None:
-                self.reader.settimeout(max(0.0, deadline - time.monotonic()))
+                # (never 0: a zero timeout is non-blocking mode, no TimeoutError)
+                self.reader.settimeout(max(0.001, deadline - time.monotonic()))
             try:
                 data = self.reader.recv(64)
             except TimeoutError:

@@ -200,5 +200,9 @@ def test_a_second_stop_signal_ends_a_stuck_build_at_once(site: Path, second: int
     assert process.stderr is not None
     err = process.stderr.read().decode()
     process.stderr.close()
-    assert code == 143, err
-    assert err.strip() == "feeds: terminated"
+    if second == signal.SIGTERM:
+        assert code == 143, err
+        assert err.strip() == "feeds: terminated"
+    else:  # Ctrl-C may also unwind the main thread first, as Ctrl-C alone does
+        assert code in (143, 130), err
+        assert err.strip().splitlines()[-1] in ("feeds: terminated", "feeds: interrupted")
