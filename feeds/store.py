@@ -89,6 +89,10 @@ _USER_CODES = {
 }
 
 
+#: I/O that fails with "disk I/O error" (not "disk is full") when the disk is full
+_GROWING = {"WRITE", "TRUNCATE", "FSYNC", "SHMSIZE", "SHMMAP"}
+
+
 @contextmanager
 def _translate(path: str, doing: str) -> Iterator[None]:
     """Turn the sqlite3 errors a user can cause into ``StoreError`` naming ``path``."""
@@ -104,7 +108,12 @@ def _translate(path: str, doing: str) -> Iterator[None]:
                 f"{path}: cannot {doing}: the database is locked by another process ({exc})"
             ) from exc
         if primary in _USER_CODES:
-            raise StoreError(f"{path}: cannot {doing}: {exc}") from exc
+            detail = str(exc)
+            name = getattr(exc, "sqlite_errorname", None)
+            if primary == sqlite3.SQLITE_IOERR and name:  # say which I/O failed
+                full = name.removeprefix("SQLITE_IOERR_") in _GROWING
+                detail += f" ({name}{'; is the disk full?' if full else ''})"
+            raise StoreError(f"{path}: cannot {doing}: {detail}") from exc
         raise
 
 

@@ -284,3 +284,16 @@ def test_a_read_only_state_file_system_is_one_line_and_exit_2(
     assert result.returncode == EXIT_FAILED
     assert line == (f"feeds: error: {site / 'state' / '.feeds.lock'}: cannot open the lock "
                     "file: Read-only file system")
+
+
+def test_a_state_file_system_too_small_for_the_store_is_one_line_and_exit_2(
+        site: Path, tmpfs: Callable[[Path, str], Tmpfs]) -> None:
+    """Room for the lock file but not for the database and its WAL index: SQLite says
+    "database or disk is full" or, when the WAL index cannot grow, only "disk I/O error"
+    (which I/O is then named, with a hint)."""
+    tmpfs(site / "state", "16k")
+    result = feeds(site)
+    line = one_error_line(result.stderr)
+    assert result.returncode == EXIT_FAILED
+    assert line.startswith(f"feeds: error: {site / 'state' / 'feeds.db'}: cannot ")
+    assert line.endswith(("database or disk is full", "is the disk full?)")), line
