@@ -17,7 +17,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -56,8 +57,7 @@ def entry() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    args = _parse(argv)
     _setup_logging(args)
     try:
         result: int = args.func(args)
@@ -77,20 +77,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
-def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-v", "--verbose", action="count", default=0,
-                        help="say more (twice for debug output)")
-    common.add_argument("-q", "--quiet", action="store_true", help="print errors only")
-    common.add_argument("--log-level", choices=["debug", "info", "warning", "error"],
-                        help="log level (overrides -v/-q)")
-    with_config = argparse.ArgumentParser(add_help=False)
-    with_config.add_argument("--config", "-c", metavar="PATH",
-                             help="config file (default: $FEEDS_CONFIG, else ./config/feeds.toml)")
+def _global_options(*, after: bool) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """The options every command takes (-v, -q, --log-level) and --config, as parents.
 
+    They are accepted before the command (``feeds -q build``) and after it (``feeds build
+    -q``): the main parser holds the defaults, and the copies ``after`` the command
+    default to nothing (``SUPPRESS``), so they never undo what was given before it.
+    ``-v`` counts in both places (``feeds -v build -v`` is ``-vv``).
+    """
+    def unset(default: object) -> Any:
+        return argparse.SUPPRESS if after else default
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="count", default=unset(0),
+                        dest="verbose_after" if after else "verbose",
+                        help="say more (twice for debug output)")
+    common.add_argument("-q", "--quiet", action="store_true", default=unset(False),
+                        help="print errors only")
+    common.add_argument("--log-level", choices=["debug", "info", "warning", "error"],
+                        default=unset(None), help="log level (overrides -v/-q)")
+    with_config = argparse.ArgumentParser(add_help=False)
+    with_config.add_argument("--config", "-c", metavar="PATH", default=unset(None),
+                             help="config file (default: $FEEDS_CONFIG, else ./config/feeds.toml)")
+    return common, with_config
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    args = _parser().parse_args(argv)
+    args.verbose += vars(args).pop("verbose_after", 0)
+    return args
+
+
+def _parser() -> argparse.ArgumentParser:
+    common, with_config = _global_options(after=False)
     parser = argparse.ArgumentParser(
-        prog="feeds", parents=[common],
+        prog="feeds", parents=[common, with_config],
         description="Publish folders of articles and remote feeds as RSS, Atom and JSON Feed.")
+    common, with_config = _global_options(after=True)  # for every command
     parser.add_argument("--version", action="version", version=f"feeds {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -177,33 +200,106 @@ def _now() -> datetime:
 # --------------------------------------------------------------------------- build
 
 
+#: seconds a stop signal gives the build to unwind by itself before the process exits anyway
+GRACE = 5.0
+#: the stop signals, and the exit code of a process they stopped
+_STOP_CODES: dict[int, int] = {signal.SIGTERM: 143, signal.SIGINT: 130}
+
+
 @contextlib.contextmanager
-def _terminated() -> Iterator[threading.Event]:
+def _terminated(abandon: Callable[[], None] = lambda: None) -> Iterator[threading.Event]:
     """An event SIGTERM sets, for the build to stop at its next step (each file read, each
     chunk rendered).  A flag, not an exception raised wherever the signal lands: that
-    could be inside a lock or a finalizer, which would swallow it or deadlock."""
+    could be inside a lock or a finalizer, which would swallow it or deadlock.
+
+    A step can take long without asking the flag (a C call, a slow disk, a reader stuck on
+    a file), so a :class:`_Backstop` also watches: :data:`GRACE` seconds after SIGTERM
+    (or SIGINT), or at once on a second one, it calls ``abandon`` (temporary files,
+    workers) and ends the process with 143 (or 130)."""
     stop = threading.Event()
     if threading.current_thread() is not threading.main_thread():
         yield stop
         return
     previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+    backstop = _Backstop(stop, abandon)
     try:
         yield stop
     finally:
+        backstop.close()
         signal.signal(signal.SIGTERM, previous)
+
+
+class _Backstop:
+    """Ends the process when a stop signal is not obeyed in time.
+
+    Python runs a signal handler in the main thread, between two bytecodes: never while
+    the main thread is inside a long C call.  The C-level handler does write the signal's
+    number to the wakeup fd (:func:`signal.set_wakeup_fd`) at once, and this thread reads
+    it there.
+    """
+
+    def __init__(self, stop: threading.Event, abandon: Callable[[], None]) -> None:
+        import socket
+
+        self.stop = stop
+        self.abandon = abandon
+        self.reader, self.writer = socket.socketpair()
+        self.writer.setblocking(False)
+        self.previous_fd = signal.set_wakeup_fd(self.writer.fileno(), warn_on_full_buffer=False)
+        self.thread = threading.Thread(target=self._watch, name="feeds-stop-backstop",
+                                       daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        code: int | None = None
+        deadline = 0.0
+        while True:
+            if code is not None:
+                # (never 0: a zero timeout is non-blocking mode, no TimeoutError)
+                self.reader.settimeout(max(0.001, deadline - time.monotonic()))
+            try:
+                data = self.reader.recv(64)
+            except TimeoutError:
+                self._exit(code)
+            except OSError:
+                return
+            if not data:
+                return  # closed: the build is over
+            for signum in data:
+                if signum not in _STOP_CODES:
+                    continue
+                if signum == signal.SIGTERM:
+                    self.stop.set()
+                if code is not None:
+                    self._exit(code)  # a second stop signal: at once
+                code, deadline = _STOP_CODES[signum], time.monotonic() + GRACE
+
+    def _exit(self, code: int | None) -> None:
+        with contextlib.suppress(Exception):
+            self.abandon()
+        with contextlib.suppress(OSError):
+            os.write(2, b"feeds: terminated\n" if code == 143 else b"feeds: interrupted\n")
+        os._exit(code or 143)
+
+    def close(self) -> None:
+        with contextlib.suppress(ValueError, OSError):
+            signal.set_wakeup_fd(self.previous_fd)
+        self.writer.close()
+        self.thread.join(timeout=1.0)
+        self.reader.close()
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     from contextlib import nullcontext
 
     from .lock import lock_state_dir
-    from .pipeline import build
+    from .pipeline import abandon, build
 
     config = _load_config(args)
     progress = _Progress(sys.stderr) if not args.quiet and sys.stderr.isatty() else None
     lock = nullcontext() if args.dry_run else lock_state_dir(config.store_path, wait=args.wait)
     try:
-        with lock, _terminated() as stop:
+        with lock, _terminated(lambda: abandon(config)) as stop:
             report = build(config, now=_now(), dry_run=args.dry_run,
                            progress=progress.update if progress else None,
                            cancelled=stop.is_set)
@@ -423,7 +519,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             try:
                 specs = remote_specs(source)
             except FeedsError as exc:
-                print(f"feeds: source {source.name}: {exc}", file=sys.stderr)
+                print(f"feeds: source {source.name}: {exc.reason}", file=sys.stderr)
                 continue
             for spec in specs:
                 raw = store.source_state(spec.name) if store is not None else None

@@ -9,12 +9,18 @@
     ├── StoreError             the SQLite store cannot be opened, migrated or written
     │   └── LockedError        another writer holds the state directory
     ├── PublishError           an output file could not be rendered, verified or written
+    │   └── OutputError        the file system refused a write (full, read-only, no
+    │                          permission): no feed can be published, the build stops
     └── ListenError            the server cannot listen on its address (also an OSError)
 
-Anything else that escapes is a bug and deserves its traceback.
+Every error has ``message`` (the whole line) and ``reason`` (the same without what it names:
+the file, the source), for callers that name it themselves.  Anything else that escapes is a
+bug and deserves its traceback.
 """
 
 from __future__ import annotations
+
+import os
 
 
 class FeedsError(Exception):
@@ -23,6 +29,7 @@ class FeedsError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        self.reason = message
 
     def __str__(self) -> str:
         return self.message
@@ -32,6 +39,7 @@ class ConfigError(FeedsError):
     def __init__(self, message: str, *, path: str | None = None, key: str | None = None) -> None:
         where = ": ".join(p for p in (path, key) if p)
         super().__init__(f"{where}: {message}" if where else message)
+        self.reason = message
         self.path = path
         self.key = key
 
@@ -48,6 +56,7 @@ class ArticleError(FeedsError):
 class SourceError(FeedsError):
     def __init__(self, message: str, *, source: str | None = None) -> None:
         super().__init__(f"source {source!r}: {message}" if source else message)
+        self.reason = message
         self.source = source
 
 
@@ -80,6 +89,7 @@ class LockedError(StoreError):
 class PublishError(FeedsError):
     def __init__(self, message: str, *, path: str | None = None) -> None:
         super().__init__(f"{path}: {message}" if path else message)
+        self.reason = message
         self.path = path
 
 
@@ -95,6 +105,24 @@ class ListenError(FeedsError, OSError):
         self.port = port
         self.reason = reason
         self.errno = errno
+
+
+class OutputError(PublishError):
+    """The file system refused to let an output file (or its temporary file) be written.
+
+    Made from the ``OSError`` by :meth:`of`: the path and the system's reason, in one line.
+    """
+
+    @classmethod
+    def of(cls, error: OSError, path: str | os.PathLike[str], doing: str = "cannot write"
+           ) -> OutputError:
+        return cls(f"{doing}: {os_reason(error)}", path=os.fspath(path))
+
+
+def os_reason(error: OSError) -> str:
+    """An ``OSError`` as a short phrase: ``No space left on device``, not
+    ``[Errno 28] No space left on device: '/long/path/.rss.xml.x1y2.tmp'``."""
+    return error.strerror or str(error) or type(error).__name__
 
 
 class Stopped(Exception):  # not a FeedsError: nothing went wrong, the caller asked for it

@@ -15,7 +15,7 @@ import os
 import time
 from pathlib import Path
 
-from feeds.errors import LockedError, StoreError
+from feeds.errors import LockedError, StoreError, os_reason
 
 __all__ = ["LOCK_NAME", "StateLock"]
 
@@ -52,7 +52,8 @@ class StateLock:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         except OSError as error:
-            raise StoreError(f"{self.path}: cannot open the lock file: {error.strerror}") from error
+            raise StoreError(f"{self.path}: cannot open the lock file: {os_reason(error)}") \
+                from error
         deadline = None if wait is None or math.isinf(wait) else time.monotonic() + wait
         forever = wait is not None and math.isinf(wait)
         try:
@@ -62,12 +63,17 @@ class StateLock:
                     break
                 except OSError as error:
                     if error.errno not in (errno.EAGAIN, errno.EACCES):
-                        raise StoreError(f"{self.path}: cannot lock: {error.strerror}") from error
+                        raise StoreError(f"{self.path}: cannot lock: {os_reason(error)}") \
+                            from error
                 if not forever and (deadline is None or time.monotonic() >= deadline):
                     raise LockedError(self._held_message(fd, wait))
                 time.sleep(_POLL)
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+            try:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+            except OSError as error:  # a full disk: the lock cannot say who holds it
+                raise StoreError(f"{self.path}: cannot write the lock file: "
+                                 f"{os_reason(error)}") from error
         except BaseException:
             os.close(fd)
             raise
@@ -125,6 +131,6 @@ def lock_state_dir(store_path: Path, *, wait: float | None = None) -> StateLock:
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise StoreError(f"{directory}: cannot create the state directory: {error.strerror}") \
-            from error
+        raise StoreError(f"{directory}: cannot create the state directory: "
+                         f"{os_reason(error)}") from error
     return StateLock(directory).acquire(wait=wait)

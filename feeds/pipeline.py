@@ -36,11 +36,19 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .config import Config, FeedConfig, SourceConfig
-from .errors import ArticleError, FeedsError, PublishError, SourceError, Stopped, StoreError
+from .errors import (
+    ArticleError,
+    FeedsError,
+    OutputError,
+    PublishError,
+    SourceError,
+    Stopped,
+    StoreError,
+)
 from .model import FILENAMES, Article, Channel, FileState, Item
 from .normalize.fallbacks import apply_folder_fallbacks
 from .publish import stream
-from .publish.atomic import write_if_changed
+from .publish.atomic import remove_temporaries, write_if_changed
 from .publish.pages import render_index_html, render_opml
 from .publish.render import fragment_key, render
 from .sources import folder
@@ -168,7 +176,7 @@ class SourceReport:
     kind: str
     changes: Changes | None = None
     problems: list[tuple[str, str]] = field(default_factory=list)  # (key, reason)
-    error: str | None = None  # the source failed as a whole
+    error: str | None = None  # the source failed as a whole (why: the name is ``name``)
     read: int = 0
     skipped: int = 0  # unchanged by stat, not read
     ignored: int = 0
@@ -544,7 +552,7 @@ def ingest(config: Config, store: Store, *, now: datetime, model_cache: Path | N
             report = ingest_folder(store, source, config, now=now, progress=progress,
                                    model_cache=model_cache, cancelled=cancelled)
         except SourceError as exc:
-            report = SourceReport(source.name, source.kind, error=exc.message)
+            report = SourceReport(source.name, source.kind, error=exc.reason)
         for key, reason in report.changes.rejected if report.changes else ():
             report.problems.append((key, reason))
         _log_source(report)
@@ -613,7 +621,7 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
         try:
             jobs.extend((source, spec) for spec in remote_specs(source))
         except FeedsError as exc:
-            reports[source.name].error = str(exc)
+            reports[source.name].error = exc.reason
     pairs = []
     for _source, spec in jobs:
         raw = store.source_state(spec.name)
@@ -628,7 +636,7 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
         for warning in result.warnings:
             log.info("%s: %s", spec.name, warning)
         if result.error is not None:
-            reason = result.error.message
+            reason = result.error.reason  # the report names the source
             url = getattr(result.error, "url", None) or result.url or spec.url
             if url not in reason:
                 reason = f"{reason} ({url})"
@@ -710,9 +718,12 @@ def publish(config: Config, store: Store, *, now: datetime, dry_run: bool = Fals
     """Regenerate feeds (all, or those named in ``only``) and the index pages.
 
     ``workers`` > 1: many fragments to render are rendered by a process pool of that size
-    (``feeds build`` does; a process with threads of its own should not fork).
+    (``feeds build`` does; a process with threads of its own should not fork).  First,
+    the temporary files a killed process left in the output folders are removed.
     """
     reports = []
+    if not dry_run:  # what a killed build left: spools, temporary files
+        remove_temporaries([config.output_dir, *(config.output_dir / f.name for f in config.feeds)])
     for feed in config.feeds:
         if only is not None and feed.name not in only:
             continue
@@ -720,6 +731,8 @@ def publish(config: Config, store: Store, *, now: datetime, dry_run: bool = Fals
         try:
             reports.append(publish_feed(config, store, feed, now=now, dry_run=dry_run,
                                         workers=workers, cancelled=cancelled))
+        except OutputError:
+            raise  # the output directory cannot be written: no other feed can be either
         except FeedsError as exc:
             log.error("feed %s not published: %s", feed.name, exc)
             reports.append(FeedReport(feed.name, error=str(exc)))
@@ -811,12 +824,12 @@ def publish_feed(config: Config, store: Store, feed: FeedConfig, *, now: datetim
     """Write one feed's files, reusing every fragment an earlier build already wrote.
 
     Nothing is rendered when the channel, the selected items (by :func:`fragment_key`)
-    and the files (size, mtime, inode) are what the last build left.  Otherwise each
+    and the files (size, mtime, inode, ctime) are what the last build left.  Otherwise each
     file is streamed: the head, then per item either a fragment rendered now or the
     byte range its fragment has in the current file (copied by the kernel), then the
     tail.  Every fragment rendered now is verified (by chunks, as small documents), and
     so are the head and tail; a reused range was verified when it was written, and the
-    file it comes from is unchanged since (same size, mtime and inode), the same trust
+    file it comes from is unchanged since (same size, mtime, inode and ctime), the same trust
     the no-op check puts in them.  The file work is :mod:`feeds.publish.stream`'s; this
     decides what to render and keeps the feed's state in the store.
     """
@@ -1046,6 +1059,21 @@ def _load_digest(raw: str | None) -> dict[str, object] | None:
 
 
 # --------------------------------------------------------------------------- build
+
+
+def abandon(config: Config) -> None:
+    """For a process about to exit without unwinding (a stop that could not wait): remove
+    its temporary files (spools, half-written replacements) and kill its pool workers.
+    The store needs nothing: SQLite drops the transaction that was not committed, and the
+    kernel the lock."""
+    import multiprocessing
+    import tempfile
+
+    folders = [config.output_dir, *(config.output_dir / f.name for f in config.feeds)]
+    remove_temporaries([*folders, Path(tempfile.gettempdir())], own=True)
+    for child in multiprocessing.active_children():
+        with contextlib.suppress(OSError, ValueError):
+            child.kill()
 
 
 def build(config: Config, *, now: datetime, dry_run: bool = False,

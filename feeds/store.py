@@ -50,7 +50,7 @@ from .decide import (
     plan_ingest,
     plan_prune,
 )
-from .errors import LockedError, StoreError
+from .errors import LockedError, StoreError, os_reason
 from .model import (
     Article,
     Author,
@@ -109,6 +109,9 @@ RECOVER_HINT = ("run `feeds recover --force` to rebuild the ids from the publish
                 "(the file is kept aside), or delete it to start afresh (every id is then "
                 "minted anew)")
 
+#: I/O that fails with "disk I/O error" (not "disk is full") when the disk is full
+_GROWING = {"WRITE", "TRUNCATE", "FSYNC", "SHMSIZE", "SHMMAP"}
+
 
 @contextmanager
 def _translate(path: str, doing: str) -> Iterator[None]:
@@ -128,7 +131,12 @@ def _translate(path: str, doing: str) -> Iterator[None]:
             raise StoreError(f"{path}: cannot {doing}: {exc}; if this is the feeds store, "
                              f"{RECOVER_HINT}") from exc
         if primary in _USER_CODES:
-            raise StoreError(f"{path}: cannot {doing}: {exc}") from exc
+            detail = str(exc)
+            name = getattr(exc, "sqlite_errorname", None)
+            if primary == sqlite3.SQLITE_IOERR and name:  # say which I/O failed
+                full = name.removeprefix("SQLITE_IOERR_") in _GROWING
+                detail += f" ({name}{'; is the disk full?' if full else ''})"
+            raise StoreError(f"{path}: cannot {doing}: {detail}") from exc
         raise
 
 
@@ -542,7 +550,8 @@ class Store:
             try:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StoreError(f"{name}: cannot create its directory: {exc}") from exc
+                raise StoreError(f"{name}: cannot create its directory: {os_reason(exc)}") \
+                    from exc
         db = cls._connect(name, busy_timeout)
         return cls._setup(db, name, id_factory)
 

@@ -115,3 +115,94 @@ def test_a_build_stopped_midway_leaves_no_worker_behind(site: Path, sig: int) ->
         assert leftovers == []
     else:
         assert code == -signal.SIGKILL
+
+
+# A build whose main thread gets stuck where it never asks whether to stop: in a reader
+# (the first article takes a minute), or while a new feed file is being made durable
+# (fsync takes a minute, the temporary file beside the feed exists meanwhile).
+STUCK_BUILD = textwrap.dedent("""
+    import os, sys, time
+    from feeds import cli, pipeline
+    config, where, grace = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    cli.GRACE = grace
+    pipeline.PARALLEL_THRESHOLD = 10**9  # read in the main thread
+    def stuck(*args, **kwargs):
+        sys.stderr.write("stuck\\n"); sys.stderr.flush()
+        time.sleep(60)
+    if where == "read":
+        pipeline.read_article = stuck
+    else:
+        real_fsync = os.fsync
+        def fsync(fd):
+            if os.readlink(f"/proc/self/fd/{fd}").endswith(".tmp"):
+                stuck()
+            return real_fsync(fd)
+        os.fsync = fsync
+    sys.argv = ["feeds", "build", "-q", "--config", config]
+    cli.entry()
+""")
+
+
+def start_stuck_build(site: Path, where: str, grace: float) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [sys.executable, "-c", STUCK_BUILD, str(site / "feeds.toml"), where, str(grace)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert process.stderr is not None
+    line = process.stderr.readline()  # blocks until stuck (or the end)
+    if line != b"stuck\n":
+        process.kill()
+        pytest.fail(f"the build never got stuck: {line!r} {process.stderr.read()!r}")
+    return process
+
+
+def temporaries(site: Path) -> list[Path]:
+    return [p for p in site.rglob(".*") if p.name.startswith(".spool.") or p.name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("where", ["read", "write"])
+def test_sigterm_stops_a_stuck_build_within_the_grace_period(site: Path, where: str) -> None:
+    if where == "write":  # a first build, so that the stuck one replaces existing files
+        subprocess.run([sys.executable, "-m", "feeds", "build", "-q", "--config",
+                        str(site / "feeds.toml")], check=True, timeout=120)
+        (site / "articles" / "new.txt").write_text(
+            "A new story\n\nPublished 4 May 2024\n\nLISBON: News.\n", encoding="utf-8")
+    before = {p: p.read_bytes() for p in (site / "public").rglob("*") if p.is_file()}
+    process = start_stuck_build(site, where, grace=2.0)
+    if where == "write":
+        assert [p.name for p in temporaries(site)] != []  # the half-made replacement
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    try:
+        code = process.wait(timeout=20)  # 60 s stuck otherwise; a 2 s grace
+    finally:
+        process.kill()
+    elapsed = time.monotonic() - started
+    assert process.stderr is not None
+    err = process.stderr.read().decode()
+    process.stderr.close()
+    assert code == 143, err
+    assert elapsed >= 2.0  # the build was given its grace period first
+    assert err.replace("stuck\n", "").strip() == "feeds: terminated"  # (one per writer)
+    assert temporaries(site) == []
+    assert {p: p.read_bytes() for p in (site / "public").rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize("second", [signal.SIGTERM, signal.SIGINT])
+def test_a_second_stop_signal_ends_a_stuck_build_at_once(site: Path, second: int) -> None:
+    process = start_stuck_build(site, "read", grace=60.0)
+    process.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    process.send_signal(second)
+    try:
+        code = process.wait(timeout=20)  # not the 60 s grace, nor the 60 s stuck read
+    finally:
+        process.kill()
+    assert process.stderr is not None
+    err = process.stderr.read().decode()
+    process.stderr.close()
+    if second == signal.SIGTERM:
+        assert code == 143, err
+        assert err.strip() == "feeds: terminated"
+    else:  # Ctrl-C may also unwind the main thread first, as Ctrl-C alone does
+        assert code in (143, 130), err
+        assert err.strip().splitlines()[-1] in ("feeds: terminated", "feeds: interrupted")

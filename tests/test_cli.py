@@ -216,3 +216,92 @@ def test_a_closed_pipe_is_not_an_error(project: Path) -> None:
     proc.stdout.close()  # like `| head -c 10`
     assert proc.wait(timeout=60) == EXIT_OK
     assert b"Traceback" not in proc.stderr.read()
+
+
+def test_a_failing_source_is_named_once(tmp_path: Path) -> None:
+    """``feeds: source gone: HTTP 404 ...``, not ``source gone: source 'gone': HTTP 404``."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class NotFound(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/page.html":
+                body = b"<!DOCTYPE html><html><head><title>p</title></head><body>hi</body></html>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            else:
+                self.send_error(404)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    (tmp_path / "list.opml").write_text(
+        f'<opml version="2.0"><body><outline text="o" xmlUrl="{base}/o.xml"/></body></opml>')
+    (tmp_path / "feeds.toml").write_text(
+        '[store]\npath = "feeds.db"\n[output]\ndir = "public"\n[fetch]\nallow_private = true\n'
+        f'[[sources]]\nname = "gone"\nkind = "feed"\nurl = "{base}/gone.xml"\n'
+        f'[[sources]]\nname = "page"\nkind = "feed"\nurl = "{base}/page.html"\n'
+        '[[sources]]\nname = "list"\nkind = "opml"\npath = "list.opml"\n'
+        '[[feeds]]\nname = "all"\n')
+    try:
+        result = run(["build", "-q", "--config", "feeds.toml"], tmp_path)
+    finally:
+        server.shutdown()
+    assert result.returncode == EXIT_REJECTED, result.stderr
+    lines = result.stderr.splitlines()
+    assert f"feeds: source gone: HTTP 404 Not Found ({base}/gone.xml)" in lines
+    assert f"feeds: source page: an HTML page that announces no feed ({base}/page.html)" \
+        in lines
+    assert [line for line in lines if line.startswith("feeds: list:")] == [
+        f"feeds: list: list.127.0.0.1-o: HTTP 404 Not Found ({base}/o.xml)"]
+    assert not [line for line in lines if "source '" in line]
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    ("-q build", {"quiet": True, "verbose": 0, "config": None}),
+    ("build -q", {"quiet": True, "verbose": 0, "config": None}),
+    ("-vv build", {"quiet": False, "verbose": 2}),
+    ("build -vv", {"quiet": False, "verbose": 2}),
+    ("-v build -v", {"verbose": 2}),
+    ("--config X build", {"config": "X"}),
+    ("-c X build", {"config": "X"}),
+    ("build --config X -q", {"config": "X", "quiet": True}),
+    ("--config X -q build --dry-run", {"config": "X", "quiet": True, "dry_run": True}),
+    ("--log-level debug status", {"log_level": "debug", "command": "status"}),
+    ("status --log-level debug", {"log_level": "debug", "command": "status"}),
+    ("-q --config X check", {"config": "X", "quiet": True, "command": "check"}),
+    ("--config X inspect a.txt", {"config": "X", "command": "inspect"}),
+])
+def test_global_options_are_taken_before_or_after_the_command(
+        argv: str, expected: dict[str, object]) -> None:
+    from feeds.cli import _parse
+
+    args = vars(_parse(argv.split()))
+    assert {key: args[key] for key in expected} == expected
+
+
+def test_options_before_the_command_are_obeyed(project: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    config = str(project / "config" / "feeds.toml")
+    quiet = run(["-q", "--config", config, "build"], elsewhere)
+    assert quiet.returncode == EXIT_OK, quiet.stderr
+    assert quiet.stdout == ""  # -q before the command, and --config found the project
+    assert (project / "public" / "all" / "rss.xml").is_file()
+    loud = run(["--log-level", "info", "build", "--config", config], elsewhere)
+    assert loud.returncode == EXIT_OK, loud.stderr
+    assert "source seeds ingested" in loud.stderr
+    assert loud.stdout.startswith("all: 0 added")
+
+
+def test_an_option_after_the_command_wins_over_none_before_it(project: Path) -> None:
+    """A command's copy of an option does not reset what was given before the command."""
+    result = run(["-q", "build", "--dry-run"], project)
+    assert result.returncode == EXIT_OK, result.stderr
+    assert result.stdout == ""

@@ -479,3 +479,42 @@ def test_a_damaged_feed_index_means_rendering_anew_not_a_crash(site: Path, damag
     report = build(load(site), now=NOW)
     assert not [f for f in report.feeds if f.error]
     assert outputs(site) == from_scratch(site)
+
+
+def edit_in_place(path: Path, old: bytes, new: bytes) -> None:
+    """A hand edit that keeps the size, the inode and (set back) the mtime."""
+    assert len(old) == len(new)
+    st = path.stat()
+    offset = path.read_bytes().index(old)
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.pwrite(fd, new, offset)
+    finally:
+        os.close(fd)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == \
+        (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def test_a_hand_edit_keeping_size_mtime_and_inode_does_not_survive_a_build(
+        site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build(load(site), now=NOW)
+    path = site / "public" / "everything" / "rss.xml"
+    edit_in_place(path, b"Story number 3<", b"Story NUMBER 3<")
+    counter = Counter(monkeypatch)
+    write(site, 99)
+    build(load(site), now=NOW + timedelta(hours=1))
+    assert b"Story NUMBER" not in path.read_bytes()
+    assert counter.entries["rss"] == 13 + 1  # everything re-rendered, plus one for "all"
+    assert outputs(site) == from_scratch(site, NOW + timedelta(hours=1))
+
+
+def test_a_hand_edit_keeping_size_mtime_and_inode_is_undone_by_a_no_op_build(
+        site: Path) -> None:
+    build(load(site), now=NOW)
+    path = site / "public" / "all" / "feed.json"
+    edit_in_place(path, b"Story number", b"Story NUMBER")
+    build(load(site), now=NOW)
+    assert b"Story NUMBER" not in path.read_bytes()
+    assert outputs(site) == from_scratch(site)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from feeds.errors import PublishError
-from feeds.publish.atomic import write_if_changed
+from feeds.publish.atomic import STALE_AGE, write_if_changed
+from tests.conftest import ONE_FOLDER_CONFIG
 
 OLD_NS = 1_000_000_000 * 1_000_000_000  # 2001-09-09, far from any real "now"
 
@@ -137,3 +141,47 @@ def test_a_streamed_replacement_also_gets_a_later_whole_second(tmp_path: Path) -
     write_pieces(path, [b"<b>", b"</b>"], size=7)
     assert path.stat().st_mtime_ns // 10**9 > first
     assert path.read_bytes() == b"<b></b>"
+
+
+def dead_pid() -> int:
+    """The PID of a process that has ended."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_build_removes_the_temporary_files_a_killed_build_left(tmp_path: Path) -> None:
+    (tmp_path / "articles").mkdir()
+    (tmp_path / "articles" / "a.txt").write_text("Title\n\nPublished 3 May 2024\n\nBody.\n")
+    (tmp_path / "feeds.toml").write_text(ONE_FOLDER_CONFIG)
+    dead, alive = dead_pid(), os.getpid()  # (this test's process is not the build's)
+    feed = tmp_path / "public" / "all"
+    feed.mkdir(parents=True)
+    left = [feed / f".spool.{dead}.0a1b2c3d.k7mghv26", feed / f".rss.xml.{dead}.x1y2z3w4.tmp",
+            tmp_path / "public" / f".index.html.{dead}.abcdefgh.tmp"]
+    old = feed / f".spool.{alive}.9f8e7d6c.oldoldol"  # its PID reused long after: stale too
+    young = feed / f".spool.{alive}.9f8e7d6c.youngyou"  # another live process's, in use
+    unrelated = feed / ".keep"
+    for path in [*left, old, young, unrelated]:
+        path.write_bytes(b"x")
+    os.utime(old, (time.time() - 2 * STALE_AGE,) * 2)
+    result = subprocess.run([sys.executable, "-m", "feeds", "build", "-q", "--config",
+                             str(tmp_path / "feeds.toml")], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert [p for p in [*left, old] if p.exists()] == []
+    assert young.exists() and unrelated.exists()
+
+
+def test_a_dry_run_removes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "feeds.toml").write_text(ONE_FOLDER_CONFIG)
+    (tmp_path / "articles").mkdir()
+    feed = tmp_path / "public" / "all"
+    feed.mkdir(parents=True)
+    leftover = feed / f".spool.{dead_pid()}.0a1b2c3d.k7mghv26"
+    leftover.write_bytes(b"x")
+    result = subprocess.run([sys.executable, "-m", "feeds", "build", "--dry-run", "-q",
+                             "--config", str(tmp_path / "feeds.toml")], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert leftover.exists()

@@ -7,21 +7,28 @@ caches (ETag / Last-Modified) valid.  On any failure the old file is left as it 
 temporary file is removed.
 
 A new file gets mode 0644 (it is meant to be served); a replaced file keeps its mode.
+
+Every temporary file in the output directory carries the PID of the process that made it
+(``.rss.xml.<pid>.<random>.tmp``, and the spools of :mod:`feeds.publish.stream`,
+``.spool.<pid>.<random>...``): :func:`remove_temporaries` removes those a killed process
+left behind, and a process stopping in a hurry removes its own.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from feeds.errors import PublishError
+from feeds.errors import OutputError, PublishError
 
-__all__ = ["Span", "write_if_changed", "write_pieces"]
+__all__ = ["Span", "remove_temporaries", "write_if_changed", "write_pieces"]
 
 NEW_FILE_MODE = 0o644
 
@@ -42,7 +49,7 @@ def write_if_changed(path: Path, data: bytes, *, dry_run: bool = False) -> bool:
         path.parent.mkdir(parents=True, exist_ok=True)
         _replace(path, data, *previous)
     except OSError as exc:
-        raise PublishError(f"cannot write: {exc.strerror or exc}", path=str(path)) from exc
+        raise OutputError.of(exc, path) from exc
     return True
 
 
@@ -90,7 +97,7 @@ def write_pieces(path: Path, pieces: Iterable[bytes | Span], *, size: int) -> bo
         if not _install(path, stream, mode, old_mtime_ns, unchanged=unchanged):
             return False
     except OSError as exc:
-        raise PublishError(f"cannot write: {exc.strerror or exc}", path=str(path)) from exc
+        raise OutputError.of(exc, path) from exc
     return True
 
 
@@ -213,7 +220,8 @@ def _install(path: Path, write: Callable[[int], None], mode: int, old_mtime_ns: 
     given ``mode`` and a later mtime, renamed over ``path``, the folder fsynced.  When
     ``unchanged(temp)`` says the old file already holds these bytes, nothing is replaced
     and False is returned.  No temp file survives a failure."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.",
+                               suffix=".tmp")
     try:
         try:
             write(fd)
@@ -245,3 +253,51 @@ def _fsync_dir(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+#: a temporary file's name: ``.<file>.<pid>.<random>.tmp`` (:func:`_install`) or
+#: ``.spool.<pid>.<random>...`` (spools); group 1 is the PID of the process that made it
+_TEMPORARY = re.compile(r"\.spool\.(\d+)\..+|\..+\.(\d+)\.[a-z0-9_]+\.tmp")
+#: a temporary file this old whose PID is alive belongs to another process that reused it
+STALE_AGE = 3600.0
+
+
+def remove_temporaries(folders: Iterable[Path], *, own: bool = False) -> list[Path]:
+    """Remove the temporary files (see the module docstring) in ``folders`` that no live
+    process will use: made by a process that is gone (killed in the middle of a build), or
+    older than :data:`STALE_AGE` (its PID now another process's).  ``own``: this process's
+    too, when it is about to exit without unwinding.  Returns what was removed."""
+    me = os.getpid()
+    removed: list[Path] = []
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            match = _TEMPORARY.fullmatch(entry.name)
+            if match is None:
+                continue
+            pid = int(match.group(1) or match.group(2))
+            if own if pid == me else not _alive(pid) or _age(entry) > STALE_AGE:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: alive, another user's
+        return True
+    return True
+
+
+def _age(entry: os.DirEntry[str]) -> float:
+    try:
+        return time.time() - entry.stat(follow_symlinks=False).st_mtime
+    except OSError:
+        return 0.0

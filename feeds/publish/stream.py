@@ -8,8 +8,8 @@ output (:func:`spool`, also in worker processes), and :func:`assemble` streams h
 ranges and tail into the new file (:func:`feeds.publish.atomic.write_pieces`).
 
 A reused range was verified when it was written, and the file it comes from is unchanged
-since (same size, mtime and inode); every fragment rendered now is verified before it is
-spooled, and so are the head and tail.
+since (same size, mtime, inode and ctime: :func:`file_stats`); every fragment rendered now
+is verified before it is spooled, and so are the head and tail.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from feeds.errors import PublishError
+from feeds.errors import OutputError, PublishError
 from feeds.model import Channel, Item
 from feeds.publish.atomic import Span, write_pieces
 from feeds.publish.render import Summary, fragment_context, renderer, verify
@@ -153,17 +153,29 @@ def spool(fmt: str, channel: Channel, path: Path, prefix: str,
     if items:
         head, tail = r.frame(Summary.of(items, False))
         checked(fmt, path, head + r.sep.join(fragments) + tail, items)
-    fd, name = tempfile.mkstemp(dir=spool_dir(path), prefix=prefix)
+    where = spool_dir(path)
+    try:
+        fd, name = tempfile.mkstemp(dir=where, prefix=prefix)
+    except OSError as exc:
+        raise OutputError.of(exc, where or path, "cannot write a temporary file") from exc
     entries: list[tuple[int, int, int, int]] = []
-    with os.fdopen(fd, "wb") as handle:
-        offset = 0
-        for (n, item), data in zip(todo, fragments, strict=True):
-            if offset:
-                handle.write(r.sep)
-                offset += len(r.sep)
-            entries.append((n, offset, len(data), int(r.authorless(item))))
-            handle.write(data)
-            offset += len(data)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            offset = 0
+            for (n, item), data in zip(todo, fragments, strict=True):
+                if offset:
+                    handle.write(r.sep)
+                    offset += len(r.sep)
+                entries.append((n, offset, len(data), int(r.authorless(item))))
+                handle.write(data)
+                offset += len(data)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        if isinstance(exc, OSError):
+            raise OutputError.of(exc, Path(name).parent, "cannot write a temporary file") \
+                from exc
+        raise
     return name, entries
 
 
@@ -225,11 +237,18 @@ def spool_dir(path: Path) -> Path | None:
 
 
 def file_stats(paths: dict[str, Path]) -> dict[str, list[int] | None]:
+    """What identifies each file as the one a build wrote: its size, mtime, inode and
+    ctime.  The ctime is the kernel's own mark of a change: every write, truncation,
+    ``utime``, rename or ``chmod`` sets it to the current time, and no call sets it back.
+    A hand edit that keeps the size, the inode and (with ``touch -d``) the mtime still
+    moves it, so the file is not trusted (reused from, or taken as unchanged) again.  It
+    costs one ``stat``; a checksum of the reused bytes would read every one of them
+    (hundreds of MB for a feed of 50,000 items) at every build."""
     stats: dict[str, list[int] | None] = {}
     for fmt, path in paths.items():
         try:
             st = path.stat()
-            stats[fmt] = [st.st_size, st.st_mtime_ns, st.st_ino]
+            stats[fmt] = [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
         except OSError:
             stats[fmt] = None
     return stats
