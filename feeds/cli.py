@@ -369,8 +369,9 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     try:
         article = read_path(path, tz=tz, base_url=base_url, source=source or "", key=key,
                             model_cache=model_cache_dir())
-    except ArticleError as exc:
-        print(f"feeds: {path}: {exc.reason}", file=sys.stderr)
+    except ArticleError as exc:  # the line ``feeds build`` prints for it, where a source holds it
+        where = f"{source}: {key}" if source and key else str(path)
+        print(f"feeds: {where}: {exc.reason}", file=sys.stderr)
         return EXIT_REJECTED
     item_id = article.explicit_id or _stored_id(config, source, key)
     data = {

@@ -276,7 +276,11 @@ _Read = tuple[str, Article | None, FileState | None, str | None, Encoded | None]
 
 def _read_one(job: _ReadJob) -> _Read:
     """Read and normalize one file: (key, article, state, problem, the article encoded for
-    the store).  Runs in workers too: encoding there spares the single writer."""
+    the store).  Runs in workers too: encoding there spares the single writer.
+
+    Whatever a reader raises for this file that is not a bug of ours (see
+    :mod:`feeds.normalize.failures`) becomes its one-line ``problem``, a plain string: no
+    exception object, picklable or not, crosses back from a worker for a bad file."""
     found = job.found
     if job.model_cache is not None:
         from .normalize.language import use_cache
@@ -290,6 +294,13 @@ def _read_one(job: _ReadJob) -> _Read:
                                          base_url=job.base_url, link_pattern=job.link_pattern)
     except ArticleError as exc:
         return found.key, None, None, exc.reason, None
+    except Exception as exc:  # a reader or its parser choked: that file's rejection
+        from .normalize.failures import input_failure
+
+        reason = input_failure(exc)
+        if reason is None:
+            raise  # a bug in our own code: the traceback says where
+        return found.key, None, None, reason, None
     return found.key, article, state, None, Encoded.of(article) if job.encode else None
 
 

@@ -35,7 +35,7 @@ from feeds.errors import ParseError
 from feeds.model import Article, Author, Enclosure, Origin
 from feeds.normalize.keys import canonical_key, hash_key
 from feeds.normalize.sanitize import absolutize, html_to_text, sanitize_html
-from feeds.normalize.text import clean_text, one_line
+from feeds.normalize.text import clean_text, legal_fields, one_line
 
 __all__ = [
     "ParsedFeed",
@@ -206,7 +206,8 @@ def _parse_feed(
     articles: list[Article] = []
     for entry in entries:
         try:
-            articles.append(_article(entry, source, feed_url, origin, feed_language, feed_authors))
+            articles.append(legal_fields(
+                _article(entry, source, feed_url, origin, feed_language, feed_authors)))
         except ValueError as exc:  # a value feedparser let through that we cannot use
             warnings.append(f"entry skipped: {exc}")
     keys = [a.key for a in articles]

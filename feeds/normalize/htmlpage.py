@@ -35,6 +35,7 @@ else UTF-8.  ``iso-8859-1`` and ``us-ascii`` are read as windows-1252, as browse
 from __future__ import annotations
 
 import codecs
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -84,23 +85,48 @@ def _decode(data: bytes) -> str:
     declared = _META_CHARSET.search(data[:4096])
     encoding = "utf-8"
     if declared:
-        name = declared.group(1).decode("ascii").lower()
-        name = "cp1252" if name in _WINDOWS_1252 else name
-        try:
-            encoding = codecs.lookup(name).name
-        except LookupError:
-            encoding = "utf-8"  # an unknown label: browsers fall back too
-        if encoding.startswith("utf-16"):
-            encoding = "utf-8"  # a UTF-16 page without a BOM declares itself in vain
+        encoding = _declared_encoding(declared.group(1).decode("ascii").lower())
     try:
         text = data.decode(encoding)
-    except UnicodeDecodeError:
+    except UnicodeError:
         if count_ascii_controls(data) * 100 > len(data):
             raise ArticleError("binary data") from None
         raise ArticleError("not UTF-8" if encoding == "utf-8" else f"not {encoding}") from None
     if count_ascii_controls(text.encode("utf-8", "surrogatepass")) * 100 > len(text):
         raise ArticleError("binary data")
     return text
+
+
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F))
+
+
+@functools.lru_cache(maxsize=64)
+def _declared_encoding(name: str) -> str:
+    """The codec a ``<meta charset>`` label names, or UTF-8 (as without a declaration).
+
+    Browsers honour only the labels of the WHATWG Encoding Standard; Python's registry
+    knows more, some of which are not text encodings at all (``uu``, ``base64``, ``hex``,
+    ``zlib``, ``bz2``, ``rot13``: ``bytes.decode`` refuses them with ``LookupError``) or
+    cannot have declared themselves in ASCII (UTF-16/32 without a BOM, UTF-7, EBCDIC,
+    ``idna``, ``punycode``, the escape codecs).  Those fall back like an unknown label.
+    """
+    name = "cp1252" if name in _WINDOWS_1252 else name
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        return "utf-8"  # an unknown label: browsers fall back too
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_DECLARABLE:
+        return "utf-8"
+    try:  # the page declared its charset in ASCII: the codec must read ASCII as ASCII
+        ascii_compatible = _PRINTABLE_ASCII.decode(info.name) == _PRINTABLE_ASCII.decode()
+    except (UnicodeError, LookupError):
+        ascii_compatible = False
+    return info.name if ascii_compatible else "utf-8"
+
+
+_NOT_DECLARABLE = frozenset(
+    {"idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined", "utf-7"}
+)
 
 
 def _parse(text: str) -> Any:

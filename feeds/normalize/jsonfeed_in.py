@@ -26,7 +26,7 @@ from feeds.normalize.entries import (
     plain_text,
 )
 from feeds.normalize.sanitize import absolutize, html_to_text, sanitize_html
-from feeds.normalize.text import clean_text, one_line
+from feeds.normalize.text import clean_text, legal_fields, one_line
 
 __all__ = ["looks_like_json", "parse_json_feed"]
 
@@ -75,7 +75,8 @@ def parse_json_feed(body: bytes, *, source: str, feed_url: str) -> ParsedFeed:
         if not isinstance(item, dict):
             warnings.append(f"item {index} is not an object: skipped")
             continue
-        articles.append(_article(item, source, feed_url, origin, feed_language, feed_authors))
+        articles.append(legal_fields(
+            _article(item, source, feed_url, origin, feed_language, feed_authors)))
     keys = [a.key for a in articles]
     if len(keys) != len(set(keys)):
         warnings.append(f"{len(keys) - len(set(keys))} items repeat another item's id")

@@ -333,6 +333,8 @@ def _load_front_matter(raw: str, kind: str) -> dict[str, Any]:
             loaded = tomllib.loads(raw)
         except tomllib.TOMLDecodeError as error:
             raise ArticleError(f"front matter is not valid TOML: {error}") from None
+        except RecursionError:  # tomllib recurses once per nested array or inline table
+            raise ArticleError("front matter is not valid TOML: nested too deeply") from None
     else:
         try:
             loaded = _load_yaml(raw)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
+from typing import TypeVar
+
+_D = TypeVar("_D")
 
 # Characters XML 1.0 forbids (C0 controls but TAB/LF/CR, surrogates, U+FFFE/U+FFFF).
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -24,6 +28,31 @@ def xml_legal(text: str) -> str:
     ):
         return text
     return _XML_ILLEGAL.sub("", text)
+
+
+def legal_fields(value: _D) -> _D:
+    """``value`` (a frozen dataclass such as ``Article``), with every string in it, in its
+    tuples and in the dataclasses it holds, made XML-legal; the same object when nothing
+    had to change.  For values built from foreign data (a remote feed's entry)."""
+    changes: dict[str, object] = {}
+    for field in dataclasses.fields(value):  # type: ignore[arg-type]
+        old = getattr(value, field.name)
+        new = _legal(old)
+        if new is not old:
+            changes[field.name] = new
+    return dataclasses.replace(value, **changes) if changes else value  # type: ignore[type-var]
+
+
+def _legal(value: object) -> object:
+    if isinstance(value, str):
+        legal = xml_legal(value)
+        return value if legal == value else legal
+    if isinstance(value, tuple):
+        parts = tuple(_legal(part) for part in value)
+        return value if all(a is b for a, b in zip(parts, value, strict=True)) else parts
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return legal_fields(value)
+    return value
 
 
 def clean_text(text: str) -> str:

@@ -42,6 +42,7 @@ import httpx
 from feeds.errors import FeedsError, FetchError, ParseError
 from feeds.model import Article
 from feeds.normalize.entries import ParsedFeed, parse_feed
+from feeds.normalize.failures import input_failure
 from feeds.normalize.jsonfeed_in import looks_like_json, parse_json_feed
 from feeds.sources.discover import looks_like_html, pick_feed_url
 from feeds.sources.politeness import (
@@ -263,7 +264,25 @@ def resolve_feed_url_sync(url: str, settings: FetchSettings) -> str:
 def parse_body(
     body: bytes, *, source: str, feed_url: str, headers: Mapping[str, str] | None = None
 ) -> ParsedFeed:
-    """A fetched body -> ParsedFeed: JSON Feed by media type or first byte, else XML."""
+    """A fetched body -> ParsedFeed: JSON Feed by media type or first byte, else XML.
+
+    ``ParseError`` when the body is not a feed we can read, also when a parser fails on it
+    in a way we did not foresee (:func:`feeds.normalize.failures.input_failure` sorts
+    that from our own bugs, which propagate): that source's error, never the build's."""
+    try:
+        return _parse_body(body, source=source, feed_url=feed_url, headers=headers)
+    except FeedsError:
+        raise
+    except Exception as exc:
+        reason = input_failure(exc)
+        if reason is None:
+            raise
+        raise ParseError(reason, source=source, url=feed_url) from None
+
+
+def _parse_body(
+    body: bytes, *, source: str, feed_url: str, headers: Mapping[str, str] | None
+) -> ParsedFeed:
     content_type = {k.lower(): v for k, v in (headers or {}).items()}.get("content-type")
     if looks_like_json(body, content_type):
         return parse_json_feed(body, source=source, feed_url=feed_url)
