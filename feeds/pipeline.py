@@ -1126,6 +1126,8 @@ def recover(config: Config, *, now: datetime, force: bool = False,
             result = match(merged_entries(files), identities, now=now)
             for source, rows in sorted(result.restored.items()):
                 store.restore_identities(source, rows)
+            for source, rows in sorted(result.renewed.items()):
+                store.restore_identities(source, rows)
     except BaseException:
         _remove_store_files(scratch)
         raise

@@ -467,3 +467,132 @@ def test_a_store_file_another_process_is_creating_is_waited_for(tmp_path: Path) 
             assert store.id_count() == 0
     finally:
         writer.join()
+
+
+# --------------------------------------------------------------------------- review: hostile
+# and ambiguous published files
+
+
+def write_twins(root: Path, *, formats: str, dated: bool) -> Path:
+    """Six notes of one title and three of one content (front matter without or with a
+    date): recover must tell them apart by what their items show, not by file order."""
+    notes = root / "notes"
+    notes.mkdir()
+    for n in range(1, 7):
+        (notes / f"m{n}.md").write_text(
+            f"---\ntitle: Meeting notes\n---\n\nNotes number {n} about things.\n")
+        stamp = datetime(2024, n, 1, 10, 0).timestamp()
+        os.utime(notes / f"m{n}.md", (stamp, stamp))  # the date is the file's mtime
+    date = "date: 2024-05-05T10:00:00Z\n" if dated else ""
+    for n in range(1, 4):  # one content, one date: one story, published once
+        (notes / f"same{n}.md").write_text(f"---\ntitle: Same\n{date}---\n\nIdentical body.\n")
+        stamp = datetime(2024, 5, 5, 10, 0).timestamp()
+        os.utime(notes / f"same{n}.md", (stamp, stamp))
+    path = root / "feeds.toml"
+    path.write_text(
+        '[site]\ntitle = "T"\nlink = "https://example.org/"\n'
+        'base_url = "https://example.org/feeds/"\n'
+        '[store]\npath = "state/feeds.db"\n[output]\ndir = "public"\n'
+        '[[sources]]\nname = "notes"\nkind = "folder"\npath = "notes"\n'
+        f'[[feeds]]\nname = "all"\ntitle = "All"\nsources = ["notes"]\nformats = {formats}\n')
+    return path
+
+
+@pytest.mark.parametrize("formats", ['["rss"]', '["atom"]', '["json"]'])
+def test_notes_of_one_title_dated_by_their_files_keep_each_its_own_id(
+        tmp_path: Path, formats: str) -> None:
+    """Title alone would fit every one of them: the date the item shows tells them apart."""
+    config = config_module.load(write_twins(tmp_path, formats=formats, dated=False))
+    for same in (tmp_path / "notes").glob("same*.md"):
+        same.unlink()  # one title only
+    for attempt in range(4):  # new random ids each round: a lucky order must not pass
+        build(config, now=NOW)
+        before = tree(config.output_dir)
+        lose_store(config)
+        report = recover(config, now=LATER)
+        assert not report.result.unmatched
+        build(config, now=LATER)
+        assert tree(config.output_dir) == before, f"round {attempt}"
+        shutil.rmtree(config.output_dir)
+        lose_store(config)
+
+
+@pytest.mark.parametrize("dated", [True, False])
+def test_articles_a_feed_shows_once_keep_the_one_it_showed(tmp_path: Path,
+                                                           dated: bool) -> None:
+    """Three files of one story (same title and date) show as one item, the first by id.
+    The two never published get new ids, which must not displace the one published."""
+    config = config_module.load(write_twins(tmp_path, formats='["rss", "json"]', dated=dated))
+    for attempt in range(6):
+        build(config, now=NOW)
+        before = tree(config.output_dir)
+        lose_store(config)
+        recover(config, now=LATER)
+        build(config, now=LATER)
+        assert tree(config.output_dir) == before, f"round {attempt}"
+        shutil.rmtree(config.output_dir)
+        lose_store(config)
+
+
+def test_a_damaged_json_feed_is_reported_and_its_atom_file_read_instead(
+        tmp_path: Path) -> None:
+    config = config_module.load(write_site(tmp_path, None))
+    build(config, now=NOW)
+    before = tree(config.output_dir)
+    json_feed = config.output_dir / "all" / "feed.json"
+    json_feed.write_bytes(before["all/feed.json"][: len(before["all/feed.json"]) // 2])
+    lose_store(config)
+    report = recover(config, now=LATER)
+    files = [f for f in report.files if f.feed == "all"]
+    assert [f.path.name for f in files] == ["feed.json", "atom.xml"]
+    assert files[0].error and not files[1].error and files[1].entries
+    assert not report.result.unmatched
+    assert report.result.matched == report.articles
+    json_feed.write_bytes(before["all/feed.json"])
+    build(config, now=LATER)
+    assert tree(config.output_dir) == before
+
+
+HOSTILE_JSON = {
+    "a title that is a number": lambda d: d["items"][0].update(title=5),
+    "a title that is a list": lambda d: d["items"][0].update(title=["x"]),
+    "a date in year 1": lambda d: d["items"][0].update(
+        date_published="0001-01-01T00:00:00+01:00"),
+    "a date past year 9999": lambda d: d["items"][0].update(
+        date_modified="9999-12-31T23:59:59-01:00"),
+    "_feeds not an object": lambda d: d["items"][0].update(_feeds=[1]),
+    "a fingerprint that is a number": lambda d: d["items"][0].update(_feeds={"fingerprint": 7}),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(HOSTILE_JSON))
+def test_a_hand_edited_json_feed_never_crashes_recover_nor_a_build(
+        tmp_path: Path, damage: str, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_site(tmp_path, None)
+    config = config_module.load(path)
+    build(config, now=NOW)
+    feed = config.output_dir / "all" / "feed.json"
+    document = json.loads(feed.read_text())
+    HOSTILE_JSON[damage](document)
+    feed.write_text(json.dumps(document))
+    lose_store(config)
+    assert main(["build", "--config", str(path)]) == 2  # refused, not a traceback
+    assert "feeds recover" in capsys.readouterr().err
+    code = main(["recover", "--config", str(path)])
+    assert code in (0, 1)
+    report_line = capsys.readouterr().out.splitlines()[-1]
+    assert report_line.startswith("store ")
+
+
+def test_a_json_feed_nested_too_deep_is_reported_not_a_traceback(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_site(tmp_path, None)
+    config = config_module.load(path)
+    build(config, now=NOW)
+    (config.output_dir / "all" / "feed.json").write_text("[" * 100_000 + "]" * 100_000)
+    lose_store(config)
+    assert main(["recover", "--config", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "feed.json" in err
+    report = recover(config, now=LATER, force=True)
+    assert not report.result.unmatched  # the Atom file gave every id of feed "all"
