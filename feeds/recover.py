@@ -17,9 +17,10 @@ A published item is matched to an article by, in order:
 3. its title and date, among the sources of the feeds it was published in (an article
    whose date is first seen or guessed from its file's mtime: by title alone).
 
-Each file is read in the order JSON Feed, Atom, RSS (the first one that reads: a damaged
-file is reported and the next one read), since JSON carries the fingerprints and Atom and
-JSON the ``updated`` dates.  Among articles a rule fits alike, the one whose date is the
+Each feed is read from the first of its files that reads (a damaged one is reported): of
+its configured formats (a file of a format dropped since is stale), then any other, each
+in the order JSON Feed, Atom, RSS, since JSON carries the fingerprints and Atom and JSON
+the ``updated`` dates.  Among articles a rule fits alike, the one whose date is the
 item's wins (notes of one title, each dated by its file).  An item matched by title
 and date although its fingerprint differs was edited since it was published: its
 ``updated`` moves to ``now``.  Items of RSS-only feeds keep the ``updated`` their content
@@ -83,14 +84,17 @@ class FeedFile:
 
 
 def read_published(config: Config) -> list[FeedFile]:
-    """Every configured feed's items, read from the first of its files that reads (JSON
-    Feed, then Atom, then RSS).  A feed with no file is left out; an unreadable or damaged
-    file is reported (``error``), never guessed at, and the feed's next file is read
-    instead: every format carries the same ids."""
+    """Every configured feed's items, read from the first of its files that reads: of the
+    formats it is configured with, then of any left from an earlier configuration (a file
+    of a format dropped since stays behind, stale, while the others go on), each in the
+    order JSON Feed, Atom, RSS.  A feed with no file is left out; an unreadable or damaged
+    file is reported (``error``), never guessed at, and the next one read: every format
+    carries the same ids."""
     found: list[FeedFile] = []
     for feed in config.feeds:
         sources = frozenset(config.feed_sources(feed))
-        for fmt in READ_ORDER:
+        for fmt in sorted(READ_ORDER, key=lambda f: (f not in feed.formats,
+                                                     READ_ORDER.index(f))):
             path = config.output_dir / feed.name / FILENAMES[fmt]
             try:
                 data = path.read_bytes()
@@ -361,7 +365,7 @@ def lost_store_problem(config: Config) -> str | None:
     if config.store_path.exists() or config.store_path.is_symlink():
         return None
     files = read_published(config)
-    count = sum(len(f.entries) for f in files)
+    count = len({e.id for f in files for e in f.entries})
     if not count:
         return None
     where = ", ".join(str(f.path) for f in files if f.entries)

@@ -596,3 +596,30 @@ def test_a_json_feed_nested_too_deep_is_reported_not_a_traceback(
     assert "feed.json" in err
     report = recover(config, now=LATER, force=True)
     assert not report.result.unmatched  # the Atom file gave every id of feed "all"
+
+
+def test_a_feed_whose_formats_changed_is_recovered_from_its_current_file_too(
+        tmp_path: Path) -> None:
+    """feed.json of a feed that no longer has JSON stays behind, stale: the RSS file
+    written since holds ids it does not."""
+    path = write_site(tmp_path, None)
+    config = config_module.load(path)
+    build(config, now=NOW)
+    path.write_text(path.read_text().replace(
+        'name = "all"\ntitle = "All"\nsources = ["news", "blog"]\n',
+        'name = "all"\ntitle = "All"\nsources = ["news", "blog"]\nformats = ["rss"]\n'
+    ).replace('[[feeds]]\nname = "news"\ntitle = "News"\nsources = ["news"]\n'
+              'formats = ["atom"]\n', ""))
+    config = config_module.load(path)
+    assert [f.name for f in config.feeds] == ["all", "blog", "notes"]
+    (tmp_path / "news" / "late.md").write_text(
+        "---\ntitle: A late story\ndate: 2024-06-01T09:00:00Z\n---\n\nOnly in rss.xml.\n")
+    build(config, now=LATER)
+    assert (config.output_dir / "all" / "feed.json").exists()  # stale, left behind
+    before = tree(config.output_dir)
+    lose_store(config)
+    report = recover(config, now=LATER)
+    assert not report.result.unmatched
+    assert report.result.matched == report.articles
+    build(config, now=LATER)
+    assert tree(config.output_dir) == before
