@@ -1133,8 +1133,7 @@ def recover(config: Config, *, now: datetime, force: bool = False,
         raise
     kept: Path | None = None
     if (path.exists() or path.is_symlink()) and not is_empty_file(path, settle=0):
-        kept = path.with_name(path.name + ".replaced")
-        _remove_store_files(kept)
+        kept = _aside_name(path)
         for suffix in ("", "-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
                 os.replace(f"{path}{suffix}", f"{kept}{suffix}")
@@ -1150,6 +1149,18 @@ def recover(config: Config, *, now: datetime, force: bool = False,
             os.close(fd)
     articles = sum(len(rows) for rows in identities.values())
     return RecoverReport(path, files, result, sources, articles, kept)
+
+
+def _aside_name(path: Path) -> Path:
+    """Where the store a recovery replaces goes: ``<store>.replaced``, or when an earlier
+    ``--force`` left one there (maybe the one store that held every id), the first free
+    ``<store>.replaced.<n>``: a store kept aside is never deleted."""
+    kept = path.with_name(path.name + ".replaced")
+    n = 1
+    while any(os.path.lexists(f"{kept}{suffix}") for suffix in ("", "-wal", "-shm")):
+        n += 1
+        kept = path.with_name(f"{path.name}.replaced.{n}")
+    return kept
 
 
 def _ids_in(path: Path) -> int | None:

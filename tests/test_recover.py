@@ -623,3 +623,18 @@ def test_a_feed_whose_formats_changed_is_recovered_from_its_current_file_too(
     assert report.result.matched == report.articles
     build(config, now=LATER)
     assert tree(config.output_dir) == before
+
+
+def test_a_second_forced_recover_keeps_the_store_the_first_one_kept_aside(
+        tmp_path: Path) -> None:
+    """--force twice must not delete the one store that held every id (also of articles
+    no feed shows, and the remembered ids of pruned entries)."""
+    config = config_module.load(write_site(tmp_path, None))
+    build(config, now=NOW)
+    original = config.store_path.read_bytes()
+    first = recover(config, now=LATER, force=True)
+    second = recover(config, now=LATER, force=True)
+    assert first.kept_aside is not None and second.kept_aside is not None
+    assert second.kept_aside != first.kept_aside
+    assert first.kept_aside.read_bytes() == original
+    assert second.kept_aside.is_file()
