@@ -536,3 +536,22 @@ def test_one_large_prune_does_not_leave_the_wal_file_that_large(
         largest = wal.stat().st_size
         store.set_source_state("fresh", {"etag": "x"})  # the next write starts the WAL anew
         assert wal.stat().st_size <= 256 * 1024 < largest
+
+
+# --------------------------------------------------------------------------- review
+
+
+@pytest.mark.parametrize("days", [80_000, 1_000_000, 99_999_999])
+def test_a_max_age_reaching_before_year_one_keeps_everything_of_that_age_not_a_crash(
+        memory_store: Store, days: int) -> None:
+    """"keep for a few centuries" is no age limit at all: nothing was published before year
+    one (the id memory, ten times as long, reaches there sooner)."""
+    retention = Retention(max_age=timedelta(days=days), max_items=2)
+    entries = [held(f"k{i}", age=i * DAY) for i in range(4)]
+    assert plan_prune(entries, listed=set(), now=NOW, retention=retention) == ("k2", "k3")
+    memory = id_memory(retention, NOW)
+    assert memory.oldest is None and memory.most == 1000
+    memory_store.ingest("fresh", [(remote(f"k{i}", i * DAY), None) for i in range(4)],
+                        now=NOW)
+    assert memory_store.prune("fresh", listed={"k0"}, now=NOW,
+                              retention=retention) == ("k2", "k3")
