@@ -264,29 +264,59 @@ def _behind_the_published(restored: Mapping[str, Sequence[Restored]],
                           articles: Mapping[str, Sequence[Identity]],
                           taken: set[tuple[str, str]], mint: Callable[[], str]
                           ) -> dict[str, list[Restored]]:
-    """Feeds order items of one date by id: where a feed shows one story once, or cuts at
-    its ``limit``, the smallest id of a date wins.  An article no feed showed lost that
-    draw when its (now lost) id was minted; the new id the fresh store gave it must lose
-    it too, or the article would push a published item out of its feed.  So each such
-    article of a date that a recovered article has gets a new id after theirs."""
-    own = {(source, a.key): a.published for source, ids in articles.items() for a in ids}
+    """Articles no feed showed must stay out of the feeds they were kept out of.
+
+    A feed shows one story once, the newest item (ties: the smallest id), and cuts at its
+    ``limit``, the same way.  An article no feed showed lost that draw against a published
+    one; in the fresh store it could win it: an undated one shows when it was first seen,
+    which is now, and any gets a new random id.  So an undated one that is one story with
+    a recovered article (by its link, or its title on the day it now has) takes that
+    article's date, as first seen no later, and each of a date that a recovered article
+    has gets a new id that sorts after the recovered ids of that date.
+    """
+    own = {(source, a.key): a for source, ids in articles.items() for a in ids}
     last: dict[datetime, str] = {}  # date -> the greatest id recovered at it
+    stories: dict[str, tuple[datetime, str]] = {}  # story -> latest (date, id) recovered
     for source, rows in restored.items():
         for row in rows:  # ``row.published`` puts a guessed date back; else its own stays
-            date = row.published or own[(source, row.key)]
-            if row.id > last.get(date, ""):
-                last[date] = row.id
+            article = own[(source, row.key)]
+            date = row.published or article.published
+            last[date] = max(last.get(date, ""), row.id)
+            for story in _stories(article, date):
+                stories[story] = max(stories.get(story, (date, row.id)), (date, row.id))
     renewed: dict[str, list[Restored]] = {}
     for source in sorted(articles):
         for a in articles[source]:
-            bound = last.get(a.published)
-            if (source, a.key) in taken or a.explicit or bound is None or a.id > bound:
+            if (source, a.key) in taken or a.explicit:
                 continue
-            new = _id_after(bound, mint)
-            if new is not None:
-                renewed.setdefault(source, []).append(
-                    Restored(a.key, new, a.first_seen, a.updated))
+            date, moved = a.published, False
+            if not a.dated:  # first seen now, newer than the story it is one with
+                found = [stories[s] for s in _stories(a, a.published) if s in stories]
+                if found:
+                    date, moved = max(found)[0], True
+            bound = last.get(date)
+            if bound is not None and a.id < bound:
+                new = _id_after(bound, mint)
+            else:
+                new = a.id if moved else None
+            if new is None:
+                continue
+            renewed.setdefault(source, []).append(
+                Restored(a.key, new, min(a.first_seen, date) if moved else a.first_seen,
+                         a.updated, date if moved else None))
     return renewed
+
+
+def _stories(article: Identity, date: datetime) -> tuple[str, ...]:
+    """What makes ``article``, dated ``date``, one story with another (as feeds merge
+    them): its link, and its title on that day."""
+    from .normalize.keys import story_keys_of
+
+    return story_keys_of(article.link, article.title, _day(date))
+
+
+def _day(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d")
 
 
 def _id_after(bound: str, mint: Callable[[], str]) -> str | None:

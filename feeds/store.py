@@ -493,6 +493,7 @@ class Identity(NamedTuple):
     guessed: bool  # the date is a guess (the file's mtime, or first seen)
     dated: bool  # the article has a date of its own (else it shows first_seen)
     explicit: bool  # the id was asked for (front matter ``id``): it needs no recovering
+    link: str | None = None  # what, with the title and day, makes it one story with another
 
 
 class Restored(NamedTuple):
@@ -976,13 +977,13 @@ class Store:
                 "SELECT key, id, content_hash, title, published, first_seen, updated,"
                 " json_extract(data, '$.date_source') IN ('mtime', 'first-seen'),"
                 " json_extract(data, '$.published') IS NOT NULL,"
-                " json_extract(data, '$.explicit_id') IS NOT NULL"
+                " json_extract(data, '$.explicit_id') IS NOT NULL, link"
                 " FROM articles WHERE source = ? ORDER BY key", (source,)).fetchall()
         return [Identity(key, id_, content_hash, title, _from_iso(published),
                          _from_iso(first_seen), _from_iso(updated), bool(guessed), bool(dated),
-                         bool(explicit))
+                         bool(explicit), link)
                 for key, id_, content_hash, title, published, first_seen, updated, guessed,
-                dated, explicit in rows]
+                dated, explicit, link in rows]
 
     def restore_identities(self, source: str, rows: Sequence[Restored]) -> None:
         """Give articles of ``source`` the ids and dates their published items show (``feeds

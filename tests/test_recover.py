@@ -638,3 +638,49 @@ def test_a_second_forced_recover_keeps_the_store_the_first_one_kept_aside(
     assert second.kept_aside != first.kept_aside
     assert first.kept_aside.read_bytes() == original
     assert second.kept_aside.is_file()
+
+
+def undated_rss(title: str) -> bytes:
+    """Entries without a date: they show when they were first seen."""
+    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title>'
+            "<link>https://wire.example/</link><description>d</description>"
+            "<item><guid>https://wire.example/s1</guid><title>Storm warning</title>"
+            "<link>https://wire.example/s1</link><description>Wind.</description></item>"
+            "<item><title>Ferry cancelled</title><description>No link.</description></item>"
+            "</channel></rss>").encode()
+
+
+def test_undated_entries_a_merged_feed_showed_once_do_not_come_back_newer(
+        tmp_path: Path) -> None:
+    """Two wire feeds carry the same undated stories (one by link, one by title): the
+    merged feed shows each once.  In the fresh store the copies never shown are first seen
+    at recover, newer than the published ones they were one story with: they must not
+    take their place."""
+    srv = FeedServer()
+    srv.documents["/one.xml"] = undated_rss("One")
+    srv.documents["/two.xml"] = undated_rss("Two")
+    srv.thread.start()
+    try:
+        path = tmp_path / "feeds.toml"
+        path.write_text(
+            '[site]\ntitle = "T"\nlink = "https://example.org/"\n'
+            'base_url = "https://example.org/feeds/"\n'
+            '[store]\npath = "state/feeds.db"\n[output]\ndir = "public"\n'
+            '[fetch]\nallow_private = true\n'
+            f'[[sources]]\nname = "one"\nkind = "feed"\nurl = "{srv.base}/one.xml"\n'
+            f'[[sources]]\nname = "two"\nkind = "feed"\nurl = "{srv.base}/two.xml"\n'
+            '[[feeds]]\nname = "all"\ntitle = "All"\nsources = ["one", "two"]\n'
+            '[[feeds]]\nname = "rss"\ntitle = "R"\nsources = ["one", "two"]\n'
+            'formats = ["rss"]\n')
+        config = config_module.load(path)
+        build(config, now=NOW)
+        before = tree(config.output_dir)
+        assert before["all/feed.json"].count(b'"title": "Storm warning"') == 1
+        lose_store(config)
+        report = recover(config, now=LATER)
+        assert report.result.matched == 2 and report.articles == 4
+        build(config, now=LATER)
+        assert tree(config.output_dir) == before
+    finally:
+        srv.httpd.shutdown()
+        srv.httpd.server_close()
