@@ -44,7 +44,7 @@ from .publish.atomic import write_if_changed
 from .publish.pages import render_index_html, render_opml
 from .publish.render import fragment_key, render
 from .sources import folder
-from .store import Changes, Encoded, ItemHead, Store
+from .store import Changes, Encoded, Identity, ItemHead, Store
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -1133,7 +1133,8 @@ def recover(config: Config, *, now: datetime, force: bool = False,
         with Store.open(scratch) as store, _one_pool(os.cpu_count() or 1, model_cache):
             sources = ingest(config, store, now=now, progress=progress,
                              model_cache=model_cache)
-            identities = {s.name: store.identities(s.name) for s in config.sources}
+            identities = {s.name: _atom_titled(store, store.identities(s.name))
+                          for s in config.sources}
             result = match(merged_entries(files), identities, now=now)
             for source, rows in sorted(result.restored.items()):
                 store.restore_identities(source, rows)
@@ -1160,6 +1161,20 @@ def recover(config: Config, *, now: datetime, force: bool = False,
             os.close(fd)
     articles = sum(len(rows) for rows in identities.values())
     return RecoverReport(path, files, result, sources, articles, kept)
+
+
+def _atom_titled(store: Store, identities: list[Identity]) -> list[Identity]:
+    """``identities``, each untitled one with the title Atom gives it (the start of its
+    text, else its link, else its id): what an Atom-only feed shows of it."""
+    from .normalize.text import xml_legal
+    from .publish.atom import atom_title
+
+    untitled = [a.id for a in identities if not a.title.strip()]
+    if not untitled:
+        return identities
+    items = store.items_by_id(untitled)
+    return [a._replace(atom_title=xml_legal(atom_title(items[a.id])).strip())
+            if a.id in items else a for a in identities]
 
 
 def _aside_name(path: Path) -> Path:

@@ -362,8 +362,18 @@ def _same_date(entry: Entry, article: Identity) -> bool:
     return entry.published is not None and _seconds(article.published) == entry.published
 
 
+def _same_title(entry: Entry, article: Identity) -> bool:
+    """The item's title is the article's, or (Atom) the one Atom gives it untitled: the
+    start of its text, its link, or the item's own id."""
+    if xml_legal(article.title).strip() == entry.title:
+        return True
+    alias = article.atom_title
+    return bool(alias) and (entry.title == alias
+                            or (alias == xml_legal(article.id) and entry.title == entry.id))
+
+
 def _same_title_and_date(entry: Entry, article: Identity) -> bool:
-    if xml_legal(article.title).strip() != entry.title:
+    if not _same_title(entry, article):
         return False
     if not article.dated or article.guessed:
         return True  # a date first seen (the store lost it) or guessed (a touched file)

@@ -684,3 +684,43 @@ def test_undated_entries_a_merged_feed_showed_once_do_not_come_back_newer(
     finally:
         srv.httpd.shutdown()
         srv.httpd.server_close()
+
+
+@pytest.mark.parametrize("item", [
+    "<description>An entry without a title, titled by its text in Atom.</description>",
+    "<link>https://wire.example/untitled</link>",  # titled by its link
+    "<guid>https://wire.example/bare</guid>",  # no text, no link: titled by its id
+])
+def test_an_untitled_entry_of_an_atom_only_feed_keeps_its_id(tmp_path: Path,
+                                                             item: str) -> None:
+    """Atom titles an untitled entry (by its text, else its link, else its id), which is
+    what an Atom-only feed holds to match it by."""
+    srv = FeedServer()
+    srv.documents["/wire.xml"] = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>'
+        "<link>https://wire.example/</link><description>d</description>"
+        f"<item>{item}<pubDate>Mon, 01 Jan 2024 10:00:00 GMT</pubDate></item>"
+        "</channel></rss>").encode()
+    srv.thread.start()
+    try:
+        path = tmp_path / "feeds.toml"
+        path.write_text(
+            '[site]\ntitle = "T"\nlink = "https://example.org/"\n'
+            'base_url = "https://example.org/feeds/"\n'
+            '[store]\npath = "state/feeds.db"\n[output]\ndir = "public"\n'
+            '[fetch]\nallow_private = true\n'
+            f'[[sources]]\nname = "wire"\nkind = "feed"\nurl = "{srv.base}/wire.xml"\n'
+            '[[feeds]]\nname = "all"\ntitle = "All"\nsources = ["wire"]\n'
+            'formats = ["atom"]\n')
+        config = config_module.load(path)
+        build(config, now=NOW)
+        before = tree(config.output_dir)
+        lose_store(config)
+        report = recover(config, now=LATER)
+        assert not report.result.unmatched
+        assert report.result.how == {"title and date": 1}
+        build(config, now=LATER)
+        assert tree(config.output_dir) == before
+    finally:
+        srv.httpd.shutdown()
+        srv.httpd.server_close()
