@@ -140,6 +140,7 @@ def test_control_bytes_in_markup_are_dropped_not_fatal(where: str) -> None:
 DEEP = {
     "deep.md": b"# Deep divs\n\n" + b"<div>" * 100_000 + b"x\n",
     "deep-formatting.md": b"# Deep formatting\n\n" + b"<b><div>" * 50_000 + b"x\n",
+    "deep-misnested.md": b"# Deep misnesting\n\n" + b"<b>x</i>" * 50_000 + b"\n",
     "deep-quotes.md": b"# Deep quotes\n\n" + b"> " * 50_000 + b"x\n",
     "deep-brackets.md": b"# Deep brackets\n\n" + b"[" * 100_000 + b"x" + b"]" * 100_000 + b"\n",
     "deep.html": b"<title>Deep page</title>" + b"<div>" * 100_000 + b"x",
