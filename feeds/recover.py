@@ -35,9 +35,9 @@ from pathlib import Path
 from .config import Config
 from .errors import PublishError, StoreError
 from .model import FILENAMES
-from .normalize.text import xml_legal
 from .publish.render import read_back
 from .store import Identity, Restored
+from .text import xml_legal
 
 __all__ = [
     "Entry",

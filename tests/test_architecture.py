@@ -68,8 +68,8 @@ def test_only_the_shells_import_the_pipeline() -> None:
     ("feeds.decide", {"feeds.model", "feeds.errors"}),
     # the store keeps each article's story keys (normalize.keys: pure, no third party)
     ("feeds.store", {"feeds.model", "feeds.errors", "feeds.decide", "feeds.normalize.keys"}),
-    ("feeds.normalize", {"feeds.model", "feeds.errors", "feeds.normalize"}),
-    ("feeds.publish", {"feeds.model", "feeds.errors", "feeds.publish", "feeds.normalize.text"}),
+    ("feeds.normalize", {"feeds.model", "feeds.errors", "feeds.normalize", "feeds.text"}),
+    ("feeds.publish", {"feeds.model", "feeds.errors", "feeds.publish", "feeds.text"}),
     ("feeds.sources", {"feeds.model", "feeds.errors", "feeds.sources", "feeds.normalize",
                        "feeds"}),
     ("feeds.select", {"feeds.model", "feeds.errors", "feeds.normalize.keys"}),

@@ -26,7 +26,7 @@ from feeds.normalize.entries import (
     plain_text,
 )
 from feeds.normalize.sanitize import absolutize, html_to_text, sanitize_html
-from feeds.normalize.text import clean_text, legal_fields, one_line
+from feeds.text import clean_text, legal_fields, one_line
 
 __all__ = ["looks_like_json", "parse_json_feed"]
 

@@ -56,7 +56,7 @@ from feeds.model import Article, Author
 from feeds.normalize.decode import count_ascii_controls
 from feeds.normalize.language import detect_language
 from feeds.normalize.sanitize import absolutize, html_to_text, sanitize_html
-from feeds.normalize.text import clean_text, one_line
+from feeds.text import clean_text, one_line
 
 __all__ = [
     "MAX_FRONT_MATTER",

@@ -40,7 +40,7 @@ from feeds.model import Article, Author
 from feeds.normalize.dates import FoundDate, parse_date_line, parse_date_segments
 from feeds.normalize.decode import decode_text
 from feeds.normalize.language import detect_language
-from feeds.normalize.text import DIRECTION_MARKS, drop_marks, one_line, strip_marks
+from feeds.text import DIRECTION_MARKS, drop_marks, one_line, strip_marks
 
 __all__ = ["read_plaintext"]
 
