@@ -283,7 +283,7 @@ def _read_one(job: _ReadJob) -> _Read:
     exception object, picklable or not, crosses back from a worker for a bad file."""
     found = job.found
     if job.model_cache is not None:
-        from .normalize.language import use_cache
+        from .cache import use_cache
 
         use_cache(job.model_cache)
     try:
@@ -516,7 +516,8 @@ def _warm_workers(model_cache: Path | None, readers: Collection[str] = ()) -> No
 
     if not readers:
         return
-    from .normalize.language import detect_language, use_cache
+    from .cache import use_cache
+    from .normalize.language import detect_language
 
     if "text" in readers:
         from .normalize import plaintext  # noqa: F401
