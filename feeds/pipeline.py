@@ -283,7 +283,7 @@ def _read_one(job: _ReadJob) -> _Read:
     exception object, picklable or not, crosses back from a worker for a bad file."""
     found = job.found
     if job.model_cache is not None:
-        from .normalize.language import use_cache
+        from .cache import use_cache
 
         use_cache(job.model_cache)
     try:
@@ -517,7 +517,8 @@ def _warm_workers(model_cache: Path | None, readers: Collection[str] = ()) -> No
 
     if not readers:
         return
-    from .normalize.language import detect_language, use_cache
+    from .cache import use_cache
+    from .normalize.language import detect_language
 
     if "text" in readers:
         from .normalize import plaintext  # noqa: F401
@@ -1206,8 +1207,8 @@ def recover(config: Config, *, now: datetime, force: bool = False,
 def _atom_titled(store: Store, identities: list[Identity]) -> list[Identity]:
     """``identities``, each untitled one with the title Atom gives it (the start of its
     text, else its link, else its id): what an Atom-only feed shows of it."""
-    from .normalize.text import xml_legal
     from .publish.atom import atom_title
+    from .text import xml_legal
 
     untitled = [a.id for a in identities if not a.title.strip()]
     if not untitled:
