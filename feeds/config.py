@@ -34,10 +34,12 @@ from .configcheck import parse_size as parse_size
 from .decide import Retention
 from .errors import ConfigError
 from .model import Author, Channel
+from .publish import FORMATS as OUTPUT_FORMATS
+from .publish import feed_url
 from .select import validate_pattern
 
 DEFAULT_PATH = Path("config/feeds.toml")
-FORMATS = ("rss", "atom", "json")
+FORMATS = tuple(OUTPUT_FORMATS)  # the table's names, in its order
 SOURCE_KINDS = ("folder", "feed", "opml")
 
 @dataclass(frozen=True)
@@ -137,6 +139,11 @@ class Config:
             hub=self.site.hub,
             formats=feed.formats,
         )
+
+    def feed_urls(self, feed: FeedConfig) -> list[str]:
+        """The absolute URLs of ``feed``'s files (none without ``site.base_url``)."""
+        channel = self.channel(feed)
+        return [url for fmt in feed.formats if (url := feed_url(channel, fmt))]
 
 
 class ConfigProblems(ConfigError):
@@ -412,7 +419,8 @@ def _feeds(v: _Validator, raw: Any, source_names: set[str]) -> list[FeedConfig]:
         formats = v.strings(t, where, "formats", FORMATS)
         for f in formats:
             if f not in FORMATS:
-                v.problem(_join(where, "formats"), f"unknown format {f!r} (use rss, atom, json)")
+                v.problem(_join(where, "formats"),
+                          f"unknown format {f!r} (use {', '.join(FORMATS)})")
         if not formats:
             v.problem(_join(where, "formats"), "must name at least one format")
         include = v.strings(t, where, "include", ())

@@ -266,7 +266,7 @@ class Daemon:
             from .websub import announce
 
             urls = [u for r in changed for f in self.config.feeds if f.name == r.name
-                    for fmt in f.formats if (u := self.config.channel(f).url_for(fmt))]
+                    for u in self.config.feed_urls(f)]
             if urls:
                 announce(self.config.site.hub, urls)  # a daemon thread: never blocks us
 

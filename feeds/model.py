@@ -173,19 +173,12 @@ class Channel:
     formats: tuple[str, ...] = ("rss", "atom", "json")
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
-    def url_for(self, fmt: str) -> str | None:
-        """Absolute URL of this feed in format ``fmt``, or None without ``base_url``."""
+    def url_of(self, file_name: str) -> str | None:
+        """Absolute URL of this feed's file ``file_name`` (one per format: see
+        ``feeds.publish.FORMATS``), or None without ``base_url``."""
         if not self.base_url:
             return None
-        return f"{self.base_url.rstrip('/')}/{self.name}/{FILENAMES[fmt]}"
-
-
-FILENAMES: dict[str, str] = {"rss": "rss.xml", "atom": "atom.xml", "json": "feed.json"}
-MEDIA_TYPES: dict[str, str] = {
-    "rss": "application/rss+xml",
-    "atom": "application/atom+xml",
-    "json": "application/feed+json",
-}
+        return f"{self.base_url.rstrip('/')}/{self.name}/{file_name}"
 
 
 _UNHASHED = ("source", "key", "date_source", "published_text")

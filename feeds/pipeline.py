@@ -45,9 +45,9 @@ from .errors import (
     Stopped,
     StoreError,
 )
-from .model import FILENAMES, Article, Channel, FileState, Item
+from .model import Article, Channel, FileState, Item
 from .normalize.fallbacks import apply_folder_fallbacks
-from .publish import stream
+from .publish import FORMATS, stream
 from .publish.atomic import remove_temporaries, write_if_changed
 from .publish.pages import render_index_html, render_opml
 from .publish.render import fragment_key, render
@@ -513,7 +513,10 @@ def _warm_workers(model_cache: Path | None, readers: Collection[str] = ()) -> No
     """Import the renderers and the ``readers`` needed, and map the language model (when
     there is anything to read), once, before a pool forks: every worker then starts with
     them (~0.13 s of imports each, before its first article)."""
-    from .publish import atom, jsonfeed, rss  # noqa: F401
+    import importlib
+
+    for fmt in FORMATS.values():
+        importlib.import_module(fmt.module)
 
     if not readers:
         return
@@ -860,7 +863,8 @@ def publish_feed(config: Config, store: Store, feed: FeedConfig, *, now: datetim
     report = FeedReport(feed.name)
     channel = config.channel(feed)
     channel_key = _channel_key(config, feed)
-    paths = {fmt: config.output_dir / feed.name / FILENAMES[fmt] for fmt in feed.formats}
+    paths = {fmt: config.output_dir / feed.name / FORMATS[fmt].file_name
+             for fmt in feed.formats}
     previous = _load_digest(store.feed_digest(feed.name))
     prev: dict[str, object] = previous or {}
     same_files = bool(prev) and prev.get("channel") == channel_key \

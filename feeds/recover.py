@@ -42,7 +42,7 @@ from pathlib import Path
 from .config import Config
 from .decide import default_id_factory
 from .errors import PublishError, StoreError
-from .model import FILENAMES
+from .publish import FORMATS
 from .publish.render import read_back
 from .store import Identity, Restored
 from .text import xml_legal
@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 #: the order published files are read in: fingerprints first, then ``updated`` dates
-READ_ORDER = ("json", "atom", "rss")
+READ_ORDER = tuple(sorted(FORMATS, key=lambda f: FORMATS[f].recover_rank))
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +95,7 @@ def read_published(config: Config) -> list[FeedFile]:
         sources = frozenset(config.feed_sources(feed))
         for fmt in sorted(READ_ORDER, key=lambda f: (f not in feed.formats,
                                                      READ_ORDER.index(f))):
-            path = config.output_dir / feed.name / FILENAMES[fmt]
+            path = config.output_dir / feed.name / FORMATS[fmt].file_name
             try:
                 data = path.read_bytes()
             except FileNotFoundError:
@@ -105,7 +105,8 @@ def read_published(config: Config) -> list[FeedFile]:
                 continue
             try:
                 updated, items = read_back(fmt, data)
-                entries = tuple(_entry(item, sources, updated if fmt == "rss" else None)
+                feed_updated = None if FORMATS[fmt].item_updated else updated
+                entries = tuple(_entry(item, sources, feed_updated)
                                 for item in items if isinstance(item.get("id"), str)
                                 and item["id"])
             except PublishError as exc:

@@ -22,10 +22,9 @@ import pytest
 from feeds import config as config_module
 from feeds import pipeline
 from feeds.config import Config
-from feeds.model import FILENAMES
 from feeds.pipeline import build
+from feeds.publish import FORMATS, stream
 from feeds.publish import render as render_module
-from feeds.publish import stream
 from feeds.publish.jsonfeed import json_fragment, json_item
 from feeds.publish.render import render
 from feeds.store import Store
@@ -56,7 +55,7 @@ title = "Everything"
 limit = 1000
 """
 
-FILES = [f"{feed}/{name}" for feed in ("all", "everything") for name in FILENAMES.values()]
+FILES = [f"{feed}/{f.file_name}" for feed in ("all", "everything") for f in FORMATS.values()]
 
 
 def article(n: int, body: str = "The first paragraph of the story.", author: bool = True) -> str:
@@ -409,7 +408,7 @@ def test_the_streamed_files_are_what_render_gives(site: Path) -> None:
             items = pipeline.feed_items(config, store, feed, now=NOW)
             for fmt in feed.formats:
                 data = render(fmt, config.channel(feed), items)
-                assert (site / "public" / feed.name / FILENAMES[fmt]).read_bytes() == data
+                assert (site / "public" / feed.name / FORMATS[fmt].file_name).read_bytes() == data
 
 
 def test_a_build_reads_articles_only_to_render_them(site: Path,

@@ -26,10 +26,10 @@ from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
-from feeds.model import FILENAMES, MEDIA_TYPES
+from feeds.publish import FORMATS
 
 _UTF8 = "; charset=utf-8"
-_BY_NAME: dict[str, str] = {FILENAMES[fmt]: MEDIA_TYPES[fmt] + _UTF8 for fmt in FILENAMES}
+_BY_NAME: dict[str, str] = {f.file_name: f.media_type + _UTF8 for f in FORMATS.values()}
 _BY_SUFFIX: dict[str, str] = {
     ".xml": "application/xml" + _UTF8,
     ".opml": "text/x-opml" + _UTF8,
