@@ -2,7 +2,7 @@
 
 ::
 
-    folder.scan ─► folder.read ─► normalize.read_* ─► fallbacks ─┐
+    folder.scan ─► folder.read ─► normalize.read ─► fallbacks ──┐
     (stat; skip files whose stat is unchanged)                    ├─► Store.ingest ─► Changes
     remote.fetch_feeds ─► normalize.entries ──────────────────────┘
                                                                    │
@@ -34,7 +34,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
+from . import __version__, normalize
 from .config import Config, FeedConfig, SourceConfig
 from .errors import (
     ArticleError,
@@ -221,31 +221,6 @@ class BuildReport:
 # --------------------------------------------------------------------------- reading
 
 
-def read_article(
-    reader: str,
-    data: bytes,
-    *,
-    source: str,
-    key: str,
-    tz: tzinfo,
-    base_url: str | None,
-) -> Article:
-    """Dispatch raw bytes to the reader for their kind.  ``ArticleError`` when not an article."""
-    if reader == "text":
-        from .normalize.plaintext import read_plaintext
-
-        return read_plaintext(data, source=source, key=key, tz=tz)
-    if reader == "markdown":
-        from .normalize.markdown import read_markdown
-
-        return read_markdown(data, source=source, key=key, tz=tz, base_url=base_url)
-    if reader == "html":
-        from .normalize.htmlpage import read_html
-
-        return read_html(data, source=source, key=key, tz=tz, base_url=base_url)
-    raise ArticleError(f"no reader for {reader!r} files", path=key)
-
-
 @dataclass(frozen=True)
 class _ReadJob:
     found: folder.FoundFile
@@ -287,9 +262,11 @@ def _read_one(job: _ReadJob) -> _Read:
 
         use_cache(job.model_cache)
     try:
-        data, state = folder.read(found, max_size=job.max_size)
-        article = read_article(found.reader, data, source=job.source, key=found.key, tz=job.tz,
-                               base_url=job.base_url)
+        raw = folder.read(found, source=job.source, max_size=job.max_size)
+        state = raw.file
+        assert state is not None
+        # ``normalize.read`` looked up on the module: a test may wrap it (workers inherit it)
+        article = normalize.read(raw, normalize.ReadContext(job.tz, job.base_url))
         article = apply_folder_fallbacks(article, mtime_ns=state.mtime_ns, tz=job.tz,
                                          base_url=job.base_url, link_pattern=job.link_pattern)
         encoded = Encoded.of(article) if job.encode else None
@@ -309,7 +286,7 @@ def read_path(path: Path, *, tz: tzinfo, base_url: str | None = None, source: st
               max_size: int = 5 * 1024 * 1024, key: str | None = None,
               model_cache: Path | None = None) -> Article:
     """Read one article file outside of any scan (``feeds inspect``)."""
-    reader = folder.reader_for(path.name)
+    reader = folder.reader_for(path.name, normalize.suffixes())
     if reader is None:
         raise ArticleError("not an article file (unknown extension)", path=str(path))
     try:
@@ -352,8 +329,9 @@ def ingest_folder(
     assert source.path is not None
     started = time.monotonic()
     report = SourceReport(source.name, source.kind)
-    partial = folder.scan_paths(source.path, paths) if paths is not None else None
-    scan, gone = partial if partial is not None else (folder.scan(source.path), None)
+    suffixes = normalize.suffixes()
+    partial = folder.scan_paths(source.path, paths, suffixes) if paths is not None else None
+    scan, gone = partial if partial is not None else (folder.scan(source.path, suffixes), None)
     report.ignored = len(scan.ignored)
     report.problems.extend((p.key, p.reason) for p in scan.problems)
     present: set[str] | None  # after a full scan: every key still there
@@ -523,12 +501,7 @@ def _warm_workers(model_cache: Path | None, readers: Collection[str] = ()) -> No
     from .cache import use_cache
     from .normalize.language import detect_language
 
-    if "text" in readers:
-        from .normalize import plaintext  # noqa: F401
-    if "markdown" in readers:
-        from .normalize import markdown  # noqa: F401
-    if "html" in readers:
-        from .normalize import htmlpage  # noqa: F401
+    normalize.warm(readers)
     if model_cache is not None:
         use_cache(model_cache)
     detect_language("warm")

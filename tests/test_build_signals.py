@@ -24,12 +24,12 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
 # Reads slowly (the pool is busy for seconds), then runs the real command line.
 SLOW_BUILD = textwrap.dedent("""
     import sys, time
-    from feeds import cli, pipeline
-    real = pipeline.read_article
+    from feeds import cli, normalize, pipeline
+    real = normalize.read
     def slow(*args, **kwargs):
         time.sleep(0.01)
         return real(*args, **kwargs)
-    pipeline.read_article = slow
+    normalize.read = slow
     pipeline.PARALLEL_THRESHOLD = 1
     sys.argv = ["feeds", "build", "-q", "--config", sys.argv[1]]
     cli.entry()  # what the feeds command runs
@@ -130,7 +130,7 @@ STUCK_BUILD = textwrap.dedent("""
         sys.stderr.write("stuck\\n"); sys.stderr.flush()
         time.sleep(60)
     if where == "read":
-        pipeline.read_article = stuck
+        normalize.read = stuck
     else:
         real_fsync = os.fsync
         def fsync(fd):

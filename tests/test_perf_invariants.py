@@ -20,8 +20,10 @@ from typing import Any
 import pytest
 
 from feeds import config as config_module
-from feeds import pipeline
+from feeds import normalize, pipeline
 from feeds.config import Config
+from feeds.model import RawInput
+from feeds.normalize import ReadContext
 from feeds.pipeline import build
 from feeds.publish import FORMATS, stream
 from feeds.publish import render as render_module
@@ -283,14 +285,14 @@ def test_a_file_that_kills_its_reading_worker_is_reported_and_the_rest_published
     """A crash in a parser's C code (here: the worker exits) breaks the process pool."""
     monkeypatch.setattr(pipeline, "PARALLEL_THRESHOLD", 1)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    real = pipeline.read_article
+    real = normalize.read
 
-    def deadly(reader: str, data: bytes, **kwargs: Any) -> object:
-        if kwargs["key"] == "a007.txt":
+    def deadly(raw: RawInput, ctx: ReadContext) -> object:
+        if raw.key == "a007.txt":
             os._exit(9)  # in a forked worker, which inherits the patch
-        return real(reader, data, **kwargs)
+        return real(raw, ctx)
 
-    monkeypatch.setattr(pipeline, "read_article", deadly)
+    monkeypatch.setattr(normalize, "read", deadly)
     config = load(site)
     if shared:
         report = build(config, now=NOW)
