@@ -122,7 +122,7 @@ def test_a_build_stopped_midway_leaves_no_worker_behind(site: Path, sig: int) ->
 # (fsync takes a minute, the temporary file beside the feed exists meanwhile).
 STUCK_BUILD = textwrap.dedent("""
     import os, sys, time
-    from feeds import cli, pipeline
+    from feeds import cli, normalize, pipeline
     config, where, grace = sys.argv[1], sys.argv[2], float(sys.argv[3])
     cli.GRACE = grace
     pipeline.PARALLEL_THRESHOLD = 10**9  # read in the main thread
