@@ -486,14 +486,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_add(args: argparse.Namespace) -> int:
     from . import config as config_module
     from .configedit import add_feed_source
-    from .pipeline import fetch_settings
+    from .pipeline import fetch_settings, read_body
     from .sources.remote import resolve_feed_url_sync
 
     path = config_module.resolve_path(args.config, os.environ)
     config = config_module.load(path)
     url = args.url
     if not args.no_discover:
-        url = resolve_feed_url_sync(url, fetch_settings(config))
+        url = resolve_feed_url_sync(url, fetch_settings(config), read_body)
         if url != args.url:
             print(f"found the feed at {url}")
     name = add_feed_source(path, url, args.name)

@@ -45,7 +45,7 @@ from .errors import (
     Stopped,
     StoreError,
 )
-from .model import Article, Channel, FileState, Item
+from .model import Article, Channel, FileState, Item, RawInput
 from .normalize.fallbacks import apply_folder_fallbacks
 from .publish import FORMATS, stream
 from .publish.atomic import remove_temporaries, write_if_changed
@@ -57,6 +57,7 @@ from .store import Changes, Encoded, Identity, ItemHead, Store
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
+    from .normalize.entries import ParsedFeed
     from .recover import FeedFile, Match
     from .sources.remote import FeedSpec, FetchSettings
 
@@ -571,6 +572,11 @@ def fetch_settings(config: Config) -> FetchSettings:
     )
 
 
+def read_body(raw: RawInput) -> ParsedFeed:
+    """A fetched body's entries, by the readers' table (``ParseError``: not a feed)."""
+    return normalize.read_feed(raw, normalize.ReadContext())
+
+
 def remote_specs(source: SourceConfig) -> list[FeedSpec]:
     """The feeds one remote source stands for: itself, or every outline of its OPML file."""
     from .sources.opml import opml_specs
@@ -600,7 +606,7 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
     was pruned is reported as removed, so the feeds showing it are published again.
     """
     from .sources.politeness import FetchState
-    from .sources.remote import fetch_feeds_sync
+    from .sources.remote import fetch_feeds_sync, settle
 
     started = time.monotonic()
     reports: dict[str, SourceReport] = {}
@@ -622,6 +628,7 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
         pairs.append((spec, FetchState.from_dict(raw) if raw else None))
     results = fetch_feeds_sync(pairs, fetch_settings(config), now=now, force=force,
                                cancelled=cancelled) if pairs else []
+    results = [settle(result, read_body) for result in results]  # the bodies, read
     totals: dict[str, _ChangeTotals] = {name: _ChangeTotals() for name in reports}
     states: dict[str, dict[str, object]] = {}
     for (source, spec), result in zip(jobs, results, strict=True):

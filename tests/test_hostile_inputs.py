@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 import feeds
+import feeds.normalize.feedxml as feedxml
 import feeds.normalize.htmlpage as htmlpage
 import feeds.pipeline as pipeline
 from feeds import config as config_module
@@ -24,10 +25,8 @@ from feeds.errors import ArticleError, ParseError, Stopped
 from feeds.model import RawInput
 from feeds.normalize.failures import input_failure
 from feeds.pipeline import build
-from feeds.sources import remote
-from feeds.sources.remote import parse_body
 from feeds.text import xml_legal
-from tests.conftest import NOW, ONE_FOLDER_CONFIG
+from tests.conftest import NOW, ONE_FOLDER_CONFIG, parse_body
 from tests.test_build_remote import FeedServer, rss
 
 GOOD = {
@@ -403,7 +402,7 @@ def test_a_json_feed_with_lone_surrogates_gives_encodable_text() -> None:
 
 def test_whatever_a_feed_parser_raises_is_that_sources_parse_error(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(remote, "parse_feed", _raise_from(THIRD_PARTY, "raise IndexError(3)"))
+    monkeypatch.setattr(feedxml, "parse_feed", _raise_from(THIRD_PARTY, "raise IndexError(3)"))
     with pytest.raises(ParseError) as caught:
         parse_body(rss([]), source="r", feed_url=FEED_URL, headers=XML)
     assert str(caught.value) == "source 'r': unreadable (IndexError: 3)"
@@ -420,7 +419,7 @@ def server() -> Iterator[FeedServer]:
 
 def test_one_feed_that_breaks_its_parser_fails_alone(
         tmp_path: Path, server: FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = remote.parse_feed
+    real = feedxml.parse_feed
     breaks = _raise_from(THIRD_PARTY, "raise KeyError('entries')")
 
     def parse_feed(body: bytes, **kwargs: object) -> object:
@@ -428,7 +427,7 @@ def test_one_feed_that_breaks_its_parser_fails_alone(
             return breaks()  # type: ignore[operator]
         return real(body, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(remote, "parse_feed", parse_feed)
+    monkeypatch.setattr(feedxml, "parse_feed", parse_feed)
     server.documents["/one.xml"] = rss([("g1", "From one", "https://one.example/a")])
     server.documents["/two.xml"] = rss([("g2", "breaks-the-parser", "https://two.example/b")])
     (tmp_path / "feeds.toml").write_text(

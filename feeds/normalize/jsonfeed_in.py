@@ -29,20 +29,9 @@ from feeds.normalize.entries import (
 from feeds.normalize.sanitize import absolutize, html_to_text, sanitize_html
 from feeds.text import clean_text, legal_fields, one_line
 
-__all__ = ["looks_like_json", "parse_json_feed", "read_feed"]
+__all__ = ["parse_json_feed", "read_feed"]
 
 _VERSION = re.compile(r"^https?://jsonfeed\.org/version/(1(?:\.\d+)?)/?$")
-_JSON_TYPES = ("application/feed+json", "application/json", "text/json")
-
-
-def looks_like_json(body: bytes, content_type: str | None = None) -> bool:
-    """True for a JSON media type, or a body whose first non-blank byte is ``{``."""
-    media = (content_type or "").split(";")[0].strip().lower()
-    if media in _JSON_TYPES or media.endswith("+json"):
-        return True
-    return body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
-
-
 def parse_json_feed(body: bytes, *, source: str, feed_url: str) -> ParsedFeed:
     """Read a JSON Feed document.  Raises ParseError naming ``source`` and ``feed_url``."""
     try:

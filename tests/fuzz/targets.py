@@ -116,7 +116,7 @@ def _reader(kind: str, key: str) -> Callable[[bytes], object]:
 
 
 def _feed(data: bytes) -> object:
-    from feeds.sources.remote import parse_body
+    from tests.conftest import parse_body
 
     parsed = parse_body(data, source="fuzz", feed_url="https://example.org/feed.xml",
                         headers={"content-type": "application/xml"})
