@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
-from feeds.normalize.sanitize import absolutize
+from feeds.text import absolutize
 
 __all__ = ["FEED_TYPES", "FeedLink", "feed_links", "looks_like_html", "looks_like_json",
            "pick_feed_url"]
