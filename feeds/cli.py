@@ -429,7 +429,7 @@ def _locate(config: Any, path: Path) -> tuple[str | None, str | None]:
         return None, None
     real = path.resolve()
     for source in config.sources:
-        if source.kind == "folder" and source.path and real.is_relative_to(source.path):
+        if not source.remote and source.path and real.is_relative_to(source.path):
             return source.name, real.relative_to(source.path).as_posix()
     return None, None
 
@@ -515,7 +515,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         for source in config.sources:
             if store is not None:
                 counts[source.name] = store.count([source.name])
-            if source.kind == "folder":
+            if not source.remote:
                 continue
             try:
                 specs = remote_specs(source)
@@ -529,8 +529,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         if store is not None:
             store.close()
     for source in config.sources:
-        if source.kind == "folder":
-            print(f"{source.name}: folder {source.path}, {counts.get(source.name, 0)} articles")
+        if not source.remote:
+            count = counts.get(source.name, 0)
+            print(f"{source.name}: {source.kind} {source.path}, {count} articles")
     if rows:
         print(format_status(rows, now=_now()))
     return EXIT_OK

@@ -37,10 +37,11 @@ from .model import Author, Channel
 from .publish import FORMATS as OUTPUT_FORMATS
 from .publish import feed_url
 from .select import validate_pattern
+from .sources import COMMON_KEYS, SOURCES, SourceKind
 
 DEFAULT_PATH = Path("config/feeds.toml")
 FORMATS = tuple(OUTPUT_FORMATS)  # the table's names, in its order
-SOURCE_KINDS = ("folder", "feed", "opml")
+SOURCE_KINDS = tuple(SOURCES)  # the table's kinds
 
 @dataclass(frozen=True)
 class Site:
@@ -66,6 +67,16 @@ class SourceConfig:
     max_size: int = 5 * 1024 * 1024  # folder: largest article file read
     link_pattern: str | None = None  # folder: "articles/{stem}.html" under site.base_url
     retention: Retention = field(default_factory=Retention)  # feed, opml: history kept
+
+    @property
+    def source_kind(self) -> SourceKind:
+        """This source's line of ``feeds.sources.SOURCES``."""
+        return SOURCES[self.kind]
+
+    @property
+    def remote(self) -> bool:
+        """Fetched over HTTP (``feed``, ``opml``); else read from local files (``folder``)."""
+        return SOURCES[self.kind].remote
 
 
 @dataclass(frozen=True)
@@ -291,11 +302,7 @@ def _server(v: _Validator, raw: Any) -> ServerConfig:
     )
 
 
-_SOURCE_KEYS: dict[str, set[str]] = {
-    "folder": {"path", "every", "cron", "max_size", "link_pattern", "retention"},
-    "feed": {"url", "every", "cron", "headers", "user_agent", "retention"},
-    "opml": {"path", "every", "cron", "headers", "user_agent", "retention"},
-}
+_SOURCE_KEYS: dict[str, frozenset[str]] = {k: COMMON_KEYS | s.keys for k, s in SOURCES.items()}
 
 
 def _retention(v: _Validator, raw: Any, where: str, default: Retention) -> Retention:
@@ -344,6 +351,7 @@ def _sources(v: _Validator, raw: Any, retention: Retention) -> list[SourceConfig
         name = v.name(t, where, seen)
         if not name or not kind:
             continue
+        kinds = SOURCES[kind]
         every = v.duration(t, where, "every")
         cron = v.cron(t, where, "cron")
         if every and cron:
@@ -351,8 +359,8 @@ def _sources(v: _Validator, raw: Any, retention: Retention) -> list[SourceConfig
         source = SourceConfig(
             name=name,
             kind=kind,
-            path=v.path(t, where, "path", required=kind in ("folder", "opml")),
-            url=v.url(t, where, "url", required=kind == "feed"),
+            path=v.path(t, where, "path", required=kinds.required == "path"),
+            url=v.url(t, where, "url", required=kinds.required == "url"),
             every=every,
             cron=cron,
             headers=v.headers(t, where, "headers"),
@@ -361,14 +369,16 @@ def _sources(v: _Validator, raw: Any, retention: Retention) -> list[SourceConfig
             max_size=v.size(t, where, "max_size", SourceConfig.max_size),
             link_pattern=v.link_pattern(t, where, "link_pattern"),
             retention=_retention(v, t["retention"], _join(where, "retention"), retention)
-            if "retention" in t and kind != "folder" else retention,
+            if "retention" in t and kinds.remote else retention,
         )
-        if kind == "folder" and "retention" in t:
-            v.problem(_join(where, "retention"), "applies to remote sources only (kind = "
-                      "\"feed\" or \"opml\"): a folder's articles stay while their files do")
-        if kind == "folder" and source.path is not None and not os.path.isdir(source.path):
+        if not kinds.remote and "retention" in t:
+            remote = " or ".join(f'"{k}"' for k, s in SOURCES.items() if s.remote)
+            v.problem(_join(where, "retention"), f"applies to remote sources only (kind = "
+                      f"{remote}): a folder's articles stay while their files do")
+        if kinds.path_is == "dir" and source.path is not None and not os.path.isdir(source.path):
             v.problem(_join(where, "path"), f"folder not found: {source.path}")
-        if kind == "opml" and source.path is not None and not os.path.isfile(source.path):
+        if kinds.path_is == "file" and source.path is not None \
+                and not os.path.isfile(source.path):
             v.problem(_join(where, "path"), f"file not found: {source.path}")
         out.append(source)
     return out
@@ -380,7 +390,8 @@ def _shared_folders(v: _Validator, sources: list[SourceConfig]) -> None:
     and a story that flips between them.  One problem per pair, naming both sources."""
     folders: list[tuple[int, SourceConfig, Path]] = []
     for index, source in enumerate(sources):
-        if source.kind == "folder" and source.path is not None and source.path.is_dir():
+        if source.source_kind.path_is == "dir" and source.path is not None \
+                and source.path.is_dir():
             folders.append((index, source, source.path.resolve()))
     for n, (_i, first, a) in enumerate(folders):
         for j, second, b in folders[n + 1:]:

@@ -185,7 +185,7 @@ class Daemon:
             self._ping()  # a long ingest is progress, not a hang
 
         try:
-            if source.kind == "folder":
+            if not source.remote:
                 report = ingest_folder(self.store, source, self.config, now=self.clock(),
                                        settle_ns=int(SETTLE * 1e9), progress=progress,
                                        workers=None if self.parallel else 1,
@@ -311,7 +311,7 @@ class Daemon:
             self.scheduler.add_job(self.request, _trigger(source, self.config), args=[source.name],
                                    id=source.name, name=f"ingest {source.name}")
         self.scheduler.start()
-        folders = {s.path: s.name for s in self.config.sources if s.kind == "folder" and s.path}
+        folders = {s.path: s.name for s in self.config.sources if not s.remote and s.path}
         if folders:
             self.watcher = _Watcher(folders, self.request)
             self.watcher.start()
@@ -384,8 +384,7 @@ def _trigger(source: SourceConfig, config: Config) -> Any:
 
     if source.cron:  # config.load has built this very trigger once
         return cron_trigger(source.cron)
-    every = source.every or (config.folder_every if source.kind == "folder"
-                             else config.fetch.every)
+    every = source.every or (config.fetch.every if source.remote else config.folder_every)
     return interval_trigger(every)
 
 

@@ -534,9 +534,9 @@ def ingest(config: Config, store: Store, *, now: datetime, model_cache: Path | N
     """Every source once.  One source's failure is reported, never raised (``Stopped``,
     when ``cancelled`` says so, is)."""
     reports: list[SourceReport] = []
-    remote = [s for s in config.sources if s.kind in ("feed", "opml")]
+    remote = [s for s in config.sources if s.remote]
     for source in config.sources:
-        if source.kind != "folder":
+        if source.remote:
             continue
         try:
             report = ingest_folder(store, source, config, now=now, progress=progress,
@@ -578,17 +578,12 @@ def read_body(raw: RawInput) -> ParsedFeed:
 
 
 def remote_specs(source: SourceConfig) -> list[FeedSpec]:
-    """The feeds one remote source stands for: itself, or every outline of its OPML file."""
-    from .sources.opml import opml_specs
-    from .sources.remote import FeedSpec
-
-    if source.kind == "feed":
-        assert source.url is not None
-        return [FeedSpec(source.name, source.url, source.every, source.headers,
-                         source.user_agent)]
-    assert source.path is not None
-    return opml_specs(source.path, source=source.name, every=source.every,
-                      headers=source.headers, user_agent=source.user_agent)
+    """The feeds one remote source stands for: itself, or every outline of its OPML file
+    (its kind's module in ``feeds.sources.SOURCES`` says)."""
+    specs: list[FeedSpec] = source.source_kind.implementation().feed_specs(
+        source.name, url=source.url, path=source.path, every=source.every,
+        headers=source.headers, user_agent=source.user_agent)
+    return specs
 
 
 def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig], *,
@@ -620,7 +615,7 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
             reports[source.name].error = exc.reason
             continue
         jobs.extend((source, spec) for spec in specs)
-        if source.kind == "opml":
+        if source.source_kind.many_feeds:
             subscribed[source.name] = [spec.name for spec in specs]
     pairs = []
     for _source, spec in jobs:
@@ -641,13 +636,13 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
             url = getattr(result.error, "url", None) or result.url or spec.url
             if url not in reason:
                 reason = f"{reason} ({url})"
-            if source.kind == "feed":
+            if not source.source_kind.many_feeds:
                 report.error = reason
             else:
                 report.problems.append((spec.name, reason))
         if result.articles:
             articles = result.articles
-            if source.kind == "opml":
+            if source.source_kind.many_feeds:
                 articles = [dataclasses.replace(a, source=source.name,
                                                 key=f"{spec.name} {a.key}") for a in articles]
             report.read += len(articles)
@@ -676,7 +671,7 @@ def _prune(store: Store, source: SourceConfig, spec: FeedSpec, listed: Sequence[
            now: datetime) -> Changes:
     """Apply ``source.retention`` to the feed ``spec`` just read (its entries are keyed
     ``"<spec> <entry>"`` under an OPML source): what it deleted, as removals."""
-    prefix = f"{spec.name} " if source.kind == "opml" else ""
+    prefix = f"{spec.name} " if source.source_kind.many_feeds else ""
     pruned = store.prune(source.name, listed={prefix + a.key for a in listed}, now=now,
                          retention=source.retention, prefix=prefix)
     if pruned:

@@ -33,6 +33,7 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from feeds.errors import FeedsError, FetchError, ParseError
@@ -65,6 +66,7 @@ __all__ = [
     "FetchResult",
     "FetchSettings",
     "default_user_agent",
+    "feed_specs",
     "fetch_feeds",
     "fetch_feeds_sync",
     "make_client",
@@ -346,3 +348,10 @@ def _reason(error: FeedsError) -> str:
     source = getattr(error, "source", None)
     prefix = f"source {source!r}: " if source else ""
     return error.message.removeprefix(prefix)
+
+
+def feed_specs(name: str, *, url: str | None, path: Path | None, every: timedelta | None,
+               headers: Mapping[str, str], user_agent: str | None) -> list[FeedSpec]:
+    """``feeds.sources.SOURCES``' entry point for the ``feed`` kind: the one feed at ``url``."""
+    assert url is not None  # required by the table: config validation makes sure
+    return [FeedSpec(name, url, every, headers, user_agent)]
