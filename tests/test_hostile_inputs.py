@@ -213,7 +213,7 @@ class _Unpicklable(ValueError):
 
 def test_a_rejection_in_a_reading_worker_crosses_back_as_a_plain_reason(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pipeline, "PARALLEL_THRESHOLD", 2)  # the process pool, for 20 files
+    monkeypatch.setattr(pipeline.folder, "PARALLEL_THRESHOLD", 2)  # the process pool, for 20 files
 
     def unpicklable() -> object:
         raise _Unpicklable
