@@ -17,7 +17,8 @@ input is reported per file and per source; it never stops the other sources.
 
 One module per job: :mod:`.folder` (folder ingest, reading jobs), :mod:`.remote` (remote
 ingest, pruning), :mod:`.feeds` (publishing one feed), :mod:`.workers` (process pools),
-:mod:`.reports` (what a run reports), :mod:`.recovery` (``feeds recover``).
+:mod:`.reports` (what a run reports), :mod:`.recovery` (``feeds recover``),
+:mod:`.service` (what ``feeds run`` drives).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from ..errors import FeedsError, OutputError, SourceError
 from ..publish.atomic import remove_temporaries, write_if_changed
 from ..publish.pages import render_index_html, render_opml
 from ..store import Store
+from .commands import Status, discover_feed, locate, lookup_id, status
 from .feeds import feed_heads, feed_items, publish_feed
 from .folder import ingest_folder, read_article, read_path
 from .recovery import RecoverReport, recover, refuse_lost_store
@@ -46,13 +48,16 @@ from .reports import (
     check,
     log_source,
 )
+from .service import Service, changed_keys, schedule_every, watched_folders
 from .workers import model_cache_dir, one_pool
 
 __all__ = [
-    "BuildReport", "Cancelled", "FeedReport", "Progress", "RecoverReport", "SourceReport",
-    "abandon", "build", "feed_heads", "feed_items", "fetch_settings", "ingest",
-    "ingest_folder", "ingest_remote", "model_cache_dir", "publish", "publish_feed",
-    "read_article", "read_path", "recover", "refuse_lost_store", "remote_specs",
+    "BuildReport", "Cancelled", "FeedReport", "Progress", "RecoverReport", "Service",
+    "SourceReport", "Status", "abandon", "build", "changed_keys", "discover_feed",
+    "feed_heads", "feed_items", "fetch_settings", "ingest", "ingest_folder", "ingest_remote",
+    "locate", "lookup_id", "model_cache_dir", "publish", "publish_feed", "read_article",
+    "read_path", "recover", "refuse_lost_store", "remote_specs", "schedule_every", "status",
+    "watched_folders",
 ]
 
 log = logging.getLogger("feeds.pipeline")

@@ -8,7 +8,7 @@ import dataclasses
 import logging
 import os
 import time
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -149,58 +149,16 @@ def ingest_folder(
     assert source.path is not None
     started = time.monotonic()
     report = SourceReport(source.name, source.kind)
-    partial = folder.scan_paths(source.path, paths) if paths is not None else None
-    scan, gone = partial if partial is not None else (folder.scan(source.path), None)
-    report.ignored = len(scan.ignored)
-    report.problems.extend((p.key, p.reason) for p in scan.problems)
-    present: set[str] | None  # after a full scan: every key still there
-    removed: set[str] = set()  # after a partial one (present None): the keys that went away
-    if gone is None:
-        known = store.file_states(source.name)
-        present = {f.key for f in scan.files} | {p.key for p in scan.problems}
-    else:  # the rest of the folder is as the last scan left it: only these keys are loaded
-        removed = set(gone) | store.keys_under(source.name, gone)
-        known = store.file_states(source.name, {f.key for f in scan.files} | removed)
-        present = None
-    to_read: list[folder.FoundFile] = []
-    newest_allowed = time.time_ns() - settle_ns
-    for found in scan.files:
-        old = known.get(found.key)
-        if old is not None and _same_stat(old, found.state):
-            report.skipped += 1
-        elif settle_ns and found.state.mtime_ns > newest_allowed:
-            report.unsettled.append(found.key)
-        else:
-            to_read.append(found)
+    files, known, present, removed = _scan(store, source.name, source.path, paths, report)
+    to_read = _to_read(files, known, report, settle_ns=settle_ns)
     vanished = set(known) - present if present is not None else set(known) & removed
-    # A renamed file has a new key and its old key vanishes: both must reach the store in
-    # the same ingest for the id to follow the file, so new keys go in the first batch.
-    to_read.sort(key=lambda f: (f.key in known, f.key))
     jobs = [_ReadJob(f, source.name, source.max_size, config.site.timezone, config.site.base_url,
                      source.link_pattern, model_cache) for f in to_read]
-    batch: list[tuple[Article, FileState | None]] = []
-    encoded: dict[str, Encoded] = {}
-    totals = ChangeTotals()
-    first_batch_size = max(BATCH, sum(1 for f in to_read if f.key not in known)) \
-        if vanished else BATCH
-
-    late: set[str] = set()  # after a full scan: drafts found once the first batch was in
-
-    def flush() -> None:
-        if batch or not totals.calls:
-            if present is not None and not totals.calls:
-                # the first batch settles what went away since the last scan (renames too)
-                changes = store.ingest(source.name, list(batch), now=now, present=present,
-                                       encoded=encoded)
-            else:  # the others load only their own keys, not every key of the source
-                changes = store.ingest(source.name, list(batch), now=now,
-                                       gone=removed if present is None else late,
-                                       encoded=encoded)
-            totals.add(changes)
-            batch.clear()
-            encoded.clear()
-            late.clear()
-
+    # A renamed file has a new key and its old key vanishes: both must reach the store in
+    # the same ingest for the id to follow the file, so new keys go in the first batch.
+    first = max(BATCH, sum(1 for f in to_read if f.key not in known)) if vanished else BATCH
+    batches = _Batches(store, source.name, now=now, present=present, removed=removed,
+                       first_size=first, vanished=bool(vanished))
     for done, (key, article, state, problem, ready) in enumerate(_read_all(jobs, workers), 1):
         check(cancelled)  # (batches already stored stay: the next build skips them)
         if progress is not None:
@@ -210,26 +168,107 @@ def ingest_folder(
             continue
         report.read += 1
         if article.draft:  # a published article that became a draft goes away
-            if present is None:
-                removed.add(key)
-            elif totals.calls:
-                late.add(key)
-            else:
-                present.discard(key)
+            batches.drop(key)
             report.not_published.append((key, "draft"))
             continue
-        batch.append((_keep_guessed_date(store, article), state))
-        if ready is not None:
-            encoded[key] = ready  # unused if the date kept made it another article
-        limit = first_batch_size if not totals.calls else BATCH
-        if len(batch) >= limit or (
-                len(batch) >= TAIL_BATCH and len(jobs) - done < limit
-                and (totals.calls or not vanished)):
-            flush()  # near the end, in smaller batches: the last one waits for nothing
-    flush()
-    report.changes = totals.result()
+        batches.add(key, _keep_guessed_date(store, article), state, ready)
+        batches.flush_if_due(left=len(jobs) - done)
+    batches.flush()
+    report.changes = batches.totals.result()
     report.duration = time.monotonic() - started
     return report
+
+
+def _scan(store: Store, name: str, root: Path, paths: Collection[str] | None,
+          report: SourceReport
+          ) -> tuple[list[folder.FoundFile], dict[str, FileState], set[str] | None, set[str]]:
+    """The files found, the stored states of the keys that matter, and either every key
+    still there (after a full scan; then the last value is empty) or, after a partial one
+    (``paths``; then None), the keys that went away."""
+    partial = folder.scan_paths(root, paths) if paths is not None else None
+    scan, gone = partial if partial is not None else (folder.scan(root), None)
+    report.ignored = len(scan.ignored)
+    report.problems.extend((p.key, p.reason) for p in scan.problems)
+    if gone is None:
+        present = {f.key for f in scan.files} | {p.key for p in scan.problems}
+        return scan.files, store.file_states(name), present, set()
+    # the rest of the folder is as the last scan left it: only these keys are loaded
+    removed = set(gone) | store.keys_under(name, gone)
+    return scan.files, store.file_states(name, {f.key for f in scan.files} | removed), None, \
+        removed
+
+
+def _to_read(files: Sequence[folder.FoundFile], known: Mapping[str, FileState],
+             report: SourceReport, *, settle_ns: int) -> list[folder.FoundFile]:
+    """The files to read: not those whose stat is unchanged (``report.skipped``) nor those
+    modified too recently (``report.unsettled``); keys not stored yet first."""
+    to_read: list[folder.FoundFile] = []
+    newest_allowed = time.time_ns() - settle_ns
+    for found in files:
+        old = known.get(found.key)
+        if old is not None and _same_stat(old, found.state):
+            report.skipped += 1
+        elif settle_ns and found.state.mtime_ns > newest_allowed:
+            report.unsettled.append(found.key)
+        else:
+            to_read.append(found)
+    to_read.sort(key=lambda f: (f.key in known, f.key))
+    return to_read
+
+
+class _Batches:
+    """Articles handed to the store in batches.  After a full scan (``present``), the
+    first batch settles what went away since the last scan (renames too), and later ones
+    load only their own keys; after a partial one, every batch removes ``removed``."""
+
+    def __init__(self, store: Store, source: str, *, now: datetime, present: set[str] | None,
+                 removed: set[str], first_size: int, vanished: bool) -> None:
+        self.store, self.source, self.now = store, source, now
+        self.present, self.removed = present, removed
+        self.first_size, self.vanished = first_size, vanished
+        self.batch: list[tuple[Article, FileState | None]] = []
+        self.encoded: dict[str, Encoded] = {}
+        self.totals = ChangeTotals()
+        self.late: set[str] = set()  # after a full scan: drafts found once the first batch was in
+
+    def drop(self, key: str) -> None:
+        """``key`` is a draft now: a published article goes away."""
+        if self.present is None:
+            self.removed.add(key)
+        elif self.totals.calls:
+            self.late.add(key)
+        else:
+            self.present.discard(key)
+
+    def add(self, key: str, article: Article, state: FileState | None,
+            ready: Encoded | None) -> None:
+        self.batch.append((article, state))
+        if ready is not None:
+            self.encoded[key] = ready  # unused if the date kept made it another article
+
+    def flush_if_due(self, *, left: int) -> None:
+        """Store the batch when full; near the end (``left`` files to read), in smaller
+        batches: the last one waits for nothing."""
+        limit = self.first_size if not self.totals.calls else BATCH
+        if len(self.batch) >= limit or (
+                len(self.batch) >= TAIL_BATCH and left < limit
+                and (self.totals.calls or not self.vanished)):
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.batch and self.totals.calls:
+            return
+        if self.present is not None and not self.totals.calls:
+            changes = self.store.ingest(self.source, list(self.batch), now=self.now,
+                                        present=self.present, encoded=self.encoded)
+        else:  # the others load only their own keys, not every key of the source
+            changes = self.store.ingest(self.source, list(self.batch), now=self.now,
+                                        gone=self.removed if self.present is None else self.late,
+                                        encoded=self.encoded)
+        self.totals.add(changes)
+        self.batch.clear()
+        self.encoded.clear()
+        self.late.clear()
 
 
 def _keep_guessed_date(store: Store, article: Article) -> Article:
