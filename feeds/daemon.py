@@ -31,7 +31,14 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Config, SourceConfig, load
 from .errors import ConfigError, FeedsError
-from .pipeline import Service, changed_keys, refuse_lost_store, schedule_every, watched_folders
+from .pipeline import (
+    Service,
+    changed_keys,
+    refuse_lost_store,
+    schedule_every,
+    sources_changed,
+    watched_folders,
+)
 from .systemd import Notifier
 from .watch import Watcher
 
@@ -220,12 +227,10 @@ class Daemon:
         restart_server = (new.server, new.output_dir) != (old.server, old.output_dir)
         self._stop_services(server=restart_server)
         self._start_services(server=restart_server)
-        before = {s.name: s for s in old.sources}
-        for source in new.sources:
-            if before.get(source.name) != source:
-                log.info("source %s: new or changed, ingesting now", source.name)
-                self.request(source.name)
-        gone = sorted(set(before) - {s.name for s in new.sources})
+        changed, gone = sources_changed(old, new)
+        for name in changed:
+            log.info("source %s: new or changed, ingesting now", name)
+            self.request(name)
         if gone:
             log.info("sources removed: %s", ", ".join(gone))
         self._publish(None)

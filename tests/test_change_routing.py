@@ -13,7 +13,7 @@ import pytest
 
 from feeds.config import Config, FeedConfig, FetchConfig, Site, SourceConfig
 from feeds.decide import Changes
-from feeds.pipeline import changed_keys, schedule_every, watched_folders
+from feeds.pipeline import changed_keys, schedule_every, sources_changed, watched_folders
 from feeds.select import feeds_touched
 
 FEEDS = (
@@ -86,3 +86,18 @@ def test_a_source_is_scheduled_by_its_own_every_else_by_its_kinds_default() -> N
     assert schedule_every(config, remote) == timedelta(minutes=30)
     assert schedule_every(config, own) == timedelta(minutes=1)
     assert watched_folders(config) == {Path("/srv/news"): "news", Path("/srv/mine"): "mine"}
+
+
+def test_a_reload_ingests_the_new_and_changed_sources_and_names_the_removed_ones() -> None:
+    def config(*sources: SourceConfig) -> Config:
+        return Config(Path("/srv/feeds.toml"), Site(), Path("/srv/state.db"), Path("/srv/out"),
+                      sources=sources, feeds=FEEDS)
+
+    news = SourceConfig("news", "folder", path=Path("/srv/news"))
+    blog = SourceConfig("blog", "folder", path=Path("/srv/blog"))
+    far = SourceConfig("far", "feed", url="https://example.org/feed")
+    slower = SourceConfig("news", "folder", path=Path("/srv/news"), every=timedelta(hours=1))
+    assert sources_changed(config(news, blog, far), config(news, blog, far)) == ([], [])
+    assert sources_changed(config(news, blog, far), config(far, slower)) == (
+        ["news"], ["blog"])
+    assert sources_changed(config(news), config(blog, news, far)) == (["blog", "far"], [])

@@ -18,7 +18,7 @@ input is reported per file and per source; it never stops the other sources.
 One module per job: :mod:`.folder` (folder ingest, reading jobs), :mod:`.remote` (remote
 ingest, pruning), :mod:`.feeds` (publishing one feed), :mod:`.workers` (process pools),
 :mod:`.reports` (what a run reports), :mod:`.recovery` (``feeds recover``),
-:mod:`.service` (what ``feeds run`` drives).
+:mod:`.service` (what ``feeds run`` drives), :mod:`.commands` (``status``, ``inspect``, ``add``).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from .reports import (
     check,
     log_source,
 )
-from .service import Service, changed_keys, schedule_every, watched_folders
+from .service import Service, changed_keys, schedule_every, sources_changed, watched_folders
 from .workers import model_cache_dir, one_pool
 
 __all__ = [
@@ -56,8 +56,8 @@ __all__ = [
     "SourceReport", "Status", "abandon", "build", "changed_keys", "discover_feed",
     "feed_heads", "feed_items", "fetch_settings", "ingest", "ingest_folder", "ingest_remote",
     "locate", "lookup_id", "model_cache_dir", "publish", "publish_feed", "read_article",
-    "read_path", "recover", "refuse_lost_store", "remote_specs", "schedule_every", "status",
-    "watched_folders",
+    "read_path", "recover", "refuse_lost_store", "remote_specs", "schedule_every",
+    "sources_changed", "status", "watched_folders",
 ]
 
 log = logging.getLogger("feeds.pipeline")

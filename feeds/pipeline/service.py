@@ -133,6 +133,14 @@ def schedule_every(config: Config, source: SourceConfig) -> timedelta:
                             else config.fetch.every)
 
 
+def sources_changed(old: Config, new: Config) -> tuple[list[str], list[str]]:
+    """After a reload from ``old`` to ``new``: the sources to ingest now (new, or changed
+    in any setting), in the new configuration's order; and those removed, sorted."""
+    before = {s.name: s for s in old.sources}
+    changed = [s.name for s in new.sources if before.get(s.name) != s]
+    return changed, sorted(set(before) - {s.name for s in new.sources})
+
+
 def watched_folders(config: Config) -> dict[Path, str]:
     """The folders to watch for changes, each with its source's name."""
     return {s.path: s.name for s in config.sources if s.kind == "folder" and s.path}
