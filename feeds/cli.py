@@ -44,7 +44,7 @@ def entry() -> None:
     has unwound (temporary files removed, the store's transaction rolled back); the
     process then leaves at once, without the interpreter's exit handlers: they would join
     the threads of a process pool the interrupt may have caught mid-call, which need not
-    ever return.  Pool workers die with this process (see ``feeds.pipeline``).
+    ever return.  Pool workers die with this process (see ``feeds.pipeline.workers``).
     """
     code = main()
     if code in STOPPED:
