@@ -430,6 +430,17 @@ class Held:
     published: datetime
 
 
+def _before(now: datetime, span: timedelta | None) -> datetime | None:
+    """``now - span``; None for no ``span``, or one reaching before year one (nothing is
+    that old: an age of centuries is no limit at all, not an error)."""
+    if span is None:
+        return None
+    try:
+        return utc(now) - span
+    except OverflowError:
+        return None
+
+
 def plan_prune(held: Sequence[Held], *, listed: Collection[str], now: datetime,
                retention: Retention) -> tuple[str, ...]:
     """The keys of ``held`` (one feed's stored entries) to delete, sorted.
@@ -438,7 +449,7 @@ def plan_prune(held: Sequence[Held], *, listed: Collection[str], now: datetime,
     """
     if retention.unlimited:
         return ()
-    oldest = utc(now) - retention.max_age if retention.max_age is not None else None
+    oldest = _before(now, retention.max_age)
     most = retention.max_items
     dated = sorted(((utc(h.published), h) for h in held), key=lambda dh: dh[1].id)
     dated.sort(key=lambda dh: dh[0], reverse=True)  # newest first, ties by id
@@ -490,8 +501,11 @@ def id_memory(retention: Retention, now: datetime) -> IdMemory:
     if retention.max_age is None:
         oldest, slack = None, timedelta(0)
     else:
-        horizon = max(ID_MEMORY * retention.max_age, ID_MEMORY_MIN_AGE)
-        oldest, slack = utc(now) - horizon, horizon / ID_SLACK
+        try:
+            horizon = max(ID_MEMORY * retention.max_age, ID_MEMORY_MIN_AGE)
+        except OverflowError:  # beyond what a timedelta holds: no limit either
+            horizon = timedelta.max
+        oldest, slack = _before(now, horizon), horizon / ID_SLACK
     most = (max(ID_MEMORY * retention.max_items, ID_MEMORY_MIN_ITEMS)
             if retention.max_items is not None else None)
     return IdMemory(oldest, most, slack)

@@ -501,6 +501,8 @@ class Identity(NamedTuple):
     guessed: bool  # the date is a guess (the file's mtime, or first seen)
     dated: bool  # the article has a date of its own (else it shows first_seen)
     explicit: bool  # the id was asked for (front matter ``id``): it needs no recovering
+    link: str | None = None  # what, with the title and day, makes it one story with another
+    atom_title: str | None = None  # an untitled article's Atom title (set by feeds recover)
 
 
 class Restored(NamedTuple):
@@ -923,6 +925,28 @@ class Store:
             self._forget_ids(db, where, bounds, len(held) - len(drop), memory)
         return drop
 
+    def prune_unlisted_feeds(self, source: str, feeds: Collection[str]) -> tuple[str, ...]:
+        """Delete the entries of an OPML source's feeds that its file no longer lists
+        (keys ``"<feed> <entry>"``; ``feeds``: the feed names it lists now), in one
+        transaction; the keys deleted, sorted.  Such a feed is never read again, so
+        :meth:`prune` would never reach it: it goes as a source taken out of the
+        configuration does.  The registry keeps its ids: subscribed again, its entries
+        get them back."""
+        listed = set(feeds)
+        with self._write(f"prune unsubscribed feeds of {source!r}") as db:
+            drop = sorted(key for (key,) in db.execute(
+                "SELECT key FROM articles WHERE source = ?", (source,))
+                if key.partition(" ")[0] not in listed)
+            for chunk in _chunks(drop):
+                db.execute(f"DELETE FROM articles WHERE source = ? AND key IN"
+                           f" ({_marks(len(chunk))})", (source, *chunk))
+            # and their fetch states: subscribed again, a 304 would bring nothing back
+            gone = sorted({key.partition(" ")[0] for key in drop})
+            for chunk in _chunks(gone):
+                db.execute(f"DELETE FROM source_state WHERE source IN ({_marks(len(chunk))})",
+                           chunk)
+        return tuple(drop)
+
     @staticmethod
     def _forget_ids(db: sqlite3.Connection, where: str, bounds: tuple[str, ...], live: int,
                     memory: IdMemory) -> None:
@@ -963,13 +987,13 @@ class Store:
                 "SELECT key, id, content_hash, title, published, first_seen, updated,"
                 " json_extract(data, '$.date_source') IN ('mtime', 'first-seen'),"
                 " json_extract(data, '$.published') IS NOT NULL,"
-                " json_extract(data, '$.explicit_id') IS NOT NULL"
+                " json_extract(data, '$.explicit_id') IS NOT NULL, link"
                 " FROM articles WHERE source = ? ORDER BY key", (source,)).fetchall()
         return [Identity(key, id_, content_hash, title, _from_iso(published),
                          _from_iso(first_seen), _from_iso(updated), bool(guessed), bool(dated),
-                         bool(explicit))
+                         bool(explicit), link)
                 for key, id_, content_hash, title, published, first_seen, updated, guessed,
-                dated, explicit in rows]
+                dated, explicit, link in rows]
 
     def restore_identities(self, source: str, rows: Sequence[Restored]) -> None:
         """Give articles of ``source`` the ids and dates their published items show (``feeds

@@ -93,6 +93,7 @@ def _read_one(job: _ReadJob) -> _Read:
                                base_url=job.base_url)
         article = apply_folder_fallbacks(article, mtime_ns=state.mtime_ns, tz=job.tz,
                                          base_url=job.base_url, link_pattern=job.link_pattern)
+        encoded = Encoded.of(article) if job.encode else None
     except ArticleError as exc:
         return found.key, None, None, exc.reason, None
     except Exception as exc:  # a reader or its parser choked: that file's rejection
@@ -102,7 +103,7 @@ def _read_one(job: _ReadJob) -> _Read:
         if reason is None:
             raise  # a bug in our own code: the traceback says where
         return found.key, None, None, reason, None
-    return found.key, article, state, None, Encoded.of(article) if job.encode else None
+    return found.key, article, state, None, encoded
 
 
 def read_path(path: Path, *, tz: tzinfo, base_url: str | None = None, source: str = "",

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from ..config import Config
 from ..errors import StoreError
-from ..store import Store
+from ..store import Identity, Store
 from .reports import Progress, SourceReport
 from .workers import model_cache_dir, one_pool
 
@@ -73,17 +73,19 @@ def recover(config: Config, *, now: datetime, force: bool = False,
         with Store.open(scratch) as store, one_pool(os.cpu_count() or 1, model_cache):
             sources = ingest(config, store, now=now, progress=progress,
                              model_cache=model_cache)
-            identities = {s.name: store.identities(s.name) for s in config.sources}
+            identities = {s.name: _atom_titled(store, store.identities(s.name))
+                          for s in config.sources}
             result = match(merged_entries(files), identities, now=now)
             for source, rows in sorted(result.restored.items()):
+                store.restore_identities(source, rows)
+            for source, rows in sorted(result.renewed.items()):
                 store.restore_identities(source, rows)
     except BaseException:
         _remove_store_files(scratch)
         raise
     kept: Path | None = None
     if (path.exists() or path.is_symlink()) and not is_empty_file(path, settle=0):
-        kept = path.with_name(path.name + ".replaced")
-        _remove_store_files(kept)
+        kept = _aside_name(path)
         for suffix in ("", "-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
                 os.replace(f"{path}{suffix}", f"{kept}{suffix}")
@@ -99,6 +101,32 @@ def recover(config: Config, *, now: datetime, force: bool = False,
             os.close(fd)
     articles = sum(len(rows) for rows in identities.values())
     return RecoverReport(path, files, result, sources, articles, kept)
+
+
+def _atom_titled(store: Store, identities: list[Identity]) -> list[Identity]:
+    """``identities``, each untitled one with the title Atom gives it (the start of its
+    text, else its link, else its id): what an Atom-only feed shows of it."""
+    from ..normalize.text import xml_legal
+    from ..publish.atom import atom_title
+
+    untitled = [a.id for a in identities if not a.title.strip()]
+    if not untitled:
+        return identities
+    items = store.items_by_id(untitled)
+    return [a._replace(atom_title=xml_legal(atom_title(items[a.id])).strip())
+            if a.id in items else a for a in identities]
+
+
+def _aside_name(path: Path) -> Path:
+    """Where the store a recovery replaces goes: ``<store>.replaced``, or when an earlier
+    ``--force`` left one there (maybe the one store that held every id), the first free
+    ``<store>.replaced.<n>``: a store kept aside is never deleted."""
+    kept = path.with_name(path.name + ".replaced")
+    n = 1
+    while any(os.path.lexists(f"{kept}{suffix}") for suffix in ("", "-wal", "-shm")):
+        n += 1
+        kept = path.with_name(f"{path.name}.replaced.{n}")
+    return kept
 
 
 def _ids_in(path: Path) -> int | None:

@@ -74,12 +74,17 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
     started = time.monotonic()
     reports: dict[str, SourceReport] = {}
     jobs: list[tuple[SourceConfig, FeedSpec]] = []
+    subscribed: dict[str, list[str]] = {}  # OPML source -> the feeds its file lists now
     for source in sources:
         reports[source.name] = SourceReport(source.name, source.kind)
         try:
-            jobs.extend((source, spec) for spec in remote_specs(source))
+            specs = remote_specs(source)
         except FeedsError as exc:
             reports[source.name].error = exc.reason
+            continue
+        jobs.extend((source, spec) for spec in specs)
+        if source.kind == "opml":
+            subscribed[source.name] = [spec.name for spec in specs]
     pairs = []
     for _source, spec in jobs:
         raw = store.source_state(spec.name)
@@ -114,6 +119,12 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
             report.skipped += 1
         if result.articles is not None:  # the feed was read: what it lists now is known
             totals[source.name].add(_prune(store, source, spec, result.articles, now=now))
+    for name, feeds in subscribed.items():  # feeds taken out of an OPML file
+        gone = store.prune_unlisted_feeds(name, feeds)
+        if gone:
+            log.info("%s: %d entr%s of feeds no longer in its OPML file removed", name,
+                     len(gone), "y" if len(gone) == 1 else "ies")
+            totals[name].add(Changes(added=(), changed=(), removed=gone, unchanged=0))
     store.set_source_states(states)
     for name, report in reports.items():
         report.changes = totals[name].result()
