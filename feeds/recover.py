@@ -43,9 +43,9 @@ from .config import Config
 from .decide import default_id_factory
 from .errors import PublishError, StoreError
 from .model import FILENAMES
-from .normalize.text import xml_legal
 from .publish.render import read_back
 from .store import Identity, Restored
+from .text import xml_legal
 
 __all__ = [
     "Entry",

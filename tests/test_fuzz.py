@@ -22,13 +22,7 @@ SECONDS = 5
 SEEDS = 20
 
 
-# The config loader's findings (urlsplit's ValueError on a bad URL, ``~nosuchuser`` paths ...)
-# are fixed on the config hardening branch; remove this mark once that is merged.
-_CONFIG_PENDING = pytest.mark.xfail(strict=False, reason="config.py hardening: another branch")
-
-
-@pytest.mark.parametrize("target", [
-    pytest.param(t, marks=_CONFIG_PENDING) if t == "config" else t for t in TARGET_NAMES])
+@pytest.mark.parametrize("target", TARGET_NAMES)
 def test_a_short_fuzzing_run_finds_no_crash_and_no_hang(target: str, tmp_path: Path) -> None:
     result = run(target, SECONDS, workdir=tmp_path, seed_limit=SEEDS)
     assert result.executions > 0, result.line()

@@ -20,10 +20,10 @@ from feeds import config as config_module
 from feeds.cli import EXIT_OK, EXIT_REJECTED, main
 from feeds.errors import ArticleError, ParseError, Stopped
 from feeds.normalize.failures import input_failure
-from feeds.normalize.text import xml_legal
 from feeds.pipeline import build
 from feeds.sources import remote
 from feeds.sources.remote import parse_body
+from feeds.text import xml_legal
 from tests.conftest import NOW, ONE_FOLDER_CONFIG
 from tests.test_build_remote import FeedServer, rss
 

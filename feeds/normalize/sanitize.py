@@ -32,7 +32,7 @@ from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import nh3
 
-from feeds.normalize.text import clean_text, xml_legal
+from feeds.text import clean_text, xml_legal
 
 __all__ = [
     "ALLOWED_ATTRIBUTES",

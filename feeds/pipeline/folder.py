@@ -84,7 +84,7 @@ def _read_one(job: _ReadJob) -> _Read:
     exception object, picklable or not, crosses back from a worker for a bad file."""
     found = job.found
     if job.model_cache is not None:
-        from ..normalize.language import use_cache
+        from ..cache import use_cache
 
         use_cache(job.model_cache)
     try:

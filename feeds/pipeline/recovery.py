@@ -106,8 +106,8 @@ def recover(config: Config, *, now: datetime, force: bool = False,
 def _atom_titled(store: Store, identities: list[Identity]) -> list[Identity]:
     """``identities``, each untitled one with the title Atom gives it (the start of its
     text, else its link, else its id): what an Atom-only feed shows of it."""
-    from ..normalize.text import xml_legal
     from ..publish.atom import atom_title
+    from ..text import xml_legal
 
     untitled = [a.id for a in identities if not a.title.strip()]
     if not untitled:

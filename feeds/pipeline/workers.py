@@ -187,7 +187,8 @@ def warm_workers(model_cache: Path | None, readers: Collection[str] = ()) -> Non
 
     if not readers:
         return
-    from ..normalize.language import detect_language, use_cache
+    from ..cache import use_cache
+    from ..normalize.language import detect_language
 
     if "text" in readers:
         from ..normalize import plaintext  # noqa: F401
