@@ -40,8 +40,7 @@ from .select import validate_pattern
 from .sources import COMMON_KEYS, SOURCES, SourceKind
 
 DEFAULT_PATH = Path("config/feeds.toml")
-FORMATS = tuple(OUTPUT_FORMATS)  # the table's names, in its order
-SOURCE_KINDS = tuple(SOURCES)  # the table's kinds
+FORMATS = tuple(OUTPUT_FORMATS)  # the table's names, in its order: a feed's default
 
 @dataclass(frozen=True)
 class Site:
@@ -302,7 +301,6 @@ def _server(v: _Validator, raw: Any) -> ServerConfig:
     )
 
 
-_SOURCE_KEYS: dict[str, frozenset[str]] = {k: COMMON_KEYS | s.keys for k, s in SOURCES.items()}
 
 
 def _retention(v: _Validator, raw: Any, where: str, default: Retention) -> Retention:
@@ -340,12 +338,12 @@ def _sources(v: _Validator, raw: Any, retention: Retention) -> list[SourceConfig
             v.problem(where, "must be a table")
             continue
         kind = item.get("kind")
-        if kind not in SOURCE_KINDS:
-            v.problem(_join(where, "kind"), f"must be one of {', '.join(SOURCE_KINDS)}, "
+        if kind not in SOURCES:  # the table, read now: a kind is one line there
+            v.problem(_join(where, "kind"), f"must be one of {', '.join(SOURCES)}, "
                       f"got {kind!r}")
             kind = None
-        allowed = {"name", "kind"} | (_SOURCE_KEYS[kind] if kind else set().union(
-            *_SOURCE_KEYS.values()))
+        allowed = {"name", "kind"} | COMMON_KEYS | (SOURCES[kind].keys if kind else set().union(
+            *(s.keys for s in SOURCES.values())))
         t = v.table(item, where, allowed)
         t = {key: value for key, value in t.items() if key in allowed}  # one line per key
         name = v.name(t, where, seen)
@@ -427,11 +425,12 @@ def _feeds(v: _Validator, raw: Any, source_names: set[str]) -> list[FeedConfig]:
         for s in sources:
             if s != "*" and s not in source_names:
                 v.problem(_join(where, "sources"), f"unknown source {s!r}")
+        known = tuple(OUTPUT_FORMATS)  # the table, read now: a format is one line there
         formats = v.strings(t, where, "formats", FORMATS)
         for f in formats:
-            if f not in FORMATS:
+            if f not in known:
                 v.problem(_join(where, "formats"),
-                          f"unknown format {f!r} (use {', '.join(FORMATS)})")
+                          f"unknown format {f!r} (use {', '.join(known)})")
         if not formats:
             v.problem(_join(where, "formats"), "must name at least one format")
         include = v.strings(t, where, "include", ())
@@ -449,7 +448,7 @@ def _feeds(v: _Validator, raw: Any, source_names: set[str]) -> list[FeedConfig]:
             title=v.string(t, where, "title", default=name) or name,
             description=v.string(t, where, "description", default="") or "",
             sources=sources,
-            formats=tuple(f for f in FORMATS if f in formats),
+            formats=tuple(f for f in known if f in formats),
             limit=v.integer(t, where, "limit", 50, minimum=1, maximum=100_000),
             include=include,
             exclude=exclude,

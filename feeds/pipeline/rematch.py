@@ -56,10 +56,6 @@ __all__ = [
     "read_published",
 ]
 
-#: the order published files are read in: fingerprints first, then ``updated`` dates
-READ_ORDER = tuple(sorted(FORMATS, key=lambda f: FORMATS[f].recover_rank))
-
-
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One published item, as read back from the feeds it appears in."""
@@ -93,8 +89,10 @@ def read_published(config: Config) -> list[FeedFile]:
     found: list[FeedFile] = []
     for feed in config.feeds:
         sources = frozenset(config.feed_sources(feed))
-        for fmt in sorted(READ_ORDER, key=lambda f: (f not in feed.formats,
-                                                     READ_ORDER.index(f))):
+        # the feed's formats first, each kind in the table's ``recover_rank`` order
+        # (JSON Feed's fingerprints first, then Atom's ``updated`` dates, then RSS)
+        for fmt in sorted(FORMATS, key=lambda f: (f not in feed.formats,
+                                                  FORMATS[f].recover_rank)):
             path = config.output_dir / feed.name / FORMATS[fmt].file_name
             try:
                 data = path.read_bytes()
