@@ -190,7 +190,7 @@ class Channel:
     language: str | None = None
     author: Author | None = None
     hub: str | None = None  # WebSub hub
-    formats: tuple[str, ...] = ("rss", "atom", "json")
+    formats: tuple[str, ...] | None = None  # None: every format (``feeds.publish.FORMATS``)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def url_of(self, file_name: str) -> str | None:

@@ -87,6 +87,8 @@ def render_opml(site_title: str, channels: Sequence[Channel]) -> bytes:
 
 
 def _formats(channel: Channel) -> list[str]:
+    if channel.formats is None:
+        return list(FORMATS)
     return [fmt for fmt in channel.formats if fmt in FORMATS]
 
 
