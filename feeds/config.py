@@ -338,7 +338,7 @@ def _sources(v: _Validator, raw: Any, retention: Retention) -> list[SourceConfig
             v.problem(where, "must be a table")
             continue
         kind = item.get("kind")
-        if kind not in SOURCES:  # the table, read now: a kind is one line there
+        if not isinstance(kind, str) or kind not in SOURCES:  # the table, read now
             v.problem(_join(where, "kind"), f"must be one of {', '.join(SOURCES)}, "
                       f"got {kind!r}")
             kind = None

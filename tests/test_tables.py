@@ -120,3 +120,12 @@ def test_every_source_module_provides_the_hooks_of_its_side(kind: str) -> None:
     source = SOURCES[kind]
     hooks = ("feed_specs",) if source.remote else ("scan", "scan_paths", "read")
     assert all(callable(getattr(source.implementation(), hook)) for hook in hooks)
+
+
+@pytest.mark.parametrize("kind", ['["folder"]', '{ name = "folder" }', "3", '"gopher"'])
+def test_a_kind_not_in_the_table_is_a_config_error(tmp_path: Path, kind: str) -> None:
+    """Before: an array or a table as ``kind`` raised TypeError (unhashable) in the lookup."""
+    path = site(tmp_path, ONE_FOLDER_CONFIG.replace('kind = "folder"', f"kind = {kind}"))
+    with pytest.raises(ConfigError, match=r"sources\[0\]\.kind: must be one of folder, feed, "
+                                          r"opml, got "):
+        config_module.load(path)
