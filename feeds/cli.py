@@ -437,10 +437,10 @@ def _locate(config: Any, path: Path) -> tuple[str | None, str | None]:
 def _stored_id(config: Any, source: str | None, key: str | None) -> str | None:
     if config is None or source is None or key is None or not config.store_path.is_file():
         return None
-    from .store import Store
+    from .store import open_store
 
     try:
-        with Store.open(config.store_path) as store:
+        with open_store(config.store_path) as store:
             return store.lookup_id(source, key)
     except FeedsError:
         return None
@@ -504,13 +504,13 @@ def cmd_add(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from .pipeline import remote_specs
     from .sources.politeness import FetchState, format_status
-    from .store import Store
+    from .store import open_store
 
     config = _load_config(args)
     rows: list[tuple[str, str, FetchState | None]] = []
     counts: dict[str, int] = {}
     exists = config.store_path.is_file()
-    store = Store.open(config.store_path) if exists else None
+    store = open_store(config.store_path) if exists else None
     try:
         for source in config.sources:
             if store is not None:
@@ -523,8 +523,8 @@ def cmd_status(args: argparse.Namespace) -> int:
                 print(f"feeds: source {source.name}: {exc.reason}", file=sys.stderr)
                 continue
             for spec in specs:
-                raw = store.source_state(spec.name) if store is not None else None
-                rows.append((spec.name, source.kind, FetchState.from_dict(raw) if raw else None))
+                state = store.source_state(spec.name) if store is not None else None
+                rows.append((spec.name, source.kind, state))
     finally:
         if store is not None:
             store.close()

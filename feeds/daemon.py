@@ -38,7 +38,7 @@ from .pipeline import (
     refuse_lost_store,
 )
 from .sources.folder import is_ignored_name
-from .store import Store
+from .store import Store, open_store
 from .systemd import Notifier
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ class Daemon:
     def run(self) -> int:
         self._install_signals()
         self.last_extend = time.monotonic()
-        self.store = Store.open(self.config.store_path)
+        self.store = open_store(self.config.store_path)
         try:
             self.notifier.status("first build")
             for source in self.config.sources:

@@ -538,5 +538,6 @@ def test_one_large_prune_does_not_leave_the_wal_file_that_large(
                      now=NOW)
         store.prune("fresh", listed=set(), now=NOW, retention=Retention(None, max_items=10))
         largest = wal.stat().st_size
-        store.set_source_states({"fresh": FetchState(etag="x")})  # the next write starts the WAL anew
+        # the next write starts the WAL anew
+        store.set_source_states({"fresh": FetchState(etag="x")})
         assert wal.stat().st_size <= 256 * 1024 < largest
