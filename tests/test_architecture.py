@@ -67,7 +67,8 @@ def test_only_the_shells_import_the_pipeline() -> None:
     ("feeds.errors", set()),
     ("feeds.decide", {"feeds.model", "feeds.errors"}),
     # the store keeps each article's story keys (normalize.keys: pure, no third party)
-    ("feeds.store", {"feeds.model", "feeds.errors", "feeds.decide", "feeds.normalize.keys"}),
+    ("feeds.store", {"feeds.model", "feeds.errors", "feeds.decide", "feeds.normalize.keys",
+                     "feeds.store"}),
     ("feeds.normalize", {"feeds.model", "feeds.errors", "feeds.normalize"}),
     ("feeds.publish", {"feeds.model", "feeds.errors", "feeds.publish", "feeds.normalize.text"}),
     ("feeds.sources", {"feeds.model", "feeds.errors", "feeds.sources", "feeds.normalize",
@@ -97,9 +98,16 @@ def test_only_one_module_touches_each_boundary_library() -> None:
 
     assert users("feedparser") <= {"feeds.normalize.entries", "feeds.publish.render"}
     assert users("feedgen") <= {"feeds.publish.rss", "feeds.publish.atom"}
-    assert users("sqlite3") == {"feeds.store"}
+    assert users("sqlite3") and all(m.startswith("feeds.store.sqlite.") for m in users("sqlite3"))
     # the scheduler in the daemon, its triggers in schedule (which config checks cron with)
     assert users("apscheduler") == {"feeds.daemon", "feeds.schedule"}
+
+
+def test_only_the_store_package_knows_its_sqlite_implementation() -> None:
+    """Everything else asks for a ``Store`` (the protocol) and gets one from ``open_store``."""
+    for module, deps in GRAPH.items():
+        if any(d == "feeds.store.sqlite" or d.startswith("feeds.store.sqlite.") for d in deps):
+            assert module.startswith("feeds.store"), f"{module} imports the SQLite store"
 
 
 def test_the_public_api_is_exactly_all() -> None:

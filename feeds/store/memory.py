@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from ..decide import (
     Changes,
@@ -28,8 +28,10 @@ from ..decide import (
 )
 from ..model import Article, FetchState, FileState, Item, utc
 from ..normalize.keys import STORY_SEP, story_keys_of
-from .sqlite.codecs import Encoded
 from .types import FeedIndex, FeedState, Identity, ItemHead, Restored, stamp
+
+if TYPE_CHECKING:
+    from .sqlite.codecs import Encoded
 
 __all__ = ["MemoryStore"]
 
