@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .errors import (
     ArticleError,
     ConfigError,
@@ -24,6 +26,7 @@ __all__ = [
     "ArticleError",
     "Author",
     "Channel",
+    "Config",
     "ConfigError",
     "Enclosure",
     "FeedsError",
@@ -37,4 +40,32 @@ __all__ = [
     "SourceError",
     "StoreError",
     "__version__",
+    "build",
+    "load_config",
 ]
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .config import load as load_config
+    from .pipeline import build
+
+
+def __getattr__(name: str) -> object:
+    """``Config``, ``load_config`` and ``build`` are imported on first use, so that
+    ``import feeds`` (every command, every worker) does not load the config checks and the
+    whole pipeline."""
+    value: object
+    if name == "Config":
+        from .config import Config as value
+    elif name == "load_config":
+        from .config import load as value
+    elif name == "build":
+        from .pipeline import build as value
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -20,20 +20,26 @@ Dates: a new article's ``updated`` is the date its content declares (``updated``
 ``first_seen`` and ``updated`` exactly, whatever happened to its key or file.  A changed
 one keeps ``first_seen``, and its ``updated`` moves forward, never backward.
 
-Retention (:func:`plan_prune`, after a remote feed is read): entries the feed still lists
-are kept; of the others, those beyond the feed's ``max_items`` newest or older than
-``max_age`` are deleted.  The registry remembers their ids within :func:`id_memory`.
+Retention (:func:`plan_prune`, after a remote feed is read) is decided in
+:mod:`feeds.retention`, whose names are re-exported here.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
 from .model import Article, FileState, utc
+
+# What a remote feed's history keeps: in feeds.retention, and still importable from here.
+from .retention import Held as Held
+from .retention import IdMemory as IdMemory
+from .retention import Retention as Retention
+from .retention import id_memory as id_memory
+from .retention import plan_prune as plan_prune
 
 Status = Literal["added", "changed", "unchanged"]
 
@@ -173,6 +179,27 @@ class _Choice:
     minted: bool = False
 
 
+_Entry = tuple[Article, FileState | None, str]  # the article, its file, its content hash
+
+
+@dataclass(slots=True)
+class _Planning:
+    """One ingest being planned: what each step of :func:`plan_ingest` reads and settles."""
+
+    source: str
+    stored: Mapping[str, Stored]
+    entries: dict[str, _Entry]
+    rejected: list[tuple[str, str]]
+    vanishing: dict[str, Stored]  # stored articles going away, unless their id lives on
+    consumed: set[str] = field(default_factory=set)  # vanishing keys whose id was taken over
+    taken: set[str] = field(default_factory=set)  # ids given out in this plan
+    choices: dict[str, _Choice] = field(default_factory=dict)
+
+    def choose(self, key: str, choice: _Choice) -> None:
+        self.choices[key] = choice
+        self.taken.add(choice.id)
+
+
 def plan_ingest(
     source: str,
     incoming: Sequence[tuple[Article, FileState | None]],
@@ -196,8 +223,28 @@ def plan_ingest(
     incoming articles already computed, by key (the others are computed here).
     """
     now = utc(now)
+    entries, rejected = _accept(source, incoming, hashes)
+    if present is None:
+        vanishing: dict[str, Stored] = {}
+    else:
+        keep = {*present, *entries, *(key for key, _ in rejected)}
+        vanishing = {k: row for k, row in stored.items() if k not in keep}
+    planning = _Planning(source, stored, entries, rejected, vanishing)
+    losers = _explicit_ids(planning, holders)
+    pending = sorted(key for key in entries if key not in planning.choices and key not in losers)
+    unresolved = _renames(planning, _registered(planning, registry, pending))
+    _mint(planning, unresolved, mint)
+    return _plan(planning, now)
+
+
+def _accept(
+    source: str, incoming: Sequence[tuple[Article, FileState | None]],
+    hashes: Mapping[str, str] | None,
+) -> tuple[dict[str, _Entry], list[tuple[str, str]]]:
+    """The incoming articles by key with their content hashes, and those rejected outright
+    (a duplicate key, an unusable explicit id)."""
     rejected: list[tuple[str, str]] = []
-    entries: dict[str, tuple[Article, FileState | None, str]] = {}
+    entries: dict[str, _Entry] = {}
     for article, file in incoming:
         if article.source != source:
             raise ValueError(f"article {article.key!r} is from {article.source!r}, not {source!r}")
@@ -211,21 +258,15 @@ def plan_ingest(
                 continue
         ready = hashes.get(article.key) if hashes is not None else None
         entries[article.key] = (article, file, ready or content_hash(article))
+    return entries, rejected
 
-    # Stored articles that go away in this ingest, unless their id lives on under a new key.
-    if present is None:
-        vanishing: dict[str, Stored] = {}
-    else:
-        keep = {*present, *entries, *(key for key, _ in rejected)}
-        vanishing = {k: row for k, row in stored.items() if k not in keep}
-    consumed: set[str] = set()  # vanishing keys whose id was taken over
-    taken: set[str] = set()  # ids given out in this plan
-    choices: dict[str, _Choice] = {}
 
-    # 1. Explicit ids.  Conflicts are settled in favour of the current holder, else the
-    #    smallest key, so the outcome does not depend on the order files were read in.
+def _explicit_ids(p: _Planning, holders: Mapping[str, Holder]) -> set[str]:
+    """Rule 1, explicit ids; returns the keys rejected for an id held by another.  Conflicts
+    are settled in favour of the current holder, else the smallest key, so the outcome does
+    not depend on the order files were read in."""
     claims: dict[str, list[str]] = {}
-    for key, (article, _, _) in entries.items():
+    for key, (article, _, _) in p.entries.items():
         if article.explicit_id is not None:
             claims.setdefault(article.explicit_id, []).append(key)
     losers: set[str] = set()
@@ -234,89 +275,97 @@ def plan_ingest(
         holder = holders.get(xid)
         previous: Stored | None = None
         first_seen: datetime | None = None
-        if holder is not None and holder.source == source and holder.key in keys:
+        if holder is not None and holder.source == p.source and holder.key in keys:
             winner = holder.key  # the article re-declares the id it already has
-            previous = stored.get(winner)
+            previous = p.stored.get(winner)
             first_seen = holder.first_seen
         elif holder is not None and holder.live and not (
-            holder.source == source and holder.key in vanishing
+            holder.source == p.source and holder.key in p.vanishing
         ):
-            where = holder.key if holder.source == source else f"{holder.source}:{holder.key}"
-            rejected.extend((key, f"id {xid!r} is already used by {where}") for key in keys)
+            where = holder.key if holder.source == p.source else f"{holder.source}:{holder.key}"
+            p.rejected.extend((key, f"id {xid!r} is already used by {where}") for key in keys)
             losers.update(keys)
             continue
         else:
             winner = keys[0]
-            if holder is not None and holder.source == source and holder.key in vanishing:
-                previous = vanishing[holder.key]  # renamed, and the id says so
-                consumed.add(holder.key)
+            if holder is not None and holder.source == p.source and holder.key in p.vanishing:
+                previous = p.vanishing[holder.key]  # renamed, and the id says so
+                p.consumed.add(holder.key)
             else:
-                previous = stored.get(winner)  # possibly an existing article taking a new id
+                previous = p.stored.get(winner)  # possibly an existing article taking a new id
                 first_seen = holder.first_seen if holder is not None else None
         for key in keys:
             if key != winner:
-                rejected.append((key, f"id {xid!r} is already used by {winner}"))
+                p.rejected.append((key, f"id {xid!r} is already used by {winner}"))
                 losers.add(key)
-        choices[winner] = _Choice(xid, previous, first_seen)
-        taken.add(xid)
+        p.choose(winner, _Choice(xid, previous, first_seen))
+    return losers
 
-    pending = sorted(key for key in entries if key not in choices and key not in losers)
 
-    # 2. The registry: a live key keeps its row; a key that comes back gets its id back.
+def _registered(p: _Planning, registry: Mapping[str, Registered], pending: list[str]) -> list[str]:
+    """Rule 2, the registry: a live key keeps its row; a key that comes back gets its id
+    back.  Returns the keys still without an id."""
     unresolved: list[str] = []
     for key in pending:
-        row = stored.get(key)
+        row = p.stored.get(key)
         known = registry.get(key)
-        if row is not None and row.id not in taken:
-            choices[key] = _Choice(row.id, row)
-            taken.add(row.id)
-        elif row is None and known is not None and known.id not in taken:
-            choices[key] = _Choice(known.id, None, known.first_seen)
-            taken.add(known.id)
+        if row is not None and row.id not in p.taken:
+            p.choose(key, _Choice(row.id, row))
+        elif row is None and known is not None and known.id not in p.taken:
+            p.choose(key, _Choice(known.id, None, known.first_seen))
         else:
             unresolved.append(key)
+    return unresolved
 
-    # 3. Renames: strongest evidence first, over all newcomers; each old row used once.
-    if vanishing and unresolved:
-        rows = [vanishing[key] for key in sorted(vanishing)]
-        news = {key: (entries[key][2], entries[key][1]) for key in unresolved}
-        for signature in (_hash_signature, _digest_signature, _inode_signature):
-            index: dict[object, list[Stored]] = {}
-            for row in rows:
-                value = signature(row.content_hash, row.file)
-                if value is not None:
-                    index.setdefault(value, []).append(row)
-            still: list[str] = []
-            for key in unresolved:
-                value = signature(*news[key])
-                match = _take(index.get(value, ()), consumed) if value is not None else None
-                if match is None:
-                    still.append(key)
-                else:
-                    consumed.add(match.key)
-                    choices[key] = _Choice(match.id, match)
-                    taken.add(match.id)
-            unresolved = still
 
-    # 4. Mint.
-    # (An id already in the store is caught there: the registry insert of a minted id fails.)
+def _renames(p: _Planning, unresolved: list[str]) -> list[str]:
+    """Rule 3, renames: strongest evidence first, over all newcomers; each old row used
+    once.  Returns the keys still without an id."""
+    if not (p.vanishing and unresolved):
+        return unresolved
+    rows = [p.vanishing[key] for key in sorted(p.vanishing)]
+    news = {key: (p.entries[key][2], p.entries[key][1]) for key in unresolved}
+    for signature in (_hash_signature, _digest_signature, _inode_signature):
+        index: dict[object, list[Stored]] = {}
+        for row in rows:
+            value = signature(row.content_hash, row.file)
+            if value is not None:
+                index.setdefault(value, []).append(row)
+        still: list[str] = []
+        for key in unresolved:
+            value = signature(*news[key])
+            match = _take(index.get(value, ()), p.consumed) if value is not None else None
+            if match is None:
+                still.append(key)
+            else:
+                p.consumed.add(match.key)
+                p.choose(key, _Choice(match.id, match))
+        unresolved = still
+    return unresolved
+
+
+def _mint(p: _Planning, unresolved: list[str], mint: Callable[[], str]) -> None:
+    """Rule 4, a new id for each key left.  (An id already in the store is caught there:
+    the registry insert of a minted id fails.)"""
     for key in unresolved:
         new_id = mint()
-        if new_id in taken:
+        if new_id in p.taken:
             raise ValueError(f"the id factory returned an id already in use: {new_id!r}")
-        choices[key] = _Choice(new_id, None, None, minted=True)
-        taken.add(new_id)
+        p.choose(key, _Choice(new_id, None, None, minted=True))
 
+
+def _plan(p: _Planning, now: datetime) -> Plan:
+    """The writes, deletions and changes that the choices made amount to."""
     writes: list[Write] = []
     delete_ids: list[str] = []
     added: list[str] = []
     changed: list[str] = []
     unchanged = 0
     renamed: list[tuple[str, str]] = []
-    for key in sorted(choices):
-        article, file, digest = entries[key]
-        choice = choices[key]
-        own = stored.get(key)
+    for key in sorted(p.choices):
+        article, file, digest = p.entries[key]
+        choice = p.choices[key]
+        own = p.stored.get(key)
         if own is not None and own.id != choice.id:
             delete_ids.append(own.id)  # the key's row is replaced by a row under another id
         prev = choice.previous
@@ -338,31 +387,17 @@ def plan_ingest(
         if prev is not None and prev.key != key:
             renamed.append((prev.key, key))
         writes.append(Write(
-            id=choice.id,
-            article=article,
-            content_hash=digest,
-            file=file,
-            first_seen=seen,
-            updated=updated,
-            status=status,
-            minted=choice.minted,
+            id=choice.id, article=article, content_hash=digest, file=file, first_seen=seen,
+            updated=updated, status=status, minted=choice.minted,
             register=own is None or own.id != choice.id,
             renamed_from=prev.key if prev is not None and prev.key != key else None,
         ))
-    removed = sorted(key for key in vanishing if key not in consumed)
-    delete_ids.extend(vanishing[key].id for key in removed)
-    return Plan(
-        writes=tuple(writes),
-        delete_ids=tuple(delete_ids),
-        changes=Changes(
-            added=tuple(added),
-            changed=tuple(changed),
-            removed=tuple(removed),
-            unchanged=unchanged,
-            renamed=tuple(sorted(renamed)),
-            rejected=tuple(sorted(rejected)),
-        ),
-    )
+    removed = sorted(key for key in p.vanishing if key not in p.consumed)
+    delete_ids.extend(p.vanishing[key].id for key in removed)
+    changes = Changes(added=tuple(added), changed=tuple(changed), removed=tuple(removed),
+                      unchanged=unchanged, renamed=tuple(sorted(renamed)),
+                      rejected=tuple(sorted(p.rejected)))
+    return Plan(writes=tuple(writes), delete_ids=tuple(delete_ids), changes=changes)
 
 
 def _hash_signature(content_hash: str, file: FileState | None) -> object:
@@ -384,114 +419,3 @@ def _take(candidates: Sequence[Stored], consumed: set[str]) -> Stored | None:
         if row.key not in consumed:
             return row
     return None
-
-
-# --------------------------------------------------------------------------- retention
-
-
-@dataclass(frozen=True, slots=True)
-class Retention:
-    """How much history of a remote feed the store keeps (``None``: that limit is off).
-
-    Every entry the feed still lists is kept.  Of the others, an entry is kept while it is
-    among the feed's ``max_items`` newest entries (listed ones count) *and* no older than
-    ``max_age``: both limits apply, so the store holds at most ``max_items`` entries per
-    feed beyond those the feed itself lists.
-    """
-
-    max_age: timedelta | None = timedelta(days=90)
-    max_items: int | None = 500
-
-    def __post_init__(self) -> None:
-        if self.max_items is not None and self.max_items < 0:
-            raise ValueError(f"max_items must be 0 or more, got {self.max_items}")
-        if self.max_age is not None and self.max_age <= timedelta(0):
-            raise ValueError(f"max_age must be positive, got {self.max_age}")
-
-    @property
-    def unlimited(self) -> bool:
-        return self.max_age is None and self.max_items is None
-
-
-#: the ids of pruned entries are remembered this many times as long, and as many, as the
-#: entries themselves (at least :data:`ID_MEMORY_MIN_AGE` and :data:`ID_MEMORY_MIN_ITEMS`)
-ID_MEMORY = 10
-ID_MEMORY_MIN_AGE = timedelta(days=365)
-ID_MEMORY_MIN_ITEMS = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class Held:
-    """An entry of a remote feed as pruning sees it: ``published`` is the date it sorts
-    by (its own, else when it was first seen), ties broken by ``id`` as feeds order them."""
-
-    key: str
-    id: str
-    published: datetime
-
-
-def plan_prune(held: Sequence[Held], *, listed: Collection[str], now: datetime,
-               retention: Retention) -> tuple[str, ...]:
-    """The keys of ``held`` (one feed's stored entries) to delete, sorted.
-
-    ``listed``: the keys the feed listed when it was last read; they are never deleted.
-    """
-    if retention.unlimited:
-        return ()
-    oldest = utc(now) - retention.max_age if retention.max_age is not None else None
-    most = retention.max_items
-    dated = sorted(((utc(h.published), h) for h in held), key=lambda dh: dh[1].id)
-    dated.sort(key=lambda dh: dh[0], reverse=True)  # newest first, ties by id
-    drop = [
-        h.key for rank, (published, h) in enumerate(dated)
-        if h.key not in listed and (
-            (most is not None and rank >= most) or (oldest is not None and published < oldest))
-    ]
-    return tuple(sorted(drop))
-
-
-@dataclass(frozen=True, slots=True)
-class IdMemory:
-    """How long the registry remembers the ids of a feed's entries no longer stored:
-    the ``most`` newest (by when the id was first given; ties by id), first given no
-    earlier than ``oldest``.  ``None``: no such limit.
-
-    Forgetting is :meth:`due` only once the memory overflows by a tenth (:data:`ID_SLACK`),
-    so that a feed in its steady state does not forget a few ids on every read: the
-    registry then holds up to 10% more than the memory, and never grows beyond that.
-    """
-
-    oldest: datetime | None
-    most: int | None
-    slack: timedelta = timedelta(0)  # of ``oldest``; ``most`` gets its tenth
-
-    @property
-    def unlimited(self) -> bool:
-        return self.oldest is None and self.most is None
-
-    def due(self, remembered: int, first_given: datetime | None) -> bool:
-        """Whether ids are to be forgotten: ``remembered`` ids, the oldest given at
-        ``first_given``."""
-        too_many = self.most is not None and remembered > self.most + self.most // ID_SLACK
-        too_old = self.oldest is not None and first_given is not None and \
-            utc(first_given) < self.oldest - self.slack
-        return too_many or too_old
-
-
-#: forgetting ids waits until the memory overflows by 1/ID_SLACK
-ID_SLACK = 10
-
-
-def id_memory(retention: Retention, now: datetime) -> IdMemory:
-    """Ids of pruned entries are remembered :data:`ID_MEMORY` times as long and as many as
-    entries are kept (at least a year and 1,000 of them per feed): an entry that comes
-    back within that memory gets its old id back, and the registry of a feed with fresh
-    guids on every fetch stays bounded."""
-    if retention.max_age is None:
-        oldest, slack = None, timedelta(0)
-    else:
-        horizon = max(ID_MEMORY * retention.max_age, ID_MEMORY_MIN_AGE)
-        oldest, slack = utc(now) - horizon, horizon / ID_SLACK
-    most = (max(ID_MEMORY * retention.max_items, ID_MEMORY_MIN_ITEMS)
-            if retention.max_items is not None else None)
-    return IdMemory(oldest, most, slack)

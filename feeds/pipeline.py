@@ -57,6 +57,7 @@ from .store import (
     FeedIndex,
     FeedState,
     FetchState,
+    Identity,
     ItemHead,
     Selection,
     Store,
@@ -295,7 +296,7 @@ def _read_one(job: _ReadJob) -> _Read:
     exception object, picklable or not, crosses back from a worker for a bad file."""
     found = job.found
     if job.model_cache is not None:
-        from .normalize.language import use_cache
+        from .cache import use_cache
 
         use_cache(job.model_cache)
     try:
@@ -304,6 +305,7 @@ def _read_one(job: _ReadJob) -> _Read:
                                base_url=job.base_url)
         article = apply_folder_fallbacks(article, mtime_ns=state.mtime_ns, tz=job.tz,
                                          base_url=job.base_url, link_pattern=job.link_pattern)
+        encoded = Encoded.of(article) if job.encode else None
     except ArticleError as exc:
         return found.key, None, None, exc.reason, None
     except Exception as exc:  # a reader or its parser choked: that file's rejection
@@ -313,7 +315,7 @@ def _read_one(job: _ReadJob) -> _Read:
         if reason is None:
             raise  # a bug in our own code: the traceback says where
         return found.key, None, None, reason, None
-    return found.key, article, state, None, Encoded.of(article) if job.encode else None
+    return found.key, article, state, None, encoded
 
 
 def read_path(path: Path, *, tz: tzinfo, base_url: str | None = None, source: str = "",
@@ -528,7 +530,8 @@ def _warm_workers(model_cache: Path | None, readers: Collection[str] = ()) -> No
 
     if not readers:
         return
-    from .normalize.language import detect_language, use_cache
+    from .cache import use_cache
+    from .normalize.language import detect_language
 
     if "text" in readers:
         from .normalize import plaintext  # noqa: F401
@@ -638,12 +641,17 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
     started = time.monotonic()
     reports: dict[str, SourceReport] = {}
     jobs: list[tuple[SourceConfig, FeedSpec]] = []
+    subscribed: dict[str, list[str]] = {}  # OPML source -> the feeds its file lists now
     for source in sources:
         reports[source.name] = SourceReport(source.name, source.kind)
         try:
-            jobs.extend((source, spec) for spec in remote_specs(source))
+            specs = remote_specs(source)
         except FeedsError as exc:
             reports[source.name].error = exc.reason
+            continue
+        jobs.extend((source, spec) for spec in specs)
+        if source.kind == "opml":
+            subscribed[source.name] = [spec.name for spec in specs]
     pairs = [(spec, store.source_state(spec.name)) for _source, spec in jobs]
     results = fetch_feeds_sync(pairs, fetch_settings(config), now=now, force=force,
                                cancelled=cancelled) if pairs else []
@@ -675,6 +683,12 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
             report.skipped += 1
         if result.articles is not None:  # the feed was read: what it lists now is known
             totals[source.name].add(_prune(store, source, spec, result.articles, now=now))
+    for name, feeds in subscribed.items():  # feeds taken out of an OPML file
+        gone = store.prune_unlisted_feeds(name, feeds)
+        if gone:
+            log.info("%s: %d entr%s of feeds no longer in its OPML file removed", name,
+                     len(gone), "y" if len(gone) == 1 else "ies")
+            totals[name].add(Changes(added=(), changed=(), removed=gone, unchanged=0))
     store.set_source_states(states)
     for name, report in reports.items():
         report.changes = totals[name].result()
@@ -1152,17 +1166,19 @@ def recover(config: Config, *, now: datetime, force: bool = False,
         with open_store(scratch) as store, _one_pool(os.cpu_count() or 1, model_cache):
             sources = ingest(config, store, now=now, progress=progress,
                              model_cache=model_cache)
-            identities = {s.name: store.identities(s.name) for s in config.sources}
+            identities = {s.name: _atom_titled(store, store.identities(s.name))
+                          for s in config.sources}
             result = match(merged_entries(files), identities, now=now)
             for source, rows in sorted(result.restored.items()):
+                store.restore_identities(source, rows)
+            for source, rows in sorted(result.renewed.items()):
                 store.restore_identities(source, rows)
     except BaseException:
         _remove_store_files(scratch)
         raise
     kept: Path | None = None
     if (path.exists() or path.is_symlink()) and not is_empty_file(path, settle=0):
-        kept = path.with_name(path.name + ".replaced")
-        _remove_store_files(kept)
+        kept = _aside_name(path)
         for suffix in ("", "-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
                 os.replace(f"{path}{suffix}", f"{kept}{suffix}")
@@ -1178,6 +1194,32 @@ def recover(config: Config, *, now: datetime, force: bool = False,
             os.close(fd)
     articles = sum(len(rows) for rows in identities.values())
     return RecoverReport(path, files, result, sources, articles, kept)
+
+
+def _atom_titled(store: Store, identities: list[Identity]) -> list[Identity]:
+    """``identities``, each untitled one with the title Atom gives it (the start of its
+    text, else its link, else its id): what an Atom-only feed shows of it."""
+    from .publish.atom import atom_title
+    from .text import xml_legal
+
+    untitled = [a.id for a in identities if not a.title.strip()]
+    if not untitled:
+        return identities
+    items = store.items_by_id(untitled)
+    return [a._replace(atom_title=xml_legal(atom_title(items[a.id])).strip())
+            if a.id in items else a for a in identities]
+
+
+def _aside_name(path: Path) -> Path:
+    """Where the store a recovery replaces goes: ``<store>.replaced``, or when an earlier
+    ``--force`` left one there (maybe the one store that held every id), the first free
+    ``<store>.replaced.<n>``: a store kept aside is never deleted."""
+    kept = path.with_name(path.name + ".replaced")
+    n = 1
+    while any(os.path.lexists(f"{kept}{suffix}") for suffix in ("", "-wal", "-shm")):
+        n += 1
+        kept = path.with_name(f"{path.name}.replaced.{n}")
+    return kept
 
 
 def _ids_in(path: Path) -> int | None:

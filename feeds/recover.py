@@ -17,27 +17,35 @@ A published item is matched to an article by, in order:
 3. its title and date, among the sources of the feeds it was published in (an article
    whose date is first seen or guessed from its file's mtime: by title alone).
 
-Each file is read in the order JSON Feed, Atom, RSS (the first one present), since JSON
-carries the fingerprints and Atom and JSON the ``updated`` dates.  An item matched by title
+Each feed is read from the first of its files that reads (a damaged one is reported): of
+its configured formats (a file of a format dropped since is stale), then any other, each
+in the order JSON Feed, Atom, RSS, since JSON carries the fingerprints and Atom and JSON
+the ``updated`` dates.  Among articles a rule fits alike, the one whose date is the
+item's wins (notes of one title, each dated by its file).  An item matched by title
 and date although its fingerprint differs was edited since it was published: its
 ``updated`` moves to ``now``.  Items of RSS-only feeds keep the ``updated`` their content
 declares, capped by the feed's ``lastBuildDate`` (the newest of them, when none reaches
-it, takes that date).  What no rule matches is reported.
+it, takes that date).  What no rule matches is reported.  An article no feed showed, of
+the date of a recovered one, gets a new id that sorts after it: feeds order one date's
+items by id, and the new id must not push a published item out of its feed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import secrets
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .config import Config
+from .decide import default_id_factory
 from .errors import PublishError, StoreError
 from .model import FILENAMES
-from .normalize.text import xml_legal
 from .publish.render import read_back
 from .store import Identity, Restored
+from .text import xml_legal
 
 __all__ = [
     "Entry",
@@ -76,13 +84,17 @@ class FeedFile:
 
 
 def read_published(config: Config) -> list[FeedFile]:
-    """Every configured feed's items, read from the first of its files present (JSON Feed,
-    then Atom, then RSS).  A feed with no file is left out; an unreadable file is
-    reported (``error``), never guessed at."""
+    """Every configured feed's items, read from the first of its files that reads: of the
+    formats it is configured with, then of any left from an earlier configuration (a file
+    of a format dropped since stays behind, stale, while the others go on), each in the
+    order JSON Feed, Atom, RSS.  A feed with no file is left out; an unreadable or damaged
+    file is reported (``error``), never guessed at, and the next one read: every format
+    carries the same ids."""
     found: list[FeedFile] = []
     for feed in config.feeds:
         sources = frozenset(config.feed_sources(feed))
-        for fmt in READ_ORDER:
+        for fmt in sorted(READ_ORDER, key=lambda f: (f not in feed.formats,
+                                                     READ_ORDER.index(f))):
             path = config.output_dir / feed.name / FILENAMES[fmt]
             try:
                 data = path.read_bytes()
@@ -90,20 +102,45 @@ def read_published(config: Config) -> list[FeedFile]:
                 continue
             except OSError as exc:
                 found.append(FeedFile(feed.name, path, (), f"cannot read: {exc.strerror}"))
-                break
+                continue
             try:
                 updated, items = read_back(fmt, data)
+                entries = tuple(_entry(item, sources, updated if fmt == "rss" else None)
+                                for item in items if isinstance(item.get("id"), str)
+                                and item["id"])
             except PublishError as exc:
                 found.append(FeedFile(feed.name, path, (), str(exc)))
-                break
-            entries = tuple(
-                Entry(id=item["id"], title=item["title"], published=item["published"],
-                      updated=item.get("updated"), fingerprint=item.get("fingerprint"),
-                      sources=sources, ceiling=updated if fmt == "rss" else None)
-                for item in items if isinstance(item.get("id"), str) and item["id"])
+                continue
+            except (RecursionError, ValueError, TypeError, AttributeError) as exc:
+                # hand-edited: nested too deep, a title that is not text, ...
+                found.append(FeedFile(feed.name, path, (),
+                                      f"{fmt}: not a feed this version of feeds wrote: {exc}"))
+                continue
             found.append(FeedFile(feed.name, path, entries))
             break
     return found
+
+
+def _entry(item: Mapping[str, object], sources: frozenset[str],
+           ceiling: int | None) -> Entry:
+    title, fingerprint = item["title"], item.get("fingerprint")
+    if not isinstance(title, str):
+        raise TypeError(f"item {item['id']!r}: title is not text")
+    return Entry(id=str(item["id"]), title=title, published=_instant(item["published"]),
+                 updated=_instant(item.get("updated")),
+                 fingerprint=fingerprint if isinstance(fingerprint, str) else None,
+                 sources=sources, ceiling=_instant(ceiling))
+
+
+def _instant(value: object) -> int | None:
+    """Unix seconds a datetime can hold (years 1 to 9999, a margin of a day), else None."""
+    if not isinstance(value, int) or not _FIRST <= value <= _LAST:
+        return None
+    return value
+
+
+_FIRST = int(datetime(1, 1, 2, tzinfo=UTC).timestamp())
+_LAST = int(datetime(9999, 12, 30, tzinfo=UTC).timestamp())
 
 
 def merged_entries(files: Iterable[FeedFile]) -> list[Entry]:
@@ -140,6 +177,9 @@ class Match:
     how: dict[str, int] = field(default_factory=dict)  # rule -> items matched by it
     edited: list[str] = field(default_factory=list)  # ids whose content changed since
     unmatched: list[Entry] = field(default_factory=list)  # published, no article found
+    # articles no feed showed, given a new id that sorts after the ids of the published
+    # articles of their date (see :func:`_behind_the_published`), by source
+    renewed: dict[str, list[Restored]] = field(default_factory=dict)
 
     @property
     def matched(self) -> int:
@@ -155,11 +195,12 @@ def _at(seconds: int) -> datetime:
 
 
 def match(entries: Sequence[Entry], articles: Mapping[str, Sequence[Identity]], *,
-          now: datetime) -> Match:
+          now: datetime, mint: Callable[[], str] = default_id_factory) -> Match:
     """Match published ``entries`` to the live ``articles`` (by source) of a fresh store.
 
-    Pure: the rules are in the module docstring.  Each article takes at most one id and
-    each id goes to at most one article; ties go to the smallest (source, key).
+    Pure but for ``mint`` (new ids): the rules are in the module docstring.  Each article
+    takes at most one id and each id goes to at most one article; ties go to the smallest
+    (source, key).
     """
     result = Match()
     taken: set[tuple[str, str]] = set()
@@ -191,13 +232,16 @@ def match(entries: Sequence[Entry], articles: Mapping[str, Sequence[Identity]], 
             rest.append(entry)
             continue
         candidates.sort(key=lambda c: (c[0] not in entry.sources,
-                                       not _same_title_and_date(entry, c[1]), c[0], c[1].key))
+                                       not _same_title_and_date(entry, c[1]),
+                                       not _same_date(entry, c[1]), c[0], c[1].key))
         take(entry, *candidates[0], "fingerprint")
 
     for entry in rest:  # 3. title and date
         candidates = [(s, a) for s, a in everything
                       if s in entry.sources and (s, a.key) not in taken and not a.explicit
                       and _same_title_and_date(entry, a)]
+        # a guessed date fits any date, but its own (the file was not touched) fits best
+        candidates.sort(key=lambda c: not _same_date(entry, c[1]))
         if candidates:
             take(entry, *candidates[0], "title and date")
         else:
@@ -212,7 +256,87 @@ def match(entries: Sequence[Entry], articles: Mapping[str, Sequence[Identity]], 
         rows.append((source, entry, _restored(entry, article, edited=edited, now=now)))
     for source, _entry, row in _reach_ceilings(rows):
         result.restored.setdefault(source, []).append(row)
+    result.renewed = _behind_the_published(result.restored, articles, taken, mint)
     return result
+
+
+def _behind_the_published(restored: Mapping[str, Sequence[Restored]],
+                          articles: Mapping[str, Sequence[Identity]],
+                          taken: set[tuple[str, str]], mint: Callable[[], str]
+                          ) -> dict[str, list[Restored]]:
+    """Articles no feed showed must stay out of the feeds they were kept out of.
+
+    A feed shows one story once, the newest item (ties: the smallest id), and cuts at its
+    ``limit``, the same way.  An article no feed showed lost that draw against a published
+    one; in the fresh store it could win it: an undated one shows when it was first seen,
+    which is now, and any gets a new random id.  So an undated one that is one story with
+    a recovered article (by its link, or its title on the day it now has) takes that
+    article's date, as first seen no later, and each of a date that a recovered article
+    has gets a new id that sorts after the recovered ids of that date.
+    """
+    own = {(source, a.key): a for source, ids in articles.items() for a in ids}
+    last: dict[datetime, str] = {}  # date -> the greatest id recovered at it
+    stories: dict[str, tuple[datetime, str]] = {}  # story -> latest (date, id) recovered
+    for source, rows in restored.items():
+        for row in rows:  # ``row.published`` puts a guessed date back; else its own stays
+            article = own[(source, row.key)]
+            date = row.published or article.published
+            last[date] = max(last.get(date, ""), row.id)
+            for story in _stories(article, date):
+                stories[story] = max(stories.get(story, (date, row.id)), (date, row.id))
+    renewed: dict[str, list[Restored]] = {}
+    for source in sorted(articles):
+        for a in articles[source]:
+            if (source, a.key) in taken or a.explicit:
+                continue
+            date, moved = a.published, False
+            if not a.dated:  # first seen now, newer than the story it is one with
+                found = [stories[s] for s in _stories(a, a.published) if s in stories]
+                if found:
+                    date, moved = max(found)[0], True
+            bound = last.get(date)
+            if bound is not None and a.id < bound:
+                new = _id_after(bound, mint)
+            else:
+                new = a.id if moved else None
+            if new is None:
+                continue
+            renewed.setdefault(source, []).append(
+                Restored(a.key, new, min(a.first_seen, date) if moved else a.first_seen,
+                         a.updated, date if moved else None))
+    return renewed
+
+
+def _stories(article: Identity, date: datetime) -> tuple[str, ...]:
+    """What makes ``article``, dated ``date``, one story with another (as feeds merge
+    them): its link, and its title on that day."""
+    from .normalize.keys import story_keys_of
+
+    return story_keys_of(article.link, article.title, _day(date))
+
+
+def _day(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d")
+
+
+def _id_after(bound: str, mint: Callable[[], str]) -> str | None:
+    """A new id that sorts after ``bound``: minted as usual when one of a few does, else a
+    random ``urn:uuid:`` between ``bound`` and the last UUID; None when none can."""
+    for _ in range(16):
+        new = mint()
+        if new > bound:
+            return new
+    prefix = "urn:uuid:"
+    if bound.startswith(prefix):
+        try:
+            low = uuid.UUID(bound[len(prefix):]).int
+        except ValueError:
+            return None
+        if low < 2**128 - 1:
+            new = prefix + str(uuid.UUID(int=low + 1 + secrets.randbelow(2**128 - 1 - low)))
+            if new > bound:
+                return new
+    return None
 
 
 def _reach_ceilings(rows: list[tuple[str, Entry, Restored]]
@@ -234,8 +358,22 @@ def _reach_ceilings(rows: list[tuple[str, Entry, Restored]]
     return out
 
 
+def _same_date(entry: Entry, article: Identity) -> bool:
+    return entry.published is not None and _seconds(article.published) == entry.published
+
+
+def _same_title(entry: Entry, article: Identity) -> bool:
+    """The item's title is the article's, or (Atom) the one Atom gives it untitled: the
+    start of its text, its link, or the item's own id."""
+    if xml_legal(article.title).strip() == entry.title:
+        return True
+    alias = article.atom_title
+    return bool(alias) and (entry.title == alias
+                            or (alias == xml_legal(article.id) and entry.title == entry.id))
+
+
 def _same_title_and_date(entry: Entry, article: Identity) -> bool:
-    if xml_legal(article.title).strip() != entry.title:
+    if not _same_title(entry, article):
         return False
     if not article.dated or article.guessed:
         return True  # a date first seen (the store lost it) or guessed (a touched file)
@@ -267,7 +405,7 @@ def lost_store_problem(config: Config) -> str | None:
     if config.store_path.exists() or config.store_path.is_symlink():
         return None
     files = read_published(config)
-    count = sum(len(f.entries) for f in files)
+    count = len({e.id for f in files for e in f.entries})
     if not count:
         return None
     where = ", ".join(str(f.path) for f in files if f.entries)

@@ -9,6 +9,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,10 +20,10 @@ from feeds import config as config_module
 from feeds.cli import EXIT_OK, EXIT_REJECTED, main
 from feeds.errors import ArticleError, ParseError, Stopped
 from feeds.normalize.failures import input_failure
-from feeds.normalize.text import xml_legal
 from feeds.pipeline import build
 from feeds.sources import remote
 from feeds.sources.remote import parse_body
+from feeds.text import xml_legal
 from tests.conftest import NOW, ONE_FOLDER_CONFIG
 from tests.test_build_remote import FeedServer, rss
 
@@ -140,6 +141,7 @@ def test_control_bytes_in_markup_are_dropped_not_fatal(where: str) -> None:
 DEEP = {
     "deep.md": b"# Deep divs\n\n" + b"<div>" * 100_000 + b"x\n",
     "deep-formatting.md": b"# Deep formatting\n\n" + b"<b><div>" * 50_000 + b"x\n",
+    "deep-misnested.md": b"# Deep misnesting\n\n" + b"<b>x</i>" * 50_000 + b"\n",
     "deep-quotes.md": b"# Deep quotes\n\n" + b"> " * 50_000 + b"x\n",
     "deep-brackets.md": b"# Deep brackets\n\n" + b"[" * 100_000 + b"x" + b"]" * 100_000 + b"\n",
     "deep.html": b"<title>Deep page</title>" + b"<div>" * 100_000 + b"x",
@@ -195,6 +197,23 @@ def _break_on(monkeypatch: pytest.MonkeyPatch, marker: bytes, breaks: object) ->
         return real(data, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(htmlpage, "read_html", read_html)
+
+
+def test_an_article_the_store_cannot_encode_is_that_files_rejection(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    real = pipeline.Encoded.of
+
+    def of(article: Any) -> Any:
+        if article.title == "hostile":
+            raise OverflowError("date value out of range")
+        return real(article)
+
+    monkeypatch.setattr(pipeline.Encoded, "of", of)
+    code, lines, titles = _build(tmp_path, capsys, {"page.html": b"<title>hostile</title>"})
+    assert code == EXIT_REJECTED
+    assert lines == ["feeds: news: page.html: unreadable (OverflowError: date value out of range)"]
+    assert titles == GOOD_TITLES
 
 
 def test_a_bug_in_our_own_code_still_stops_with_its_traceback(

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from feeds import cache as model_cache
 from feeds.normalize import language
 
 SAMPLES = {
@@ -28,13 +29,13 @@ DATA = Path(__file__).parent / "data"
 @pytest.fixture(autouse=True)
 def no_cache_after() -> Iterator[None]:
     yield
-    language.use_cache(None)
+    model_cache.use_cache(None)
 
 
 def new_process(directory: Path | None) -> None:
     """Forget the loaded model, as a new process would."""
-    language.use_cache(None)
-    language.use_cache(directory)
+    model_cache.use_cache(None)
+    model_cache.use_cache(directory)
 
 
 def answers() -> dict[str, str | None]:
@@ -51,7 +52,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("built")
     new_process(directory)
     language.detect_language("warm up")
-    language.use_cache(None)
+    model_cache.use_cache(None)
     [entry] = entries(directory)
     return entry
 
@@ -82,7 +83,7 @@ def own_loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def test_languages_are_detected_without_a_cache() -> None:
-    language.use_cache(None)
+    model_cache.use_cache(None)
     assert answers() == {code: code for code in SAMPLES}
 
 
@@ -247,14 +248,14 @@ def test_failing_to_remove_stale_entries_is_not_an_error(
 
 def test_a_py3langid_our_loading_does_not_fit_is_not_cached(
         tmp_path: Path, own_loads: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
-    assemble = language._assemble
+    assemble = model_cache._assemble
 
     def internals_moved(*args: Any) -> Any:
         identifier = assemble(*args)
         identifier._rowbase = [0] * len(identifier.tk_row)
         return identifier
 
-    monkeypatch.setattr(language, "_assemble", internals_moved)
+    monkeypatch.setattr(model_cache, "_assemble", internals_moved)
     new_process(tmp_path)
     assert answers() == {code: code for code in SAMPLES}
     assert entries(tmp_path) == []
@@ -266,9 +267,9 @@ def test_a_concurrent_writer_keeps_the_entry_already_there(cache: Path) -> None:
 
     [entry] = entries(cache)
     before = (entry / "manifest.json").stat().st_ino
-    written, stamp = language._entry(cache)
+    written, stamp = model_cache._entry(cache)
     assert written == entry
-    language._save(written, stamp, langid._get_identifier())
+    model_cache._save(written, stamp, langid._get_identifier())
     assert entries(cache) == [entry]
     assert (entry / "manifest.json").stat().st_ino == before
     assert not list(cache.glob(".*"))
@@ -277,7 +278,7 @@ def test_a_concurrent_writer_keeps_the_entry_already_there(cache: Path) -> None:
 def test_an_unwritable_cache_folder_is_not_an_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("a file where the cache folder should be")
-    language.use_cache(blocker / "cache")
+    model_cache.use_cache(blocker / "cache")
     assert language.detect_language(SAMPLES["es"]) == "es"
 
 

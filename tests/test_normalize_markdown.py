@@ -18,10 +18,9 @@ import yaml
 
 from feeds.errors import ArticleError
 from feeds.model import Article
+from feeds.normalize.frontmatter import _load_yaml, _SafeLoader
 from feeds.normalize.markdown import (
     MAX_FRONT_MATTER,
-    _load_yaml,
-    _SafeLoader,
     decode_utf8,
     language_code,
     parse_date,

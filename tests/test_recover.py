@@ -467,3 +467,260 @@ def test_a_store_file_another_process_is_creating_is_waited_for(tmp_path: Path) 
             assert store.id_count() == 0
     finally:
         writer.join()
+
+
+# --------------------------------------------------------------------------- review: hostile
+# and ambiguous published files
+
+
+def write_twins(root: Path, *, formats: str, dated: bool) -> Path:
+    """Six notes of one title and three of one content (front matter without or with a
+    date): recover must tell them apart by what their items show, not by file order."""
+    notes = root / "notes"
+    notes.mkdir()
+    for n in range(1, 7):
+        (notes / f"m{n}.md").write_text(
+            f"---\ntitle: Meeting notes\n---\n\nNotes number {n} about things.\n")
+        stamp = datetime(2024, n, 1, 10, 0).timestamp()
+        os.utime(notes / f"m{n}.md", (stamp, stamp))  # the date is the file's mtime
+    date = "date: 2024-05-05T10:00:00Z\n" if dated else ""
+    for n in range(1, 4):  # one content, one date: one story, published once
+        (notes / f"same{n}.md").write_text(f"---\ntitle: Same\n{date}---\n\nIdentical body.\n")
+        stamp = datetime(2024, 5, 5, 10, 0).timestamp()
+        os.utime(notes / f"same{n}.md", (stamp, stamp))
+    path = root / "feeds.toml"
+    path.write_text(
+        '[site]\ntitle = "T"\nlink = "https://example.org/"\n'
+        'base_url = "https://example.org/feeds/"\n'
+        '[store]\npath = "state/feeds.db"\n[output]\ndir = "public"\n'
+        '[[sources]]\nname = "notes"\nkind = "folder"\npath = "notes"\n'
+        f'[[feeds]]\nname = "all"\ntitle = "All"\nsources = ["notes"]\nformats = {formats}\n')
+    return path
+
+
+@pytest.mark.parametrize("formats", ['["rss"]', '["atom"]', '["json"]'])
+def test_notes_of_one_title_dated_by_their_files_keep_each_its_own_id(
+        tmp_path: Path, formats: str) -> None:
+    """Title alone would fit every one of them: the date the item shows tells them apart."""
+    config = config_module.load(write_twins(tmp_path, formats=formats, dated=False))
+    for same in (tmp_path / "notes").glob("same*.md"):
+        same.unlink()  # one title only
+    for attempt in range(4):  # new random ids each round: a lucky order must not pass
+        build(config, now=NOW)
+        before = tree(config.output_dir)
+        lose_store(config)
+        report = recover(config, now=LATER)
+        assert not report.result.unmatched
+        build(config, now=LATER)
+        assert tree(config.output_dir) == before, f"round {attempt}"
+        shutil.rmtree(config.output_dir)
+        lose_store(config)
+
+
+@pytest.mark.parametrize("dated", [True, False])
+def test_articles_a_feed_shows_once_keep_the_one_it_showed(tmp_path: Path,
+                                                           dated: bool) -> None:
+    """Three files of one story (same title and date) show as one item, the first by id.
+    The two never published get new ids, which must not displace the one published."""
+    config = config_module.load(write_twins(tmp_path, formats='["rss", "json"]', dated=dated))
+    for attempt in range(6):
+        build(config, now=NOW)
+        before = tree(config.output_dir)
+        lose_store(config)
+        recover(config, now=LATER)
+        build(config, now=LATER)
+        assert tree(config.output_dir) == before, f"round {attempt}"
+        shutil.rmtree(config.output_dir)
+        lose_store(config)
+
+
+def test_a_damaged_json_feed_is_reported_and_its_atom_file_read_instead(
+        tmp_path: Path) -> None:
+    config = config_module.load(write_site(tmp_path, None))
+    build(config, now=NOW)
+    before = tree(config.output_dir)
+    json_feed = config.output_dir / "all" / "feed.json"
+    json_feed.write_bytes(before["all/feed.json"][: len(before["all/feed.json"]) // 2])
+    lose_store(config)
+    report = recover(config, now=LATER)
+    files = [f for f in report.files if f.feed == "all"]
+    assert [f.path.name for f in files] == ["feed.json", "atom.xml"]
+    assert files[0].error and not files[1].error and files[1].entries
+    assert not report.result.unmatched
+    assert report.result.matched == report.articles
+    json_feed.write_bytes(before["all/feed.json"])
+    build(config, now=LATER)
+    assert tree(config.output_dir) == before
+
+
+HOSTILE_JSON = {
+    "a title that is a number": lambda d: d["items"][0].update(title=5),
+    "a title that is a list": lambda d: d["items"][0].update(title=["x"]),
+    "a date in year 1": lambda d: d["items"][0].update(
+        date_published="0001-01-01T00:00:00+01:00"),
+    "a date past year 9999": lambda d: d["items"][0].update(
+        date_modified="9999-12-31T23:59:59-01:00"),
+    "_feeds not an object": lambda d: d["items"][0].update(_feeds=[1]),
+    "a fingerprint that is a number": lambda d: d["items"][0].update(_feeds={"fingerprint": 7}),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(HOSTILE_JSON))
+def test_a_hand_edited_json_feed_never_crashes_recover_nor_a_build(
+        tmp_path: Path, damage: str, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_site(tmp_path, None)
+    config = config_module.load(path)
+    build(config, now=NOW)
+    feed = config.output_dir / "all" / "feed.json"
+    document = json.loads(feed.read_text())
+    HOSTILE_JSON[damage](document)
+    feed.write_text(json.dumps(document))
+    lose_store(config)
+    assert main(["build", "--config", str(path)]) == 2  # refused, not a traceback
+    assert "feeds recover" in capsys.readouterr().err
+    code = main(["recover", "--config", str(path)])
+    assert code in (0, 1)
+    report_line = capsys.readouterr().out.splitlines()[-1]
+    assert report_line.startswith("store ")
+
+
+def test_a_json_feed_nested_too_deep_is_reported_not_a_traceback(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_site(tmp_path, None)
+    config = config_module.load(path)
+    build(config, now=NOW)
+    (config.output_dir / "all" / "feed.json").write_text("[" * 100_000 + "]" * 100_000)
+    lose_store(config)
+    assert main(["recover", "--config", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "feed.json" in err
+    report = recover(config, now=LATER, force=True)
+    assert not report.result.unmatched  # the Atom file gave every id of feed "all"
+
+
+def test_a_feed_whose_formats_changed_is_recovered_from_its_current_file_too(
+        tmp_path: Path) -> None:
+    """feed.json of a feed that no longer has JSON stays behind, stale: the RSS file
+    written since holds ids it does not."""
+    path = write_site(tmp_path, None)
+    config = config_module.load(path)
+    build(config, now=NOW)
+    path.write_text(path.read_text().replace(
+        'name = "all"\ntitle = "All"\nsources = ["news", "blog"]\n',
+        'name = "all"\ntitle = "All"\nsources = ["news", "blog"]\nformats = ["rss"]\n'
+    ).replace('[[feeds]]\nname = "news"\ntitle = "News"\nsources = ["news"]\n'
+              'formats = ["atom"]\n', ""))
+    config = config_module.load(path)
+    assert [f.name for f in config.feeds] == ["all", "blog", "notes"]
+    (tmp_path / "news" / "late.md").write_text(
+        "---\ntitle: A late story\ndate: 2024-06-01T09:00:00Z\n---\n\nOnly in rss.xml.\n")
+    build(config, now=LATER)
+    assert (config.output_dir / "all" / "feed.json").exists()  # stale, left behind
+    before = tree(config.output_dir)
+    lose_store(config)
+    report = recover(config, now=LATER)
+    assert not report.result.unmatched
+    assert report.result.matched == report.articles
+    build(config, now=LATER)
+    assert tree(config.output_dir) == before
+
+
+def test_a_second_forced_recover_keeps_the_store_the_first_one_kept_aside(
+        tmp_path: Path) -> None:
+    """--force twice must not delete the one store that held every id (also of articles
+    no feed shows, and the remembered ids of pruned entries)."""
+    config = config_module.load(write_site(tmp_path, None))
+    build(config, now=NOW)
+    original = config.store_path.read_bytes()
+    first = recover(config, now=LATER, force=True)
+    second = recover(config, now=LATER, force=True)
+    assert first.kept_aside is not None and second.kept_aside is not None
+    assert second.kept_aside != first.kept_aside
+    assert first.kept_aside.read_bytes() == original
+    assert second.kept_aside.is_file()
+
+
+def undated_rss(title: str) -> bytes:
+    """Entries without a date: they show when they were first seen."""
+    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title>'
+            "<link>https://wire.example/</link><description>d</description>"
+            "<item><guid>https://wire.example/s1</guid><title>Storm warning</title>"
+            "<link>https://wire.example/s1</link><description>Wind.</description></item>"
+            "<item><title>Ferry cancelled</title><description>No link.</description></item>"
+            "</channel></rss>").encode()
+
+
+def test_undated_entries_a_merged_feed_showed_once_do_not_come_back_newer(
+        tmp_path: Path) -> None:
+    """Two wire feeds carry the same undated stories (one by link, one by title): the
+    merged feed shows each once.  In the fresh store the copies never shown are first seen
+    at recover, newer than the published ones they were one story with: they must not
+    take their place."""
+    srv = FeedServer()
+    srv.documents["/one.xml"] = undated_rss("One")
+    srv.documents["/two.xml"] = undated_rss("Two")
+    srv.thread.start()
+    try:
+        path = tmp_path / "feeds.toml"
+        path.write_text(
+            '[site]\ntitle = "T"\nlink = "https://example.org/"\n'
+            'base_url = "https://example.org/feeds/"\n'
+            '[store]\npath = "state/feeds.db"\n[output]\ndir = "public"\n'
+            '[fetch]\nallow_private = true\n'
+            f'[[sources]]\nname = "one"\nkind = "feed"\nurl = "{srv.base}/one.xml"\n'
+            f'[[sources]]\nname = "two"\nkind = "feed"\nurl = "{srv.base}/two.xml"\n'
+            '[[feeds]]\nname = "all"\ntitle = "All"\nsources = ["one", "two"]\n'
+            '[[feeds]]\nname = "rss"\ntitle = "R"\nsources = ["one", "two"]\n'
+            'formats = ["rss"]\n')
+        config = config_module.load(path)
+        build(config, now=NOW)
+        before = tree(config.output_dir)
+        assert before["all/feed.json"].count(b'"title": "Storm warning"') == 1
+        lose_store(config)
+        report = recover(config, now=LATER)
+        assert report.result.matched == 2 and report.articles == 4
+        build(config, now=LATER)
+        assert tree(config.output_dir) == before
+    finally:
+        srv.httpd.shutdown()
+        srv.httpd.server_close()
+
+
+@pytest.mark.parametrize("item", [
+    "<description>An entry without a title, titled by its text in Atom.</description>",
+    "<link>https://wire.example/untitled</link>",  # titled by its link
+    "<guid>https://wire.example/bare</guid>",  # no text, no link: titled by its id
+])
+def test_an_untitled_entry_of_an_atom_only_feed_keeps_its_id(tmp_path: Path,
+                                                             item: str) -> None:
+    """Atom titles an untitled entry (by its text, else its link, else its id), which is
+    what an Atom-only feed holds to match it by."""
+    srv = FeedServer()
+    srv.documents["/wire.xml"] = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>'
+        "<link>https://wire.example/</link><description>d</description>"
+        f"<item>{item}<pubDate>Mon, 01 Jan 2024 10:00:00 GMT</pubDate></item>"
+        "</channel></rss>").encode()
+    srv.thread.start()
+    try:
+        path = tmp_path / "feeds.toml"
+        path.write_text(
+            '[site]\ntitle = "T"\nlink = "https://example.org/"\n'
+            'base_url = "https://example.org/feeds/"\n'
+            '[store]\npath = "state/feeds.db"\n[output]\ndir = "public"\n'
+            '[fetch]\nallow_private = true\n'
+            f'[[sources]]\nname = "wire"\nkind = "feed"\nurl = "{srv.base}/wire.xml"\n'
+            '[[feeds]]\nname = "all"\ntitle = "All"\nsources = ["wire"]\n'
+            'formats = ["atom"]\n')
+        config = config_module.load(path)
+        build(config, now=NOW)
+        before = tree(config.output_dir)
+        lose_store(config)
+        report = recover(config, now=LATER)
+        assert not report.result.unmatched
+        assert report.result.how == {"title and date": 1}
+        build(config, now=LATER)
+        assert tree(config.output_dir) == before
+    finally:
+        srv.httpd.shutdown()
+        srv.httpd.server_close()

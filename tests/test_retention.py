@@ -541,3 +541,69 @@ def test_one_large_prune_does_not_leave_the_wal_file_that_large(
         # the next write starts the WAL anew
         store.set_source_states({"fresh": FetchState(etag="x")})
         assert wal.stat().st_size <= 256 * 1024 < largest
+
+
+# --------------------------------------------------------------------------- review
+
+
+@pytest.mark.parametrize("days", [80_000, 1_000_000, 99_999_999])
+def test_a_max_age_reaching_before_year_one_keeps_everything_of_that_age_not_a_crash(
+        memory_store: Store, days: int) -> None:
+    """"keep for a few centuries" is no age limit at all: nothing was published before year
+    one (the id memory, ten times as long, reaches there sooner)."""
+    retention = Retention(max_age=timedelta(days=days), max_items=2)
+    entries = [held(f"k{i}", age=i * DAY) for i in range(4)]
+    assert plan_prune(entries, listed=set(), now=NOW, retention=retention) == ("k2", "k3")
+    memory = id_memory(retention, NOW)
+    assert memory.oldest is None and memory.most == 1000
+    memory_store.ingest("fresh", [(remote(f"k{i}", i * DAY), None) for i in range(4)],
+                        now=NOW)
+    assert memory_store.prune("fresh", listed={"k0"}, now=NOW,
+                              retention=retention) == ("k2", "k3")
+
+
+def test_a_feed_taken_out_of_an_opml_file_leaves_the_store_and_the_published_feeds(
+        tmp_path: Path, server: FeedServer) -> None:
+    """It is never read again, so retention would never prune it: unsubscribed, it goes
+    as a source taken out of the configuration does (its ids are remembered)."""
+    opml = tmp_path / "planet.opml"
+
+    def subscribe(*names: str) -> None:
+        outlines = "".join(f'<outline text="{n}" xmlUrl="{server.base}/{n}.xml"/>'
+                           for n in names)
+        opml.write_text(f'<opml version="2.0"><body>{outlines}</body></opml>',
+                        encoding="utf-8")
+
+    (tmp_path / "feeds.toml").write_text("""
+[store]
+path = "state/feeds.db"
+[output]
+dir = "public"
+[[sources]]
+name = "planet"
+kind = "opml"
+path = "planet.opml"
+[[feeds]]
+name = "all"
+title = "All"
+""", encoding="utf-8")
+    server.documents["/a.xml"] = listing("a1")
+    server.documents["/b.xml"] = listing("b2", "b1")
+    subscribe("a", "b")
+    config = config_module.load(tmp_path / "feeds.toml")
+    build(config, now=NOW)
+    assert published_titles(tmp_path) == everywhere("Story a1", "Story b1", "Story b2")
+    with SqliteStore.open(config.store_path) as store:
+        b_ids = {i.article.title: i.id for i in store.items() if "b" in i.article.title}
+    subscribe("a")
+    report = build(config, now=NOW + timedelta(hours=1))
+    assert published_titles(tmp_path) == everywhere("Story a1")
+    assert [f.removed for f in report.feeds] == [2]
+    with SqliteStore.open(config.store_path) as store:
+        assert store.count(["planet"]) == 1
+    subscribe("a", "b")  # subscribed again: the same entries, the same ids
+    build(config, now=NOW + timedelta(hours=2))
+    assert published_titles(tmp_path) == everywhere("Story a1", "Story b1", "Story b2")
+    with SqliteStore.open(config.store_path) as store:
+        assert {i.article.title: i.id for i in store.items()
+                if "b" in i.article.title} == b_ids

@@ -430,7 +430,7 @@ def test_etag_is_computed_once_per_file_version(
         calls.append(len(data))
         return real(data, **kwargs)
 
-    monkeypatch.setattr(hashlib, "blake2b", counting)  # the module feeds.server uses
+    monkeypatch.setattr(hashlib, "blake2b", counting)  # the module feeds.server.files uses
     app = make_app(public)
     for _ in range(5):
         status, headers, _ = call_app(app, "/news/rss.xml")
@@ -445,7 +445,7 @@ def test_etag_is_computed_once_per_file_version(
 def test_a_settled_file_is_read_once_and_then_served_from_memory(
     fresh_public: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import feeds.server
+    import feeds.server.files
 
     opened: list[str] = []
     real_open = os.open
@@ -455,7 +455,7 @@ def test_a_settled_file_is_read_once_and_then_served_from_memory(
             opened.append(str(path))
         return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(feeds.server, "_RACY_NS", 0)  # no file is too fresh to trust
+    monkeypatch.setattr(feeds.server.files, "_RACY_NS", 0)  # no file is too fresh to trust
     monkeypatch.setattr(os, "open", counting_open)
     app = make_app(fresh_public)
     for encoding in ("identity", "gzip", "identity", "gzip"):
@@ -476,9 +476,9 @@ def test_a_fresh_file_is_read_on_every_request(
 ) -> None:
     """Within the racy window a file is compared byte for byte: a rewrite in place of the
     same size and mtime (one tick of a coarse clock) is seen."""
-    import feeds.server
+    import feeds.server.files
 
-    monkeypatch.setattr(feeds.server, "_RACY_NS", 3600 * 10**9)
+    monkeypatch.setattr(feeds.server.files, "_RACY_NS", 3600 * 10**9)
     app = make_app(fresh_public)
     target = fresh_public / "news" / "rss.xml"
     assert call_app(app, "/news/rss.xml")[2] == RSS

@@ -351,17 +351,34 @@ def test_prune_with_a_prefix_touches_only_that_feed(store: Store) -> None:
     assert store.prune("fresh", listed=set(), now=NOW, retention=Retention()) == ()
 
 
+def test_feeds_an_opml_file_no_longer_lists_leave_with_their_state_not_their_ids(
+        store: Store) -> None:
+    entries = [Article(source="planet", key=f"{feed} e{n}", title=f"{feed} {n}")
+               for feed in ("planet.a", "planet.b") for n in range(2)]
+    store.ingest("planet", [(a, None) for a in entries], now=NOW)
+    store.set_source_states({"planet.a": FetchState(etag="a"), "planet.b": FetchState(etag="b")})
+    ids = {a.key: store.lookup_id("planet", a.key) for a in entries}
+    assert store.prune_unlisted_feeds("planet", ["planet.a"]) == ("planet.b e0", "planet.b e1")
+    assert sorted(i.article.key for i in store.items(["planet"])) == ["planet.a e0",
+                                                                     "planet.a e1"]
+    assert store.source_state("planet.b") is None
+    assert store.source_state("planet.a") == FetchState(etag="a")
+    assert {k: store.lookup_id("planet", k) for k in ids} == ids
+    assert store.prune_unlisted_feeds("planet", ["planet.a"]) == ()
+
+
 # --------------------------------------------------------------------------- recovery
 
 
 def test_identities_and_restoring_them(store: Store) -> None:
     assert store.id_count() == 0
-    store.ingest(SRC, [(art("a.md", published=NOW - DAY, date_source="mtime"), fs(1)),
+    store.ingest(SRC, [(art("a.md", published=NOW - DAY, date_source="mtime",
+                           link="https://e/a"), fs(1)),
                        (art("b.md", explicit_id="X"), fs(2))], now=NOW,
                  present={"a.md", "b.md"})
     a, b = store.identities(SRC)
-    assert (a.key, a.id, a.published, a.first_seen, a.guessed, a.dated, a.explicit) == (
-        "a.md", "id-1", NOW - DAY, NOW, True, True, False)
+    assert (a.key, a.id, a.published, a.first_seen, a.guessed, a.dated, a.explicit, a.link) == (
+        "a.md", "id-1", NOW - DAY, NOW, True, True, False, "https://e/a")
     assert (b.key, b.id, b.published, b.guessed, b.dated, b.explicit) == (
         "b.md", "X", NOW, False, False, True)
     old = NOW - 30 * DAY

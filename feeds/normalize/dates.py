@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from feeds.normalize.text import DIRECTION_MARKS
+from feeds.text import DIRECTION_MARKS
 
 __all__ = ["DateKind", "FoundDate", "parse_date_line", "parse_date_segments"]
 

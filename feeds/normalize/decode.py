@@ -22,7 +22,7 @@ import codecs
 import re
 
 from feeds.errors import ArticleError
-from feeds.normalize.text import clean_text
+from feeds.text import clean_text
 
 __all__ = ["decode_text"]
 

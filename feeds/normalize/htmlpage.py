@@ -51,7 +51,7 @@ from feeds.normalize.decode import count_ascii_controls
 from feeds.normalize.language import detect_language
 from feeds.normalize.markdown import language_code, parse_date, shorten
 from feeds.normalize.sanitize import absolutize, html_to_text, sanitize_html
-from feeds.normalize.text import clean_text, one_line
+from feeds.text import clean_text, one_line
 
 __all__ = ["read_html"]
 

@@ -26,7 +26,7 @@ from feeds.normalize.entries import (
     plain_text,
 )
 from feeds.normalize.sanitize import absolutize, html_to_text, sanitize_html
-from feeds.normalize.text import clean_text, legal_fields, one_line
+from feeds.text import clean_text, legal_fields, one_line
 
 __all__ = ["looks_like_json", "parse_json_feed"]
 
@@ -118,35 +118,7 @@ def _article(
     if published is None:
         published = updated
 
-    raw_id = item.get("id")
-    id_text = str(raw_id).strip() if isinstance(raw_id, str | int | float) else ""
-    if id_text:
-        key = canonical_key(id_text)
-    elif link:
-        key = canonical_key(link)
-    else:
-        stamp = published.isoformat() if published else None
-        key = hash_key(title, stamp, None if (title or stamp) else body)
-
-    tags: dict[str, None] = {}
-    raw_tags = item.get("tags")
-    for tag in raw_tags if isinstance(raw_tags, list) else []:
-        if isinstance(tag, str) and one_line(tag):
-            tags.setdefault(one_line(tag), None)
-
-    enclosures: list[Enclosure] = []
-    attachments = item.get("attachments")
-    for attachment in attachments if isinstance(attachments, list) else []:
-        if not isinstance(attachment, dict):
-            continue
-        url = absolutize(_string(attachment.get("url")) or "", base)
-        if not url or any(e.url == url for e in enclosures):
-            continue
-        size = attachment.get("size_in_bytes")
-        length = int(size) if isinstance(size, int | float) and size > 0 else None
-        mime = _string(attachment.get("mime_type")) or "application/octet-stream"
-        enclosures.append(Enclosure(url=url, type=mime.strip(), length=length))
-
+    key = _key(item.get("id"), link, title, published, body)
     image = absolutize(_string(item.get("image")) or "", base) or absolutize(
         _string(item.get("banner_image")) or "", base
     )
@@ -162,13 +134,49 @@ def _article(
         date_source="feed" if published else "first-seen",
         updated=updated,
         authors=_authors(item) or feed_authors,
-        tags=tuple(tags),
+        tags=_tags(item.get("tags")),
         link=link,
         image=image or None,
         language=_language(item.get("language")) or feed_language,
-        enclosures=tuple(enclosures),
+        enclosures=_enclosures(item.get("attachments"), base),
         origin=origin,
     )
+
+
+def _key(
+    raw_id: object, link: str | None, title: str, published: datetime | None, body: str
+) -> str:
+    """The item's key: its id, else its link, else a hash of what it says."""
+    id_text = str(raw_id).strip() if isinstance(raw_id, str | int | float) else ""
+    if id_text:
+        return canonical_key(id_text)
+    if link:
+        return canonical_key(link)
+    stamp = published.isoformat() if published else None
+    return hash_key(title, stamp, None if (title or stamp) else body)
+
+
+def _tags(raw_tags: object) -> tuple[str, ...]:
+    tags: dict[str, None] = {}
+    for tag in raw_tags if isinstance(raw_tags, list) else []:
+        if isinstance(tag, str) and one_line(tag):
+            tags.setdefault(one_line(tag), None)
+    return tuple(tags)
+
+
+def _enclosures(attachments: object, base: str) -> tuple[Enclosure, ...]:
+    enclosures: list[Enclosure] = []
+    for attachment in attachments if isinstance(attachments, list) else []:
+        if not isinstance(attachment, dict):
+            continue
+        url = absolutize(_string(attachment.get("url")) or "", base)
+        if not url or any(e.url == url for e in enclosures):
+            continue
+        size = attachment.get("size_in_bytes")
+        length = int(size) if isinstance(size, int | float) and size > 0 else None
+        mime = _string(attachment.get("mime_type")) or "application/octet-stream"
+        enclosures.append(Enclosure(url=url, type=mime.strip(), length=length))
+    return tuple(enclosures)
 
 
 def _string(value: object) -> str | None:

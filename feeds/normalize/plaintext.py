@@ -30,17 +30,43 @@ lookahead is bounded, and the header zone is capped.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, tzinfo
 
 from feeds.errors import ArticleError
 from feeds.model import Article, Author
-from feeds.normalize.dates import FoundDate, parse_date_line, parse_date_segments
+from feeds.normalize.dates import FoundDate
 from feeds.normalize.decode import decode_text
 from feeds.normalize.language import detect_language
-from feeds.normalize.text import DIRECTION_MARKS, drop_marks, one_line, strip_marks
+from feeds.normalize.plainlines import (  # the lines, classified
+    _BULLET,
+    _BULLET_LINE,
+    _BYLINE_LINE,
+    _CAPTION_CREDIT,
+    _CAPTION_LINE,
+    _CHROME,
+    _CHROME_LINES,
+    _COUNTER_LINE,
+    _CREDIT_AFTER_SENTENCE,
+    _DATE,
+    _DECK_LINE,
+    _HEADLINE,
+    _MARKERS,
+    _OTHER,
+    _SENTENCE_END,
+    _TEMPLATE,
+    _TEMPLATE_LINES,
+    _Classifier,
+    _dateline,
+    _Header,
+    _is_blank,
+    _is_boilerplate,
+    _is_dateline_shaped,
+    _key,
+    _Line,
+)
+from feeds.text import one_line, strip_marks
 
 __all__ = ["read_plaintext"]
 
@@ -49,291 +75,6 @@ _LOOKAHEAD = 4  # non-blank lines a caption-like line may sit before the next he
 _MAX_CAPTION = 400
 _SUMMARY_MAX = 300
 _WRAP_MIN, _WRAP_MAX, _WRAP_RAGGED = 40, 100, 20  # hard-wrapped lines: width and raggedness
-
-# ---------------------------------------------------------------- boilerplate
-
-# Lines that belong to a page template: they mark a header that goes on.
-_TEMPLATE_LINES = frozenset(
-    """
-    follow | follow us | short url | short link | shorturl | you are here |
-    suivre | suivez-nous | lien court | url courte | vous êtes ici |
-    seguir | síguenos | siguenos | enlace corto | url corta | usted está aquí | está aquí |
-    folgen | folgen sie uns | kurz-url | kurzlink | sie sind hier |
-    segui | seguici | link breve | url breve | ti trovi in | sei qui |
-    siga | siga-nos | link curto | url curta | você está aqui | está aqui |
-    volgen | volg ons | korte url | korte link | u bent hier |
-    تابع | تابعونا | رابط مختصر | الرابط المختصر | أنت هنا | انت هنا
-    """.replace("\n", " ").split(" | ")
-)
-# Lines of page chrome that say nothing about where the header ends.
-_CHROME_LINES = frozenset(
-    """
-    share | share this | share this article | share this story | share article | tweet | email |
-    e-mail | print | save | bookmark | comments | comment | read more | read also | see also |
-    related | related articles | related stories | related topics | advertisement | ad |
-    sponsored | listen | listen to this article | subscribe | sign up | newsletter | copy link |
-    link copied | whatsapp | facebook | twitter | linkedin | telegram | close | menu | home |
-    back | skip to content | skip to main content | most read | most popular | trending |
-    font size | text size | a a | a- a+ | a+ a- |
-    partager | lire aussi | lire la suite | à lire aussi | voir aussi | publicité | écouter |
-    imprimer | compartir | leer más | lee también | ver también | publicidad | escuchar |
-    imprimir | teilen | mehr lesen | weiterlesen | lesen sie auch | auch interessant | anzeige |
-    werbung | drucken | vorlesen | condividi | leggi anche | leggi di più | pubblicità | stampa |
-    ascolta | compartilhar | partilhar | leia mais | leia também | veja também | publicidade |
-    ouvir | delen | lees meer | lees ook | advertentie | luister | afdrukken |
-    شارك | مشاركة | اقرأ أيضا | اقرأ أيضاً | اقرأ المزيد | إعلان | طباعة | استمع
-    """.replace("\n", " ").split(" | ")
-)
-_TEMPLATE_LINES = frozenset(p.strip() for p in _TEMPLATE_LINES)
-_CHROME_LINES = frozenset(p.strip() for p in _CHROME_LINES)
-_URL_LINE = re.compile(r"(?:https?://|www\.)\S+")
-_BREADCRUMB = re.compile(
-    r"(?:home|accueil|inicio|startseite|início|inizio|الرئيسية)\s*[>/»›|].{0,200}"
-)
-_READING_TIME = re.compile(
-    r"(?:(?:reading time|temps de lecture|tiempo de lectura|lesezeit|tempo di lettura"
-    r"|tempo de leitura|leestijd)\s*:?\s*)?\d{1,3}\s*(?:min|mins|minutes?|minuten|minuti|minutos)"
-    r"\.?(?:\s+(?:read|de lecture|de lectura|lesezeit|di lettura|de leitura|leestijd))?"
-)
-# "Follow us on X", "Share on Facebook", "Follow @desk": never a headline or a sentence.
-_SOCIAL_LINE = re.compile(
-    r"(?:follow|share|suivez|partager|síguenos|compartir|folgen|teilen|seguici|condividi|volg"
-    r"|delen)(?: us| this| nous| uns| ons)?(?: on| sur| en| auf| su| op| via) .{1,40}"
-    r"|follow @\S+"
-)
-
-# ---------------------------------------------------------------- line shapes
-
-_COUNTER = re.compile(r"\d{1,3}\s*(?:/|of|sur|de|von|di|van|من)\s*\d{1,3}")
-_BULLET = re.compile(r"(?:[•·▪●◦‣∙]\s*|[-*–]\s+)(?P<text>\S.*)")
-_CAPTION_CREDIT = re.compile(r"\((?P<credit>[^()]{1,120})\)")
-_CREDIT_AFTER_SENTENCE = re.compile(r"[.!?…][\"”’»]?\s*\([^()]{1,120}\)")
-_DATELINE = re.compile(r"(?P<place>[^\s:][^:\n]{0,48}?)\s*:\s")
-# Letters, the combining marks written on them (Arabic harakat: "عمّان"), and the
-# punctuation of place names: "ST. JOHN’S", "RAS AL-KHAIMAH", "LONDON/DUBAI".
-_DATELINE_CHARS = re.compile(r"[\w\s.,'’/\-\u0300-\u036f\u064b-\u065f\u0670]+")
-_SENTENCE_END = '.!?…:;"”’»)'
-# Upper-case place names: up to 4 words, not counting the particles that join them
-# ("SAN CRISTÓBAL DE LAS CASAS", "PORT OF SPAIN"), and up to 6 words in all.
-_MAX_PLACE_WORDS, _MAX_PLACE_WORDS_ALL = 4, 6
-_MAX_UNCASED_PLACE_WORDS = 3  # scripts without case (Arabic): "الدار البيضاء"
-
-_BYLINE = re.compile(
-    r"(?:(?:written |words |story |text |reporting |photos? )?by|par|por|von|di|door"
-    r"|بقلم|كتب|كتبت|إعداد)\s*:?\s+(?P<rest>\S.*)"
-    r"|(?:authors?|autor|autora|autores|auteur|auteurs|autore|autori|المؤلف|الكاتب)"
-    r"\s*:\s*(?P<rest2>\S.*)",
-    re.IGNORECASE,
-)
-_BYLINE_CUT = re.compile(r"\s*[,|•·]\s*|\s+[-–—/]\s+")
-_AUTHOR_JOIN = re.compile(r"\s+(?:and|&|et|y|und|e|en|و)\s+", re.IGNORECASE)
-
-
-def _words(block: str) -> frozenset[str]:
-    return frozenset(block.split())
-
-
-_NAME_PARTICLES = _words(
-    "de da del della der den di dos das du van von la le al el bin ibn bint ter ten zu y"
-)
-# Capitalized words that start sentences such as "By Monday, ..." rather than bylines.
-_NOT_NAMES = _words(
-    """
-    monday tuesday wednesday thursday friday saturday sunday today yesterday tomorrow
-    january february march april may june july august september october november december
-    the a an this that these those then now
-    """
-)
-# An article may open a name written with a capital: "By The Associated Press", "By AN Staff"
-# (Arab News).  In a sentence it is lower case: "By the end of the day, ...".
-_NAME_ARTICLES = _words("the a an")
-# A particle written joined to the name: "al-Mutairi", "el-Gamal", "d’Arcy".
-_JOINED_PARTICLE = re.compile(r"(?P<particle>[^\W\d_]+)[-'’](?P<rest>\S+)")
-_JOINABLE_PARTICLES = _NAME_PARTICLES | _words("d l")
-_PLACE_PARTICLES = _NAME_PARTICLES | _words("las los les lo des do of on upon sur sous en am an im")
-_MAX_NAME_WORDS = 5  # particles not counted: "Mohammed bin Abdullah bin Saleh Al-Otaibi"
-
-_HEADLINE, _TEMPLATE, _CHROME, _COUNTER_LINE, _DATE, _BYLINE_LINE, _BULLET_LINE, _OTHER = range(8)
-_CAPTION_LINE, _DECK_LINE = 8, 9  # roles an _OTHER line may take in the header
-_MARKERS = frozenset({_HEADLINE, _TEMPLATE, _COUNTER_LINE, _DATE, _BYLINE_LINE})
-
-
-@dataclass(slots=True)
-class _Line:
-    kind: int
-    text: str
-    dates: tuple[FoundDate, ...] = ()
-    authors: tuple[str, ...] = ()
-    bullet: str = ""
-
-
-@dataclass(slots=True)
-class _Header:
-    dates: list[FoundDate] = field(default_factory=list)
-    authors: tuple[str, ...] = ()
-    bullets: list[str] = field(default_factory=list)
-    captions: list[str] = field(default_factory=list)
-
-
-def _key(text: str) -> str:
-    if not text.isascii():
-        text = drop_marks(text)
-    return " ".join(text.casefold().split())
-
-
-def _is_blank(line: str) -> bool:
-    """Nothing but whitespace and direction marks."""
-    text = line.strip()
-    return not text or (text[0] in DIRECTION_MARKS and not strip_marks(text))
-
-
-def _is_boilerplate(key: str) -> int | None:
-    bare = key.rstrip(" :：")
-    if bare in _TEMPLATE_LINES or _URL_LINE.fullmatch(bare) or _BREADCRUMB.fullmatch(bare):
-        return _TEMPLATE
-    if bare in _CHROME_LINES or _READING_TIME.fullmatch(bare):
-        return _CHROME
-    if len(bare) <= 60 and _SOCIAL_LINE.fullmatch(bare):
-        return _CHROME
-    return None
-
-
-def _is_capitalized(word: str) -> bool:
-    """Its first letter is upper case, or the script has no case."""
-    first = next((ch for ch in word if ch.isalpha()), "")
-    return bool(first) and (first.isupper() or first.lower() == first.upper())
-
-
-def _looks_like_name(name: str) -> bool:
-    words = name.split()
-    if not 1 <= len(words) <= 2 * _MAX_NAME_WORDS:
-        return False
-    capitalized = 0
-    for position, word in enumerate(words):
-        folded = word.casefold()
-        if position == 0 and folded in _NAME_ARTICLES and _is_capitalized(word):
-            continue  # counts as a particle: a name must follow
-        if any(ch.isdigit() for ch in word) or folded in _NOT_NAMES:
-            return False
-        if folded in _NAME_PARTICLES:
-            continue
-        if not _is_capitalized(word):
-            joined = _JOINED_PARTICLE.fullmatch(word)
-            if (
-                joined is None
-                or joined.group("particle").casefold() not in _JOINABLE_PARTICLES
-                or not _is_capitalized(joined.group("rest"))
-            ):
-                return False
-        capitalized += 1
-    return 0 < capitalized <= _MAX_NAME_WORDS
-
-
-def _read_byline(line: str, tz: tzinfo) -> _Line | None:
-    m = _BYLINE.fullmatch(line)
-    if m is None:
-        return None
-    rest = m.group("rest") or m.group("rest2") or ""
-    if len(rest) > 200:
-        return None
-    segments = _BYLINE_CUT.split(rest)
-    names = tuple(n for n in map(strip_marks, _AUTHOR_JOIN.split(segments[0])) if n)
-    if not names or not all(_looks_like_name(n) for n in names):
-        return None
-    dates: list[FoundDate] = []
-    for segment in segments[1:]:
-        found = parse_date_line(segment, tz)
-        if found is not None:
-            dates.append(found)
-        elif _is_clause(segment):
-            return None  # "By Christmas, most shops had reopened.": a sentence
-    return _Line(_BYLINE_LINE, line, dates=tuple(dates), authors=names)
-
-
-def _is_clause(segment: str) -> bool:
-    """The rest of a sentence rather than a role, agency or place: three words or more,
-    mostly lower case, ending like a sentence ("most shops had reopened.")."""
-    text = segment.strip()
-    if not text or text[-1] not in ".!?…":
-        return False
-    firsts = [ch for word in text.split() for ch in word[:1] if ch.lower() != ch.upper()]
-    return len(firsts) >= 3 and 2 * sum(ch.islower() for ch in firsts) > len(firsts)
-
-
-def _is_dateline_shaped(text: str) -> bool:
-    return _dateline(text) is not None
-
-
-def _dateline(paragraph: str) -> str | None:
-    """The ``PLACE`` of a ``PLACE: text`` paragraph: upper case, or 1-3 uncased words.
-
-    Direction marks (``"\\u200fدبي\\u200f: ..."``) are not part of the place.
-    """
-    m = _DATELINE.match(drop_marks(paragraph))
-    if m is None:
-        return None
-    place = m.group("place").strip()
-    if not _DATELINE_CHARS.fullmatch(place) or any(ch.isdigit() or ch == "_" for ch in place):
-        return None
-    letters = [ch for ch in place if ch.isalpha()]
-    cased = [ch for ch in letters if ch.lower() != ch.upper()]
-    words = place.split()
-    if cased:
-        if len(letters) < 2 or any(not ch.isupper() for ch in cased):
-            return None
-        if len(words) > _MAX_PLACE_WORDS_ALL:
-            return None
-        named = [w for w in words if w.casefold() not in _PLACE_PARTICLES]
-        return place if len(named) <= _MAX_PLACE_WORDS else None
-    if letters and 1 <= len(words) <= _MAX_UNCASED_PLACE_WORDS:
-        return place
-    return None
-
-
-class _Classifier:
-    """Classifies the lines of one article, each at most once."""
-
-    def __init__(self, lines: list[str], title_key: str, tz: tzinfo) -> None:
-        self.lines = lines
-        self.title_key = title_key
-        self.tz = tz
-        self._cache: dict[int, _Line] = {}
-
-    def __call__(self, index: int) -> _Line:
-        line = self._cache.get(index)
-        if line is None:
-            line = self._classify(strip_marks(self.lines[index]))
-            self._cache[index] = line
-        return line
-
-    def _is_headline(self, key: str) -> bool:
-        if key == self.title_key:
-            return True
-        label, _, rest = key.rpartition(" " + self.title_key)
-        if label and not rest:  # "Exclusive <title>": a short label in front
-            return len(label) <= 30 and len(label.split()) <= 3
-        return False
-
-    def _classify(self, text: str) -> _Line:
-        key = _key(text)
-        if self._is_headline(key):
-            return _Line(_HEADLINE, text)
-        boiler = _is_boilerplate(key)
-        if boiler is not None:
-            return _Line(boiler, text)
-        if _COUNTER.fullmatch(key):
-            return _Line(_COUNTER_LINE, text)
-        bullet = _BULLET.fullmatch(text)
-        if bullet is not None:
-            return _Line(_BULLET_LINE, text, bullet=strip_marks(bullet.group("text")))
-        byline = _read_byline(text, self.tz)  # first: "By Jane Doe | 12 May 2021"
-        if byline is not None:
-            return byline
-        dates = parse_date_segments(text, self.tz)
-        if dates:
-            return _Line(_DATE, text, dates=dates)
-        return _Line(_OTHER, text)
-
 
 def _next_nonblank(lines: list[str], start: int) -> int | None:
     for index in range(start, min(len(lines), start + 50)):

@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import functools
 import re
-from html import escape, unescape
+from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import nh3
 
-from feeds.normalize.text import clean_text, xml_legal
+from feeds.text import clean_text, xml_legal
 
 __all__ = [
     "ALLOWED_ATTRIBUTES",
@@ -148,33 +148,53 @@ _QUERY_SAFE = _PATH_SAFE + "?"
 
 #: tags (``<`` characters) below which nesting cannot cost html5ever much (see _shallow)
 _DEEP_CHECK = 4096
+#: open elements kept; tags nested deeper are dropped, their text kept
+MAX_DEPTH = 256
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)(?:[^>\"']|\"[^\"]*\"|'[^']*')*?(/?)>")
+_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+                   "param", "source", "track", "wbr"})
 
 
 def _shallow(html: str) -> str:
-    """``html``, re-serialized by lxml when it is long enough for its nesting to matter.
+    """``html`` with the tags nested deeper than ``MAX_DEPTH`` dropped (their text kept).
 
     html5ever (inside nh3) checks the stack of open elements at each tag, so markup nested
     n deep costs it n² (20,000 ``<div>`` or ``<b>x</i>``: 1 to 2 s; a 5 MiB file: minutes).
-    libxml2 stops descending at 256 levels and is linear, so its serialization is safe to
-    hand on.  Markup with fewer than ``_DEEP_CHECK`` tags is left alone (at most ~0.1 s).
+    One linear pass counts the open elements as written (an end tag closes up to its
+    start tag, as a browser does; a stray one closes nothing) and drops start tags beyond
+    the limit with their end tags.  It over-counts what a browser would close implicitly,
+    so it may flatten early, never late.  Markup with fewer than ``_DEEP_CHECK`` tags is
+    left alone (it costs html5ever at most ~0.1 s).  The elements dropped with their
+    content are always kept: flattening them would turn their content into text.
     """
     if html.count("<") < _DEEP_CHECK:
         return html
-    import lxml.html
-    from lxml import etree
-
-    parser = lxml.html.HTMLParser(encoding="utf-8", no_network=True, huge_tree=False,
-                                  remove_comments=True, remove_pis=True, default_doctype=False)
-    try:
-        root = lxml.html.document_fromstring(f"<html><body>{html}".encode(), parser=parser)
-    except (etree.LxmlError, ValueError):
-        return escape(html)  # not even lxml reads it: keep its text, as text
-    body = root.find("body")
-    if body is None:
-        return ""
-    return escape(body.text or "") + "".join(
-        lxml.html.tostring(child, encoding="unicode") for child in body
-    )
+    stack: list[str] = []
+    dropped: dict[str, int] = {}
+    out: list[str] = []
+    last = 0
+    for match in _TAG.finditer(html):
+        closing, name, self_closing = match.group(1), match.group(2).lower(), match.group(3)
+        keep = True
+        if closing:
+            if dropped.get(name):
+                dropped[name] -= 1
+                keep = False
+            elif name in stack:
+                del stack[len(stack) - 1 - stack[::-1].index(name):]
+        elif not self_closing and name not in _VOID and name not in DROPPED_WITH_CONTENT:
+            if len(stack) < MAX_DEPTH:
+                stack.append(name)
+            else:
+                dropped[name] = dropped.get(name, 0) + 1
+                keep = False
+        if not keep:
+            out.append(html[last : match.start()])
+            last = match.end()
+    if not out:
+        return html
+    out.append(html[last:])
+    return "".join(out)
 
 
 def sanitize_html(html: str, *, base_url: str | None = None) -> str:

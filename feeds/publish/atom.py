@@ -42,7 +42,6 @@ from lxml import etree
 
 from feeds.errors import PublishError
 from feeds.model import MEDIA_TYPES, Channel, Item
-from feeds.normalize.text import one_line
 from feeds.publish.rss import (
     GENERATOR,
     XmlLayout,
@@ -56,6 +55,7 @@ from feeds.publish.rss import (
     summary_html,
     whole_seconds,
 )
+from feeds.text import one_line
 
 __all__ = [
     "ATOM_TAIL",

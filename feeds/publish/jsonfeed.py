@@ -32,8 +32,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from feeds.model import Article, Author, Channel, Item
-from feeds.normalize.text import xml_legal
 from feeds.publish.rss import display_html
+from feeds.text import xml_legal
 
 __all__ = [
     "EXTENSION",

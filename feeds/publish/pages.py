@@ -13,7 +13,7 @@ from html import escape
 from xml.etree import ElementTree as etree
 
 from feeds.model import FILENAMES, MEDIA_TYPES, Channel
-from feeds.normalize.text import xml_legal
+from feeds.text import xml_legal
 
 __all__ = ["feed_href", "render_index_html", "render_opml"]
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from feeds.errors import PublishError
 from feeds.model import Channel, Item
-from feeds.normalize.text import xml_legal
+from feeds.text import xml_legal
 
 __all__ = [
     "FORMATS",

@@ -50,7 +50,7 @@ from lxml import etree
 
 from feeds.errors import PublishError
 from feeds.model import MEDIA_TYPES, Article, Channel, Item
-from feeds.normalize.text import xml_legal
+from feeds.text import xml_legal
 
 __all__ = [
     "EMPTY_FEED_DATE",

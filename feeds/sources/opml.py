@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from feeds.errors import SourceError
-from feeds.normalize.text import one_line
 from feeds.sources.remote import FeedSpec
+from feeds.text import one_line
 
 __all__ = ["MAX_OPML_BYTES", "OpmlOutline", "opml_specs", "read_opml"]
 

@@ -120,6 +120,10 @@ class Store(Protocol):
               retention: Retention, prefix: str = "") -> tuple[str, ...]:
         """Delete the entries of one remote feed ``retention`` no longer keeps."""
 
+    def prune_unlisted_feeds(self, source: str, feeds: Collection[str]) -> tuple[str, ...]:
+        """Delete the entries (and fetch states) of an OPML source's feeds its file no
+        longer lists; keep their ids."""
+
     # recovery
     def id_count(self) -> int: ...
 

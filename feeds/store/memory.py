@@ -207,6 +207,16 @@ class MemoryStore:
         self._forget_ids(source, prefix, len(held) - len(drop), retention, now)
         return drop
 
+    def prune_unlisted_feeds(self, source: str, feeds: Collection[str]) -> tuple[str, ...]:
+        listed = set(feeds)
+        keys = self._keys.get(source, {})
+        drop = sorted(k for k in keys if k.partition(" ")[0] not in listed)
+        for key in drop:
+            self._delete(keys[key])
+        for feed in {key.partition(" ")[0] for key in drop}:
+            self._source_states.pop(feed, None)
+        return tuple(drop)
+
     def _forget_ids(self, source: str, prefix: str, live: int, retention: Retention,
                     now: datetime) -> None:
         memory = id_memory(retention, now)
@@ -236,7 +246,8 @@ class MemoryStore:
         return [Identity(r.key, r.id, r.content_hash, r.article.title, r.published,
                          r.first_seen, r.updated,
                          r.article.date_source in ("mtime", "first-seen"),
-                         r.article.published is not None, r.article.explicit_id is not None)
+                         r.article.published is not None, r.article.explicit_id is not None,
+                         r.article.link)
                 for r in rows]
 
     def restore_identities(self, source: str, rows: Sequence[Restored]) -> None:

@@ -68,6 +68,8 @@ class Identity(NamedTuple):
     guessed: bool  # the date is a guess (the file's mtime, or first seen)
     dated: bool  # the article has a date of its own (else it shows first_seen)
     explicit: bool  # the id was asked for (front matter ``id``): it needs no recovering
+    link: str | None = None  # what, with the title and day, makes it one story with another
+    atom_title: str | None = None  # an untitled article's Atom title (set by feeds recover)
 
 
 class Restored(NamedTuple):

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from feeds.errors import FeedsError
 from feeds.model import Article
-from feeds.normalize.text import xml_legal
+from feeds.text import xml_legal
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"

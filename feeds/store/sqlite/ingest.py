@@ -289,6 +289,28 @@ class IngestQueries(Connection):
             self._forget_ids(db, where, bounds, len(held) - len(drop), memory)
         return drop
 
+    def prune_unlisted_feeds(self, source: str, feeds: Collection[str]) -> tuple[str, ...]:
+        """Delete the entries of an OPML source's feeds that its file no longer lists
+        (keys ``"<feed> <entry>"``; ``feeds``: the feed names it lists now), in one
+        transaction; the keys deleted, sorted.  Such a feed is never read again, so
+        :meth:`prune` would never reach it: it goes as a source taken out of the
+        configuration does.  The registry keeps its ids: subscribed again, its entries
+        get them back."""
+        listed = set(feeds)
+        with self._write(f"prune unsubscribed feeds of {source!r}") as db:
+            drop = sorted(key for (key,) in db.execute(
+                "SELECT key FROM articles WHERE source = ?", (source,))
+                if key.partition(" ")[0] not in listed)
+            for chunk in chunks(drop):
+                db.execute(f"DELETE FROM articles WHERE source = ? AND key IN"
+                           f" ({marks(len(chunk))})", (source, *chunk))
+            # and their fetch states: subscribed again, a 304 would bring nothing back
+            gone = sorted({key.partition(" ")[0] for key in drop})
+            for chunk in chunks(gone):
+                db.execute(f"DELETE FROM source_state WHERE source IN ({marks(len(chunk))})",
+                           chunk)
+        return tuple(drop)
+
     @staticmethod
     def _forget_ids(db: sqlite3.Connection, where: str, bounds: tuple[str, ...], live: int,
                     memory: IdMemory) -> None:

@@ -33,13 +33,13 @@ class ReadQueries(Connection):
                 "SELECT key, id, content_hash, title, published, first_seen, updated,"
                 " json_extract(data, '$.date_source') IN ('mtime', 'first-seen'),"
                 " json_extract(data, '$.published') IS NOT NULL,"
-                " json_extract(data, '$.explicit_id') IS NOT NULL"
+                " json_extract(data, '$.explicit_id') IS NOT NULL, link"
                 " FROM articles WHERE source = ? ORDER BY key", (source,)).fetchall()
         return [Identity(key, id_, content_hash, title, from_iso(published),
                          from_iso(first_seen), from_iso(updated), bool(guessed), bool(dated),
-                         bool(explicit))
+                         bool(explicit), link)
                 for key, id_, content_hash, title, published, first_seen, updated, guessed,
-                dated, explicit in rows]
+                dated, explicit, link in rows]
 
     def restore_identities(self, source: str, rows: Sequence[Restored]) -> None:
         """Give articles of ``source`` the ids and dates their published items show (``feeds

@@ -1,4 +1,4 @@
-"""``feeds.normalize.text``: NFC, XML-legal characters, one-line strings."""
+"""``feeds.text``: NFC, XML-legal characters, one-line strings."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from feeds.normalize.text import clean_text, one_line, xml_legal
+from feeds.text import clean_text, one_line, xml_legal
 
 ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 

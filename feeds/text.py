@@ -1,4 +1,5 @@
-"""Small text utilities shared by every reader: NFC, XML-legal characters, whitespace."""
+"""Text helpers shared by the readers, the writers and recovery: NFC, XML-legal characters,
+whitespace, one-line strings (no stage of its own: every stage may use it)."""
 
 from __future__ import annotations
 
