@@ -29,11 +29,11 @@ SCENARIOS = ("cold", "no-op", "one new", "one edit")
 
 def profile_scenario(scenario: str, n: int, workdir: Path, *, serial: bool = True
                      ) -> tuple[cProfile.Profile, float]:
-    import feeds.pipeline
+    import feeds.pipeline.folder
     from feeds.cli import main as feeds_main
 
     if serial:
-        feeds.pipeline.PARALLEL_THRESHOLD = 1 << 62
+        feeds.pipeline.folder.PARALLEL_THRESHOLD = 1 << 62
     ds = scenarios.prepare(workdir, n)
     argv = ["build", "-q", "--config", str(ds.config)]
     if scenario != "cold":

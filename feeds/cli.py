@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import __version__
+from .cli_args import parse
 from .errors import ArticleError, ConfigError, FeedsError, Stopped
 
 EXIT_OK = 0
@@ -44,7 +44,7 @@ def entry() -> None:
     has unwound (temporary files removed, the store's transaction rolled back); the
     process then leaves at once, without the interpreter's exit handlers: they would join
     the threads of a process pool the interrupt may have caught mid-call, which need not
-    ever return.  Pool workers die with this process (see ``feeds.pipeline``).
+    ever return.  Pool workers die with this process (see ``feeds.pipeline.workers``).
     """
     code = main()
     if code in STOPPED:
@@ -57,10 +57,10 @@ def entry() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parse(argv)
+    args = parse(argv)
     _setup_logging(args)
     try:
-        result: int = args.func(args)
+        result: int = COMMANDS[args.command](args)
         return result
     except FeedsError as exc:
         print(f"feeds: error: {exc}", file=sys.stderr)
@@ -75,98 +75,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
-
-
-def _global_options(*, after: bool) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
-    """The options every command takes (-v, -q, --log-level) and --config, as parents.
-
-    They are accepted before the command (``feeds -q build``) and after it (``feeds build
-    -q``): the main parser holds the defaults, and the copies ``after`` the command
-    default to nothing (``SUPPRESS``), so they never undo what was given before it.
-    ``-v`` counts in both places (``feeds -v build -v`` is ``-vv``).
-    """
-    def unset(default: object) -> Any:
-        return argparse.SUPPRESS if after else default
-
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-v", "--verbose", action="count", default=unset(0),
-                        dest="verbose_after" if after else "verbose",
-                        help="say more (twice for debug output)")
-    common.add_argument("-q", "--quiet", action="store_true", default=unset(False),
-                        help="print errors only")
-    common.add_argument("--log-level", choices=["debug", "info", "warning", "error"],
-                        default=unset(None), help="log level (overrides -v/-q)")
-    with_config = argparse.ArgumentParser(add_help=False)
-    with_config.add_argument("--config", "-c", metavar="PATH", default=unset(None),
-                             help="config file (default: $FEEDS_CONFIG, else ./config/feeds.toml)")
-    return common, with_config
-
-
-def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    args = _parser().parse_args(argv)
-    args.verbose += vars(args).pop("verbose_after", 0)
-    return args
-
-
-def _parser() -> argparse.ArgumentParser:
-    common, with_config = _global_options(after=False)
-    parser = argparse.ArgumentParser(
-        prog="feeds", parents=[common, with_config],
-        description="Publish folders of articles and remote feeds as RSS, Atom and JSON Feed.")
-    common, with_config = _global_options(after=True)  # for every command
-    parser.add_argument("--version", action="version", version=f"feeds {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    p = sub.add_parser("build", parents=[common, with_config],
-                       help="ingest every source once, then regenerate every feed")
-    p.add_argument("--dry-run", action="store_true",
-                   help="report what would change without writing anything")
-    p.add_argument("--wait", type=float, default=10.0, metavar="SECONDS",
-                   help="how long to wait for another feeds process to release the state "
-                        "directory (default: 10)")
-    p.set_defaults(func=cmd_build)
-
-    p = sub.add_parser("inspect", parents=[common, with_config],
-                       help="show how one article file is read")
-    p.add_argument("path", type=Path)
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=cmd_inspect)
-
-    p = sub.add_parser("run", parents=[common, with_config],
-                       help="run as a service: schedule sources, watch folders, publish on change")
-    p.set_defaults(func=cmd_run)
-
-    p = sub.add_parser("serve", parents=[common, with_config],
-                       help="serve the output directory to feed readers")
-    p.add_argument("--host", help="address to bind (default: [server] host, else 127.0.0.1)")
-    p.add_argument("--port", type=int, help="port (default: [server] port, else 8080)")
-    p.set_defaults(func=cmd_serve)
-
-    p = sub.add_parser("add", parents=[common, with_config],
-                       help="add a remote feed source to the configuration file")
-    p.add_argument("url", help="the feed's URL, or a page that links to it")
-    p.add_argument("--name", help="the source's name (default: made from the host)")
-    p.add_argument("--no-discover", action="store_true",
-                   help="take the URL as it is: do not fetch it to find the feed")
-    p.set_defaults(func=cmd_add)
-
-    p = sub.add_parser("status", parents=[common, with_config],
-                       help="one line per source: last fetch, status, next due, errors")
-    p.set_defaults(func=cmd_status)
-
-    p = sub.add_parser("check", parents=[common, with_config],
-                       help="validate the configuration and report every problem")
-    p.set_defaults(func=cmd_check)
-
-    p = sub.add_parser("recover", parents=[common, with_config],
-                       help="rebuild a lost store's ids from the published feeds")
-    p.add_argument("--force", action="store_true",
-                   help="replace a store that still holds ids (the old file is kept aside)")
-    p.add_argument("--wait", type=float, default=10.0, metavar="SECONDS",
-                   help="how long to wait for another feeds process to release the state "
-                        "directory (default: 10)")
-    p.set_defaults(func=cmd_recover)
-    return parser
 
 
 def _setup_logging(args: argparse.Namespace) -> None:
@@ -359,13 +267,13 @@ class _Progress:
 def cmd_inspect(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
-    from .pipeline import model_cache_dir, read_path
+    from .pipeline import locate, lookup_id, model_cache_dir, read_path
 
     path: Path = args.path
     config = _optional_config(args)
     tz = config.site.timezone if config else ZoneInfo("UTC")
     base_url = config.site.base_url if config else None
-    source, key = _locate(config, path)
+    source, key = locate(config, path)
     try:
         article = read_path(path, tz=tz, base_url=base_url, source=source or "", key=key,
                             model_cache=model_cache_dir())
@@ -373,7 +281,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         where = f"{source}: {key}" if source and key else str(path)
         print(f"feeds: {where}: {exc.reason}", file=sys.stderr)
         return EXIT_REJECTED
-    item_id = article.explicit_id or _stored_id(config, source, key)
+    item_id = article.explicit_id or lookup_id(config, source, key)
     data = {
         "title": article.title,
         "published": article.published_text,
@@ -423,29 +331,6 @@ def _optional_config(args: argparse.Namespace) -> Any:
         return None
 
 
-def _locate(config: Any, path: Path) -> tuple[str | None, str | None]:
-    """Which folder source holds ``path``, and its key there."""
-    if config is None:
-        return None, None
-    real = path.resolve()
-    for source in config.sources:
-        if source.kind == "folder" and source.path and real.is_relative_to(source.path):
-            return source.name, real.relative_to(source.path).as_posix()
-    return None, None
-
-
-def _stored_id(config: Any, source: str | None, key: str | None) -> str | None:
-    if config is None or source is None or key is None or not config.store_path.is_file():
-        return None
-    from .store import open_store
-
-    try:
-        with open_store(config.store_path) as store:
-            return store.lookup_id(source, key)
-    except FeedsError:
-        return None
-
-
 # --------------------------------------------------------------------------- run, serve
 
 
@@ -486,14 +371,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_add(args: argparse.Namespace) -> int:
     from . import config as config_module
     from .configedit import add_feed_source
-    from .pipeline import fetch_settings
-    from .sources.remote import resolve_feed_url_sync
+    from .pipeline import discover_feed
 
     path = config_module.resolve_path(args.config, os.environ)
     config = config_module.load(path)
     url = args.url
     if not args.no_discover:
-        url = resolve_feed_url_sync(url, fetch_settings(config))
+        url = discover_feed(config, url)
         if url != args.url:
             print(f"found the feed at {url}")
     name = add_feed_source(path, url, args.name)
@@ -502,37 +386,13 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from .pipeline import remote_specs
-    from .sources.politeness import FetchState, format_status
-    from .store import open_store
+    from .pipeline import status
 
-    config = _load_config(args)
-    rows: list[tuple[str, str, FetchState | None]] = []
-    counts: dict[str, int] = {}
-    exists = config.store_path.is_file()
-    store = open_store(config.store_path) if exists else None
-    try:
-        for source in config.sources:
-            if store is not None:
-                counts[source.name] = store.count([source.name])
-            if source.kind == "folder":
-                continue
-            try:
-                specs = remote_specs(source)
-            except FeedsError as exc:
-                print(f"feeds: source {source.name}: {exc.reason}", file=sys.stderr)
-                continue
-            for spec in specs:
-                state = store.source_state(spec.name) if store is not None else None
-                rows.append((spec.name, source.kind, state))
-    finally:
-        if store is not None:
-            store.close()
-    for source in config.sources:
-        if source.kind == "folder":
-            print(f"{source.name}: folder {source.path}, {counts.get(source.name, 0)} articles")
-    if rows:
-        print(format_status(rows, now=_now()))
+    report = status(_load_config(args), now=_now())
+    for name, reason in report.errors:
+        print(f"feeds: source {name}: {reason}", file=sys.stderr)
+    for line in report.lines:
+        print(line)
     return EXIT_OK
 
 
@@ -599,3 +459,9 @@ def cmd_recover(args: argparse.Namespace) -> int:
               f"recovered ({how}{edited}), {report.articles - len(recovered)} new{kept}")
     failed = any(f.error for f in report.files)
     return EXIT_REJECTED if unmatched or failed or report.rejected else EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "build": cmd_build, "inspect": cmd_inspect, "run": cmd_run, "serve": cmd_serve,
+    "add": cmd_add, "status": cmd_status, "check": cmd_check, "recover": cmd_recover,
+}

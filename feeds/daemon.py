@@ -1,4 +1,4 @@
-"""``feeds run``: the long-running service.  A thin loop over ``pipeline``.
+"""``feeds run``: the long-running service.  A thin loop over ``pipeline.Service``.
 
 Threads feed one queue; only the main thread touches the store and the output::
 
@@ -9,7 +9,9 @@ Threads feed one queue; only the main thread touches the store and the output::
                                                              whose sources changed
 
 The main loop also pings the systemd watchdog and speaks the notify protocol (READY after
-the first publish, RELOADING/READY around a reload, STOPPING on the way out).
+the first publish, RELOADING/READY around a reload, STOPPING on the way out).  What to
+ingest, which feeds a change touches, publishing and its log lines are the pipeline's
+(:class:`feeds.pipeline.Service`); this keeps the threads, the queue and the timers.
 """
 
 from __future__ import annotations
@@ -30,16 +32,15 @@ from typing import TYPE_CHECKING, Any
 from .config import Config, SourceConfig, load
 from .errors import ConfigError, FeedsError
 from .pipeline import (
-    SourceReport,
-    ingest_folder,
-    ingest_remote,
-    model_cache_dir,
-    publish,
+    Service,
+    changed_keys,
     refuse_lost_store,
+    schedule_every,
+    sources_changed,
+    watched_folders,
 )
-from .sources.folder import is_ignored_name
-from .store import Store, open_store
 from .systemd import Notifier
+from .watch import Watcher
 
 if TYPE_CHECKING:
     from .server import FeedServer
@@ -58,13 +59,6 @@ class Work:
     source: str | None = None  # the source to ingest; for "stop", the signal's name
 
 
-class _Stopping(Exception):
-    """Raised between two files of a long ingest once a stop is requested.
-
-    Batches already committed stay in the store; the rest is read on the next start.
-    """
-
-
 class Daemon:
     def __init__(self, config_path: Path, config: Config, *, notifier: Notifier,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
@@ -81,9 +75,9 @@ class Daemon:
         self.stop_requested = False  # set by SIGTERM/SIGINT (a plain store: signal-safe)
         self.ready = False
         self.scheduler: Any = None
-        self.watcher: _Watcher | None = None
+        self.watcher: Watcher | None = None
         self.server: FeedServer | None = None
-        self.store: Store | None = None
+        self.service = Service(config, clock=clock)
         self.dirty: set[str] = set()
         self.publish_at: float | None = None
         self.retry_timers: dict[str, threading.Timer] = {}  # by source
@@ -101,13 +95,13 @@ class Daemon:
     def run(self) -> int:
         self._install_signals()
         self.last_extend = time.monotonic()
-        self.store = open_store(self.config.store_path)
+        self.service.open()
         try:
             self.notifier.status("first build")
             for source in self.config.sources:
                 if self.stop_requested:
                     break
-                self._ingest(source)
+                self._ingest(source.name)
             if not self.stop_requested:
                 self._publish(None)
                 self._start_services(startup=True)
@@ -119,8 +113,7 @@ class Daemon:
         finally:
             self.notifier.stopping("stopping")
             self._stop_services(timers=True)
-            if self.store is not None:
-                self.store.close()
+            self.service.close()
             log.info("stopped")
             self.notifier.close()
         return 0
@@ -145,11 +138,7 @@ class Daemon:
             elif work.kind == "ingest" and work.source:
                 with self.pending_lock:
                     paths = self.pending.pop(work.source, None)
-                try:
-                    source = self.config.source(work.source)
-                except KeyError:
-                    continue  # removed by a reload
-                self._ingest(source, paths)
+                self._ingest(work.source, paths)  # (none, if a reload removed it)
             if self.publish_at is not None and time.monotonic() >= self.publish_at:
                 self._publish(self.dirty)
         if self.dirty:  # changes already in the store reach the feeds before we go
@@ -175,49 +164,26 @@ class Daemon:
 
     # ------------------------------------------------------------------ work
 
-    def _ingest(self, source: SourceConfig, paths: set[str] | None = None) -> None:
-        assert self.store is not None
-        started = time.monotonic()
-
-        def progress(_what: str, _done: int, _total: int) -> None:
-            if self.stop_requested:
-                raise _Stopping
-            self._ping()  # a long ingest is progress, not a hang
-
-        try:
-            if source.kind == "folder":
-                report = ingest_folder(self.store, source, self.config, now=self.clock(),
-                                       settle_ns=int(SETTLE * 1e9), progress=progress,
-                                       workers=None if self.parallel else 1,
-                                       model_cache=model_cache_dir(), paths=paths)
-            else:
-                report = ingest_remote(self.config, self.store, [source], now=self.clock(),
-                                       force=False,
-                                       cancelled=lambda: self.stop_requested)[0]
-        except _Stopping:
-            log.info("source %s: ingest interrupted by the stop; committed batches are kept, "
-                     "the rest is read on the next start", source.name,
-                     extra={"source": source.name, "status": "interrupted"})
+    def _ingest(self, name: str, paths: set[str] | None = None) -> None:
+        report = self.service.ingest(
+            name, paths, settle=SETTLE, parallel=self.parallel,
+            progress=lambda _what, _done, _total: self._ping(),  # progress, not a hang
+            cancelled=lambda: self.stop_requested)
+        if report is None:
             return
-        except FeedsError as exc:
-            if self.stop_requested:  # a fetch abandoned because we are stopping
-                log.info("source %s: fetch abandoned by the stop", source.name,
-                         extra={"source": source.name, "status": "interrupted"})
-                return
-            report = SourceReport(source.name, source.kind, error=str(exc))
-        except Exception:  # a bug in one source must not kill the service
-            log.exception("source %s: unexpected error", source.name,
-                          extra={"source": source.name, "status": "error"})
-            return
-        report.duration = time.monotonic() - started
-        _log(report)
         if report.unsettled:
-            self._retry_later(source.name, report.unsettled)
-        changes = report.changes
-        if changes and (changes.added or changes.changed or changes.removed):
-            self.dirty.update(f.name for f in self.config.feeds if f.matches(source.name))
+            self._retry_later(name, report.unsettled)
+        touched = self.service.touched(report)
+        if touched:
+            self.dirty.update(touched)
             if self.publish_at is None:
                 self.publish_at = time.monotonic() + PUBLISH_DEBOUNCE
+
+    def _changed(self, folders: dict[Path, str], paths: list[str]) -> None:
+        """The watcher saw ``paths`` change: ask for the sources they touch."""
+        keys = changed_keys(folders, paths)
+        for name in sorted(keys):
+            self.request(name, keys[name])
 
     def _retry_later(self, name: str, keys: Iterable[str]) -> None:
         """Look at ``keys`` of ``name`` again once they had time to settle (one timer per
@@ -238,37 +204,10 @@ class Daemon:
         self.request(name, keys)
 
     def _publish(self, only: set[str] | None) -> None:
-        assert self.store is not None
-        started = time.monotonic()
         names = set(only) if only is not None else None
         self.dirty.clear()
         self.publish_at = None
-        try:
-            reports, _pages = publish(self.config, self.store, now=self.clock(), only=names)
-        except FeedsError as exc:
-            log.error("publish failed: %s", exc, extra={"status": "error"})
-            return
-        except Exception:  # a bug must not kill the service; the next change tries again
-            log.exception("publish failed", extra={"status": "error"})
-            return
-        duration = f"{time.monotonic() - started:.3f}s"
-        for r in reports:
-            if r.error:
-                log.error("feed %s not published: %s", r.name, r.error,
-                          extra={"feed": r.name, "status": "error", "duration": duration})
-            elif r.written:
-                log.info("feed %s published", r.name, extra={
-                    "feed": r.name, "status": "written", "added": r.added, "changed": r.changed,
-                    "removed": r.removed, "files": ",".join(p.name for p in r.written),
-                    "duration": duration})
-        changed = [r for r in reports if r.written]
-        if changed and self.config.site.hub:
-            from .websub import announce
-
-            urls = [u for r in changed for f in self.config.feeds if f.name == r.name
-                    for fmt in f.formats if (u := self.config.channel(f).url_for(fmt))]
-            if urls:
-                announce(self.config.site.hub, urls)  # a daemon thread: never blocks us
+        self.service.publish(names)
 
     def _reload(self) -> None:
         self.notifier.reloading("reloading the configuration")
@@ -284,16 +223,14 @@ class Daemon:
         if new.store_path != old.store_path:
             log.warning("store.path changed: the new path takes effect on restart")
             new = dataclasses.replace(new, store_path=old.store_path)
-        self.config = new
+        self.config = self.service.config = new
         restart_server = (new.server, new.output_dir) != (old.server, old.output_dir)
         self._stop_services(server=restart_server)
         self._start_services(server=restart_server)
-        before = {s.name: s for s in old.sources}
-        for source in new.sources:
-            if before.get(source.name) != source:
-                log.info("source %s: new or changed, ingesting now", source.name)
-                self.request(source.name)
-        gone = sorted(set(before) - {s.name for s in new.sources})
+        changed, gone = sources_changed(old, new)
+        for name in changed:
+            log.info("source %s: new or changed, ingesting now", name)
+            self.request(name)
         if gone:
             log.info("sources removed: %s", ", ".join(gone))
         self._publish(None)
@@ -311,9 +248,11 @@ class Daemon:
             self.scheduler.add_job(self.request, _trigger(source, self.config), args=[source.name],
                                    id=source.name, name=f"ingest {source.name}")
         self.scheduler.start()
-        folders = {s.path: s.name for s in self.config.sources if s.kind == "folder" and s.path}
+        folders = watched_folders(self.config)
         if folders:
-            self.watcher = _Watcher(folders, self.request)
+            self.watcher = Watcher(  # once watching: one full scan of every folder
+                folders, on_ready=lambda: self._changed(folders, [str(f) for f in folders]),
+                on_changes=lambda paths: self._changed(folders, paths))
             self.watcher.start()
         if server and self.config.server.enabled and self.server is None:
             from .server import FeedServer
@@ -384,96 +323,7 @@ def _trigger(source: SourceConfig, config: Config) -> Any:
 
     if source.cron:  # config.load has built this very trigger once
         return cron_trigger(source.cron)
-    every = source.every or (config.folder_every if source.kind == "folder"
-                             else config.fetch.every)
-    return interval_trigger(every)
-
-
-def _log(report: SourceReport) -> None:
-    """One line per ingest: source, status, new, changed, removed, rejected, duration."""
-    c = report.changes
-    status = "error" if report.error else "ok"
-    log.log(
-        logging.ERROR if report.error else logging.INFO,
-        "source %s %s", report.name, f"failed: {report.error}" if report.error else "ingested",
-        extra={"source": report.name, "status": status,
-               "new": len(c.added) if c else 0, "changed": len(c.changed) if c else 0,
-               "removed": len(c.removed) if c else 0, "rejected": report.rejected,
-               "waiting": len(report.unsettled), "duration": f"{report.duration:.3f}s"},
-    )
-    for key, reason in report.problems:
-        log.warning("%s: %s: %s", report.name, key, reason)
-class _Watcher:
-    """watchfiles in a thread: a change under a folder asks for that source's ingest, of
-    the changed paths only (the whole folder when the folder itself changed).
-
-    ``start()`` returns once the watches are in place (or after ``timeout``), so a file
-    dropped after READY is seen; the first thing the thread does then is ask for one scan
-    of every folder, for whatever changed between the daemon's last scan and the watches.
-    """
-
-    def __init__(self, folders: dict[Path, str],
-                 request: Callable[[str, set[str] | None], None]) -> None:
-        self.folders = folders
-        self.request = request
-        self.stop_event = threading.Event()
-        self.watching = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="feeds-watch", daemon=True)
-
-    def start(self, timeout: float = 5.0) -> None:
-        self.thread.start()
-        if not self.watching.wait(timeout):
-            log.warning("folder watches not in place after %gs; continuing", timeout)
-
-    def stop(self) -> None:
-        self.stop_event.set()
-        self.thread.join(timeout=5)
-
-    def _source_of(self, path: str) -> tuple[str, str | None] | None:
-        """(source, key) of a changed ``path``: the key relative to the source's folder,
-        None for the folder itself; None unless a folder holds it, or when an ignored name
-        leads to it."""
-        candidate = Path(path)
-        for root, name in self.folders.items():
-            if candidate == root:
-                return name, None
-            if candidate.is_relative_to(root):
-                parts = candidate.relative_to(root).parts  # never the folder's own path
-                if any(is_ignored_name(part) for part in parts):
-                    return None
-                return name, "/".join(parts)
-        return None
-
-    def _run(self) -> None:
-        from watchfiles import watch
-
-        try:
-            # rust_timeout: an empty yield at most every 0.2 s while idle; the first one
-            # tells that the watches are in place.
-            for changes in watch(*self.folders, watch_filter=None, debounce=800, step=50,
-                                 stop_event=self.stop_event, raise_interrupt=False,
-                                 rust_timeout=200, yield_on_timeout=True):
-                if not self.watching.is_set():
-                    self.watching.set()
-                    for name in self.folders.values():
-                        self.request(name, None)
-                keys: dict[str, set[str] | None] = {}
-                for _change, path in changes:
-                    found = self._source_of(path)
-                    if found is None:
-                        continue
-                    name, key = found
-                    wanted = keys.setdefault(name, set())
-                    if key is None:
-                        keys[name] = None  # the folder itself: look at everything
-                    elif wanted is not None:
-                        wanted.add(key)
-                for name in sorted(keys):
-                    self.request(name, keys[name])
-        except Exception:
-            log.exception("folder watcher stopped; the schedule still picks up changes")
-        finally:
-            self.watching.set()  # never leave start() waiting on a dead watcher
+    return interval_trigger(schedule_every(config, source))
 
 
 def run(config_path: Path, *, lock_wait: float | None = 0) -> int:

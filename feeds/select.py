@@ -27,7 +27,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import re2
 
@@ -35,8 +35,8 @@ from feeds.errors import ConfigError
 from feeds.model import Item
 from feeds.normalize.keys import story_keys_of
 
-__all__ = ["MAX_FIELD", "MAX_PATTERN", "MAX_PROGRAM", "Filter", "one_per_story", "select_items",
-           "story_keys", "validate_pattern"]
+__all__ = ["MAX_FIELD", "MAX_PATTERN", "MAX_PROGRAM", "Filter", "feeds_touched", "one_per_story",
+           "select_items", "story_keys", "validate_pattern"]
 
 T = TypeVar("T")
 
@@ -167,3 +167,29 @@ def one_per_story(items: Iterable[T], keys_of: Callable[[T], Iterable[str]], *,
         if limit is not None and len(out) >= limit:
             break
     return out
+
+
+class FeedOfSources(Protocol):
+    """A feed as :func:`feeds_touched` sees it (``feeds.config.FeedConfig`` is one)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def matches(self, source: str) -> bool: ...
+
+
+class IngestChanges(Protocol):
+    """What an ingest changed, as :func:`feeds_touched` sees it (``feeds.decide.Changes``)."""
+
+    @property
+    def empty(self) -> bool: ...
+
+
+def feeds_touched(feeds: Iterable[FeedOfSources], source: str,
+                  changes: IngestChanges | None) -> set[str]:
+    """The feeds to publish again after ``source`` was ingested: every feed that shows
+    ``source``, when a published item appeared, changed or went away; none otherwise (a
+    failed ingest, one that changed nothing or only rejected input)."""
+    if changes is None or changes.empty:
+        return set()
+    return {feed.name for feed in feeds if feed.matches(source)}

@@ -60,8 +60,22 @@ def test_nothing_imports_the_shells() -> None:
 
 
 def test_only_the_shells_import_the_pipeline() -> None:
+    def inside(module: str) -> bool:
+        return module == "feeds.pipeline" or module.startswith("feeds.pipeline.")
+
+    importers = {m for m, deps in GRAPH.items() if any(inside(d) for d in deps)}
     # and the package root, which re-exports ``build`` on first use (tests/test_public_api.py)
-    assert importers_of("feeds.pipeline") <= {"feeds", "feeds.cli", "feeds.daemon"}
+    assert {m for m in importers if not inside(m)} <= {"feeds", "feeds.cli", "feeds.daemon"}
+
+
+@pytest.mark.parametrize("shell", ["feeds.cli", "feeds.cli_args", "feeds.daemon", "feeds.watch"])
+def test_the_shells_reach_the_stages_only_through_the_pipeline(shell: str) -> None:
+    """No shell opens the store, calls a source, reads or renders by itself."""
+    stages = ("feeds.store", "feeds.sources", "feeds.normalize", "feeds.publish",
+              "feeds.decide", "feeds.select", "feeds.recover")
+    for dep in GRAPH[shell]:
+        assert not any(dep == s or dep.startswith(s + ".") for s in stages), \
+            f"{shell} imports {dep}"
 
 
 @pytest.mark.parametrize(("stage", "allowed"), [

@@ -24,13 +24,14 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
 # Reads slowly (the pool is busy for seconds), then runs the real command line.
 SLOW_BUILD = textwrap.dedent("""
     import sys, time
-    from feeds import cli, pipeline
-    real = pipeline.read_article
+    from feeds import cli
+    from feeds.pipeline import folder
+    real = folder.read_article
     def slow(*args, **kwargs):
         time.sleep(0.01)
         return real(*args, **kwargs)
-    pipeline.read_article = slow
-    pipeline.PARALLEL_THRESHOLD = 1
+    folder.read_article = slow
+    folder.PARALLEL_THRESHOLD = 1
     sys.argv = ["feeds", "build", "-q", "--config", sys.argv[1]]
     cli.entry()  # what the feeds command runs
 """)
@@ -122,15 +123,16 @@ def test_a_build_stopped_midway_leaves_no_worker_behind(site: Path, sig: int) ->
 # (fsync takes a minute, the temporary file beside the feed exists meanwhile).
 STUCK_BUILD = textwrap.dedent("""
     import os, sys, time
-    from feeds import cli, pipeline
+    from feeds import cli
+    from feeds.pipeline import folder
     config, where, grace = sys.argv[1], sys.argv[2], float(sys.argv[3])
     cli.GRACE = grace
-    pipeline.PARALLEL_THRESHOLD = 10**9  # read in the main thread
+    folder.PARALLEL_THRESHOLD = 10**9  # read in the main thread
     def stuck(*args, **kwargs):
         sys.stderr.write("stuck\\n"); sys.stderr.flush()
         time.sleep(60)
     if where == "read":
-        pipeline.read_article = stuck
+        folder.read_article = stuck
     else:
         real_fsync = os.fsync
         def fsync(fd):

@@ -280,9 +280,9 @@ def test_a_failing_source_is_named_once(tmp_path: Path) -> None:
 ])
 def test_global_options_are_taken_before_or_after_the_command(
         argv: str, expected: dict[str, object]) -> None:
-    from feeds.cli import _parse
+    from feeds.cli_args import parse
 
-    args = vars(_parse(argv.split()))
+    args = vars(parse(argv.split()))
     assert {key: args[key] for key in expected} == expected
 
 

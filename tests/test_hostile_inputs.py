@@ -202,14 +202,16 @@ def _break_on(monkeypatch: pytest.MonkeyPatch, marker: bytes, breaks: object) ->
 def test_an_article_the_store_cannot_encode_is_that_files_rejection(
         tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
-    real = pipeline.Encoded.of
+    from feeds.store import Encoded
+
+    real = Encoded.of
 
     def of(article: Any) -> Any:
         if article.title == "hostile":
             raise OverflowError("date value out of range")
         return real(article)
 
-    monkeypatch.setattr(pipeline.Encoded, "of", of)
+    monkeypatch.setattr(Encoded, "of", of)
     code, lines, titles = _build(tmp_path, capsys, {"page.html": b"<title>hostile</title>"})
     assert code == EXIT_REJECTED
     assert lines == ["feeds: news: page.html: unreadable (OverflowError: date value out of range)"]
@@ -232,7 +234,7 @@ class _Unpicklable(ValueError):
 
 def test_a_rejection_in_a_reading_worker_crosses_back_as_a_plain_reason(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pipeline, "PARALLEL_THRESHOLD", 2)  # the process pool, for 20 files
+    monkeypatch.setattr(pipeline.folder, "PARALLEL_THRESHOLD", 2)  # the process pool, for 20 files
 
     def unpicklable() -> object:
         raise _Unpicklable

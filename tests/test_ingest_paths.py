@@ -123,7 +123,7 @@ def test_a_full_scan_in_many_batches_reads_every_key_once(
         site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """What went away is settled by the first batch; later batches load only their own keys,
     and an article turned draft after the first batch still leaves."""
-    from feeds import pipeline
+    from feeds.pipeline import folder
 
     for n in range(10):
         write(site, f"a{n:02}.txt", f"Story {n}")
@@ -135,8 +135,8 @@ def test_a_full_scan_in_many_batches_reads_every_key_once(
     for n in range(1, 10):
         write(site, f"a{n:02}.txt", f"Story {n} edited")  # every file is read again...
     markdown.write_text("---\ntitle: Markdown\ndraft: true\ndate: 2024-01-01\n---\n\nB.\n")
-    monkeypatch.setattr(pipeline, "BATCH", 3)  # ...in batches of 3: m.md comes last
-    monkeypatch.setattr(pipeline, "TAIL_BATCH", 2)
+    monkeypatch.setattr(folder, "BATCH", 3)  # ...in batches of 3: m.md comes last
+    monkeypatch.setattr(folder, "TAIL_BATCH", 2)
     report, statements, after = traced_ingest(site)
     everything = [s for s in statements
                   if s.strip() == "SELECT key FROM articles WHERE source = 'news'"]

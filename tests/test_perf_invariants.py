@@ -22,8 +22,12 @@ import pytest
 from feeds import config as config_module
 from feeds import pipeline
 from feeds.config import Config
+from feeds.errors import PublishError
 from feeds.model import FILENAMES
 from feeds.pipeline import build
+from feeds.pipeline import feeds as publishing
+from feeds.pipeline import folder as reading
+from feeds.pipeline.workers import BuildPool
 from feeds.publish import render as render_module
 from feeds.publish import stream
 from feeds.publish.jsonfeed import json_fragment, json_item
@@ -143,7 +147,7 @@ def test_a_no_op_build_renders_and_verifies_nothing(site: Path,
         raise AssertionError("a no-op build rendered or verified something")
 
     for name in ("render", "_select"):
-        monkeypatch.setattr(pipeline, name, fail)
+        monkeypatch.setattr(publishing, name, fail)
     for name in ("renderer", "verify", "checked", "spool", "assemble"):
         monkeypatch.setattr(stream, name, fail)
     report = build(load(site), now=NOW + timedelta(hours=1))
@@ -235,12 +239,12 @@ def test_a_changed_feed_language_rerenders_atom_only(site: Path,
 
 def test_the_parallel_render_writes_the_same_bytes(site: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pipeline, "PARALLEL_RENDER_THRESHOLD", 1)
-    monkeypatch.setattr(pipeline, "RENDER_CHUNK", 5)
+    monkeypatch.setattr(publishing, "PARALLEL_RENDER_THRESHOLD", 1)
+    monkeypatch.setattr(publishing, "RENDER_CHUNK", 5)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)  # build() renders with every core
     build(load(site), now=NOW)
     parallel = outputs(site)
-    monkeypatch.setattr(pipeline, "PARALLEL_RENDER_THRESHOLD", 10**9)
+    monkeypatch.setattr(publishing, "PARALLEL_RENDER_THRESHOLD", 10**9)
     assert parallel == from_scratch(site)
 
 
@@ -249,8 +253,8 @@ def test_a_build_forks_one_pool_for_reading_and_rendering(
     """The readers' pool renders too, warm, even below the threshold for a pool of its own."""
     import concurrent.futures
 
-    monkeypatch.setattr(pipeline, "PARALLEL_THRESHOLD", 1)
-    monkeypatch.setattr(pipeline, "RENDER_CHUNK", 5)
+    monkeypatch.setattr(reading, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(publishing, "RENDER_CHUNK", 5)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     pools: list[object] = []
     submitted: list[object] = []
@@ -271,10 +275,10 @@ def test_a_build_forks_one_pool_for_reading_and_rendering(
     build(load(site), now=NOW)
     assert len(pools) == 1
     assert "_read_one" in submitted and "_render_job" in submitted  # 12 items: 3 chunks
-    assert pipeline.PARALLEL_RENDER_THRESHOLD > 12  # rendered in parallel only as the pool ran
+    assert publishing.PARALLEL_RENDER_THRESHOLD > 12  # rendered in parallel only as the pool ran
     pooled = outputs(site)
-    monkeypatch.setattr(pipeline, "PARALLEL_THRESHOLD", 10**9)
-    monkeypatch.setattr(pipeline, "PARALLEL_RENDER_THRESHOLD", 10**9)
+    monkeypatch.setattr(reading, "PARALLEL_THRESHOLD", 10**9)
+    monkeypatch.setattr(publishing, "PARALLEL_RENDER_THRESHOLD", 10**9)
     assert pooled == from_scratch(site)
 
 
@@ -282,16 +286,16 @@ def test_a_build_forks_one_pool_for_reading_and_rendering(
 def test_a_file_that_kills_its_reading_worker_is_reported_and_the_rest_published(
         site: Path, monkeypatch: pytest.MonkeyPatch, shared: bool) -> None:
     """A crash in a parser's C code (here: the worker exits) breaks the process pool."""
-    monkeypatch.setattr(pipeline, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(reading, "PARALLEL_THRESHOLD", 1)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    real = pipeline.read_article
+    real = reading.read_article
 
     def deadly(reader: str, data: bytes, **kwargs: Any) -> object:
         if kwargs["key"] == "a007.txt":
             os._exit(9)  # in a forked worker, which inherits the patch
         return real(reader, data, **kwargs)
 
-    monkeypatch.setattr(pipeline, "read_article", deadly)
+    monkeypatch.setattr(reading, "read_article", deadly)
     config = load(site)
     if shared:
         report = build(config, now=NOW)
@@ -311,8 +315,8 @@ def test_a_rendering_worker_that_dies_fails_its_feed_only(
         site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     build(load(site), now=NOW)
     before = outputs(site)
-    monkeypatch.setattr(pipeline, "PARALLEL_RENDER_THRESHOLD", 1)
-    monkeypatch.setattr(pipeline, "RENDER_CHUNK", 2)
+    monkeypatch.setattr(publishing, "PARALLEL_RENDER_THRESHOLD", 1)
+    monkeypatch.setattr(publishing, "RENDER_CHUNK", 2)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     real, parent = stream.renderer, os.getpid()
 
@@ -364,7 +368,7 @@ def test_a_cancelled_build_stops_between_steps_and_the_next_one_carries_on(
 
 
 def test_a_pool_a_crashed_worker_broke_is_replaced() -> None:
-    shared = pipeline._BuildPool(2, None)
+    shared = BuildPool(2, None)
     try:
         first = shared.get()
         with pytest.raises(Exception, match="terminated abruptly"):
@@ -383,14 +387,14 @@ def test_a_failed_check_keeps_the_old_files_and_leaves_no_spool(
     build(load(site), now=NOW)
     before = outputs(site)
     if parallel:
-        monkeypatch.setattr(pipeline, "PARALLEL_RENDER_THRESHOLD", 1)
-        monkeypatch.setattr(pipeline, "RENDER_CHUNK", 2)
+        monkeypatch.setattr(publishing, "PARALLEL_RENDER_THRESHOLD", 1)
+        monkeypatch.setattr(publishing, "RENDER_CHUNK", 2)
         monkeypatch.setattr(os, "cpu_count", lambda: 2)
     real = stream.checked
 
     def failing(fmt: str, path: Path, data: bytes, items: list[object]) -> None:
         if fmt == "atom" and items:
-            raise pipeline.PublishError("atom: broken on purpose")
+            raise PublishError("atom: broken on purpose")
         real(fmt, path, data, items)  # type: ignore[arg-type]
 
     monkeypatch.setattr(stream, "checked", failing)

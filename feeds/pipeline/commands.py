@@ -1,0 +1,88 @@
+"""What the one-shot commands other than ``build`` ask of the sources and the store:
+``feeds status``, ``feeds inspect`` and ``feeds add``.  The shell only prints the answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..config import Config
+from ..errors import FeedsError
+from ..store import open_store
+from .remote import fetch_settings, remote_specs
+
+if TYPE_CHECKING:
+    from ..sources.politeness import FetchState
+
+
+@dataclass
+class Status:
+    """``feeds status``: the lines to print, and the sources that could not be listed."""
+
+    lines: list[str] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (source, reason)
+
+
+def status(config: Config, *, now: datetime) -> Status:
+    """One line per folder source (its article count), then one per remote feed (last
+    fetch, status, next due, errors: see :func:`feeds.sources.politeness.format_status`)."""
+    from ..sources.politeness import format_status
+
+    report = Status()
+    rows: list[tuple[str, str, FetchState | None]] = []
+    counts: dict[str, int] = {}
+    store = open_store(config.store_path) if config.store_path.is_file() else None
+    try:
+        for source in config.sources:
+            if store is not None:
+                counts[source.name] = store.count([source.name])
+            if source.kind == "folder":
+                continue
+            try:
+                specs = remote_specs(source)
+            except FeedsError as exc:
+                report.errors.append((source.name, exc.reason))
+                continue
+            for spec in specs:
+                state = store.source_state(spec.name) if store is not None else None
+                rows.append((spec.name, source.kind, state))
+    finally:
+        if store is not None:
+            store.close()
+    report.lines.extend(f"{s.name}: folder {s.path}, {counts.get(s.name, 0)} articles"
+                        for s in config.sources if s.kind == "folder")
+    if rows:
+        report.lines.append(format_status(rows, now=now))
+    return report
+
+
+def locate(config: Config | None, path: Path) -> tuple[str | None, str | None]:
+    """Which folder source holds ``path``, and its key there."""
+    if config is None:
+        return None, None
+    real = path.resolve()
+    for source in config.sources:
+        if source.kind == "folder" and source.path and real.is_relative_to(source.path):
+            return source.name, real.relative_to(source.path).as_posix()
+    return None, None
+
+
+def lookup_id(config: Config | None, source: str | None, key: str | None) -> str | None:
+    """The id the store gave the article ``key`` of ``source``, if any (and if there is a
+    usable store)."""
+    if config is None or source is None or key is None or not config.store_path.is_file():
+        return None
+    try:
+        with open_store(config.store_path) as store:
+            return store.lookup_id(source, key)
+    except FeedsError:
+        return None
+
+
+def discover_feed(config: Config, url: str) -> str:
+    """The feed ``url`` is, or the one the page at ``url`` links to (``feeds add``)."""
+    from ..sources.remote import resolve_feed_url_sync
+
+    return resolve_feed_url_sync(url, fetch_settings(config))

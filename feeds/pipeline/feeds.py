@@ -1,0 +1,337 @@
+"""Publishing one feed: select its items, stop when nothing changed, else stream its
+files, rendering only the fragments no earlier build wrote (by the build's process pool
+when there are many), and keep its state in the store for the next build."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from .. import __version__
+from ..config import Config, FeedConfig
+from ..errors import PublishError
+from ..model import FILENAMES, Channel, Item
+from ..publish import stream
+from ..publish.atomic import write_if_changed
+from ..publish.render import fragment_key, render
+from ..store import (
+    FeedIndex,
+    FeedState,
+    ItemHead,
+    Selection,
+    Store,
+    StoreHandle,
+    instant,
+    stamp,
+)
+from .reports import Cancelled, FeedReport, check
+from .workers import process_pool, settle, shared_pool
+
+
+def feed_items(config: Config, store: Store, feed: FeedConfig, *, now: datetime) -> list[Item]:
+    """The items a feed shows: its sources, published by ``now``, filtered, newest first."""
+    from ..select import select_items
+
+    sources = config.feed_sources(feed)
+    if not sources:
+        return []
+    filtered = bool(feed.include or feed.exclude or feed.since)
+    fetch = None if filtered else feed.limit + 64
+    items = store.items(sources, limit=fetch)
+    visible = [i for i in items if i.published <= now]
+    if fetch is not None and len(items) == fetch and len(visible) < feed.limit:
+        visible = [i for i in store.items(sources) if i.published <= now]
+    return select_items(visible, include=feed.include, exclude=feed.exclude, since=feed.since,
+                        limit=feed.limit, now=now)
+
+
+def feed_heads(config: Config, store: Store, feed: FeedConfig, *,
+               now: datetime) -> list[ItemHead]:
+    """:func:`feed_items` as :class:`ItemHead`: the same selection, without reading any
+    article's JSON unless the feed filters on text (``include``/``exclude``)."""
+    rows, _state = _candidates(config, store, feed, now=now)
+    return _select(config, store, feed, rows, now=now)
+
+
+def _candidates(config: Config, store: Store, feed: FeedConfig, *,
+                now: datetime) -> tuple[list[ItemHead], Selection | None]:
+    """The rows a feed selects from, newest first, and (when those rows alone decide the
+    selection, as they do without text filters) what the selection depends on: a digest
+    of the rows and the window of ``now`` in which the same rows are visible."""
+    sources = config.feed_sources(feed)
+    if not sources:
+        return [], None
+    if feed.include or feed.exclude:
+        return store.heads(sources), None
+    fetch = None if feed.since else feed.limit + 64
+    heads = store.heads(sources, limit=fetch)
+    now_stamp = stamp(now)
+    visible = sum(1 for h in heads if h.published <= now_stamp)
+    if fetch is not None and len(heads) == fetch and visible < feed.limit:
+        heads = store.heads(sources)
+    if feed.since:
+        return heads, None  # what "since" keeps moves with every build
+    rows = "\n".join(f"{h.id}\x1f{h.content_hash}\x1f{h.published}\x1f{h.updated}"
+                     f"\x1f{h.title}\x1f{h.link}" for h in heads)
+    seen = max((h.published for h in heads if h.published <= now_stamp), default=None)
+    until = min((h.published for h in heads if h.published > now_stamp), default=None)
+    return heads, Selection(hashlib.blake2b(rows.encode(), digest_size=16).hexdigest(),
+                            None if seen is None else instant(seen),
+                            None if until is None else instant(until))
+
+
+def _same_selection(previous: Selection | None, state: Selection | None,
+                    now: datetime) -> bool:
+    """Whether the rows are those of the previous build and no row's date lies between
+    that build's ``now`` and this one's: then the selection is the previous one."""
+    if state is None or previous is None or previous.rows != state.rows:
+        return False
+    return (previous.seen is None or previous.seen <= now) and (
+        previous.until is None or now < previous.until)
+
+
+def _select(config: Config, store: Store, feed: FeedConfig, heads: list[ItemHead], *,
+            now: datetime) -> list[ItemHead]:
+    """What the feed shows of ``heads`` (see :func:`feed_items`): with no text filter,
+    the same steps as :func:`feeds.select.select_items`, on the stored dates (UTC ISO
+    texts compare as the instants they name) and the stored story keys."""
+    from ..select import one_per_story
+
+    if not heads:
+        return []
+    if feed.include or feed.exclude:  # text filters read the articles
+        by_id = {h.id: h for h in heads}
+        return [by_id[i.id] for i in feed_items(config, store, feed, now=now) if i.id in by_id]
+    now_stamp = stamp(now)
+    oldest = stamp(now - feed.since) if feed.since is not None else ""
+    visible = (h for h in heads if oldest <= h.published <= now_stamp)
+    return one_per_story(visible, ItemHead.story_keys, limit=feed.limit)
+
+
+#: items rendered (and verified, as one small document) at a time
+RENDER_CHUNK = 256
+
+
+def publish_feed(config: Config, store: Store, feed: FeedConfig, *, now: datetime,
+                 dry_run: bool = False, workers: int = 1,
+                 cancelled: Cancelled | None = None) -> FeedReport:
+    """Write one feed's files, reusing every fragment an earlier build already wrote.
+
+    Nothing is rendered when the channel, the selected items (by :func:`fragment_key`)
+    and the files (size, mtime, inode, ctime) are what the last build left.  Otherwise each
+    file is streamed: the head, then per item either a fragment rendered now or the
+    byte range its fragment has in the current file (copied by the kernel), then the
+    tail.  Every fragment rendered now is verified (by chunks, as small documents), and
+    so are the head and tail; a reused range was verified when it was written, and the
+    file it comes from is unchanged since (same size, mtime, inode and ctime), the same trust
+    the no-op check puts in them.  The file work is :mod:`feeds.publish.stream`'s; this
+    decides what to render and keeps the feed's state in the store.
+    """
+    report = FeedReport(feed.name)
+    channel = config.channel(feed)
+    channel_key = _channel_key(config, feed)
+    paths = {fmt: config.output_dir / feed.name / FILENAMES[fmt] for fmt in feed.formats}
+    previous = store.feed_state(feed.name)
+    prev = previous or FeedState()
+    same_files = previous is not None and prev.channel == channel_key \
+        and prev.files == stream.file_stats(paths)
+    rows, state = _candidates(config, store, feed, now=now)
+    if same_files and prev.count is not None and _same_selection(prev.selection, state, now):
+        report.unchanged = prev.count
+        report.kept.extend(paths.values())  # nothing to select or render
+        return report
+    heads = _select(config, store, feed, rows, now=now)
+    keys = [fragment_key(h.id, h.content_hash, h.published, h.updated) for h in heads]
+    items_digest = hashlib.blake2b("\n".join(keys).encode(), digest_size=16).hexdigest()
+    if same_files and prev.items == items_digest:
+        report.unchanged = len(heads)
+        report.kept.extend(paths.values())  # nothing to render: the files are what we wrote
+        if not dry_run and state is not None and prev.selection != state:
+            store.set_feed_state(feed.name, replace(prev, selection=state, count=len(heads)),
+                                 keep_index=True)
+        return report
+    index = store.feed_index(feed.name) if previous else None
+    _count_changes(report, heads, previous, index)
+    if dry_run:
+        items = _full_items(store, heads)
+        for fmt, path in paths.items():
+            data = render(fmt, channel, items)
+            stream.checked(fmt, path, data, items)
+            (report.written if write_if_changed(path, data, dry_run=True)
+             else report.kept).append(path)
+        return report
+    changed, formats = _publish_formats(store, channel, paths, heads, keys, index, workers,
+                                        cancelled)
+    for fmt, path in paths.items():
+        (report.written if changed[fmt] else report.kept).append(path)
+    new_index = FeedIndex(tuple(h.id for h in heads), tuple(keys),
+                          tuple(h.updated for h in heads), formats)
+    store.set_feed_state(
+        feed.name,
+        FeedState(channel=channel_key, items=items_digest, count=len(heads),
+                  files=stream.file_stats(paths), selection=state),
+        new_index)
+    return report
+
+
+def _count_changes(report: FeedReport, heads: Sequence[ItemHead],
+                   previous: FeedState | None, index: FeedIndex | None) -> None:
+    old: dict[str, str] = {}
+    if index is not None:
+        old = dict(zip(index.ids, index.updated, strict=False))
+    elif previous is not None and previous.legacy_updated is not None:
+        old = {k: stamp(v) for k, v in previous.legacy_updated.items()}
+    current = {h.id: h.updated for h in heads}
+    report.added = sum(1 for i in current if i not in old)
+    report.removed = sum(1 for i in old if i not in current)
+    report.changed = sum(1 for i, u in current.items() if i in old and old[i] != u)
+    report.unchanged = len(current) - report.added - report.changed
+
+
+def _full_items(store: Store, heads: Sequence[ItemHead]) -> list[Item]:
+    found = store.items_by_id([h.id for h in heads])
+    missing = [h.id for h in heads if h.id not in found]
+    if missing:
+        raise PublishError(f"{len(missing)} item(s) went away while publishing, e.g. "
+                           f"{missing[0]!r}")
+    return [found[h.id] for h in heads]
+
+
+#: below this many items to render, a process pool costs more than it saves
+PARALLEL_RENDER_THRESHOLD = 1500
+
+
+def _publish_formats(store: Store, channel: Channel, paths: dict[str, Path],
+                     heads: Sequence[ItemHead], keys: Sequence[str],
+                     index: FeedIndex | None, workers: int = 1,
+                     cancelled: Cancelled | None = None
+                     ) -> tuple[dict[str, bool], dict[str, object]]:
+    """Stream every file of one feed (see :func:`publish_feed`): whether each changed,
+    and each one's index entry for the next build.  Items to render are read once, in
+    chunks, for all formats; with ``workers`` > 1 and many of them, the chunks are
+    rendered by a process pool (each worker reads its items from the store itself and
+    spools its fragments to files the kernel then copies from)."""
+    old: dict[str, object] | None = None if index is None else {
+        "keys": list(index.keys), "formats": dict(index.formats)}  # as the stream reads it
+    position = stream.positions(old)
+    outputs = [stream.Output(fmt, channel, path, old, position) for fmt, path in paths.items()]
+    changed: dict[str, bool] = {}
+    formats: dict[str, object] = {}
+    prefix = f".spool.{os.getpid()}.{secrets.token_hex(4)}."  # this publication's spools
+    with contextlib.ExitStack() as stack:
+        stack.callback(stream.remove_spools, {out.path.parent for out in outputs}, prefix)
+        for out in outputs:
+            out.open_old(stack, len(keys))
+        # every file reuses by the same positions, or (not the file we wrote) by none
+        everywhere = position if all(len(out.reusable) for out in outputs) else {}
+        misses = [n for n, key in enumerate(keys) if key not in everywhere]
+        handle = store.handle()  # None: no other process sees this store
+        jobs = [
+            _RenderJob(
+                handle, prefix, channel, tuple(out.fmt for out in outputs),
+                tuple(str(out.path) for out in outputs), chunk,
+                tuple(heads[n].id for n in chunk),
+                tuple(tuple(keys[n] not in out.reusable for out in outputs) for n in chunk))
+            for chunk in (tuple(misses[i:i + RENDER_CHUNK])
+                          for i in range(0, len(misses), RENDER_CHUNK))
+        ]
+        shared = shared_pool(workers)
+        results: Iterator[_Spooled]
+        if workers > 1 and handle is not None and (
+                len(misses) >= PARALLEL_RENDER_THRESHOLD
+                or (shared is not None and shared.started and len(jobs) > 1)):
+            if shared is not None:  # the build's pool, warm from reading
+                warm = shared.get()
+                futures = [warm.submit(_render_job, job) for job in jobs]
+                # the pool outlives this feed: on a failure, let the other jobs end (or
+                # never start) before their spool files are looked for and removed
+                stack.callback(settle, futures)
+                results = (future.result() for future in futures)
+            else:  # a process pool of this feed's own
+                pool = stack.enter_context(process_pool(workers))
+                results = pool.map(_render_job, jobs)
+        else:
+            results = (_render_job(job, store) for job in jobs)
+        for spooled in _unbroken(results):
+            check(cancelled)  # the old files stay; spools are removed on the way out
+            for out, (spool, entries) in zip(outputs, spooled, strict=True):
+                if not entries:
+                    os.unlink(spool)
+                    continue
+                fd = os.open(spool, os.O_RDONLY)
+                stack.callback(os.close, fd)
+                os.unlink(spool)  # the open descriptor is all we need
+                for n, offset, length, flag in entries:
+                    out.rendered[n] = (fd, offset, length, flag)
+        # stored dates are fixed-width UTC ISO: the greatest text is the newest
+        newest = (max(h.updated for h in heads), max(h.published for h in heads)) \
+            if heads else None
+        # a thread per file: the copying and the fsync happen in the kernel, GIL released
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=max(1, len(outputs))) as writers:
+            assembled = list(writers.map(
+                lambda out: stream.assemble(out, len(heads), newest, keys), outputs))
+        for out, (was_changed, entry) in zip(outputs, assembled, strict=True):
+            changed[out.fmt], formats[out.fmt] = was_changed, entry
+    return changed, formats
+
+
+@dataclass(frozen=True, slots=True)
+class _RenderJob:
+    store: StoreHandle | None  # what a worker opens to read the items
+    prefix: str  # of the spool files' names
+    channel: Channel
+    fmts: tuple[str, ...]
+    paths: tuple[str, ...]
+    positions: tuple[int, ...]
+    ids: tuple[str, ...]
+    needed: tuple[tuple[bool, ...], ...]  # per position, per format: render it?
+
+
+_Spooled = list[stream.Spooled]  # one chunk: a spool per format
+
+
+def _unbroken(results: Iterator[_Spooled]) -> Iterator[_Spooled]:
+    """``results``; a rendering worker that died fails this feed (PublishError), not the
+    build: the other feeds are published (the build's pool is replaced on its next use)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        yield from results
+    except BrokenProcessPool as exc:
+        raise PublishError(f"a rendering worker process died ({exc}); old files kept") \
+            from exc
+
+
+def _render_job(job: _RenderJob, store: Store | None = None) -> _Spooled:
+    """Render, verify and spool one chunk of items in every format (see
+    :func:`stream.spool`).  Runs in workers too, where it opens the store itself."""
+    if store is None:
+        assert job.store is not None, "a worker needs a store it can open"
+        with job.store.open() as own:
+            return _render_job(job, own)
+    found = store.items_by_id(job.ids)
+    missing = [i for i in job.ids if i not in found]
+    if missing:
+        raise PublishError(f"{len(missing)} item(s) went away while publishing, e.g. "
+                           f"{missing[0]!r}")
+    return [
+        stream.spool(fmt, job.channel, Path(path), job.prefix,
+                     [(n, found[i]) for n, i, need in zip(job.positions, job.ids, job.needed,
+                                                          strict=True) if need[f]])
+        for f, (fmt, path) in enumerate(zip(job.fmts, job.paths, strict=True))
+    ]
+
+
+def _channel_key(config: Config, feed: FeedConfig) -> str:
+    from ..publish.render import RENDER_VERSION
+
+    blob = repr((__version__, RENDER_VERSION, config.channel(feed), feed))
+    return hashlib.blake2b(blob.encode(), digest_size=12).hexdigest()

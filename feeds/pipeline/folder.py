@@ -1,0 +1,309 @@
+"""Folder ingest: scan, read only what changed (by a process pool when there is much),
+normalize, and store in batches.  Also the reading of one file outside any scan
+(``feeds inspect``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import time
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from pathlib import Path
+
+from ..config import Config, SourceConfig
+from ..errors import ArticleError
+from ..model import Article, FileState
+from ..normalize.fallbacks import apply_folder_fallbacks
+from ..sources import folder
+from ..store import Encoded, Store
+from .reports import Cancelled, ChangeTotals, Progress, SourceReport, check
+from .workers import map_surviving
+
+log = logging.getLogger("feeds.pipeline")
+
+#: below this many files to read, a process pool costs more than it saves
+PARALLEL_THRESHOLD = 400
+#: articles handed to the store per transaction on a large build.  The writer stores a
+#: batch while the workers read on; the last batch is stored after the last read, so a
+#: smaller one shortens that tail (2,000 -> 500: about 8% off a cold 1,000-article build)
+BATCH = 500
+#: the batch size once fewer than BATCH files are left to read, so that what is stored
+#: after the last read (with the workers idle) is small
+TAIL_BATCH = 100
+
+
+def read_article(
+    reader: str,
+    data: bytes,
+    *,
+    source: str,
+    key: str,
+    tz: tzinfo,
+    base_url: str | None,
+) -> Article:
+    """Dispatch raw bytes to the reader for their kind.  ``ArticleError`` when not an article."""
+    if reader == "text":
+        from ..normalize.plaintext import read_plaintext
+
+        return read_plaintext(data, source=source, key=key, tz=tz)
+    if reader == "markdown":
+        from ..normalize.markdown import read_markdown
+
+        return read_markdown(data, source=source, key=key, tz=tz, base_url=base_url)
+    if reader == "html":
+        from ..normalize.htmlpage import read_html
+
+        return read_html(data, source=source, key=key, tz=tz, base_url=base_url)
+    raise ArticleError(f"no reader for {reader!r} files", path=key)
+
+
+@dataclass(frozen=True)
+class _ReadJob:
+    found: folder.FoundFile
+    source: str
+    max_size: int
+    tz: tzinfo
+    base_url: str | None
+    link_pattern: str | None
+    model_cache: Path | None = None  # where the language model is kept decompressed
+    encode: bool = True  # also encode the article for the store (not for ``feeds inspect``)
+
+
+_Read = tuple[str, Article | None, FileState | None, str | None, Encoded | None]
+
+
+def _read_one(job: _ReadJob) -> _Read:
+    """Read and normalize one file: (key, article, state, problem, the article encoded for
+    the store).  Runs in workers too: encoding there spares the single writer.
+
+    Whatever a reader raises for this file that is not a bug of ours (see
+    :mod:`feeds.normalize.failures`) becomes its one-line ``problem``, a plain string: no
+    exception object, picklable or not, crosses back from a worker for a bad file."""
+    found = job.found
+    if job.model_cache is not None:
+        from ..cache import use_cache
+
+        use_cache(job.model_cache)
+    try:
+        data, state = folder.read(found, max_size=job.max_size)
+        article = read_article(found.reader, data, source=job.source, key=found.key, tz=job.tz,
+                               base_url=job.base_url)
+        article = apply_folder_fallbacks(article, mtime_ns=state.mtime_ns, tz=job.tz,
+                                         base_url=job.base_url, link_pattern=job.link_pattern)
+        encoded = Encoded.of(article) if job.encode else None
+    except ArticleError as exc:
+        return found.key, None, None, exc.reason, None
+    except Exception as exc:  # a reader or its parser choked: that file's rejection
+        from ..normalize.failures import input_failure
+
+        reason = input_failure(exc)
+        if reason is None:
+            raise  # a bug in our own code: the traceback says where
+        return found.key, None, None, reason, None
+    return found.key, article, state, None, encoded
+
+
+def read_path(path: Path, *, tz: tzinfo, base_url: str | None = None, source: str = "",
+              max_size: int = 5 * 1024 * 1024, key: str | None = None,
+              model_cache: Path | None = None) -> Article:
+    """Read one article file outside of any scan (``feeds inspect``)."""
+    reader = folder.reader_for(path.name)
+    if reader is None:
+        raise ArticleError("not an article file (unknown extension)", path=str(path))
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise ArticleError(folder._reason(exc), path=str(path)) from None
+    found = folder.FoundFile(key or path.name, str(path),
+                             reader, FileState(st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev))
+    job = _ReadJob(found, source, max_size, tz, base_url, None, model_cache, encode=False)
+    _key, article, _state, problem, _encoded = _read_one(job)
+    if article is None:
+        raise ArticleError(problem or "unreadable", path=str(path))
+    return article
+
+
+def ingest_folder(
+    store: Store,
+    source: SourceConfig,
+    config: Config,
+    *,
+    now: datetime,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    settle_ns: int = 0,
+    model_cache: Path | None = None,
+    paths: Collection[str] | None = None,
+    cancelled: Cancelled | None = None,
+) -> SourceReport:
+    """Bring one folder into the store: read only files whose stat changed.
+
+    With ``settle_ns`` (the daemon), a file modified less than that long ago may still be
+    being written: it is left for a later pass (``report.unsettled``) rather than read.
+    With ``paths`` (the daemon's watcher: keys relative to the folder that changed), only
+    those are looked at, unless :func:`folder.scan_paths` says a full scan is needed;
+    every other stored file is taken as it was.
+    """
+    assert source.path is not None
+    started = time.monotonic()
+    report = SourceReport(source.name, source.kind)
+    files, known, present, removed = _scan(store, source.name, source.path, paths, report)
+    to_read = _to_read(files, known, report, settle_ns=settle_ns)
+    vanished = set(known) - present if present is not None else set(known) & removed
+    jobs = [_ReadJob(f, source.name, source.max_size, config.site.timezone, config.site.base_url,
+                     source.link_pattern, model_cache) for f in to_read]
+    # A renamed file has a new key and its old key vanishes: both must reach the store in
+    # the same ingest for the id to follow the file, so new keys go in the first batch.
+    first = max(BATCH, sum(1 for f in to_read if f.key not in known)) if vanished else BATCH
+    batches = _Batches(store, source.name, now=now, present=present, removed=removed,
+                       first_size=first, vanished=bool(vanished))
+    for done, (key, article, state, problem, ready) in enumerate(_read_all(jobs, workers), 1):
+        check(cancelled)  # (batches already stored stay: the next build skips them)
+        if progress is not None:
+            progress(source.name, done, len(jobs))
+        if article is None:
+            report.problems.append((key, problem or "unreadable"))
+            continue
+        report.read += 1
+        if article.draft:  # a published article that became a draft goes away
+            batches.drop(key)
+            report.not_published.append((key, "draft"))
+            continue
+        batches.add(key, _keep_guessed_date(store, article), state, ready)
+        batches.flush_if_due(left=len(jobs) - done)
+    batches.flush()
+    report.changes = batches.totals.result()
+    report.duration = time.monotonic() - started
+    return report
+
+
+def _scan(store: Store, name: str, root: Path, paths: Collection[str] | None,
+          report: SourceReport
+          ) -> tuple[list[folder.FoundFile], dict[str, FileState], set[str] | None, set[str]]:
+    """The files found, the stored states of the keys that matter, and either every key
+    still there (after a full scan; then the last value is empty) or, after a partial one
+    (``paths``; then None), the keys that went away."""
+    partial = folder.scan_paths(root, paths) if paths is not None else None
+    scan, gone = partial if partial is not None else (folder.scan(root), None)
+    report.ignored = len(scan.ignored)
+    report.problems.extend((p.key, p.reason) for p in scan.problems)
+    if gone is None:
+        present = {f.key for f in scan.files} | {p.key for p in scan.problems}
+        return scan.files, store.file_states(name), present, set()
+    # the rest of the folder is as the last scan left it: only these keys are loaded
+    removed = set(gone) | store.keys_under(name, gone)
+    return scan.files, store.file_states(name, {f.key for f in scan.files} | removed), None, \
+        removed
+
+
+def _to_read(files: Sequence[folder.FoundFile], known: Mapping[str, FileState],
+             report: SourceReport, *, settle_ns: int) -> list[folder.FoundFile]:
+    """The files to read: not those whose stat is unchanged (``report.skipped``) nor those
+    modified too recently (``report.unsettled``); keys not stored yet first."""
+    to_read: list[folder.FoundFile] = []
+    newest_allowed = time.time_ns() - settle_ns
+    for found in files:
+        old = known.get(found.key)
+        if old is not None and _same_stat(old, found.state):
+            report.skipped += 1
+        elif settle_ns and found.state.mtime_ns > newest_allowed:
+            report.unsettled.append(found.key)
+        else:
+            to_read.append(found)
+    to_read.sort(key=lambda f: (f.key in known, f.key))
+    return to_read
+
+
+class _Batches:
+    """Articles handed to the store in batches.  After a full scan (``present``), the
+    first batch settles what went away since the last scan (renames too), and later ones
+    load only their own keys; after a partial one, every batch removes ``removed``."""
+
+    def __init__(self, store: Store, source: str, *, now: datetime, present: set[str] | None,
+                 removed: set[str], first_size: int, vanished: bool) -> None:
+        self.store, self.source, self.now = store, source, now
+        self.present, self.removed = present, removed
+        self.first_size, self.vanished = first_size, vanished
+        self.batch: list[tuple[Article, FileState | None]] = []
+        self.encoded: dict[str, Encoded] = {}
+        self.totals = ChangeTotals()
+        self.late: set[str] = set()  # after a full scan: drafts found once the first batch was in
+
+    def drop(self, key: str) -> None:
+        """``key`` is a draft now: a published article goes away."""
+        if self.present is None:
+            self.removed.add(key)
+        elif self.totals.calls:
+            self.late.add(key)
+        else:
+            self.present.discard(key)
+
+    def add(self, key: str, article: Article, state: FileState | None,
+            ready: Encoded | None) -> None:
+        self.batch.append((article, state))
+        if ready is not None:
+            self.encoded[key] = ready  # unused if the date kept made it another article
+
+    def flush_if_due(self, *, left: int) -> None:
+        """Store the batch when full; near the end (``left`` files to read), in smaller
+        batches: the last one waits for nothing."""
+        limit = self.first_size if not self.totals.calls else BATCH
+        if len(self.batch) >= limit or (
+                len(self.batch) >= TAIL_BATCH and left < limit
+                and (self.totals.calls or not self.vanished)):
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.batch and self.totals.calls:
+            return
+        if self.present is not None and not self.totals.calls:
+            changes = self.store.ingest(self.source, list(self.batch), now=self.now,
+                                        present=self.present, encoded=self.encoded)
+        else:  # the others load only their own keys, not every key of the source
+            changes = self.store.ingest(self.source, list(self.batch), now=self.now,
+                                        gone=self.removed if self.present is None else self.late,
+                                        encoded=self.encoded)
+        self.totals.add(changes)
+        self.batch.clear()
+        self.encoded.clear()
+        self.late.clear()
+
+
+def _keep_guessed_date(store: Store, article: Article) -> Article:
+    """An edited file with no date keeps the date it was first published under."""
+    if article.date_source not in ("mtime", "first-seen"):
+        return article
+    item_id = store.lookup_id(article.source, article.key)
+    item = store.get_item(item_id) if item_id else None
+    if item is None or item.article.published is None:
+        return article
+    return dataclasses.replace(article, published=item.article.published,
+                               date_source=item.article.date_source)
+
+
+def _same_stat(old: FileState, new: FileState) -> bool:
+    return old[:4] == new[:4]  # size, mtime, inode, device: not the digest
+
+
+def _read_all(jobs: Sequence[_ReadJob], workers: int | None) -> Iterator[_Read]:
+    """``_read_one`` of every job, in order; by a process pool when there are many (see
+    :func:`workers.map_surviving`: a file whose reading kills its worker is reported as a
+    problem, and the rest is read on).  One bad file never stops its folder."""
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
+        for job in jobs:
+            yield _read_one(job)
+        return
+    yield from map_surviving(_read_one, jobs, workers, killed=_killed,
+                             readers={job.found.reader for job in jobs},
+                             model_cache=jobs[0].model_cache)
+
+
+def _killed(job: _ReadJob) -> _Read:
+    log.error("%s: reading it killed the worker process", job.found.key)
+    return (job.found.key, None, None,
+            "reading it killed the worker process (a crash in a parser, or out of memory)",
+            None)

@@ -1,0 +1,143 @@
+"""Remote ingest: fetch feeds and OPML lists concurrently, store what is new, prune what
+they no longer list past the source's retention."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from .. import __version__
+from ..config import Config, SourceConfig
+from ..errors import FeedsError
+from ..model import Article
+from ..store import Changes, FetchState, Store
+from .reports import Cancelled, ChangeTotals, SourceReport
+
+if TYPE_CHECKING:
+    from ..sources.remote import FeedSpec, FetchSettings
+
+log = logging.getLogger("feeds.pipeline")
+
+
+def fetch_settings(config: Config) -> FetchSettings:
+    from ..sources.remote import FetchSettings, default_user_agent
+
+    f = config.fetch
+    return FetchSettings(
+        connect_timeout=f.connect_timeout,
+        timeout=f.timeout,
+        max_bytes=f.max_size,
+        max_redirects=f.max_redirects,
+        concurrency=f.concurrency,
+        per_host=f.per_host,
+        user_agent=f.user_agent or default_user_agent(config.site.link, __version__),
+        allow_private=f.allow_private,
+        every=f.every,
+    )
+
+
+def remote_specs(source: SourceConfig) -> list[FeedSpec]:
+    """The feeds one remote source stands for: itself, or every outline of its OPML file."""
+    from ..sources.opml import opml_specs
+    from ..sources.remote import FeedSpec
+
+    if source.kind == "feed":
+        assert source.url is not None
+        return [FeedSpec(source.name, source.url, source.every, source.headers,
+                         source.user_agent)]
+    assert source.path is not None
+    return opml_specs(source.path, source=source.name, every=source.every,
+                      headers=source.headers, user_agent=source.user_agent)
+
+
+def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig], *,
+                  now: datetime, force: bool = True,
+                  cancelled: Cancelled | None = None) -> list[SourceReport]:
+    """Fetch remote sources concurrently (conditional requests) and store what is new.
+
+    ``force`` (the one-shot build) ignores the regular schedule, never a 410 Gone, a
+    Retry-After or an error backoff.  Each feed of an OPML source keeps its own fetch
+    state; its articles are stored under the OPML source with keys prefixed by the feed.
+    Fetch states (ETag, Last-Modified, backoff) are saved only after the articles they
+    describe are stored: a crash in between costs a refetch, never a lost article.
+    ``cancelled`` (the daemon's stop flag) abandons requests in flight.  After each feed
+    that was read, what it no longer lists is pruned to its source's ``retention``; what
+    was pruned is reported as removed, so the feeds showing it are published again.
+    """
+    from ..sources.remote import fetch_feeds_sync
+
+    started = time.monotonic()
+    reports: dict[str, SourceReport] = {}
+    jobs: list[tuple[SourceConfig, FeedSpec]] = []
+    subscribed: dict[str, list[str]] = {}  # OPML source -> the feeds its file lists now
+    for source in sources:
+        reports[source.name] = SourceReport(source.name, source.kind)
+        try:
+            specs = remote_specs(source)
+        except FeedsError as exc:
+            reports[source.name].error = exc.reason
+            continue
+        jobs.extend((source, spec) for spec in specs)
+        if source.kind == "opml":
+            subscribed[source.name] = [spec.name for spec in specs]
+    pairs = [(spec, store.source_state(spec.name)) for _source, spec in jobs]
+    results = fetch_feeds_sync(pairs, fetch_settings(config), now=now, force=force,
+                               cancelled=cancelled) if pairs else []
+    totals: dict[str, ChangeTotals] = {name: ChangeTotals() for name in reports}
+    states: dict[str, FetchState] = {}
+    for (source, spec), result in zip(jobs, results, strict=True):
+        report = reports[source.name]
+        states[spec.name] = result.state
+        for warning in result.warnings:
+            log.info("%s: %s", spec.name, warning)
+        if result.error is not None:
+            reason = result.error.reason  # the report names the source
+            url = getattr(result.error, "url", None) or result.url or spec.url
+            if url not in reason:
+                reason = f"{reason} ({url})"
+            if source.kind == "feed":
+                report.error = reason
+            else:
+                report.problems.append((spec.name, reason))
+        if result.articles:
+            articles = result.articles
+            if source.kind == "opml":
+                articles = [dataclasses.replace(a, source=source.name,
+                                                key=f"{spec.name} {a.key}") for a in articles]
+            report.read += len(articles)
+            totals[source.name].add(store.ingest(source.name, [(a, None) for a in articles],
+                                                 now=now, present=None))
+        elif result.articles is None and result.error is None:
+            report.skipped += 1
+        if result.articles is not None:  # the feed was read: what it lists now is known
+            totals[source.name].add(_prune(store, source, spec, result.articles, now=now))
+    for name, feeds in subscribed.items():  # feeds taken out of an OPML file
+        gone = store.prune_unlisted_feeds(name, feeds)
+        if gone:
+            log.info("%s: %d entr%s of feeds no longer in its OPML file removed", name,
+                     len(gone), "y" if len(gone) == 1 else "ies")
+            totals[name].add(Changes(added=(), changed=(), removed=gone, unchanged=0))
+    store.set_source_states(states)
+    for name, report in reports.items():
+        report.changes = totals[name].result()
+        for key, reason in report.changes.rejected:
+            report.problems.append((key, reason))
+        report.duration = time.monotonic() - started
+    return list(reports.values())
+
+
+def _prune(store: Store, source: SourceConfig, spec: FeedSpec, listed: Sequence[Article], *,
+           now: datetime) -> Changes:
+    """Apply ``source.retention`` to the feed ``spec`` just read (its entries are keyed
+    ``"<spec> <entry>"`` under an OPML source): what it deleted, as removals."""
+    prefix = f"{spec.name} " if source.kind == "opml" else ""
+    pruned = store.prune(source.name, listed={prefix + a.key for a in listed}, now=now,
+                         retention=source.retention, prefix=prefix)
+    if pruned:
+        log.info("%s: %d entr%s no longer listed and past the retention removed", spec.name,
+                 len(pruned), "y" if len(pruned) == 1 else "ies")
+    return Changes(added=(), changed=(), removed=pruned, unchanged=0)
