@@ -447,3 +447,76 @@ def test_a_store_is_a_context_manager_and_a_store(store: Store) -> None:
     with store as same:
         assert same is store
     assert isinstance(store, (SqliteStore, MemoryStore))
+
+
+# --------------------------------------------------------------------------- through the pipeline
+
+
+SITE = """
+[site]
+title = "Test site"
+link = "https://example.org/"
+base_url = "https://example.org/feeds/"
+[store]
+path = "state/feeds.db"
+[output]
+dir = "public"
+[[sources]]
+name = "news"
+kind = "folder"
+path = "articles"
+[[feeds]]
+name = "all"
+title = "All"
+limit = 3
+[[feeds]]
+name = "everything"
+title = "Everything"
+limit = 1000
+"""
+
+
+@pytest.mark.parametrize("kind", IMPLEMENTATIONS)
+def test_the_pipeline_publishes_the_same_files_from_either_store_and_then_nothing(
+        tmp_path: Path, kind: str) -> None:
+    """Ingest and publish ask only the protocol: the memory store gives the files a build
+    gives, and its kept feed state makes the next publication a no-op."""
+    from feeds import config as config_module
+    from feeds.pipeline import build, ingest, publish
+
+    def site(root: Path) -> Path:
+        (root / "articles").mkdir(parents=True)
+        (root / "feeds.toml").write_text(SITE, encoding="utf-8")
+        for n in range(8):
+            (root / "articles" / f"a{n}.txt").write_text(
+                f"Story {n}\n\nPublished {1 + n} May 2024\n\nText of story {n}.\n",
+                encoding="utf-8")
+        return root
+
+    reference = config_module.load(site(tmp_path / "built") / "feeds.toml")
+    build(reference, now=NOW)
+    config = config_module.load(site(tmp_path / "here") / "feeds.toml")
+    with open_store(kind, tmp_path / "here", counter("urn:x")) as store:
+        ingest(config, store, now=NOW)
+        reports, _pages = publish(config, store, now=NOW)
+        assert all(r.error is None for r in reports)
+        state = store.feed_state("everything")
+        assert state is not None and state.count == 8 and state.selection is not None
+        index = store.feed_index("everything")
+        assert index is not None and len(index.ids) == 8
+        again, _pages = publish(config, store, now=NOW + timedelta(minutes=1))
+        assert [r.written for r in again] == [[], []]
+        assert [r.unchanged for r in again] == [3, 8]
+
+    def files(root: Path) -> dict[str, bytes]:
+        return {p.relative_to(root).as_posix(): p.read_bytes()
+                for p in sorted(root.rglob("*")) if p.is_file()}
+
+    def without_ids(data: bytes) -> bytes:
+        import re
+        return re.sub(rb"urn:(uuid|x)[-:][0-9a-z-]+", b"ID", data)
+
+    built, here = files(tmp_path / "built" / "public"), files(tmp_path / "here" / "public")
+    assert built.keys() == here.keys() and len(built) > 4
+    assert {k: without_ids(v) for k, v in here.items()} == \
+        {k: without_ids(v) for k, v in built.items()}
