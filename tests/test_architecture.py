@@ -84,7 +84,8 @@ def test_the_shells_reach_the_stages_only_through_the_pipeline(shell: str) -> No
     ("feeds.decide", {"feeds.model", "feeds.errors", "feeds.retention"}),
     ("feeds.retention", {"feeds.model", "feeds.errors"}),
     # the store keeps each article's story keys (normalize.keys: pure, no third party)
-    ("feeds.store", {"feeds.model", "feeds.errors", "feeds.decide", "feeds.normalize.keys"}),
+    ("feeds.store", {"feeds.model", "feeds.errors", "feeds.decide", "feeds.normalize.keys",
+                     "feeds.store"}),
     ("feeds.normalize", {"feeds.model", "feeds.errors", "feeds.normalize", "feeds.text"}),
     ("feeds.publish", {"feeds.model", "feeds.errors", "feeds.publish", "feeds.text"}),
     ("feeds.sources", {"feeds.model", "feeds.errors", "feeds.sources", "feeds.normalize",
@@ -114,6 +115,13 @@ def test_only_one_module_touches_each_boundary_library() -> None:
 
     assert users("feedparser") <= {"feeds.normalize.entries", "feeds.publish.render"}
     assert users("feedgen") <= {"feeds.publish.rss", "feeds.publish.atom"}
-    assert users("sqlite3") == {"feeds.store"}
+    assert users("sqlite3") and all(m.startswith("feeds.store.sqlite.") for m in users("sqlite3"))
     # the scheduler in the daemon, its triggers in schedule (which config checks cron with)
     assert users("apscheduler") == {"feeds.daemon", "feeds.schedule"}
+
+
+def test_only_the_store_package_knows_its_sqlite_implementation() -> None:
+    """Everything else asks for a ``Store`` (the protocol) and gets one from ``open_store``."""
+    for module, deps in GRAPH.items():
+        if any(d == "feeds.store.sqlite" or d.startswith("feeds.store.sqlite.") for d in deps):
+            assert module.startswith("feeds.store"), f"{module} imports the SQLite store"
