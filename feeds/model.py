@@ -223,3 +223,37 @@ def utc(value: datetime) -> datetime:
     if value.utcoffset() is None:
         raise ValueError(f"naive datetime: {value!r}")
     return value.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchState:
+    """What we remember about one remote source between fetches (JSON-serializable).
+
+    ``config_url`` is the URL the configuration gave when this state was recorded; when
+    the configuration changes it, :func:`reconcile` starts afresh.  ``url`` is the URL in
+    use when it differs (an adopted permanent redirect, a discovered feed link).
+    """
+
+    config_url: str | None = None
+    url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    last_fetch: datetime | None = None  # last attempt that reached a decision
+    last_success: datetime | None = None
+    last_status: int | None = None
+    items: int | None = None  # entries in the last parsed document
+    next_due: datetime | None = None
+    retry_after: datetime | None = None  # a server's Retry-After: not even --force goes sooner
+    errors: int = 0  # consecutive
+    last_error: str | None = None
+    gone: bool = False
+    redirect_to: str | None = None  # a permanent redirect seen but not yet adopted
+    redirect_seen: int = 0
+    redirect_since: datetime | None = None
+    moves: tuple[str, ...] = ()  # "2026-11-23T12:00:00Z http://a -> https://b (301)", last 10
+
+    def effective_url(self, config_url: str) -> str:
+        if self.config_url == config_url and self.url:
+            return self.url
+        return config_url

@@ -200,19 +200,19 @@ def test_items_already_stored_stay_published_when_the_source_breaks(site: Path,
 def test_a_crash_before_storing_articles_does_not_save_the_etag(
         site: Path, server: FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """Otherwise the next fetch would get a 304 and the articles would be lost for good."""
-    from feeds.store import Store
+    from feeds.store import SqliteStore
 
     server.documents["/one.xml"] = rss([("g1", "Not lost", "https://one.example/a")])
     server.documents["/two.xml"] = rss([])
-    real_ingest = Store.ingest
+    real_ingest = SqliteStore.ingest
 
-    def crash(self: Store, *args: object, **kwargs: object) -> object:
+    def crash(self: SqliteStore, *args: object, **kwargs: object) -> object:
         raise KeyboardInterrupt  # the process dies in the middle of storing
 
-    monkeypatch.setattr(Store, "ingest", crash)
+    monkeypatch.setattr(SqliteStore, "ingest", crash)
     with pytest.raises(KeyboardInterrupt):
         build(config_module.load(site / "feeds.toml"), now=NOW)
-    monkeypatch.setattr(Store, "ingest", real_ingest)
+    monkeypatch.setattr(SqliteStore, "ingest", real_ingest)
     server.requests.clear()
     build(config_module.load(site / "feeds.toml"), now=NOW + timedelta(minutes=1))
     assert all("if-none-match" not in headers for _p, headers, _s in server.requests)

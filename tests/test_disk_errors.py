@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from feeds.cli import EXIT_FAILED, EXIT_OK, main
-from feeds.store import Store
+from feeds.store import SqliteStore, Store
 from tests.conftest import ONE_FOLDER_CONFIG
 
 Snapshot = dict[str, tuple[bytes, int, int]]
@@ -166,14 +166,14 @@ def test_a_read_only_store_gives_one_line_and_exit_2(
     assert run_build(site, capsys)[0] == EXIT_OK
     before = snapshot(site / "public")
     add_article(site)
-    real_open = Store.open.__func__  # type: ignore[attr-defined]
+    real_open = SqliteStore.open.__func__  # type: ignore[attr-defined]
 
-    def read_only(cls: type[Store], *args: Any, **kwargs: Any) -> Store:
+    def read_only(cls: type[SqliteStore], *args: Any, **kwargs: Any) -> Store:
         store = real_open(cls, *args, **kwargs)
         store._db.execute("PRAGMA query_only = 1")
         return store
 
-    monkeypatch.setattr(Store, "open", classmethod(read_only))
+    monkeypatch.setattr(SqliteStore, "open", classmethod(read_only))
     code, err = run_build(site, capsys)
     monkeypatch.undo()
     line = one_error_line(err)

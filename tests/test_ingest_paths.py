@@ -19,7 +19,7 @@ from feeds.daemon import Daemon
 from feeds.normalize import suffixes
 from feeds.pipeline import SourceReport, ingest_folder
 from feeds.sources import folder
-from feeds.store import Store
+from feeds.store import SqliteStore, Store
 from feeds.systemd import Notifier
 from tests.conftest import NOW, ONE_FOLDER_CONFIG
 
@@ -43,7 +43,7 @@ def write(site: Path, key: str, title: str) -> Path:
 def ingest(site: Path, paths: set[str] | None = None) -> dict[str, str]:
     """Ingest (all, or ``paths``); the stored articles as key -> id."""
     config = config_module.load(site / "feeds.toml")
-    with Store.open(config.store_path) as store:
+    with SqliteStore.open(config.store_path) as store:
         ingest_folder(store, config.sources[0], config, now=NOW, workers=1, paths=paths)
         return {i.article.key: i.id for i in store.items(["news"])}
 
@@ -54,7 +54,7 @@ def traced_ingest(site: Path, paths: set[str] | None = None,
     """Ingest with every SQL statement recorded: (report, statements, key -> id after)."""
     config = config_module.load(site / "feeds.toml")
     statements: list[str] = []
-    with Store.open(config.store_path) as store:
+    with SqliteStore.open(config.store_path) as store:
         if prepare is not None:
             prepare(store)
         store._db.set_trace_callback(statements.append)

@@ -33,7 +33,7 @@ from feeds.publish import FORMATS, stream
 from feeds.publish import render as render_module
 from feeds.publish.jsonfeed import json_fragment, json_item
 from feeds.publish.render import render
-from feeds.store import Store
+from feeds.store import SqliteStore
 from tests.conftest import NOW
 from tests.golden.sample import CHANNEL, ITEMS
 
@@ -302,13 +302,13 @@ def test_a_file_that_kills_its_reading_worker_is_reported_and_the_rest_published
         report = build(config, now=NOW)
         [source] = report.sources
     else:  # the daemon's way: ingest_folder with its own pool
-        with Store.open(config.store_path) as store:
+        with SqliteStore.open(config.store_path) as store:
             source = pipeline.ingest_folder(store, config.sources[0], config, now=NOW,
                                             workers=2)
     assert [key for key, _ in source.problems] == ["a007.txt"]
     assert "killed the worker process" in source.problems[0][1]
     assert source.read == 11
-    with Store.open(config.store_path) as store:
+    with SqliteStore.open(config.store_path) as store:
         assert store.count() == 11
 
 
@@ -360,11 +360,11 @@ def test_a_cancelled_build_stops_between_steps_and_the_next_one_carries_on(
     with pytest.raises(Stopped):
         build(load(site), now=NOW + timedelta(hours=1), cancelled=cancelled)
     assert outputs(site) == before
-    with Store.open(load(site).store_path) as store:
+    with SqliteStore.open(load(site).store_path) as store:
         assert store.count() == (12 if stop_after < 5 else 17)
     build(load(site), now=NOW + timedelta(hours=1))
     assert outputs(site) == from_scratch(site, NOW + timedelta(hours=1))
-    with Store.open(load(site).store_path) as store:
+    with SqliteStore.open(load(site).store_path) as store:
         assert store.count() == 17
 
 
@@ -409,7 +409,7 @@ def test_a_failed_check_keeps_the_old_files_and_leaves_no_spool(
 def test_the_streamed_files_are_what_render_gives(site: Path) -> None:
     build(load(site), now=NOW)
     config = load(site)
-    with Store.open(config.store_path) as store:
+    with SqliteStore.open(config.store_path) as store:
         for feed in config.feeds:
             items = pipeline.feed_items(config, store, feed, now=NOW)
             for fmt in feed.formats:
@@ -422,14 +422,14 @@ def test_a_build_reads_articles_only_to_render_them(site: Path,
     """Selecting what a feed shows reads the covering index, not the articles' JSON."""
     build(load(site), now=NOW)
     calls: list[int] = []
-    real = Store.items_by_id
+    real = SqliteStore.items_by_id
 
-    def counted(self: Store, ids: list[str]) -> object:
+    def counted(self: SqliteStore, ids: list[str]) -> object:
         calls.append(len(ids))
         return real(self, ids)
 
-    monkeypatch.setattr(Store, "items_by_id", counted)
-    monkeypatch.setattr(Store, "items", lambda *a, **k: pytest.fail("items() read"))
+    monkeypatch.setattr(SqliteStore, "items_by_id", counted)
+    monkeypatch.setattr(SqliteStore, "items", lambda *a, **k: pytest.fail("items() read"))
     write(site, 99)
     build(load(site), now=NOW + timedelta(hours=1))
     assert sum(calls) == 2  # the new article, once per feed
@@ -446,12 +446,14 @@ def test_json_fragments_are_json_dumps_bytes() -> None:
 def test_the_feed_index_is_kept_with_the_digest(site: Path) -> None:
     build(load(site), now=NOW)
     config = load(site)
-    with Store.open(config.store_path) as store:
-        index = json.loads(store.feed_index("everything") or "{}")
-    assert len(index["ids"]) == len(index["keys"]) == 12
+    with SqliteStore.open(config.store_path) as store:
+        index = store.feed_index("everything")
+    assert index is not None and len(index.ids) == len(index.keys) == 12
     data = (site / "public" / "everything" / "feed.json").read_bytes()
-    offset = index["formats"]["json"]["start"]
-    for item_id, size in zip(index["ids"], index["formats"]["json"]["sizes"], strict=True):
+    entry = index.formats["json"]
+    assert isinstance(entry, dict)
+    offset = entry["start"]
+    for item_id, size in zip(index.ids, entry["sizes"], strict=True):
         length = size >> 1
         assert json.loads(data[offset:offset + length])["id"] == item_id
         offset += length + len(b",\n")

@@ -20,7 +20,7 @@ from feeds import config as config_module
 from feeds.cli import main
 from feeds.errors import StoreError
 from feeds.pipeline import build, recover
-from feeds.store import Store
+from feeds.store import SqliteStore
 from tests.conftest import NOW, ROOT
 from tests.test_build_remote import FeedServer
 
@@ -150,7 +150,7 @@ def test_without_recover_a_new_store_would_renumber_every_item(tmp_path: Path) -
     ids = {i["id"] for i in json.loads((config.output_dir / "all" / "feed.json").read_text())
            ["items"]}
     lose_store(config)
-    with Store.open(config.store_path):  # a fresh store, as a first run would make
+    with SqliteStore.open(config.store_path):  # a fresh store, as a first run would make
         pass
     build(config, now=LATER)
     again = {i["id"] for i in json.loads((config.output_dir / "all" / "feed.json").read_text())
@@ -348,7 +348,7 @@ def test_a_zero_length_store_file_is_refused_not_started_afresh(tmp_path: Path) 
     path.write_bytes(b"")
     old = path.stat().st_mtime - 60
     os.utime(path, (old, old))  # not a store another process is creating right now
-    for opener in (Store.open, Store.open_copy):
+    for opener in (SqliteStore.open, SqliteStore.open_copy):
         with pytest.raises(StoreError) as info:
             opener(path)
         message = str(info.value)
@@ -359,7 +359,7 @@ def test_a_zero_length_store_file_is_refused_not_started_afresh(tmp_path: Path) 
 
 def test_a_missing_store_file_starts_a_new_store(tmp_path: Path) -> None:
     path = tmp_path / "state" / "feeds.db"
-    with Store.open(path) as store:
+    with SqliteStore.open(path) as store:
         assert store.id_count() == 0
     assert path.stat().st_size > 0
 
@@ -368,7 +368,7 @@ def test_a_file_that_is_not_sqlite_says_what_to_do(tmp_path: Path) -> None:
     path = tmp_path / "feeds.db"
     path.write_bytes(b"this is not a database, just some bytes " * 100)
     with pytest.raises(StoreError) as info:
-        Store.open(path)
+        SqliteStore.open(path)
     message = str(info.value)
     assert str(path) in message and "feeds recover --force" in message and "\n" not in message
 
@@ -379,7 +379,7 @@ def test_another_programs_database_says_to_check_store_path(tmp_path: Path) -> N
     raw.execute("CREATE TABLE theirs (x)")
     raw.close()
     with pytest.raises(StoreError, match=r"check store\.path") as info:
-        Store.open(path)
+        SqliteStore.open(path)
     assert str(path) in str(info.value)
 
 
@@ -457,13 +457,13 @@ def test_a_store_file_another_process_is_creating_is_waited_for(tmp_path: Path) 
     import threading
 
     made = tmp_path / "made.db"
-    Store.open(made).close()
+    SqliteStore.open(made).close()
     path = tmp_path / "feeds.db"
     path.write_bytes(b"")  # just created by "another process"
     writer = threading.Timer(0.2, lambda: path.write_bytes(made.read_bytes()))
     writer.start()
     try:
-        with Store.open(path) as store:
+        with SqliteStore.open(path) as store:
             assert store.id_count() == 0
     finally:
         writer.join()

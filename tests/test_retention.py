@@ -16,13 +16,13 @@ from pathlib import Path
 import feedparser
 import pytest
 
-import feeds.store as store_module
+import feeds.store.sqlite.connection as store_module
 from feeds import config as config_module
 from feeds.config import ConfigProblems
 from feeds.decide import Held, IdMemory, Retention, id_memory, plan_prune
-from feeds.model import Article
+from feeds.model import Article, FetchState
 from feeds.pipeline import build, ingest, ingest_remote
-from feeds.store import Store
+from feeds.store import MemoryStore, SqliteStore, Store
 from tests.conftest import NOW
 from tests.test_build_remote import FeedServer
 
@@ -72,7 +72,7 @@ def test_a_feed_with_fresh_guids_on_every_fetch_does_not_grow_the_store_without_
     """With the default retention (the newest 500 entries, 90 days), 12 fetches of 60
     fresh entries each leave at most 500 entries, all of them from the latest fetches."""
     config = config_module.load(write_site(tmp_path, server))
-    with Store.open(config.store_path) as store:
+    with SqliteStore.open(config.store_path) as store:
         for batch in range(12):
             now = NOW + timedelta(hours=batch)
             server.documents["/fresh.xml"] = fresh_feed(batch, 60, now)
@@ -194,9 +194,12 @@ def numbered() -> Callable[[], str]:
     return lambda: f"urn:test:{next(numbers)}"
 
 
-@pytest.fixture
-def memory_store() -> Iterator[Store]:
-    with Store.open(":memory:", id_factory=numbered()) as store:
+@pytest.fixture(params=["sqlite", "memory"])
+def memory_store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    """A store in memory: SQLite's, or the dicts of ``MemoryStore`` (the same protocol)."""
+    opened: Store = SqliteStore.open(":memory:", id_factory=numbered()) \
+        if request.param == "sqlite" else MemoryStore(id_factory=numbered())
+    with opened as store:
         yield store
 
 
@@ -228,13 +231,14 @@ def test_a_pruned_entry_that_comes_back_gets_its_old_id_back(memory_store: Store
     assert item.first_seen == NOW  # it is the same entry, first seen back then
 
 
-def test_prune_is_one_transaction(memory_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_prune_is_one_transaction(monkeypatch: pytest.MonkeyPatch) -> None:
+    memory_store = SqliteStore.open(":memory:", id_factory=numbered())
     memory_store.ingest("fresh", [(remote(f"k{i}"), None) for i in range(3)], now=NOW)
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("crash after the articles were deleted")
 
-    monkeypatch.setattr(Store, "_forget_ids", broken)
+    monkeypatch.setattr(SqliteStore, "_forget_ids", broken)
     with pytest.raises(RuntimeError):
         memory_store.prune("fresh", listed=set(), now=NOW,
                            retention=Retention(max_age=None, max_items=0))
@@ -394,7 +398,7 @@ title = "All"
 def test_the_daemons_ingest_reports_pruned_entries_as_removed_so_it_republishes(
         tmp_path: Path, server: FeedServer) -> None:
     config = config_module.load(write_site(tmp_path, server, "retention = {max_items = 0}"))
-    with Store.open(config.store_path) as store:
+    with SqliteStore.open(config.store_path) as store:
         server.documents["/fresh.xml"] = listing("b", "a")
         ingest_remote(config, store, config.sources, now=NOW, force=False)
         server.documents["/fresh.xml"] = listing("b")
@@ -507,7 +511,7 @@ def test_the_store_file_stops_growing_once_the_history_is_full(tmp_path: Path) -
     path = tmp_path / "feeds.db"
     retention = Retention(max_age=None, max_items=100)  # ids remembered: 1,000 (+ a tenth)
     sizes = []
-    with Store.open(path) as store:
+    with SqliteStore.open(path) as store:
         for batch in range(80):
             now = NOW + batch * timedelta(hours=1)
             articles = [Article(source="fresh", key=f"{batch}/{i}", title=f"Entry {batch}.{i}",
@@ -529,12 +533,13 @@ def test_one_large_prune_does_not_leave_the_wal_file_that_large(
     monkeypatch.setattr(store_module, "WAL_SIZE_LIMIT", 256 * 1024)
     path = tmp_path / "feeds.db"
     wal = tmp_path / "feeds.db-wal"
-    with Store.open(path) as store:
+    with SqliteStore.open(path) as store:
         store.ingest("fresh", [(remote(f"k{i}", timedelta(minutes=i)), None) for i in range(3000)],
                      now=NOW)
         store.prune("fresh", listed=set(), now=NOW, retention=Retention(None, max_items=10))
         largest = wal.stat().st_size
-        store.set_source_state("fresh", {"etag": "x"})  # the next write starts the WAL anew
+        # the next write starts the WAL anew
+        store.set_source_states({"fresh": FetchState(etag="x")})
         assert wal.stat().st_size <= 256 * 1024 < largest
 
 
@@ -588,17 +593,17 @@ title = "All"
     config = config_module.load(tmp_path / "feeds.toml")
     build(config, now=NOW)
     assert published_titles(tmp_path) == everywhere("Story a1", "Story b1", "Story b2")
-    with Store.open(config.store_path) as store:
+    with SqliteStore.open(config.store_path) as store:
         b_ids = {i.article.title: i.id for i in store.items() if "b" in i.article.title}
     subscribe("a")
     report = build(config, now=NOW + timedelta(hours=1))
     assert published_titles(tmp_path) == everywhere("Story a1")
     assert [f.removed for f in report.feeds] == [2]
-    with Store.open(config.store_path) as store:
+    with SqliteStore.open(config.store_path) as store:
         assert store.count(["planet"]) == 1
     subscribe("a", "b")  # subscribed again: the same entries, the same ids
     build(config, now=NOW + timedelta(hours=2))
     assert published_titles(tmp_path) == everywhere("Story a1", "Story b1", "Story b2")
-    with Store.open(config.store_path) as store:
+    with SqliteStore.open(config.store_path) as store:
         assert {i.article.title: i.id for i in store.items()
                 if "b" in i.article.title} == b_ids

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from feeds.model import Article, FileState
-from feeds.store import Store
+from feeds.store import SqliteStore
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = 200
@@ -30,7 +30,7 @@ CHILD = r"""
 import shutil, sys, threading
 from datetime import UTC, datetime
 from feeds.model import Article, FileState
-from feeds.store import Store
+from feeds.store import SqliteStore, Store
 
 path, mode, fraction = sys.argv[1], sys.argv[2], float(sys.argv[3])
 now = datetime(2026, 2, 1, tzinfo=UTC)
@@ -46,14 +46,14 @@ def count():
     return 0
 
 shutil.copy(path, path + ".dry")  # the same work on a copy: how long the write lasts
-with Store.open(path + ".dry") as dry:
+with SqliteStore.open(path + ".dry") as dry:
     dry._db.execute("PRAGMA cache_size = 10")
     dry._db.set_progress_handler(count, 100)
     dry.ingest("notes", batch, now=now, present=None)
     dry._db.set_progress_handler(None, 0)  # count the ingest only, not the close
 total, calls[0] = calls[0], 0
 
-store = Store.open(path)
+store = SqliteStore.open(path)
 store._db.execute("PRAGMA cache_size = 10")  # spill dirty pages into the WAL early
 if mode == "mid":
     target = max(1, int(total * fraction))
@@ -75,7 +75,7 @@ threading.Event().wait()
 def _base(path: Path) -> dict[str, str]:
     numbers = itertools.count(1)
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    with Store.open(path, id_factory=lambda: f"base-{next(numbers)}") as store:
+    with SqliteStore.open(path, id_factory=lambda: f"base-{next(numbers)}") as store:
         store.ingest("notes", [
             (Article(source="notes", key=f"n{i:05}.md", title=f"T{i} v1", body=f"body {i} v1"),
              FileState(i + 1, 1, i + 1, 1))
@@ -131,7 +131,7 @@ def _assert_whole(path: Path, ids: dict[str, str], *, expect_batch: bool) -> Non
     assert raw.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     assert raw.execute("PRAGMA foreign_key_check").fetchall() == []
     raw.close()
-    with Store.open(path) as store:
+    with SqliteStore.open(path) as store:
         items = store.items()
         assert len(items) == (BIG if expect_batch else BASE)
         versions = {item.article.title.rsplit(" ", 1)[1] for item in items}

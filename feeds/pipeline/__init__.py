@@ -33,7 +33,7 @@ from ..config import Config
 from ..errors import FeedsError, OutputError, SourceError
 from ..publish.atomic import remove_temporaries, write_if_changed
 from ..publish.pages import render_index_html, render_opml
-from ..store import Store
+from ..store import Store, open_store
 from .commands import Status, discover_feed, locate, lookup_id, status
 from .feeds import feed_heads, feed_items, publish_feed
 from .folder import ingest_folder, read_path
@@ -155,10 +155,10 @@ def build(config: Config, *, now: datetime, dry_run: bool = False,
     """
     refuse_lost_store(config)
     report = BuildReport(config.output_dir, dry_run=dry_run)
-    opener = Store.open_copy if dry_run else Store.open
     model_cache = None if dry_run else model_cache_dir()
     workers = os.cpu_count() or 1
-    with opener(config.store_path) as store, one_pool(workers, model_cache):
+    with open_store(config.store_path, dry_run=dry_run) as store, \
+            one_pool(workers, model_cache):
         report.sources = ingest(config, store, now=now, progress=progress,
                                 model_cache=model_cache, cancelled=cancelled)
         report.feeds, report.pages_written = publish(config, store, now=now, dry_run=dry_run,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from ..config import Config
 from ..errors import FeedsError
-from ..store import Store
+from ..store import open_store
 from .remote import fetch_settings, read_body, remote_specs
 
 if TYPE_CHECKING:
@@ -28,12 +28,12 @@ class Status:
 def status(config: Config, *, now: datetime) -> Status:
     """One line per folder source (its article count), then one per remote feed (last
     fetch, status, next due, errors: see :func:`feeds.sources.politeness.format_status`)."""
-    from ..sources.politeness import FetchState, format_status
+    from ..sources.politeness import format_status
 
     report = Status()
     rows: list[tuple[str, str, FetchState | None]] = []
     counts: dict[str, int] = {}
-    store = Store.open(config.store_path) if config.store_path.is_file() else None
+    store = open_store(config.store_path) if config.store_path.is_file() else None
     try:
         for source in config.sources:
             if store is not None:
@@ -46,8 +46,8 @@ def status(config: Config, *, now: datetime) -> Status:
                 report.errors.append((source.name, exc.reason))
                 continue
             for spec in specs:
-                raw = store.source_state(spec.name) if store is not None else None
-                rows.append((spec.name, source.kind, FetchState.from_dict(raw) if raw else None))
+                state = store.source_state(spec.name) if store is not None else None
+                rows.append((spec.name, source.kind, state))
     finally:
         if store is not None:
             store.close()
@@ -75,7 +75,7 @@ def lookup_id(config: Config | None, source: str | None, key: str | None) -> str
     if config is None or source is None or key is None or not config.store_path.is_file():
         return None
     try:
-        with Store.open(config.store_path) as store:
+        with open_store(config.store_path) as store:
             return store.lookup_id(source, key)
     except FeedsError:
         return None

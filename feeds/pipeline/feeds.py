@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import secrets
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 from .. import __version__
@@ -21,7 +20,16 @@ from ..model import Channel, Item
 from ..publish import FORMATS, stream
 from ..publish.atomic import write_if_changed
 from ..publish.render import fragment_key, render
-from ..store import ItemHead, Store
+from ..store import (
+    FeedIndex,
+    FeedState,
+    ItemHead,
+    Selection,
+    Store,
+    StoreHandle,
+    instant,
+    stamp,
+)
 from .reports import Cancelled, FeedReport, check
 from .workers import process_pool, settle, shared_pool
 
@@ -52,45 +60,40 @@ def feed_heads(config: Config, store: Store, feed: FeedConfig, *,
 
 
 def _candidates(config: Config, store: Store, feed: FeedConfig, *,
-                now: datetime) -> tuple[list[ItemHead], dict[str, object]]:
+                now: datetime) -> tuple[list[ItemHead], Selection | None]:
     """The rows a feed selects from, newest first, and (when those rows alone decide the
     selection, as they do without text filters) what the selection depends on: a digest
     of the rows and the window of ``now`` in which the same rows are visible."""
     sources = config.feed_sources(feed)
     if not sources:
-        return [], {}
+        return [], None
     if feed.include or feed.exclude:
-        return store.heads(sources), {}
+        return store.heads(sources), None
     fetch = None if feed.since else feed.limit + 64
     heads = store.heads(sources, limit=fetch)
-    stamp = _iso(now)
-    visible = sum(1 for h in heads if h.published <= stamp)
+    now_stamp = stamp(now)
+    visible = sum(1 for h in heads if h.published <= now_stamp)
     if fetch is not None and len(heads) == fetch and visible < feed.limit:
         heads = store.heads(sources)
     if feed.since:
-        return heads, {}  # what "since" keeps moves with every build
+        return heads, None  # what "since" keeps moves with every build
     rows = "\n".join(f"{h.id}\x1f{h.content_hash}\x1f{h.published}\x1f{h.updated}"
                      f"\x1f{h.title}\x1f{h.link}" for h in heads)
-    return heads, {
-        "rows": hashlib.blake2b(rows.encode(), digest_size=16).hexdigest(),
-        "seen": max((h.published for h in heads if h.published <= stamp), default=""),
-        "until": min((h.published for h in heads if h.published > stamp), default=None),
-    }
+    seen = max((h.published for h in heads if h.published <= now_stamp), default=None)
+    until = min((h.published for h in heads if h.published > now_stamp), default=None)
+    return heads, Selection(hashlib.blake2b(rows.encode(), digest_size=16).hexdigest(),
+                            None if seen is None else instant(seen),
+                            None if until is None else instant(until))
 
 
-def _same_selection(previous: dict[str, object], state: dict[str, object], now: datetime) -> bool:
+def _same_selection(previous: Selection | None, state: Selection | None,
+                    now: datetime) -> bool:
     """Whether the rows are those of the previous build and no row's date lies between
     that build's ``now`` and this one's: then the selection is the previous one."""
-    if not state or previous.get("rows") != state["rows"]:
+    if state is None or previous is None or previous.rows != state.rows:
         return False
-    seen, until, stamp = previous.get("seen"), previous.get("until"), _iso(now)
-    return isinstance(seen, str) and seen <= stamp and (
-        until is None or (isinstance(until, str) and stamp < until))
-
-
-def _iso(value: datetime) -> str:
-    """``value`` as the store writes dates (fixed-width UTC ISO: sorts as it compares)."""
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
+    return (previous.seen is None or previous.seen <= now) and (
+        previous.until is None or now < previous.until)
 
 
 def _select(config: Config, store: Store, feed: FeedConfig, heads: list[ItemHead], *,
@@ -105,9 +108,9 @@ def _select(config: Config, store: Store, feed: FeedConfig, heads: list[ItemHead
     if feed.include or feed.exclude:  # text filters read the articles
         by_id = {h.id: h for h in heads}
         return [by_id[i.id] for i in feed_items(config, store, feed, now=now) if i.id in by_id]
-    stamp = _iso(now)
-    oldest = _iso(now - feed.since) if feed.since is not None else ""
-    visible = (h for h in heads if oldest <= h.published <= stamp)
+    now_stamp = stamp(now)
+    oldest = stamp(now - feed.since) if feed.since is not None else ""
+    visible = (h for h in heads if oldest <= h.published <= now_stamp)
     return one_per_story(visible, ItemHead.story_keys, limit=feed.limit)
 
 
@@ -135,27 +138,26 @@ def publish_feed(config: Config, store: Store, feed: FeedConfig, *, now: datetim
     channel_key = _channel_key(config, feed)
     paths = {fmt: config.output_dir / feed.name / FORMATS[fmt].file_name
              for fmt in feed.formats}
-    previous = _load_digest(store.feed_digest(feed.name))
-    prev: dict[str, object] = previous or {}
-    same_files = bool(prev) and prev.get("channel") == channel_key \
-        and prev.get("files") == stream.file_stats(paths)
+    previous = store.feed_state(feed.name)
+    prev = previous or FeedState()
+    same_files = previous is not None and prev.channel == channel_key \
+        and prev.files == stream.file_stats(paths)
     rows, state = _candidates(config, store, feed, now=now)
-    count = prev.get("count")
-    if same_files and isinstance(count, int) and _same_selection(prev, state, now):
-        report.unchanged = count
+    if same_files and prev.count is not None and _same_selection(prev.selection, state, now):
+        report.unchanged = prev.count
         report.kept.extend(paths.values())  # nothing to select or render
         return report
     heads = _select(config, store, feed, rows, now=now)
     keys = [fragment_key(h.id, h.content_hash, h.published, h.updated) for h in heads]
     items_digest = hashlib.blake2b("\n".join(keys).encode(), digest_size=16).hexdigest()
-    if same_files and prev.get("items") == items_digest:
+    if same_files and prev.items == items_digest:
         report.unchanged = len(heads)
         report.kept.extend(paths.values())  # nothing to render: the files are what we wrote
-        if not dry_run and any(prev.get(k) != v for k, v in state.items()):
-            store.set_feed_digest(feed.name, json.dumps(
-                {**prev, **state, "count": len(heads)}, sort_keys=True))
+        if not dry_run and state is not None and prev.selection != state:
+            store.set_feed_state(feed.name, replace(prev, selection=state, count=len(heads)),
+                                 keep_index=True)
         return report
-    index = _load_digest(store.feed_index(feed.name)) if previous else None
+    index = store.feed_index(feed.name) if previous else None
     _count_changes(report, heads, previous, index)
     if dry_run:
         items = _full_items(store, heads)
@@ -169,28 +171,23 @@ def publish_feed(config: Config, store: Store, feed: FeedConfig, *, now: datetim
                                         cancelled)
     for fmt, path in paths.items():
         (report.written if changed[fmt] else report.kept).append(path)
-    new_index = {"ids": [h.id for h in heads], "keys": keys,
-                 "updated": [h.updated for h in heads], "formats": formats}
+    new_index = FeedIndex(tuple(h.id for h in heads), tuple(keys),
+                          tuple(h.updated for h in heads), formats)
     store.set_feed_state(
         feed.name,
-        json.dumps({"channel": channel_key, "items": items_digest, "count": len(heads),
-                    "files": stream.file_stats(paths), **state}, sort_keys=True),
-        json.dumps(new_index, separators=(",", ":")))
+        FeedState(channel=channel_key, items=items_digest, count=len(heads),
+                  files=stream.file_stats(paths), selection=state),
+        new_index)
     return report
 
 
 def _count_changes(report: FeedReport, heads: Sequence[ItemHead],
-                   previous: dict[str, object] | None, index: dict[str, object] | None) -> None:
+                   previous: FeedState | None, index: FeedIndex | None) -> None:
     old: dict[str, str] = {}
     if index is not None:
-        ids, updated = index.get("ids"), index.get("updated")
-        if isinstance(ids, list) and isinstance(updated, list):
-            old = dict(zip(ids, updated, strict=False))
-    elif previous is not None and isinstance(previous.get("items"), dict):
-        raw = previous["items"]
-        assert isinstance(raw, dict)
-        old = {k: datetime.fromisoformat(v).isoformat(timespec="microseconds")
-               for k, v in raw.items() if isinstance(v, str)}
+        old = dict(zip(index.ids, index.updated, strict=False))
+    elif previous is not None and previous.legacy_updated is not None:
+        old = {k: stamp(v) for k, v in previous.legacy_updated.items()}
     current = {h.id: h.updated for h in heads}
     report.added = sum(1 for i in current if i not in old)
     report.removed = sum(1 for i in old if i not in current)
@@ -213,7 +210,7 @@ PARALLEL_RENDER_THRESHOLD = 1500
 
 def _publish_formats(store: Store, channel: Channel, paths: dict[str, Path],
                      heads: Sequence[ItemHead], keys: Sequence[str],
-                     index: dict[str, object] | None, workers: int = 1,
+                     index: FeedIndex | None, workers: int = 1,
                      cancelled: Cancelled | None = None
                      ) -> tuple[dict[str, bool], dict[str, object]]:
     """Stream every file of one feed (see :func:`publish_feed`): whether each changed,
@@ -221,8 +218,10 @@ def _publish_formats(store: Store, channel: Channel, paths: dict[str, Path],
     chunks, for all formats; with ``workers`` > 1 and many of them, the chunks are
     rendered by a process pool (each worker reads its items from the store itself and
     spools its fragments to files the kernel then copies from)."""
-    position = stream.positions(index)
-    outputs = [stream.Output(fmt, channel, path, index, position) for fmt, path in paths.items()]
+    old: dict[str, object] | None = None if index is None else {
+        "keys": list(index.keys), "formats": dict(index.formats)}  # as the stream reads it
+    position = stream.positions(old)
+    outputs = [stream.Output(fmt, channel, path, old, position) for fmt, path in paths.items()]
     changed: dict[str, bool] = {}
     formats: dict[str, object] = {}
     prefix = f".spool.{os.getpid()}.{secrets.token_hex(4)}."  # this publication's spools
@@ -233,9 +232,10 @@ def _publish_formats(store: Store, channel: Channel, paths: dict[str, Path],
         # every file reuses by the same positions, or (not the file we wrote) by none
         everywhere = position if all(len(out.reusable) for out in outputs) else {}
         misses = [n for n, key in enumerate(keys) if key not in everywhere]
+        handle = store.handle()  # None: no other process sees this store
         jobs = [
             _RenderJob(
-                store.path, prefix, channel, tuple(out.fmt for out in outputs),
+                handle, prefix, channel, tuple(out.fmt for out in outputs),
                 tuple(str(out.path) for out in outputs), chunk,
                 tuple(heads[n].id for n in chunk),
                 tuple(tuple(keys[n] not in out.reusable for out in outputs) for n in chunk))
@@ -244,7 +244,7 @@ def _publish_formats(store: Store, channel: Channel, paths: dict[str, Path],
         ]
         shared = shared_pool(workers)
         results: Iterator[_Spooled]
-        if workers > 1 and store.shared and (
+        if workers > 1 and handle is not None and (
                 len(misses) >= PARALLEL_RENDER_THRESHOLD
                 or (shared is not None and shared.started and len(jobs) > 1)):
             if shared is not None:  # the build's pool, warm from reading
@@ -286,7 +286,7 @@ def _publish_formats(store: Store, channel: Channel, paths: dict[str, Path],
 
 @dataclass(frozen=True, slots=True)
 class _RenderJob:
-    store_path: str
+    store: StoreHandle | None  # what a worker opens to read the items
     prefix: str  # of the spool files' names
     channel: Channel
     fmts: tuple[str, ...]
@@ -315,7 +315,8 @@ def _render_job(job: _RenderJob, store: Store | None = None) -> _Spooled:
     """Render, verify and spool one chunk of items in every format (see
     :func:`stream.spool`).  Runs in workers too, where it opens the store itself."""
     if store is None:
-        with Store.open(job.store_path) as own:
+        assert job.store is not None, "a worker needs a store it can open"
+        with job.store.open() as own:
             return _render_job(job, own)
     found = store.items_by_id(job.ids)
     missing = [i for i in job.ids if i not in found]
@@ -335,14 +336,3 @@ def _channel_key(config: Config, feed: FeedConfig) -> str:
 
     blob = repr((__version__, RENDER_VERSION, config.channel(feed), feed))
     return hashlib.blake2b(blob.encode(), digest_size=12).hexdigest()
-
-
-def _load_digest(raw: str | None) -> dict[str, object] | None:
-    if not raw:
-        return None
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-

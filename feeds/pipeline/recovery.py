@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from ..config import Config
 from ..errors import StoreError
-from ..store import Identity, Store
+from ..store import Identity, Store, open_store
 from .reports import Progress, SourceReport
 from .workers import model_cache_dir, one_pool
 
@@ -70,7 +70,7 @@ def recover(config: Config, *, now: datetime, force: bool = False,
     _remove_store_files(scratch)
     model_cache = model_cache_dir()
     try:
-        with Store.open(scratch) as store, one_pool(os.cpu_count() or 1, model_cache):
+        with open_store(scratch) as store, one_pool(os.cpu_count() or 1, model_cache):
             sources = ingest(config, store, now=now, progress=progress,
                              model_cache=model_cache)
             identities = {s.name: _atom_titled(store, store.identities(s.name))
@@ -137,7 +137,7 @@ def _ids_in(path: Path) -> int | None:
     if not (path.exists() or path.is_symlink()) or is_empty_file(path, settle=0):
         return 0
     try:
-        with Store.open_copy(path) as store:
+        with open_store(path, dry_run=True) as store:
             return store.id_count()
     except StoreError:
         return None

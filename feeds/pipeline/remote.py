@@ -15,7 +15,7 @@ from .. import __version__, normalize
 from ..config import Config, SourceConfig
 from ..errors import FeedsError
 from ..model import Article, RawInput
-from ..store import Changes, Store
+from ..store import Changes, FetchState, Store
 from .reports import Cancelled, ChangeTotals, SourceReport
 
 if TYPE_CHECKING:
@@ -70,7 +70,6 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
     that was read, what it no longer lists is pruned to its source's ``retention``; what
     was pruned is reported as removed, so the feeds showing it are published again.
     """
-    from ..sources.politeness import FetchState
     from ..sources.remote import fetch_feeds_sync, settle
 
     started = time.monotonic()
@@ -87,18 +86,15 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
         jobs.extend((source, spec) for spec in specs)
         if source.source_kind.many_feeds:
             subscribed[source.name] = [spec.name for spec in specs]
-    pairs = []
-    for _source, spec in jobs:
-        raw = store.source_state(spec.name)
-        pairs.append((spec, FetchState.from_dict(raw) if raw else None))
+    pairs = [(spec, store.source_state(spec.name)) for _source, spec in jobs]
     results = fetch_feeds_sync(pairs, fetch_settings(config), now=now, force=force,
                                cancelled=cancelled) if pairs else []
     results = [settle(result, read_body) for result in results]  # the bodies, read
     totals: dict[str, ChangeTotals] = {name: ChangeTotals() for name in reports}
-    states: dict[str, dict[str, object]] = {}
+    states: dict[str, FetchState] = {}
     for (source, spec), result in zip(jobs, results, strict=True):
         report = reports[source.name]
-        states[spec.name] = result.state.to_dict()
+        states[spec.name] = result.state
         for warning in result.warnings:
             log.info("%s: %s", spec.name, warning)
         if result.error is not None:

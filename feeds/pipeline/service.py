@@ -18,7 +18,7 @@ from ..config import Config, SourceConfig
 from ..errors import FeedsError, Stopped
 from ..select import feeds_touched
 from ..sources.folder import is_ignored_name
-from ..store import Store
+from ..store import Store, open_store
 from .folder import ingest_folder
 from .remote import ingest_remote
 from .reports import Cancelled, FeedReport, Progress, SourceReport
@@ -38,7 +38,7 @@ class Service:
         self.store: Store | None = None
 
     def open(self) -> None:
-        self.store = Store.open(self.config.store_path)
+        self.store = open_store(self.config.store_path)
 
     def close(self) -> None:
         if self.store is not None:

@@ -17,7 +17,7 @@ gathers the facts and calls :func:`next_state`.  The rules::
                             row, or on 2 fetches at least 24 h apart; the move is recorded
     302 / 303 / 307         followed, never adopted
 
-``FetchState`` round-trips through JSON (``to_dict`` / ``from_dict``) for the store's
+``FetchState`` (in ``feeds.model``) is kept by the store, which owns its encoding, for the store's
 source-state column.  :func:`format_status` renders ``feeds status``.
 """
 
@@ -26,10 +26,12 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal
+from typing import Literal
+
+from ..model import FetchState
 
 __all__ = [
     "BACKOFF_CEILING",
@@ -60,81 +62,6 @@ REDIRECT_CONFIRM_AGE = timedelta(hours=24)
 JITTER = 0.2  # a backoff delay is shrunk by up to this fraction
 
 ErrorKind = Literal["network", "timeout", "http", "size", "redirect", "parse"]
-
-
-@dataclass(frozen=True, slots=True)
-class FetchState:
-    """What we remember about one remote source between fetches (JSON-serializable).
-
-    ``config_url`` is the URL the configuration gave when this state was recorded; when
-    the configuration changes it, :func:`reconcile` starts afresh.  ``url`` is the URL in
-    use when it differs (an adopted permanent redirect, a discovered feed link).
-    """
-
-    config_url: str | None = None
-    url: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    body_hash: str | None = None
-    last_fetch: datetime | None = None  # last attempt that reached a decision
-    last_success: datetime | None = None
-    last_status: int | None = None
-    items: int | None = None  # entries in the last parsed document
-    next_due: datetime | None = None
-    retry_after: datetime | None = None  # a server's Retry-After: not even --force goes sooner
-    errors: int = 0  # consecutive
-    last_error: str | None = None
-    gone: bool = False
-    redirect_to: str | None = None  # a permanent redirect seen but not yet adopted
-    redirect_seen: int = 0
-    redirect_since: datetime | None = None
-    moves: tuple[str, ...] = ()  # "2026-11-23T12:00:00Z http://a -> https://b (301)", last 10
-
-    def effective_url(self, config_url: str) -> str:
-        if self.config_url == config_url and self.url:
-            return self.url
-        return config_url
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value is None or value == f.default:
-                continue
-            if isinstance(value, datetime):
-                value = _iso(value)
-            elif isinstance(value, tuple):
-                value = list(value)
-            out[f.name] = value
-        return out
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> FetchState:
-        """Inverse of :meth:`to_dict`; unknown keys are ignored, bad values dropped."""
-        kwargs: dict[str, Any] = {}
-        for f in fields(cls):
-            if f.name not in data or data[f.name] is None:
-                continue
-            value = data[f.name]
-            kind = str(f.type)
-            try:
-                if "datetime" in kind:
-                    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-                    if parsed.utcoffset() is None:
-                        continue
-                    value = parsed.astimezone(UTC)
-                elif "tuple" in kind:
-                    value = tuple(str(v) for v in value)
-                elif kind == "bool":
-                    value = bool(value)
-                elif kind.startswith("int"):
-                    value = int(value)
-                else:
-                    value = str(value)
-            except (TypeError, ValueError):
-                continue
-            kwargs[f.name] = value
-        return cls(**kwargs)
 
 
 @dataclass(frozen=True, slots=True)

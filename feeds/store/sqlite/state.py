@@ -1,0 +1,74 @@
+"""The SQLite store's state of sources and feeds: typed in and out, JSON in the file."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ...model import FetchState
+from ..types import FeedIndex, FeedState
+from .codecs import (
+    feed_index_from_json,
+    feed_index_to_json,
+    feed_state_from_json,
+    feed_state_to_json,
+    fetch_state_from_json,
+    fetch_state_to_json,
+)
+from .connection import Connection
+
+__all__ = ["StateQueries"]
+
+_SOURCE_STATE_SQL = ("INSERT INTO source_state (source, state) VALUES (?, ?)"
+                     " ON CONFLICT (source) DO UPDATE SET state = excluded.state")
+_FEED_STATE_SQL = ("INSERT INTO feed_state (feed, digest) VALUES (?, ?)"
+                   " ON CONFLICT (feed) DO UPDATE SET digest = excluded.digest")
+
+
+class StateQueries(Connection):
+    """Fetch state by source; publication state and index by feed."""
+
+    def source_state(self, source: str) -> FetchState | None:
+        """What the last fetch of ``source`` left (None: none yet)."""
+        with self._read("read source state") as db:
+            row = db.execute(
+                "SELECT state FROM source_state WHERE source = ?", (source,)
+            ).fetchone()
+        return None if row is None else fetch_state_from_json(row[0])
+
+    def set_source_states(self, states: Mapping[str, FetchState]) -> None:
+        """Several sources' states in one transaction (a poll of many feeds)."""
+        rows = [(source, fetch_state_to_json(state)) for source, state in states.items()]
+        if not rows:
+            return
+        with self._write(f"save state of {len(rows)} sources") as db:
+            db.executemany(_SOURCE_STATE_SQL, rows)
+
+    def feed_state(self, feed: str) -> FeedState | None:
+        """What the last publication of ``feed`` left (None: none, or none readable)."""
+        with self._read("read feed state") as db:
+            row = db.execute("SELECT digest FROM feed_state WHERE feed = ?", (feed,)).fetchone()
+        return None if row is None else feed_state_from_json(row[0])
+
+    def feed_index(self, feed: str) -> FeedIndex | None:
+        with self._read("read feed index") as db:
+            row = db.execute("SELECT data FROM feed_index WHERE feed = ?", (feed,)).fetchone()
+        return None if row is None else feed_index_from_json(row[0])
+
+    def set_feed_state(self, feed: str, state: FeedState, index: FeedIndex | None = None, *,
+                       keep_index: bool = False) -> None:
+        """A feed's state and index, in one transaction.  No ``index``: none is kept (so
+        nothing stale can be reused), unless ``keep_index`` (the files are unchanged)."""
+        text = feed_state_to_json(state)
+        data = None if index is None else feed_index_to_json(index)
+        with self._write(f"save state of feed {feed!r}") as db:
+            db.execute(_FEED_STATE_SQL, (feed, text))
+            if keep_index:
+                return
+            if data is None:
+                db.execute("DELETE FROM feed_index WHERE feed = ?", (feed,))
+            else:
+                db.execute(
+                    "INSERT INTO feed_index (feed, data) VALUES (?, ?)"
+                    " ON CONFLICT (feed) DO UPDATE SET data = excluded.data",
+                    (feed, data),
+                )
