@@ -34,11 +34,13 @@ from .configcheck import parse_size as parse_size
 from .decide import Retention
 from .errors import ConfigError
 from .model import Author, Channel
+from .publish import FORMATS as OUTPUT_FORMATS
+from .publish import feed_url
 from .select import validate_pattern
+from .sources import COMMON_KEYS, SOURCES, SourceKind
 
 DEFAULT_PATH = Path("config/feeds.toml")
-FORMATS = ("rss", "atom", "json")
-SOURCE_KINDS = ("folder", "feed", "opml")
+FORMATS = tuple(OUTPUT_FORMATS)  # the table's names, in its order: a feed's default
 
 @dataclass(frozen=True)
 class Site:
@@ -64,6 +66,16 @@ class SourceConfig:
     max_size: int = 5 * 1024 * 1024  # folder: largest article file read
     link_pattern: str | None = None  # folder: "articles/{stem}.html" under site.base_url
     retention: Retention = field(default_factory=Retention)  # feed, opml: history kept
+
+    @property
+    def source_kind(self) -> SourceKind:
+        """This source's line of ``feeds.sources.SOURCES``."""
+        return SOURCES[self.kind]
+
+    @property
+    def remote(self) -> bool:
+        """Fetched over HTTP (``feed``, ``opml``); else read from local files (``folder``)."""
+        return SOURCES[self.kind].remote
 
 
 @dataclass(frozen=True)
@@ -137,6 +149,11 @@ class Config:
             hub=self.site.hub,
             formats=feed.formats,
         )
+
+    def feed_urls(self, feed: FeedConfig) -> list[str]:
+        """The absolute URLs of ``feed``'s files (none without ``site.base_url``)."""
+        channel = self.channel(feed)
+        return [url for fmt in feed.formats if (url := feed_url(channel, fmt))]
 
 
 class ConfigProblems(ConfigError):
@@ -284,11 +301,6 @@ def _server(v: _Validator, raw: Any) -> ServerConfig:
     )
 
 
-_SOURCE_KEYS: dict[str, set[str]] = {
-    "folder": {"path", "every", "cron", "max_size", "link_pattern", "retention"},
-    "feed": {"url", "every", "cron", "headers", "user_agent", "retention"},
-    "opml": {"path", "every", "cron", "headers", "user_agent", "retention"},
-}
 
 
 def _retention(v: _Validator, raw: Any, where: str, default: Retention) -> Retention:
@@ -326,17 +338,18 @@ def _sources(v: _Validator, raw: Any, retention: Retention) -> list[SourceConfig
             v.problem(where, "must be a table")
             continue
         kind = item.get("kind")
-        if kind not in SOURCE_KINDS:
-            v.problem(_join(where, "kind"), f"must be one of {', '.join(SOURCE_KINDS)}, "
+        if not isinstance(kind, str) or kind not in SOURCES:  # the table, read now
+            v.problem(_join(where, "kind"), f"must be one of {', '.join(SOURCES)}, "
                       f"got {kind!r}")
             kind = None
-        allowed = {"name", "kind"} | (_SOURCE_KEYS[kind] if kind else set().union(
-            *_SOURCE_KEYS.values()))
+        allowed = {"name", "kind"} | COMMON_KEYS | (SOURCES[kind].keys if kind else set().union(
+            *(s.keys for s in SOURCES.values())))
         t = v.table(item, where, allowed)
         t = {key: value for key, value in t.items() if key in allowed}  # one line per key
         name = v.name(t, where, seen)
         if not name or not kind:
             continue
+        kinds = SOURCES[kind]
         every = v.duration(t, where, "every")
         cron = v.cron(t, where, "cron")
         if every and cron:
@@ -344,8 +357,8 @@ def _sources(v: _Validator, raw: Any, retention: Retention) -> list[SourceConfig
         source = SourceConfig(
             name=name,
             kind=kind,
-            path=v.path(t, where, "path", required=kind in ("folder", "opml")),
-            url=v.url(t, where, "url", required=kind == "feed"),
+            path=v.path(t, where, "path", required=kinds.required == "path"),
+            url=v.url(t, where, "url", required=kinds.required == "url"),
             every=every,
             cron=cron,
             headers=v.headers(t, where, "headers"),
@@ -354,14 +367,16 @@ def _sources(v: _Validator, raw: Any, retention: Retention) -> list[SourceConfig
             max_size=v.size(t, where, "max_size", SourceConfig.max_size),
             link_pattern=v.link_pattern(t, where, "link_pattern"),
             retention=_retention(v, t["retention"], _join(where, "retention"), retention)
-            if "retention" in t and kind != "folder" else retention,
+            if "retention" in t and kinds.remote else retention,
         )
-        if kind == "folder" and "retention" in t:
-            v.problem(_join(where, "retention"), "applies to remote sources only (kind = "
-                      "\"feed\" or \"opml\"): a folder's articles stay while their files do")
-        if kind == "folder" and source.path is not None and not os.path.isdir(source.path):
+        if not kinds.remote and "retention" in t:
+            remote = " or ".join(f'"{k}"' for k, s in SOURCES.items() if s.remote)
+            v.problem(_join(where, "retention"), f"applies to remote sources only (kind = "
+                      f"{remote}): a folder's articles stay while their files do")
+        if kinds.path_is == "dir" and source.path is not None and not os.path.isdir(source.path):
             v.problem(_join(where, "path"), f"folder not found: {source.path}")
-        if kind == "opml" and source.path is not None and not os.path.isfile(source.path):
+        if kinds.path_is == "file" and source.path is not None \
+                and not os.path.isfile(source.path):
             v.problem(_join(where, "path"), f"file not found: {source.path}")
         out.append(source)
     return out
@@ -373,7 +388,8 @@ def _shared_folders(v: _Validator, sources: list[SourceConfig]) -> None:
     and a story that flips between them.  One problem per pair, naming both sources."""
     folders: list[tuple[int, SourceConfig, Path]] = []
     for index, source in enumerate(sources):
-        if source.kind == "folder" and source.path is not None and source.path.is_dir():
+        if source.source_kind.path_is == "dir" and source.path is not None \
+                and source.path.is_dir():
             folders.append((index, source, source.path.resolve()))
     for n, (_i, first, a) in enumerate(folders):
         for j, second, b in folders[n + 1:]:
@@ -409,10 +425,12 @@ def _feeds(v: _Validator, raw: Any, source_names: set[str]) -> list[FeedConfig]:
         for s in sources:
             if s != "*" and s not in source_names:
                 v.problem(_join(where, "sources"), f"unknown source {s!r}")
+        known = tuple(OUTPUT_FORMATS)  # the table, read now: a format is one line there
         formats = v.strings(t, where, "formats", FORMATS)
         for f in formats:
-            if f not in FORMATS:
-                v.problem(_join(where, "formats"), f"unknown format {f!r} (use rss, atom, json)")
+            if f not in known:
+                v.problem(_join(where, "formats"),
+                          f"unknown format {f!r} (use {', '.join(known)})")
         if not formats:
             v.problem(_join(where, "formats"), "must name at least one format")
         include = v.strings(t, where, "include", ())
@@ -430,7 +448,7 @@ def _feeds(v: _Validator, raw: Any, source_names: set[str]) -> list[FeedConfig]:
             title=v.string(t, where, "title", default=name) or name,
             description=v.string(t, where, "description", default="") or "",
             sources=sources,
-            formats=tuple(f for f in FORMATS if f in formats),
+            formats=tuple(f for f in known if f in formats),
             limit=v.integer(t, where, "limit", 50, minimum=1, maximum=100_000),
             include=include,
             exclude=exclude,

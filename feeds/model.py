@@ -2,9 +2,10 @@
 
 Flow of types::
 
-    source bytes ──reader──► Article ──store──► Item ──publish──► files
+    RawInput     ──reader──► Article ──store──► Item ──publish──► files
                              (no id)            (id, updated)
 
+* ``RawInput`` is one input as a source hands it over: bytes, key, kind and metadata.
 * ``Article`` is what a reader (plain text, Markdown, HTML, a remote entry) makes of one
   input, already normalized: plain-text title, sanitized HTML, aware UTC datetimes, NFC text.
   It carries no id: ids are minted by the store, once, and never change.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import operator
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple, TypeVar
@@ -145,6 +147,24 @@ class FileState(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
+class RawInput:
+    """One input as a source hands it over, before any reading: every source yields these,
+    every reader (``feeds.normalize.READERS``) takes one.
+
+    ``kind`` names the reader; ``key`` is the input's key in its source (a path relative
+    to a folder, a feed's name); ``url`` and ``headers`` are a fetched body's final URL and
+    HTTP response headers; ``file`` is what ``stat`` said of a file (with its digest)."""
+
+    data: bytes
+    key: str
+    kind: str
+    source: str
+    url: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    file: FileState | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Item:
     """An article as stored and published."""
 
@@ -170,22 +190,15 @@ class Channel:
     language: str | None = None
     author: Author | None = None
     hub: str | None = None  # WebSub hub
-    formats: tuple[str, ...] = ("rss", "atom", "json")
+    formats: tuple[str, ...] | None = None  # None: every format (``feeds.publish.FORMATS``)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
-    def url_for(self, fmt: str) -> str | None:
-        """Absolute URL of this feed in format ``fmt``, or None without ``base_url``."""
+    def url_of(self, file_name: str) -> str | None:
+        """Absolute URL of this feed's file ``file_name`` (one per format: see
+        ``feeds.publish.FORMATS``), or None without ``base_url``."""
         if not self.base_url:
             return None
-        return f"{self.base_url.rstrip('/')}/{self.name}/{FILENAMES[fmt]}"
-
-
-FILENAMES: dict[str, str] = {"rss": "rss.xml", "atom": "atom.xml", "json": "feed.json"}
-MEDIA_TYPES: dict[str, str] = {
-    "rss": "application/rss+xml",
-    "atom": "application/atom+xml",
-    "json": "application/feed+json",
-}
+        return f"{self.base_url.rstrip('/')}/{self.name}/{file_name}"
 
 
 _UNHASHED = ("source", "key", "date_source", "published_text")

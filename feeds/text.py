@@ -1,5 +1,6 @@
 """Text helpers shared by the readers, the writers and recovery: NFC, XML-legal characters,
-whitespace, one-line strings (no stage of its own: every stage may use it)."""
+whitespace, one-line strings, absolute http(s) URLs (no stage of its own: every stage may
+use it)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import dataclasses
 import re
 import unicodedata
 from typing import TypeVar
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 _D = TypeVar("_D")
 
@@ -92,3 +94,65 @@ def strip_marks(text: str) -> str:
 def one_line(text: str) -> str:
     """A title-like string: cleaned, runs of whitespace collapsed, trimmed."""
     return " ".join(clean_text(text).split())  # split() and re's \s both mean str.isspace()
+
+
+_URL_JUNK = re.compile("[\t\n\r]")  # browsers drop these anywhere inside a URL
+_URL_EDGES = re.compile("^[\x00-\x20]+|[\x00-\x20]+$")  # and trim C0 controls and spaces
+_URL_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
+def absolutize(url: str, base_url: str | None) -> str | None:
+    """Return ``url`` as an absolute http(s) URL, or None when that is not possible.
+
+    Relative URLs are resolved against ``base_url`` (itself absolute http(s), else
+    ignored).  Other schemes (``javascript:``, ``data:``, ``mailto:`` ...) give None.
+    """
+    candidate = _URL_EDGES.sub("", _URL_JUNK.sub("", url))
+    if _URL_CONTROL.search(candidate):  # percent-encoded, as a browser does
+        candidate = _URL_CONTROL.sub(lambda m: f"%{ord(m.group()):02X}", candidate)
+    candidate = xml_legal(candidate)  # lone surrogates, U+FFFE, U+FFFF
+    if not candidate:
+        return None
+    candidate = _slashes(candidate)
+    try:
+        parts = urlsplit(candidate)
+    except ValueError:
+        return None
+    if parts.scheme:
+        return _http_url(candidate)
+    base = _http_url(base_url) if base_url else None
+    if base is None:
+        if candidate.startswith("//"):
+            return _http_url("https:" + candidate)
+        return None
+    try:
+        return _http_url(urljoin(base, candidate))
+    except ValueError:
+        return None
+
+
+def _slashes(url: str) -> str:
+    """Backslashes before the query mean ``/`` to a browser (``/\\evil.example``)."""
+    cut = min((i for i in (url.find("?"), url.find("#")) if i >= 0), default=len(url))
+    return url[:cut].replace("\\", "/") + url[cut:]
+
+
+def _http_url(url: str) -> str | None:
+    try:
+        parts = urlsplit(url.strip())
+        _ = parts.port  # raises on a malformed port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return urlunsplit((scheme, parts.netloc, quote(parts.path, safe=_PATH_SAFE),
+                       quote(parts.query, safe=_QUERY_SAFE),
+                       quote(parts.fragment, safe=_QUERY_SAFE)))
+
+
+# Characters a URI may hold as they are (RFC 3986); anything else in the path, query or
+# fragment (a space, "^", "[", a non-ASCII letter ...) is percent-encoded, so that every
+# link we publish is a valid URI.  "%" stays: the URL is already percent-encoded.
+_PATH_SAFE = "/;:@&=+$,!~*'()%"
+_QUERY_SAFE = _PATH_SAFE + "?"

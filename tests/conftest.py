@@ -6,8 +6,12 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from feeds.normalize.entries import ParsedFeed
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -56,3 +60,13 @@ def corpus_dir() -> Path:
     if not (path / "MANIFEST.tsv").is_file():
         pytest.skip("../shared/corpus is not present")
     return path
+
+
+def parse_body(body: bytes, *, source: str, feed_url: str,
+               headers: dict[str, str] | None = None) -> ParsedFeed:
+    """A fetched body read as the pipeline reads it: the remote source's ``RawInput``
+    (``raw_body``), then the readers' table (``read_body``)."""
+    from feeds.pipeline import read_body
+    from feeds.sources.remote import raw_body
+
+    return read_body(raw_body(body, source=source, url=feed_url, headers=headers))

@@ -24,13 +24,13 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
 # Reads slowly (the pool is busy for seconds), then runs the real command line.
 SLOW_BUILD = textwrap.dedent("""
     import sys, time
-    from feeds import cli
+    from feeds import cli, normalize
     from feeds.pipeline import folder
-    real = folder.read_article
+    real = normalize.read
     def slow(*args, **kwargs):
         time.sleep(0.01)
         return real(*args, **kwargs)
-    folder.read_article = slow
+    normalize.read = slow
     folder.PARALLEL_THRESHOLD = 1
     sys.argv = ["feeds", "build", "-q", "--config", sys.argv[1]]
     cli.entry()  # what the feeds command runs
@@ -123,7 +123,7 @@ def test_a_build_stopped_midway_leaves_no_worker_behind(site: Path, sig: int) ->
 # (fsync takes a minute, the temporary file beside the feed exists meanwhile).
 STUCK_BUILD = textwrap.dedent("""
     import os, sys, time
-    from feeds import cli
+    from feeds import cli, normalize
     from feeds.pipeline import folder
     config, where, grace = sys.argv[1], sys.argv[2], float(sys.argv[3])
     cli.GRACE = grace
@@ -132,7 +132,7 @@ STUCK_BUILD = textwrap.dedent("""
         sys.stderr.write("stuck\\n"); sys.stderr.flush()
         time.sleep(60)
     if where == "read":
-        folder.read_article = stuck
+        normalize.read = stuck
     else:
         real_fsync = os.fsync
         def fsync(fd):

@@ -20,8 +20,8 @@ from pathlib import Path
 import feedparser
 
 from feeds.errors import ParseError
-from feeds.normalize.jsonfeed_in import looks_like_json
-from feeds.sources.remote import parse_body
+from feeds.sources.discover import looks_like_json
+from tests.conftest import parse_body
 
 DEADLINE = 10  # seconds for one file; each takes milliseconds
 

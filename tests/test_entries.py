@@ -12,7 +12,7 @@ from feeds.errors import ParseError
 from feeds.model import Author, Enclosure, Origin
 from feeds.normalize.entries import canonical_key, check_xml_safety, parse_feed
 from feeds.normalize.jsonfeed_in import parse_json_feed
-from feeds.sources.remote import parse_body
+from tests.conftest import parse_body
 
 DATA = Path(__file__).parent / "data" / "remote"
 XML = {"content-type": "application/rss+xml; charset=utf-8"}

@@ -8,23 +8,25 @@ import codecs
 import json
 import time
 from collections.abc import Iterator
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import feeds
+import feeds.normalize.feedxml as feedxml
 import feeds.normalize.htmlpage as htmlpage
 import feeds.pipeline as pipeline
 from feeds import config as config_module
+from feeds import normalize
 from feeds.cli import EXIT_OK, EXIT_REJECTED, main
 from feeds.errors import ArticleError, ParseError, Stopped
+from feeds.model import RawInput
 from feeds.normalize.failures import input_failure
 from feeds.pipeline import build
-from feeds.sources import remote
-from feeds.sources.remote import parse_body
 from feeds.text import xml_legal
-from tests.conftest import NOW, ONE_FOLDER_CONFIG
+from tests.conftest import NOW, ONE_FOLDER_CONFIG, parse_body
 from tests.test_build_remote import FeedServer, rss
 
 GOOD = {
@@ -155,8 +157,8 @@ def test_deeply_nested_markup_is_read_in_bounded_time(name: str) -> None:
     """Before: 100,000 nested ``<div>`` in Markdown cost nh3 over a minute (quadratic)."""
     reader = "html" if name.endswith(".html") else "markdown"
     started = time.process_time()
-    article = pipeline.read_article(reader, DEEP[name], source="s", key=name, tz=NOW.tzinfo,
-                                    base_url=None)
+    article = normalize.read(RawInput(DEEP[name], name, reader, "s"),
+                             normalize.ReadContext(UTC, None))
     assert article.title.startswith("Deep")
     assert time.process_time() - started < 10  # a generous bound: quadratic took minutes
 
@@ -402,7 +404,7 @@ def test_a_json_feed_with_lone_surrogates_gives_encodable_text() -> None:
 
 def test_whatever_a_feed_parser_raises_is_that_sources_parse_error(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(remote, "parse_feed", _raise_from(THIRD_PARTY, "raise IndexError(3)"))
+    monkeypatch.setattr(feedxml, "parse_feed", _raise_from(THIRD_PARTY, "raise IndexError(3)"))
     with pytest.raises(ParseError) as caught:
         parse_body(rss([]), source="r", feed_url=FEED_URL, headers=XML)
     assert str(caught.value) == "source 'r': unreadable (IndexError: 3)"
@@ -419,7 +421,7 @@ def server() -> Iterator[FeedServer]:
 
 def test_one_feed_that_breaks_its_parser_fails_alone(
         tmp_path: Path, server: FeedServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = remote.parse_feed
+    real = feedxml.parse_feed
     breaks = _raise_from(THIRD_PARTY, "raise KeyError('entries')")
 
     def parse_feed(body: bytes, **kwargs: object) -> object:
@@ -427,7 +429,7 @@ def test_one_feed_that_breaks_its_parser_fails_alone(
             return breaks()  # type: ignore[operator]
         return real(body, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(remote, "parse_feed", parse_feed)
+    monkeypatch.setattr(feedxml, "parse_feed", parse_feed)
     server.documents["/one.xml"] = rss([("g1", "From one", "https://one.example/a")])
     server.documents["/two.xml"] = rss([("g2", "breaks-the-parser", "https://two.example/b")])
     (tmp_path / "feeds.toml").write_text(

@@ -16,6 +16,7 @@ import pytest
 
 from feeds import config as config_module
 from feeds.daemon import Daemon
+from feeds.normalize import suffixes
 from feeds.pipeline import SourceReport, ingest_folder
 from feeds.sources import folder
 from feeds.store import SqliteStore, Store
@@ -192,18 +193,19 @@ def test_what_only_a_full_scan_can_tell_gets_one(site: Path, case: str) -> None:
         keys = {"../escape.txt"}
     else:
         keys = {""}
-    assert folder.scan_paths(root, keys) is None
+    assert folder.scan_paths(root, keys, suffixes()) is None
     if case == "folder":
         assert "moved/b.txt" in ingest(site, keys)
 
 
 def test_an_unreadable_path_is_reported_like_a_full_scan_does(site: Path) -> None:
     os.mkfifo(site / "articles" / "pipe.txt")
-    scan, gone = folder.scan_paths(site / "articles", {"pipe.txt", "missing.txt"}) or (None, None)
+    scan, gone = (folder.scan_paths(site / "articles", {"pipe.txt", "missing.txt"}, suffixes())
+                  or (None, None))
     assert scan is not None and gone == {"missing.txt"}
     assert [(p.key, p.reason) for p in scan.problems] == [
         ("pipe.txt", "not a regular file (a FIFO)")]
-    assert [(p.key, p.reason) for p in folder.scan(site / "articles").problems] == [
+    assert [(p.key, p.reason) for p in folder.scan(site / "articles", suffixes()).problems] == [
         ("pipe.txt", "not a regular file (a FIFO)")]
 
 

@@ -20,16 +20,17 @@ from typing import Any
 import pytest
 
 from feeds import config as config_module
-from feeds import pipeline
+from feeds import normalize, pipeline
 from feeds.config import Config
 from feeds.errors import PublishError
-from feeds.model import FILENAMES
+from feeds.model import RawInput
+from feeds.normalize import ReadContext
 from feeds.pipeline import build
 from feeds.pipeline import feeds as publishing
 from feeds.pipeline import folder as reading
 from feeds.pipeline.workers import BuildPool
+from feeds.publish import FORMATS, stream
 from feeds.publish import render as render_module
-from feeds.publish import stream
 from feeds.publish.jsonfeed import json_fragment, json_item
 from feeds.publish.render import render
 from feeds.store import SqliteStore
@@ -60,7 +61,7 @@ title = "Everything"
 limit = 1000
 """
 
-FILES = [f"{feed}/{name}" for feed in ("all", "everything") for name in FILENAMES.values()]
+FILES = [f"{feed}/{f.file_name}" for feed in ("all", "everything") for f in FORMATS.values()]
 
 
 def article(n: int, body: str = "The first paragraph of the story.", author: bool = True) -> str:
@@ -288,14 +289,14 @@ def test_a_file_that_kills_its_reading_worker_is_reported_and_the_rest_published
     """A crash in a parser's C code (here: the worker exits) breaks the process pool."""
     monkeypatch.setattr(reading, "PARALLEL_THRESHOLD", 1)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    real = reading.read_article
+    real = normalize.read
 
-    def deadly(reader: str, data: bytes, **kwargs: Any) -> object:
-        if kwargs["key"] == "a007.txt":
+    def deadly(raw: RawInput, ctx: ReadContext) -> object:
+        if raw.key == "a007.txt":
             os._exit(9)  # in a forked worker, which inherits the patch
-        return real(reader, data, **kwargs)
+        return real(raw, ctx)
 
-    monkeypatch.setattr(reading, "read_article", deadly)
+    monkeypatch.setattr(normalize, "read", deadly)
     config = load(site)
     if shared:
         report = build(config, now=NOW)
@@ -413,7 +414,7 @@ def test_the_streamed_files_are_what_render_gives(site: Path) -> None:
             items = pipeline.feed_items(config, store, feed, now=NOW)
             for fmt in feed.formats:
                 data = render(fmt, config.channel(feed), items)
-                assert (site / "public" / feed.name / FILENAMES[fmt]).read_bytes() == data
+                assert (site / "public" / feed.name / FORMATS[fmt].file_name).read_bytes() == data
 
 
 def test_a_build_reads_articles_only_to_render_them(site: Path,

@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from feeds.errors import FetchError, ParseError
+from feeds.pipeline import read_body
 from feeds.sources.politeness import FetchState
 from feeds.sources.remote import (
     FeedSpec,
@@ -30,6 +31,7 @@ from feeds.sources.remote import (
     default_user_agent,
     fetch_feeds,
     resolve_feed_url,
+    settle,
 )
 
 DATA = Path(__file__).parent / "data" / "remote"
@@ -119,9 +121,10 @@ def fetch(
     force: bool = False,
     **overrides: object,
 ) -> FetchResult:
+    """One fetch, its body read as the pipeline reads it (``settle`` with the readers)."""
     results = asyncio.run(fetch_feeds([(spec, state)], settings(**overrides), now=now, force=force))
     assert len(results) == 1
-    return results[0]
+    return settle(results[0], read_body)
 
 
 # --- the basics -----------------------------------------------------------------------
@@ -352,7 +355,7 @@ def test_redirect_from_public_to_private_is_refused(now: datetime) -> None:
             results = await fetch_feeds(
                 [(spec, None)], settings(allow_private=allow), now=now, client=client
             )
-            return results[0]
+            return settle(results[0], read_body)
 
     refused = asyncio.run(run(False))
     assert isinstance(refused.error, FetchError) and "private" in refused.error.message
@@ -461,7 +464,7 @@ def test_html_page_leads_to_its_feed(server: Server, now: datetime) -> None:
     later = fetch(spec, result.state, now + timedelta(hours=1))
     assert later.error is None and server.hits("/blog/") == 1  # the page is not asked again
 
-    found = asyncio.run(resolve_feed_url(spec.url, settings()))
+    found = asyncio.run(resolve_feed_url(spec.url, settings(), read_body))
     assert found == server.url("/blog/feed.atom")
 
 
@@ -509,3 +512,24 @@ def test_a_cancelled_fetch_stops_waiting_for_a_slow_server() -> None:
     finally:
         listener.close()
     assert time_module.monotonic() - started < 20  # far below the 30 s timeout
+
+
+# --- raw input ------------------------------------------------------------------------
+
+
+def test_the_source_hands_over_the_body_unread_and_settle_reads_it(
+        server: Server, now: datetime) -> None:
+    json_feed = b'{"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": []}'
+    server.routes["/feed"] = static(200, RSS, ETag='"v1"')
+    server.routes["/feed.json"] = static(200, json_feed, Content_Type="application/feed+json")
+    specs = [(FeedSpec("blog", server.url("/feed")), None),
+             (FeedSpec("json", server.url("/feed.json")), None)]
+    unread, unread_json = asyncio.run(fetch_feeds(specs, settings(), now=now))
+    assert unread.articles is None and unread.raw is not None
+    assert (unread.raw.kind, unread.raw.key, unread.raw.source, unread.raw.url,
+            unread.raw.data) == ("feed", "blog", "blog", server.url("/feed"), RSS)
+    assert unread.raw.headers.get("etag") == '"v1"'
+    assert unread_json.raw is not None and unread_json.raw.kind == "jsonfeed"
+    read = settle(unread, read_body)
+    assert read.articles is not None and len(read.articles) == 3 and read.state.items == 3
+    assert read.state.etag == '"v1"'

@@ -46,7 +46,8 @@ import lxml.html
 from lxml import etree
 
 from feeds.errors import ArticleError
-from feeds.model import Article, Author
+from feeds.model import Article, Author, RawInput
+from feeds.normalize import ReadContext
 from feeds.normalize.decode import count_ascii_controls
 from feeds.normalize.language import detect_language
 from feeds.normalize.markdown import language_code, parse_date, shorten
@@ -404,3 +405,9 @@ def read_html(
         image=image,
         language=language or detect_language(f"{title}\n{body}"),
     )
+
+
+def read(raw: RawInput, ctx: ReadContext) -> Article:
+    """``feeds.normalize.READERS``' entry point for the 'html' kind."""
+    return read_html(raw.data, source=raw.source, key=raw.key, tz=ctx.tz,
+                     base_url=ctx.base_url)

@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from feeds.errors import ParseError
-from feeds.model import Article, Author, Enclosure, Origin
+from feeds.model import Article, Author, Enclosure, Origin, RawInput
+from feeds.normalize import ReadContext
 from feeds.normalize.entries import (
     MAX_TITLE_FALLBACK,
     ParsedFeed,
@@ -28,20 +29,9 @@ from feeds.normalize.entries import (
 from feeds.normalize.sanitize import absolutize, html_to_text, sanitize_html
 from feeds.text import clean_text, legal_fields, one_line
 
-__all__ = ["looks_like_json", "parse_json_feed"]
+__all__ = ["parse_json_feed", "read_feed"]
 
 _VERSION = re.compile(r"^https?://jsonfeed\.org/version/(1(?:\.\d+)?)/?$")
-_JSON_TYPES = ("application/feed+json", "application/json", "text/json")
-
-
-def looks_like_json(body: bytes, content_type: str | None = None) -> bool:
-    """True for a JSON media type, or a body whose first non-blank byte is ``{``."""
-    media = (content_type or "").split(";")[0].strip().lower()
-    if media in _JSON_TYPES or media.endswith("+json"):
-        return True
-    return body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
-
-
 def parse_json_feed(body: bytes, *, source: str, feed_url: str) -> ParsedFeed:
     """Read a JSON Feed document.  Raises ParseError naming ``source`` and ``feed_url``."""
     try:
@@ -232,3 +222,8 @@ def _language(value: object) -> str | None:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def read_feed(raw: RawInput, ctx: ReadContext) -> ParsedFeed:
+    """``feeds.normalize.READERS``' entry point for the ``jsonfeed`` kind."""
+    return parse_json_feed(raw.data, source=raw.source, feed_url=raw.url or "")

@@ -49,7 +49,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from feeds.errors import ArticleError
-from feeds.model import Article, Author
+from feeds.model import Article, Author, RawInput
+from feeds.normalize import ReadContext
 from feeds.normalize.decode import count_ascii_controls
 from feeds.normalize.frontmatter import MAX_FRONT_MATTER, _kind, _split_front_matter
 from feeds.normalize.language import detect_language
@@ -396,3 +397,9 @@ def read_markdown(
         explicit_id=_explicit_id(explicit_id),
         draft=_draft(meta.get("draft")),
     )
+
+
+def read(raw: RawInput, ctx: ReadContext) -> Article:
+    """``feeds.normalize.READERS``' entry point for the 'markdown' kind."""
+    return read_markdown(raw.data, source=raw.source, key=raw.key, tz=ctx.tz,
+                         base_url=ctx.base_url)

@@ -35,7 +35,8 @@ from dataclasses import dataclass
 from datetime import UTC, tzinfo
 
 from feeds.errors import ArticleError
-from feeds.model import Article, Author
+from feeds.model import Article, Author, RawInput
+from feeds.normalize import ReadContext
 from feeds.normalize.dates import FoundDate
 from feeds.normalize.decode import decode_text
 from feeds.normalize.language import detect_language
@@ -380,3 +381,8 @@ def read_plaintext(data: bytes, *, source: str, key: str, tz: tzinfo = UTC) -> A
         summary_bullets=bullets,
         language=detect_language(f"{title}\n\n{body}" if body else title),
     )
+
+
+def read(raw: RawInput, ctx: ReadContext) -> Article:
+    """``feeds.normalize.READERS``' entry point for the 'text' kind."""
+    return read_plaintext(raw.data, source=raw.source, key=raw.key, tz=ctx.tz)

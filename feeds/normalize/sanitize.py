@@ -28,11 +28,11 @@ import functools
 import re
 from html import unescape
 from html.parser import HTMLParser
-from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import nh3
 
-from feeds.text import clean_text, xml_legal
+from feeds.text import absolutize as absolutize  # where it was: the readers import it here
+from feeds.text import clean_text
 
 __all__ = [
     "ALLOWED_ATTRIBUTES",
@@ -82,68 +82,8 @@ _URL_SCHEMES = {"http", "https", "mailto"}
 _NUMERIC_ATTRIBUTES = {"width", "height", "start", "colspan", "rowspan"}
 _NUMBER = re.compile(r"[0-9]{1,5}")
 _CODE_LANGUAGE = re.compile(r"language-[A-Za-z0-9_+#.-]{1,40}")
-_URL_JUNK = re.compile("[\t\n\r]")  # browsers drop these anywhere inside a URL
-_URL_EDGES = re.compile("^[\x00-\x20]+|[\x00-\x20]+$")  # and trim C0 controls and spaces
-_URL_CONTROL = re.compile("[\x00-\x1f\x7f]")
 _IMG_WITHOUT_SRC = re.compile(r'<img\b(?![^>]*\ssrc=")[^>]*>')
 _A_WITHOUT_HREF = re.compile(r'<a\b(?![^>]*\shref=")[^>]*>(.*?)</a>', re.DOTALL)
-
-
-def absolutize(url: str, base_url: str | None) -> str | None:
-    """Return ``url`` as an absolute http(s) URL, or None when that is not possible.
-
-    Relative URLs are resolved against ``base_url`` (itself absolute http(s), else
-    ignored).  Other schemes (``javascript:``, ``data:``, ``mailto:`` ...) give None.
-    """
-    candidate = _URL_EDGES.sub("", _URL_JUNK.sub("", url))
-    if _URL_CONTROL.search(candidate):  # percent-encoded, as a browser does
-        candidate = _URL_CONTROL.sub(lambda m: f"%{ord(m.group()):02X}", candidate)
-    candidate = xml_legal(candidate)  # lone surrogates, U+FFFE, U+FFFF
-    if not candidate:
-        return None
-    candidate = _slashes(candidate)
-    try:
-        parts = urlsplit(candidate)
-    except ValueError:
-        return None
-    if parts.scheme:
-        return _http_url(candidate)
-    base = _http_url(base_url) if base_url else None
-    if base is None:
-        if candidate.startswith("//"):
-            return _http_url("https:" + candidate)
-        return None
-    try:
-        return _http_url(urljoin(base, candidate))
-    except ValueError:
-        return None
-
-
-def _slashes(url: str) -> str:
-    """Backslashes before the query mean ``/`` to a browser (``/\\evil.example``)."""
-    cut = min((i for i in (url.find("?"), url.find("#")) if i >= 0), default=len(url))
-    return url[:cut].replace("\\", "/") + url[cut:]
-
-
-def _http_url(url: str) -> str | None:
-    try:
-        parts = urlsplit(url.strip())
-        _ = parts.port  # raises on a malformed port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
-        return None
-    return urlunsplit((scheme, parts.netloc, quote(parts.path, safe=_PATH_SAFE),
-                       quote(parts.query, safe=_QUERY_SAFE),
-                       quote(parts.fragment, safe=_QUERY_SAFE)))
-
-
-# Characters a URI may hold as they are (RFC 3986); anything else in the path, query or
-# fragment (a space, "^", "[", a non-ASCII letter ...) is percent-encoded, so that every
-# link we publish is a valid URI.  "%" stays: the URL is already percent-encoded.
-_PATH_SAFE = "/;:@&=+$,!~*'()%"
-_QUERY_SAFE = _PATH_SAFE + "?"
 
 
 #: tags (``<`` characters) below which nesting cannot cost html5ever much (see _shallow)

@@ -2,10 +2,10 @@
 
 ::
 
-    folder.scan ─► folder.read ─► normalize.read_* ─► fallbacks ─┐
-    (stat; skip files whose stat is unchanged)                    ├─► Store.ingest ─► Changes
-    remote.fetch_feeds ─► normalize.entries ──────────────────────┘
-                                                                   │
+    folder.scan ─► folder.read ─► RawInput ─► normalize.read ─► fallbacks ──┐
+    (stat; skip files whose stat is unchanged)                              ├─► Store.ingest
+    remote.fetch_feeds ─► RawInput ─► normalize.read_feed ─► remote.settle ─┘     │ Changes
+                                                                                  ▼
     Store.heads ─► select ─► (nothing changed: stop)
                           └─► per item: fragment reused from the last file, or
                               Store.items_by_id ─► render ─► verify (by chunks) ─► spool
@@ -36,9 +36,9 @@ from ..publish.pages import render_index_html, render_opml
 from ..store import Store, open_store
 from .commands import Status, discover_feed, locate, lookup_id, status
 from .feeds import feed_heads, feed_items, publish_feed
-from .folder import ingest_folder, read_article, read_path
+from .folder import ingest_folder, read_path
 from .recovery import RecoverReport, recover, refuse_lost_store
-from .remote import fetch_settings, ingest_remote, remote_specs
+from .remote import fetch_settings, ingest_remote, read_body, remote_specs
 from .reports import (
     BuildReport,
     Cancelled,
@@ -55,8 +55,8 @@ __all__ = [
     "BuildReport", "Cancelled", "FeedReport", "Progress", "RecoverReport", "Service",
     "SourceReport", "Status", "abandon", "build", "changed_keys", "discover_feed",
     "feed_heads", "feed_items", "fetch_settings", "ingest", "ingest_folder", "ingest_remote",
-    "locate", "lookup_id", "model_cache_dir", "publish", "publish_feed", "read_article",
-    "read_path", "recover", "refuse_lost_store", "remote_specs", "schedule_every",
+    "locate", "lookup_id", "model_cache_dir", "publish", "publish_feed",
+    "read_body", "read_path", "recover", "refuse_lost_store", "remote_specs", "schedule_every",
     "sources_changed", "status", "watched_folders",
 ]
 
@@ -69,9 +69,9 @@ def ingest(config: Config, store: Store, *, now: datetime, model_cache: Path | N
     """Every source once.  One source's failure is reported, never raised (``Stopped``,
     when ``cancelled`` says so, is)."""
     reports: list[SourceReport] = []
-    remote = [s for s in config.sources if s.kind in ("feed", "opml")]
+    remote = [s for s in config.sources if s.remote]
     for source in config.sources:
-        if source.kind != "folder":
+        if source.remote:
             continue
         try:
             report = ingest_folder(store, source, config, now=now, progress=progress,

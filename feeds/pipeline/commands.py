@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from ..config import Config
 from ..errors import FeedsError
 from ..store import open_store
-from .remote import fetch_settings, remote_specs
+from .remote import fetch_settings, read_body, remote_specs
 
 if TYPE_CHECKING:
     from ..sources.politeness import FetchState
@@ -38,7 +38,7 @@ def status(config: Config, *, now: datetime) -> Status:
         for source in config.sources:
             if store is not None:
                 counts[source.name] = store.count([source.name])
-            if source.kind == "folder":
+            if not source.remote:
                 continue
             try:
                 specs = remote_specs(source)
@@ -51,8 +51,8 @@ def status(config: Config, *, now: datetime) -> Status:
     finally:
         if store is not None:
             store.close()
-    report.lines.extend(f"{s.name}: folder {s.path}, {counts.get(s.name, 0)} articles"
-                        for s in config.sources if s.kind == "folder")
+    report.lines.extend(f"{s.name}: {s.kind} {s.path}, {counts.get(s.name, 0)} articles"
+                        for s in config.sources if not s.remote)
     if rows:
         report.lines.append(format_status(rows, now=now))
     return report
@@ -64,7 +64,7 @@ def locate(config: Config | None, path: Path) -> tuple[str | None, str | None]:
         return None, None
     real = path.resolve()
     for source in config.sources:
-        if source.kind == "folder" and source.path and real.is_relative_to(source.path):
+        if not source.remote and source.path and real.is_relative_to(source.path):
             return source.name, real.relative_to(source.path).as_posix()
     return None, None
 
@@ -85,4 +85,4 @@ def discover_feed(config: Config, url: str) -> str:
     """The feed ``url`` is, or the one the page at ``url`` links to (``feeds add``)."""
     from ..sources.remote import resolve_feed_url_sync
 
-    return resolve_feed_url_sync(url, fetch_settings(config))
+    return resolve_feed_url_sync(url, fetch_settings(config), read_body)

@@ -16,8 +16,8 @@ from pathlib import Path
 from .. import __version__
 from ..config import Config, FeedConfig
 from ..errors import PublishError
-from ..model import FILENAMES, Channel, Item
-from ..publish import stream
+from ..model import Channel, Item
+from ..publish import FORMATS, stream
 from ..publish.atomic import write_if_changed
 from ..publish.render import fragment_key, render
 from ..store import (
@@ -136,7 +136,8 @@ def publish_feed(config: Config, store: Store, feed: FeedConfig, *, now: datetim
     report = FeedReport(feed.name)
     channel = config.channel(feed)
     channel_key = _channel_key(config, feed)
-    paths = {fmt: config.output_dir / feed.name / FILENAMES[fmt] for fmt in feed.formats}
+    paths = {fmt: config.output_dir / feed.name / FORMATS[fmt].file_name
+             for fmt in feed.formats}
     previous = store.feed_state(feed.name)
     prev = previous or FeedState()
     same_files = previous is not None and prev.channel == channel_key \

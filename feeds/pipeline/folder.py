@@ -5,6 +5,7 @@ normalize, and store in batches.  Also the reading of one file outside any scan
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import logging
 import os
 import time
@@ -13,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
 
+from .. import normalize
 from ..config import Config, SourceConfig
 from ..errors import ArticleError
-from ..model import Article, FileState
+from ..model import Article, FileState, RawInput
 from ..normalize.fallbacks import apply_folder_fallbacks
 from ..sources import folder
 from ..store import Encoded, Store
@@ -35,31 +37,6 @@ BATCH = 500
 TAIL_BATCH = 100
 
 
-def read_article(
-    reader: str,
-    data: bytes,
-    *,
-    source: str,
-    key: str,
-    tz: tzinfo,
-    base_url: str | None,
-) -> Article:
-    """Dispatch raw bytes to the reader for their kind.  ``ArticleError`` when not an article."""
-    if reader == "text":
-        from ..normalize.plaintext import read_plaintext
-
-        return read_plaintext(data, source=source, key=key, tz=tz)
-    if reader == "markdown":
-        from ..normalize.markdown import read_markdown
-
-        return read_markdown(data, source=source, key=key, tz=tz, base_url=base_url)
-    if reader == "html":
-        from ..normalize.htmlpage import read_html
-
-        return read_html(data, source=source, key=key, tz=tz, base_url=base_url)
-    raise ArticleError(f"no reader for {reader!r} files", path=key)
-
-
 @dataclass(frozen=True)
 class _ReadJob:
     found: folder.FoundFile
@@ -69,6 +46,7 @@ class _ReadJob:
     base_url: str | None
     link_pattern: str | None
     model_cache: Path | None = None  # where the language model is kept decompressed
+    module: str = folder.__name__  # the source kind's module (``SOURCES``): its ``read``
     encode: bool = True  # also encode the article for the store (not for ``feeds inspect``)
 
 
@@ -88,9 +66,12 @@ def _read_one(job: _ReadJob) -> _Read:
 
         use_cache(job.model_cache)
     try:
-        data, state = folder.read(found, max_size=job.max_size)
-        article = read_article(found.reader, data, source=job.source, key=found.key, tz=job.tz,
-                               base_url=job.base_url)
+        raw: RawInput = importlib.import_module(job.module).read(
+            found, source=job.source, max_size=job.max_size)
+        state = raw.file
+        assert state is not None  # a local source states its files
+        # ``normalize.read`` looked up on the module: a test may wrap it (workers inherit it)
+        article = normalize.read(raw, normalize.ReadContext(job.tz, job.base_url))
         article = apply_folder_fallbacks(article, mtime_ns=state.mtime_ns, tz=job.tz,
                                          base_url=job.base_url, link_pattern=job.link_pattern)
         encoded = Encoded.of(article) if job.encode else None
@@ -110,7 +91,7 @@ def read_path(path: Path, *, tz: tzinfo, base_url: str | None = None, source: st
               max_size: int = 5 * 1024 * 1024, key: str | None = None,
               model_cache: Path | None = None) -> Article:
     """Read one article file outside of any scan (``feeds inspect``)."""
-    reader = folder.reader_for(path.name)
+    reader = folder.reader_for(path.name, normalize.suffixes())
     if reader is None:
         raise ArticleError("not an article file (unknown extension)", path=str(path))
     try:
@@ -150,11 +131,12 @@ def ingest_folder(
     assert source.path is not None
     started = time.monotonic()
     report = SourceReport(source.name, source.kind)
-    files, known, present, removed = _scan(store, source.name, source.path, paths, report)
+    files, known, present, removed = _scan(store, source, paths, report)
     to_read = _to_read(files, known, report, settle_ns=settle_ns)
     vanished = set(known) - present if present is not None else set(known) & removed
     jobs = [_ReadJob(f, source.name, source.max_size, config.site.timezone, config.site.base_url,
-                     source.link_pattern, model_cache) for f in to_read]
+                     source.link_pattern, model_cache, source.source_kind.module)
+            for f in to_read]
     # A renamed file has a new key and its old key vanishes: both must reach the store in
     # the same ingest for the id to follow the file, so new keys go in the first batch.
     first = max(BATCH, sum(1 for f in to_read if f.key not in known)) if vanished else BATCH
@@ -180,14 +162,18 @@ def ingest_folder(
     return report
 
 
-def _scan(store: Store, name: str, root: Path, paths: Collection[str] | None,
+def _scan(store: Store, source: SourceConfig, paths: Collection[str] | None,
           report: SourceReport
           ) -> tuple[list[folder.FoundFile], dict[str, FileState], set[str] | None, set[str]]:
-    """The files found, the stored states of the keys that matter, and either every key
-    still there (after a full scan; then the last value is empty) or, after a partial one
-    (``paths``; then None), the keys that went away."""
-    partial = folder.scan_paths(root, paths) if paths is not None else None
-    scan, gone = partial if partial is not None else (folder.scan(root), None)
+    """The files found (by the source kind's module, picking the readers' suffixes), the
+    stored states of the keys that matter, and either every key still there (after a full
+    scan; then the last value is empty) or, after a partial one (``paths``; then None), the
+    keys that went away."""
+    assert source.path is not None
+    name, root, suffixes = source.name, source.path, normalize.suffixes()
+    local = source.source_kind.implementation()
+    partial = local.scan_paths(root, paths, suffixes) if paths is not None else None
+    scan, gone = partial if partial is not None else (local.scan(root, suffixes), None)
     report.ignored = len(scan.ignored)
     report.problems.extend((p.key, p.reason) for p in scan.problems)
     if gone is None:

@@ -1,6 +1,6 @@
-"""``feeds recover`` and its guard: the wiring around :mod:`feeds.recover`.
+"""``feeds recover`` and its guard: the wiring around :mod:`.rematch`.
 
-:mod:`feeds.recover` holds the matching (published entries to stored articles) and reads
+:mod:`.rematch` holds the matching (published entries to stored articles) and reads
 the published files; this module holds what needs the rest of the pipeline: ingest into a
 scratch store, restore the matched ids, swap the store files, and refuse a build that
 would mint every published id anew.
@@ -22,13 +22,13 @@ from .reports import Progress, SourceReport
 from .workers import model_cache_dir, one_pool
 
 if TYPE_CHECKING:
-    from ..recover import FeedFile, Match
+    from .rematch import FeedFile, Match
 
 
 def refuse_lost_store(config: Config) -> None:
     """``StoreError`` when the store is missing but the output holds published ids: a
     build would mint every id anew (see ``feeds recover``)."""
-    from ..recover import lost_store_problem
+    from .rematch import lost_store_problem
 
     problem = lost_store_problem(config)
     if problem is not None:
@@ -54,14 +54,14 @@ def recover(config: Config, *, now: datetime, force: bool = False,
     """``feeds recover``: rebuild a lost store from the sources and the published feeds.
 
     The sources are read into a new store beside the old one exactly as a build reads
-    them; then every article whose published item is found (see :mod:`feeds.recover`)
+    them; then every article whose published item is found (see :mod:`.rematch`)
     takes that item's id and dates.  Only then does the new store replace the old file,
     which (unless empty) is kept as ``<store>.replaced``: a recovery that fails leaves
     everything as it was.  A store that still holds ids is refused unless ``force``.
     """
-    from ..recover import check_replaceable, match, merged_entries, read_published
     from ..store import is_empty_file
     from . import ingest  # the package's: read exactly as a build reads
+    from .rematch import check_replaceable, match, merged_entries, read_published
 
     path = config.store_path
     check_replaceable(path, force=force, ids=_ids_in(path))

@@ -1,5 +1,6 @@
-"""Remote ingest: fetch feeds and OPML lists concurrently, store what is new, prune what
-they no longer list past the source's retention."""
+"""Remote ingest: fetch feeds and OPML lists concurrently, read the bodies they hand over
+(``RawInput``) with the readers' table, store what is new, prune what they no longer list
+past the source's retention."""
 
 from __future__ import annotations
 
@@ -10,14 +11,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from .. import __version__
+from .. import __version__, normalize
 from ..config import Config, SourceConfig
 from ..errors import FeedsError
-from ..model import Article
+from ..model import Article, RawInput
 from ..store import Changes, FetchState, Store
 from .reports import Cancelled, ChangeTotals, SourceReport
 
 if TYPE_CHECKING:
+    from ..normalize.entries import ParsedFeed
     from ..sources.remote import FeedSpec, FetchSettings
 
 log = logging.getLogger("feeds.pipeline")
@@ -41,17 +43,17 @@ def fetch_settings(config: Config) -> FetchSettings:
 
 
 def remote_specs(source: SourceConfig) -> list[FeedSpec]:
-    """The feeds one remote source stands for: itself, or every outline of its OPML file."""
-    from ..sources.opml import opml_specs
-    from ..sources.remote import FeedSpec
+    """The feeds one remote source stands for: itself, or every outline of its OPML file
+    (its kind's module in ``feeds.sources.SOURCES`` says)."""
+    specs: list[FeedSpec] = source.source_kind.implementation().feed_specs(
+        source.name, url=source.url, path=source.path, every=source.every,
+        headers=source.headers, user_agent=source.user_agent)
+    return specs
 
-    if source.kind == "feed":
-        assert source.url is not None
-        return [FeedSpec(source.name, source.url, source.every, source.headers,
-                         source.user_agent)]
-    assert source.path is not None
-    return opml_specs(source.path, source=source.name, every=source.every,
-                      headers=source.headers, user_agent=source.user_agent)
+
+def read_body(raw: RawInput) -> ParsedFeed:
+    """A fetched body's entries, by the readers' table (``ParseError``: not a feed)."""
+    return normalize.read_feed(raw, normalize.ReadContext())
 
 
 def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig], *,
@@ -68,7 +70,7 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
     that was read, what it no longer lists is pruned to its source's ``retention``; what
     was pruned is reported as removed, so the feeds showing it are published again.
     """
-    from ..sources.remote import fetch_feeds_sync
+    from ..sources.remote import fetch_feeds_sync, settle
 
     started = time.monotonic()
     reports: dict[str, SourceReport] = {}
@@ -82,11 +84,12 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
             reports[source.name].error = exc.reason
             continue
         jobs.extend((source, spec) for spec in specs)
-        if source.kind == "opml":
+        if source.source_kind.many_feeds:
             subscribed[source.name] = [spec.name for spec in specs]
     pairs = [(spec, store.source_state(spec.name)) for _source, spec in jobs]
     results = fetch_feeds_sync(pairs, fetch_settings(config), now=now, force=force,
                                cancelled=cancelled) if pairs else []
+    results = [settle(result, read_body) for result in results]  # the bodies, read
     totals: dict[str, ChangeTotals] = {name: ChangeTotals() for name in reports}
     states: dict[str, FetchState] = {}
     for (source, spec), result in zip(jobs, results, strict=True):
@@ -99,13 +102,13 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
             url = getattr(result.error, "url", None) or result.url or spec.url
             if url not in reason:
                 reason = f"{reason} ({url})"
-            if source.kind == "feed":
+            if not source.source_kind.many_feeds:
                 report.error = reason
             else:
                 report.problems.append((spec.name, reason))
         if result.articles:
             articles = result.articles
-            if source.kind == "opml":
+            if source.source_kind.many_feeds:
                 articles = [dataclasses.replace(a, source=source.name,
                                                 key=f"{spec.name} {a.key}") for a in articles]
             report.read += len(articles)
@@ -134,7 +137,7 @@ def _prune(store: Store, source: SourceConfig, spec: FeedSpec, listed: Sequence[
            now: datetime) -> Changes:
     """Apply ``source.retention`` to the feed ``spec`` just read (its entries are keyed
     ``"<spec> <entry>"`` under an OPML source): what it deleted, as removals."""
-    prefix = f"{spec.name} " if source.kind == "opml" else ""
+    prefix = f"{spec.name} " if source.source_kind.many_feeds else ""
     pruned = store.prune(source.name, listed={prefix + a.key for a in listed}, now=now,
                          retention=source.retention, prefix=prefix)
     if pruned:

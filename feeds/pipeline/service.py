@@ -83,7 +83,7 @@ class Service:
                 parallel: bool, progress: Progress | None,
                 cancelled: Cancelled | None) -> SourceReport:
         assert self.store is not None
-        if source.kind == "folder":
+        if not source.remote:
             return ingest_folder(self.store, source, self.config, now=self.clock(),
                                  settle_ns=int(settle * 1e9), progress=progress,
                                  workers=None if parallel else 1,
@@ -122,15 +122,14 @@ class Service:
         from ..websub import announce
 
         urls = [u for r in changed for f in self.config.feeds if f.name == r.name
-                for fmt in f.formats if (u := self.config.channel(f).url_for(fmt))]
+                for u in self.config.feed_urls(f)]
         if urls:
             announce(self.config.site.hub, urls)  # a daemon thread: never blocks us
 
 
 def schedule_every(config: Config, source: SourceConfig) -> timedelta:
     """How often ``source`` is ingested when it has no cron schedule of its own."""
-    return source.every or (config.folder_every if source.kind == "folder"
-                            else config.fetch.every)
+    return source.every or (config.fetch.every if source.remote else config.folder_every)
 
 
 def sources_changed(old: Config, new: Config) -> tuple[list[str], list[str]]:
@@ -143,7 +142,7 @@ def sources_changed(old: Config, new: Config) -> tuple[list[str], list[str]]:
 
 def watched_folders(config: Config) -> dict[Path, str]:
     """The folders to watch for changes, each with its source's name."""
-    return {s.path: s.name for s in config.sources if s.kind == "folder" and s.path}
+    return {s.path: s.name for s in config.sources if not s.remote and s.path}
 
 
 def changed_keys(folders: Mapping[Path, str], paths: Iterable[str]) -> dict[str, set[str] | None]:

@@ -183,19 +183,17 @@ def warm_workers(model_cache: Path | None, readers: Collection[str] = ()) -> Non
     """Import the renderers and the ``readers`` needed, and map the language model (when
     there is anything to read), once, before a pool forks: every worker then starts with
     them (~0.13 s of imports each, before its first article)."""
-    from ..publish import atom, jsonfeed, rss  # noqa: F401
+    from .. import normalize
+    from ..publish import FORMATS
 
+    for fmt in FORMATS.values():  # the formats' table
+        fmt.implementation()
     if not readers:
         return
     from ..cache import use_cache
     from ..normalize.language import detect_language
 
-    if "text" in readers:
-        from ..normalize import plaintext  # noqa: F401
-    if "markdown" in readers:
-        from ..normalize import markdown  # noqa: F401
-    if "html" in readers:
-        from ..normalize import htmlpage  # noqa: F401
+    normalize.warm(readers)  # the readers' table
     if model_cache is not None:
         use_cache(model_cache)
     detect_language("warm")

@@ -41,7 +41,9 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from feeds.errors import PublishError
-from feeds.model import MEDIA_TYPES, Channel, Item
+from feeds.model import Channel, Item
+from feeds.publish import FORMATS, feed_url
+from feeds.publish.render import FormatRenderer, atom_renderer, read_back_xml, verify_xml
 from feeds.publish.rss import (
     GENERATOR,
     XmlLayout,
@@ -74,7 +76,7 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 def feed_id(channel: Channel) -> str:
     """The feed's permanent ``<id>`` (see the module docstring)."""
-    self_url = channel.url_for("atom")
+    self_url = feed_url(channel, "atom")
     if self_url:
         return self_url
     return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"feeds:channel:{channel.name}"))
@@ -227,9 +229,9 @@ def _atom_skeleton(channel: Channel, *, updated: datetime, authorless: bool) -> 
         fg.author(_person(author.name, author.email, author.url))
     elif authorless:
         fg.author({"name": clean(channel.title) or clean(channel.name)})
-    self_url = channel.url_for("atom")
+    self_url = feed_url(channel, "atom")
     if self_url:
-        fg.link(href=clean(self_url), rel="self", type=MEDIA_TYPES["atom"])
+        fg.link(href=clean(self_url), rel="self", type=FORMATS["atom"].media_type)
     if channel.hub:
         fg.link(href=clean(channel.hub), rel="hub")
     if channel.home_url:
@@ -252,3 +254,19 @@ def _person(name: str, email: str | None, url: str | None) -> dict[str, str]:
     if url:
         person["uri"] = clean(url)
     return person
+
+
+# --------------------------------------------------------------------------- the table's hooks
+# (``feeds.publish.FORMATS`` names this module for the 'atom' format)
+
+
+def renderer(channel: Channel) -> FormatRenderer:
+    return atom_renderer(channel)
+
+
+def verify(data: bytes, items: Sequence[Item]) -> None:
+    verify_xml("atom", data, items)
+
+
+def read_back(data: bytes) -> tuple[int | None, list[dict[str, Any]]]:
+    return read_back_xml("atom", data)

@@ -32,6 +32,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from feeds.model import Article, Author, Channel, Item
+from feeds.publish import feed_url
+from feeds.publish.render import FormatRenderer, json_renderer, read_back_json, verify_json
 from feeds.publish.rss import display_html
 from feeds.text import xml_legal
 
@@ -172,7 +174,7 @@ def json_frame(channel: Channel, *, count: int) -> tuple[bytes, bytes]:
             "version": VERSION,
             "title": _text(channel.title) or _text(channel.name),
             "home_page_url": _text(channel.home_url),
-            "feed_url": _text(channel.url_for("json")),
+            "feed_url": _text(feed_url(channel, "json")),
             "description": _text(channel.description),
             "language": _text(channel.language),
             "authors": _authors((channel.author,) if channel.author else ()),
@@ -202,3 +204,19 @@ def _compact(
 ) -> dict[str, Any]:
     """``obj`` without null or empty values (keys in ``keep`` stay whatever they hold)."""
     return {k: v for k, v in obj.items() if k in keep or v not in (None, "", [], {})}
+
+
+# --------------------------------------------------------------------------- the table's hooks
+# (``feeds.publish.FORMATS`` names this module for the 'json' format)
+
+
+def renderer(channel: Channel) -> FormatRenderer:
+    return json_renderer(channel)
+
+
+def verify(data: bytes, items: Sequence[Item]) -> None:
+    verify_json(data, items)
+
+
+def read_back(data: bytes) -> tuple[int | None, list[dict[str, Any]]]:
+    return read_back_json(data)

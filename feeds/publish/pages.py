@@ -1,7 +1,7 @@
 """The pages beside the feeds: ``index.html`` (with autodiscovery links) and an OPML list.
 
 Both list every channel in every format it is published in.  Hrefs are absolute
-(``channel.url_for``) when ``base_url`` is set, else relative to the output directory
+(``feeds.publish.feed_url``) when ``base_url`` is set, else relative to the output directory
 (``all/rss.xml``), which is where both pages are written.  Output is deterministic: no
 dates (OPML's ``dateCreated`` is optional and left out).
 """
@@ -12,17 +12,15 @@ from collections.abc import Sequence
 from html import escape
 from xml.etree import ElementTree as etree
 
-from feeds.model import FILENAMES, MEDIA_TYPES, Channel
+from feeds.model import Channel
+from feeds.publish import FORMATS, feed_url
 from feeds.text import xml_legal
 
 __all__ = ["feed_href", "render_index_html", "render_opml"]
 
-FORMAT_LABELS = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
-
-
 def feed_href(channel: Channel, fmt: str) -> str:
     """The feed's absolute URL, or its path relative to the output directory."""
-    return channel.url_for(fmt) or f"{channel.name}/{FILENAMES[fmt]}"
+    return feed_url(channel, fmt) or f"{channel.name}/{FORMATS[fmt].file_name}"
 
 
 def render_index_html(site_title: str, channels: Sequence[Channel]) -> bytes:
@@ -35,12 +33,12 @@ def render_index_html(site_title: str, channels: Sequence[Channel]) -> bytes:
         links: list[str] = []
         for fmt in _formats(channel):
             href = _h(feed_href(channel, fmt))
-            label = FORMAT_LABELS.get(fmt, fmt)
+            label = FORMATS[fmt].label
             head.append(
-                f'<link rel="alternate" type="{MEDIA_TYPES[fmt]}" href="{href}"'
+                f'<link rel="alternate" type="{FORMATS[fmt].media_type}" href="{href}"'
                 f' title="{name} ({label})">'
             )
-            links.append(f'<a href="{href}" type="{MEDIA_TYPES[fmt]}">{label}</a>')
+            links.append(f'<a href="{href}" type="{FORMATS[fmt].media_type}">{label}</a>')
         about = f" <span>{_h(channel.description)}</span>" if channel.description else ""
         body.append(f"<li><strong>{name}</strong>:{about} {' · '.join(links)}</li>")
     lines = [
@@ -89,7 +87,9 @@ def render_opml(site_title: str, channels: Sequence[Channel]) -> bytes:
 
 
 def _formats(channel: Channel) -> list[str]:
-    return [fmt for fmt in channel.formats if fmt in FILENAMES]
+    if channel.formats is None:
+        return list(FORMATS)
+    return [fmt for fmt in channel.formats if fmt in FORMATS]
 
 
 def _h(text: str) -> str:

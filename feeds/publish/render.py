@@ -29,19 +29,24 @@ from feeds.model import Channel, Item
 from feeds.text import xml_legal
 
 __all__ = [
-    "FORMATS",
     "RENDER_VERSION",
     "FormatRenderer",
     "Summary",
+    "atom_renderer",
     "fragment_context",
     "fragment_key",
+    "json_renderer",
     "read_back",
+    "read_back_json",
+    "read_back_xml",
     "render",
     "renderer",
+    "rss_renderer",
     "verify",
+    "verify_json",
+    "verify_xml",
 ]
 
-FORMATS: tuple[str, ...] = ("rss", "atom", "json")
 #: bump when a fragment's bytes change for the same item (a layout change): cached
 #: fragments of an older layout are then never reused
 RENDER_VERSION = "3"  # 2: RSS text as &#x26; &#x3C;, Atom never blank, <source><updated>;
@@ -99,59 +104,69 @@ class FormatRenderer:
 
 
 def renderer(fmt: str, channel: Channel) -> FormatRenderer:
-    """The renderer of ``channel`` in ``fmt`` (rss, atom or json)."""
-    if fmt == "rss":
-        from feeds.publish.rss import (
-            EMPTY_FEED_DATE,
-            XmlLayout,
-            rss_fragment,
-            rss_frame,
-            rss_wrapper,
-            whole_seconds,
-        )
+    """The renderer of ``channel`` in ``fmt`` (a name of ``feeds.publish.FORMATS``)."""
+    from feeds.publish import output_format
 
-        rss_layout = XmlLayout(rss_wrapper())
+    return output_format(fmt).implementation().renderer(channel)
 
-        def rss_head(s: Summary) -> tuple[bytes, bytes]:
-            return rss_frame(channel,
-                             updated=whole_seconds(s.updated) if s.updated else EMPTY_FEED_DATE,
-                             published=whole_seconds(s.published) if s.published else None)
 
-        return FormatRenderer(fmt, channel, lambda i: rss_fragment(rss_layout, i), b"",
-                              rss_head, lambda i: False)
-    if fmt == "atom":
-        from feeds.publish.atom import (
-            atom_authorless,
-            atom_fragment,
-            atom_frame,
-            atom_wrapper,
-        )
-        from feeds.publish.rss import EMPTY_FEED_DATE, XmlLayout, clean, whole_seconds
+def rss_renderer(channel: Channel) -> FormatRenderer:
+    from feeds.publish.rss import (
+        EMPTY_FEED_DATE,
+        XmlLayout,
+        rss_fragment,
+        rss_frame,
+        rss_wrapper,
+        whole_seconds,
+    )
 
-        atom_layout = XmlLayout(atom_wrapper())
-        language = clean(channel.language) or None
+    rss_layout = XmlLayout(rss_wrapper())
 
-        def atom_head(s: Summary) -> tuple[bytes, bytes]:
-            return atom_frame(channel,
-                              updated=whole_seconds(s.updated) if s.updated else EMPTY_FEED_DATE,
-                              authorless=s.authorless)
+    def rss_head(s: Summary) -> tuple[bytes, bytes]:
+        return rss_frame(channel,
+                         updated=whole_seconds(s.updated) if s.updated else EMPTY_FEED_DATE,
+                         published=whole_seconds(s.published) if s.published else None)
 
-        return FormatRenderer(
-            fmt, channel, lambda i: atom_fragment(atom_layout, i, feed_language=language),
-            b"", atom_head, atom_authorless)
-    if fmt == "json":
-        from feeds.publish.jsonfeed import JSON_SEPARATOR, json_fragment, json_frame
+    return FormatRenderer("rss", channel, lambda i: rss_fragment(rss_layout, i), b"",
+                          rss_head, lambda i: False)
 
-        return FormatRenderer(fmt, channel, json_fragment, JSON_SEPARATOR,
-                              lambda s: json_frame(channel, count=s.count), lambda i: False)
-    raise PublishError(f"unknown feed format {fmt!r}")
+
+def atom_renderer(channel: Channel) -> FormatRenderer:
+    from feeds.publish.atom import (
+        atom_authorless,
+        atom_fragment,
+        atom_frame,
+        atom_wrapper,
+    )
+    from feeds.publish.rss import EMPTY_FEED_DATE, XmlLayout, clean, whole_seconds
+
+    atom_layout = XmlLayout(atom_wrapper())
+    language = clean(channel.language) or None
+
+    def atom_head(s: Summary) -> tuple[bytes, bytes]:
+        return atom_frame(channel,
+                          updated=whole_seconds(s.updated) if s.updated else EMPTY_FEED_DATE,
+                          authorless=s.authorless)
+
+    return FormatRenderer(
+        "atom", channel, lambda i: atom_fragment(atom_layout, i, feed_language=language),
+        b"", atom_head, atom_authorless)
+
+
+def json_renderer(channel: Channel) -> FormatRenderer:
+    from feeds.publish.jsonfeed import JSON_SEPARATOR, json_fragment, json_frame
+
+    return FormatRenderer("json", channel, json_fragment, JSON_SEPARATOR,
+                          lambda s: json_frame(channel, count=s.count), lambda i: False)
 
 
 def fragment_context(fmt: str, channel: Channel) -> str:
     """What, besides the item, one fragment of ``channel`` in ``fmt`` depends on."""
+    from feeds.publish import output_format
     from feeds.publish.rss import clean
 
-    language = (clean(channel.language) or "") if fmt == "atom" else ""
+    fragment_language = output_format(fmt).fragment_language
+    language = (clean(channel.language) or "") if fragment_language else ""
     return f"{RENDER_VERSION}:{fmt}:{language}"
 
 
@@ -169,19 +184,40 @@ def render(fmt: str, channel: Channel, items: Sequence[Item]) -> bytes:
 
 def verify(fmt: str, data: bytes, items: Sequence[Item]) -> None:
     """Raise ``PublishError`` unless ``data`` reads back as a feed of exactly ``items``."""
-    if fmt == "json":
-        feed = _load_json(data)
-        if _json_agrees(feed, items):
-            return
-        entries = _json_entries(feed)
-    elif fmt in _KINDS:
-        root = _parse_xml(fmt, data)
-        if _xml_agrees(fmt, root, items):
-            return
-        entries = _xml_entries(root)
-    else:
-        raise PublishError(f"unknown feed format {fmt!r}")
-    # The exact reading, item by item: it decides, and names what is wrong.
+    from feeds.publish import output_format
+
+    output_format(fmt).implementation().verify(data, items)
+
+
+def read_back(fmt: str, data: bytes) -> tuple[int | None, list[dict[str, Any]]]:
+    """What a published document says of its items, as ``verify`` reads it: the feed's
+    ``updated`` date (JSON: None), and per item its id, trimmed title, ``published`` and
+    (not RSS) ``updated`` dates as Unix seconds, and (JSON) the ``fingerprint`` of its
+    ``_feeds`` extension object, if any.  ``PublishError`` when ``data`` is not a
+    document of kind ``fmt``.  (``feeds recover`` reads the ids back with it.)"""
+    from feeds.publish import output_format
+
+    return output_format(fmt).implementation().read_back(data)
+
+
+def verify_json(data: bytes, items: Sequence[Item]) -> None:
+    """``verify`` for JSON Feed 1.1."""
+    feed = _load_json(data)
+    if _json_agrees(feed, items):
+        return
+    _verify_entries("json", _json_entries(feed), items)
+
+
+def verify_xml(fmt: str, data: bytes, items: Sequence[Item]) -> None:
+    """``verify`` for RSS 2.0 and Atom 1.0 (``fmt``)."""
+    root = _parse_xml(fmt, data)
+    if _xml_agrees(fmt, root, items):
+        return
+    _verify_entries(fmt, _xml_entries(root), items)
+
+
+def _verify_entries(fmt: str, entries: list[dict[str, Any]], items: Sequence[Item]) -> None:
+    """The exact reading, item by item: it decides, and names what is wrong."""
     if len(entries) != len(items):
         raise PublishError(f"{fmt}: {len(entries)} items read back, {len(items)} rendered")
     for index, (got, item) in enumerate(zip(entries, items, strict=True)):
@@ -194,22 +230,19 @@ def verify(fmt: str, data: bytes, items: Sequence[Item]) -> None:
                 )
 
 
-def read_back(fmt: str, data: bytes) -> tuple[int | None, list[dict[str, Any]]]:
-    """What a published document says of its items, as ``verify`` reads it: the feed's
-    ``updated`` date (JSON: None), and per item its id, trimmed title, ``published`` and
-    (not RSS) ``updated`` dates as Unix seconds, and (JSON) the ``fingerprint`` of its
-    ``_feeds`` extension object, if any.  ``PublishError`` when ``data`` is not a
-    document of kind ``fmt``.  (``feeds recover`` reads the ids back with it.)"""
-    if fmt == "json":
-        feed = _load_json(data)
-        entries = _json_entries(feed)
-        for entry, raw in zip(entries, feed["items"], strict=True):
-            extension = raw.get("_feeds")
-            value = extension.get("fingerprint") if isinstance(extension, dict) else None
-            entry["fingerprint"] = value if isinstance(value, str) else None
-        return None, entries
-    if fmt not in _KINDS:
-        raise PublishError(f"unknown feed format {fmt!r}")
+def read_back_json(data: bytes) -> tuple[int | None, list[dict[str, Any]]]:
+    """``read_back`` for JSON Feed 1.1."""
+    feed = _load_json(data)
+    entries = _json_entries(feed)
+    for entry, raw in zip(entries, feed["items"], strict=True):
+        extension = raw.get("_feeds")
+        value = extension.get("fingerprint") if isinstance(extension, dict) else None
+        entry["fingerprint"] = value if isinstance(value, str) else None
+    return None, entries
+
+
+def read_back_xml(fmt: str, data: bytes) -> tuple[int | None, list[dict[str, Any]]]:
+    """``read_back`` for RSS 2.0 and Atom 1.0 (``fmt``)."""
     root = _parse_xml(fmt, data)
     if fmt == "rss":
         channel = root.find("channel")
@@ -302,7 +335,9 @@ def _expected(fmt: str, item: Item) -> dict[str, Any]:
         "title": _title(fmt, item),
         "published": _seconds(item.published),
     }
-    if fmt != "rss":
+    from feeds.publish import output_format
+
+    if output_format(fmt).item_updated:
         want["updated"] = _seconds(item.updated)
     return want
 

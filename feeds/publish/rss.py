@@ -49,7 +49,9 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from feeds.errors import PublishError
-from feeds.model import MEDIA_TYPES, Article, Channel, Item
+from feeds.model import Article, Channel, Item
+from feeds.publish import FORMATS, feed_url
+from feeds.publish.render import FormatRenderer, read_back_xml, rss_renderer, verify_xml
 from feeds.text import xml_legal
 
 __all__ = [
@@ -332,9 +334,9 @@ def _rss_skeleton(channel: Channel, *, updated: datetime, published: datetime | 
     fg.load_extension("dc")
     fg.title(clean(channel.title))
     fg.description(clean(channel.description) or clean(channel.title))
-    self_url = channel.url_for("rss")
+    self_url = feed_url(channel, "rss")
     if self_url:
-        fg.link(href=clean(self_url), rel="self", type=MEDIA_TYPES["rss"])
+        fg.link(href=clean(self_url), rel="self", type=FORMATS["rss"].media_type)
     # feedgen takes the *last* link for the RSS <link>: the site's home comes last.
     fg.link(href=clean(channel.home_url or channel.base_url) or RELATIVE_HOME, rel="alternate")
     if channel.language:
@@ -359,3 +361,19 @@ def _add_hub(chan: Any, hub: str) -> None:
     if anchor is None:
         anchor = chan.find("description")
     anchor.addnext(link)
+
+
+# --------------------------------------------------------------------------- the table's hooks
+# (``feeds.publish.FORMATS`` names this module for the 'rss' format)
+
+
+def renderer(channel: Channel) -> FormatRenderer:
+    return rss_renderer(channel)
+
+
+def verify(data: bytes, items: Sequence[Item]) -> None:
+    verify_xml("rss", data, items)
+
+
+def read_back(data: bytes) -> tuple[int | None, list[dict[str, Any]]]:
+    return read_back_xml("rss", data)

@@ -10,7 +10,7 @@ one pure request handler (``FeedApp.respond``, also a WSGI application by ``make
      room)                                                   mtime_ns, ctime_ns)
 
 * Media types come from the file name: ``rss.xml``, ``atom.xml`` and ``feed.json`` get the
-  feed types of ``feeds.model.MEDIA_TYPES``; ``feeds.opml`` is ``text/x-opml``.
+  feed types of ``feeds.publish.FORMATS``; ``feeds.opml`` is ``text/x-opml``.
 * Every 200 and 304 carries a strong ``ETag`` (a content hash; the gzip variant has its own,
   ``"<hash>-gzip"``), ``Last-Modified`` and ``Cache-Control``; compressible types also
   ``Vary: Accept-Encoding``.  ``If-None-Match`` wins over ``If-Modified-Since``.  gzip is

@@ -26,10 +26,9 @@ from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
-from feeds.model import FILENAMES, MEDIA_TYPES
+from feeds.publish import FORMATS
 
 _UTF8 = "; charset=utf-8"
-_BY_NAME: dict[str, str] = {FILENAMES[fmt]: MEDIA_TYPES[fmt] + _UTF8 for fmt in FILENAMES}
 _BY_SUFFIX: dict[str, str] = {
     ".xml": "application/xml" + _UTF8,
     ".opml": "text/x-opml" + _UTF8,
@@ -61,8 +60,9 @@ _RESOLVED_ENTRIES = 1024
 @functools.lru_cache(maxsize=256)
 def media_type_for(name: str) -> str:
     """The ``Content-Type`` for a file called ``name`` (a base name)."""
-    if name in _BY_NAME:
-        return _BY_NAME[name]
+    for fmt in FORMATS.values():  # the feed files: the formats' table
+        if fmt.file_name == name:
+            return fmt.media_type + _UTF8
     suffix = os.path.splitext(name)[1].lower()
     if suffix in _BY_SUFFIX:
         return _BY_SUFFIX[suffix]

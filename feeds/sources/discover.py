@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
-from feeds.normalize.sanitize import absolutize
+from feeds.text import absolutize
 
-__all__ = ["FEED_TYPES", "FeedLink", "feed_links", "looks_like_html", "pick_feed_url"]
+__all__ = ["FEED_TYPES", "FeedLink", "feed_links", "looks_like_html", "looks_like_json",
+           "pick_feed_url"]
 
 FEED_TYPES: frozenset[str] = frozenset(
     {
@@ -37,6 +38,17 @@ class FeedLink:
     url: str
     type: str
     title: str | None = None
+
+
+_JSON_TYPES = ("application/feed+json", "application/json", "text/json")
+
+
+def looks_like_json(body: bytes, content_type: str | None = None) -> bool:
+    """True for a JSON media type, or a body whose first non-blank byte is ``{``."""
+    media = (content_type or "").split(";")[0].strip().lower()
+    if media in _JSON_TYPES or media.endswith("+json"):
+        return True
+    return body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
 
 
 def looks_like_html(body: bytes, content_type: str | None = None) -> bool:

@@ -1,10 +1,12 @@
 """Folder source: a directory tree -> article files, read safely.
 
-``scan`` walks the tree and sorts what it finds into article files (with their ``stat``),
+``scan`` walks the tree and sorts what it finds into article files (with their ``stat``
+and input kind, by the file ``suffixes`` the caller hands it: ``feeds.normalize.suffixes()``),
 problems (a file that should be an article but cannot be read: one line each) and
 ignored names (hidden files, editor temp files, unknown extensions).  ``read`` reads one
-file's bytes without ever blocking (FIFOs are never opened), following no link that leaves
-the folder, and refusing files over the size limit or changing under our feet.
+file into a :class:`~feeds.model.RawInput` without ever blocking (FIFOs are never opened),
+following no link that leaves the folder, and refusing files over the size limit or
+changing under our feet.
 
 Nothing here parses articles: that is ``feeds.normalize``'s job.
 """
@@ -15,23 +17,16 @@ import errno
 import hashlib
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, NamedTuple
 
 from ..errors import ArticleError, SourceError
-from ..model import FileState
+from ..model import FileState, RawInput
 
-#: file suffix -> reader name
-SUFFIXES: dict[str, str] = {
-    ".txt": "text",
-    ".text": "text",
-    ".md": "markdown",
-    ".markdown": "markdown",
-    ".html": "html",
-    ".htm": "html",
-}
+#: file suffix (".md", lower case) -> the input kind of such files
+Suffixes = Mapping[str, str]
 #: suffixes of the temp files editors and downloaders leave around
 _TEMP_SUFFIXES = frozenset({"swp", "swo", "swx", "swpx", "tmp", "temp", "part", "partial",
                             "crdownload", "bak", "orig", "rej"})
@@ -40,7 +35,7 @@ _TEMP_SUFFIXES = frozenset({"swp", "swo", "swx", "swpx", "tmp", "temp", "part", 
 class FoundFile(NamedTuple):  # one per file of a scan: a tuple is cheap to build
     key: str  # path relative to the folder, '/'-separated: the article's key in its source
     path: str  # the real path (links resolved, known to be inside the folder)
-    reader: str  # "text", "markdown", "html"
+    reader: str  # the input kind: "text", "markdown", "html" ...
     state: FileState
 
 
@@ -59,15 +54,15 @@ class Scan:
 
 def is_ignored_name(name: str) -> bool:
     """Hidden files (``.x``), and editor temp files (``x~``, ``#x#``, ``x.swp``, ``4913``)."""
-    return _classify(name) is False  # the rules are written once, in _classify
+    return _classify(name, {}) is False  # the rules are written once, in _classify
 
 
-def reader_for(name: str) -> str | None:
+def reader_for(name: str, suffixes: Suffixes) -> str | None:
     stem, dot, suffix = name.rpartition(".")
-    return SUFFIXES.get("." + suffix.lower()) if dot and stem else None
+    return suffixes.get("." + suffix.lower()) if dot and stem else None
 
 
-def _classify(name: str) -> str | Literal[False] | None:
+def _classify(name: str, suffixes: Suffixes) -> str | Literal[False] | None:
     """False for an ignored name (:func:`is_ignored_name`), else :func:`reader_for`: both
     at once, since a scan asks for every file (one ``rpartition``).  The only place the
     ignore rules are written."""
@@ -79,10 +74,10 @@ def _classify(name: str) -> str | Literal[False] | None:
     suffix = suffix.lower()
     if suffix in _TEMP_SUFFIXES:
         return False
-    return SUFFIXES.get("." + suffix) if stem else None
+    return suffixes.get("." + suffix) if stem else None
 
 
-def scan(root: Path) -> Scan:
+def scan(root: Path, suffixes: Suffixes) -> Scan:
     """Walk ``root`` (following links only while they stay inside it)."""
     try:
         real_root = root.resolve(strict=True)
@@ -91,12 +86,13 @@ def scan(root: Path) -> Scan:
     if not real_root.is_dir():
         raise SourceError(f"{root} is not a folder")
     result = Scan()
-    _walk(real_root, str(real_root), "", {real_root}, result)
+    _walk(real_root, str(real_root), "", {real_root}, result, suffixes)
     result.files.sort(key=lambda f: f.key)
     return result
 
 
-def scan_paths(root: Path, keys: Iterable[str]) -> tuple[Scan, set[str]] | None:
+def scan_paths(root: Path, keys: Iterable[str], suffixes: Suffixes
+               ) -> tuple[Scan, set[str]] | None:
     """What :func:`scan` would say of just ``keys`` (paths relative to ``root``, as a
     watcher reports them), and the keys that are gone; None when only a full scan can
     tell (a folder or a link among them, a key leaving the folder, the folder itself).
@@ -129,7 +125,7 @@ def scan_paths(root: Path, keys: Iterable[str]) -> tuple[Scan, set[str]] | None:
             return None
         if stat.S_ISDIR(st.st_mode) or stat.S_ISLNK(st.st_mode):
             return None
-        _sort(result, key, str(parent / parts[-1]), _classify(parts[-1]) or None, st)
+        _sort(result, key, str(parent / parts[-1]), _classify(parts[-1], suffixes) or None, st)
     return result, gone
 
 
@@ -144,7 +140,8 @@ def _sort(result: Scan, key: str, path: str, reader: str | None, st: os.stat_res
         result.files.append(FoundFile(key, path, reader, state))
 
 
-def _walk(real_root: Path, directory: str, prefix: str, seen: set[Path], result: Scan) -> None:
+def _walk(real_root: Path, directory: str, prefix: str, seen: set[Path], result: Scan,
+          suffixes: Suffixes) -> None:
     """One ``stat`` per regular file (``DirEntry`` caches it); links are resolved and checked."""
     try:
         with os.scandir(directory) as it:
@@ -155,7 +152,7 @@ def _walk(real_root: Path, directory: str, prefix: str, seen: set[Path], result:
     for entry in entries:
         name = entry.name
         key = prefix + name
-        reader = _classify(name)
+        reader = _classify(name, suffixes)
         if reader is False:
             result.ignored.append(key)
             continue
@@ -193,13 +190,14 @@ def _walk(real_root: Path, directory: str, prefix: str, seen: set[Path], result:
                 result.problems.append(Problem(key, "folder already visited (symlink cycle)"))
                 continue
             seen.add(real)
-            _walk(real_root, path, key + "/", seen, result)
+            _walk(real_root, path, key + "/", seen, result, suffixes)
             continue
         _sort(result, key, path, reader, st)
 
 
-def read(found: FoundFile, *, max_size: int) -> tuple[bytes, FileState]:
-    """The file's bytes and its state with a digest; ``ArticleError`` naming the reason."""
+def read(found: FoundFile, *, source: str, max_size: int) -> RawInput:
+    """The file's bytes, kind and state (with a digest) as source ``source``'s input;
+    ``ArticleError`` naming the reason."""
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(found.path, flags)
@@ -234,7 +232,8 @@ def read(found: FoundFile, *, max_size: int) -> tuple[bytes, FileState]:
                            path=found.key)
     data = b"".join(chunks)
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-    return data, FileState(after.st_size, after.st_mtime_ns, after.st_ino, after.st_dev, digest)
+    state = FileState(after.st_size, after.st_mtime_ns, after.st_ino, after.st_dev, digest)
+    return RawInput(data, found.key, found.reader, source, file=state)
 
 
 def _reason(exc: BaseException) -> str:

@@ -22,7 +22,7 @@ from feeds.errors import SourceError
 from feeds.sources.remote import FeedSpec
 from feeds.text import one_line
 
-__all__ = ["MAX_OPML_BYTES", "OpmlOutline", "opml_specs", "read_opml"]
+__all__ = ["MAX_OPML_BYTES", "OpmlOutline", "feed_specs", "opml_specs", "read_opml"]
 
 MAX_OPML_BYTES = 10 * 2**20
 _NAME_MAX = 64
@@ -135,3 +135,11 @@ def _unique(name: str, used: set[str]) -> str:
         if candidate not in used:
             return candidate
     raise SourceError(f"too many feeds named like {name!r}")  # pragma: no cover
+
+
+def feed_specs(name: str, *, url: str | None, path: Path | None, every: timedelta | None,
+               headers: Mapping[str, str], user_agent: str | None) -> list[FeedSpec]:
+    """``feeds.sources.SOURCES``' entry point for the ``opml`` kind: every outline of the
+    file at ``path``."""
+    assert path is not None  # required by the table: config validation makes sure
+    return opml_specs(path, source=name, every=every, headers=headers, user_agent=user_agent)

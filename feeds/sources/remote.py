@@ -14,13 +14,15 @@ Pipeline for one source (all sources run concurrently, bounded globally and per 
         │
         ▼  same body hash as last time ─► nothing new
     HTML page? ─► its <link rel=alternate> feed is fetched instead (once)
-    JSON ─► jsonfeed_in     XML ─► entries (feedparser, in a worker thread)
         │
-        ▼
-    politeness.next_state(state, facts, now) ─► FetchResult
+        ▼  a RawInput: kind "jsonfeed" (JSON) or "feed" (XML), the body, its URL and headers
+    FetchResult (``raw``; its state is pending) ─► the pipeline reads ``raw`` with the
+    readers' table (``feeds.normalize.read_feed``) and calls ``settle``:
+    politeness.next_state(state, facts + what the reading said, now) ─► FetchResult
 
-Nothing here raises for one source's failure: the error is in ``FetchResult.error`` and
-the state records the backoff.  Only bugs propagate.
+Nothing here reads a feed's entries: that is ``feeds.normalize``'s job.  Nothing here
+raises for one source's failure: the error is in ``FetchResult.error`` and the state
+records the backoff.  Only bugs propagate.
 """
 
 from __future__ import annotations
@@ -29,16 +31,14 @@ import asyncio
 import contextlib
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from feeds.errors import FeedsError, FetchError, ParseError
-from feeds.model import Article
-from feeds.normalize.entries import ParsedFeed, parse_feed
-from feeds.normalize.failures import input_failure
-from feeds.normalize.jsonfeed_in import looks_like_json, parse_json_feed
-from feeds.sources.discover import looks_like_html, pick_feed_url
+from feeds.model import Article, RawInput
+from feeds.sources.discover import looks_like_html, looks_like_json, pick_feed_url
 from feeds.sources.download import (
     ACCEPT,
     Download,
@@ -66,19 +66,23 @@ __all__ = [
     "FetchResult",
     "FetchSettings",
     "default_user_agent",
+    "feed_specs",
     "fetch_feeds",
     "fetch_feeds_sync",
     "make_client",
-    "parse_body",
+    "raw_body",
     "resolve_feed_url",
     "resolve_feed_url_sync",
+    "settle",
 ]
 
 
 @dataclass(frozen=True, slots=True)
 class FetchResult:
-    """One source's fetch.  ``articles`` is None when there is nothing new (304, same
-    body, skipped, failed); ``error`` is set when it failed; ``state`` is to be stored."""
+    """One source's fetch.  ``raw`` is the new body to read (None when there is nothing
+    new: 304, same body, skipped, failed); once read and ``settle``-d, ``articles`` are
+    what it lists.  ``error`` is set when it failed; ``state`` is to be stored (pending
+    while ``raw`` is unread: ``settle`` completes it)."""
 
     source: str
     state: FetchState
@@ -88,7 +92,47 @@ class FetchResult:
     status: int | None = None
     url: str | None = None  # the URL the body came from (after redirects / discovery)
     skipped: str | None = None  # why no request was made
-    title: str | None = None  # the feed's own title, when parsed
+    title: str | None = None  # the feed's own title, when read
+    raw: RawInput | None = None  # the body to read
+    pending: _Pending | None = None  # what ``settle`` decides the state with
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    facts: FetchFacts  # what the fetch observed (a read body adds items and ttl)
+    decide: Callable[[FetchFacts], FetchState]
+
+
+class Parsed(Protocol):
+    """What reading a body says (``feeds.normalize.entries.ParsedFeed`` is one)."""
+
+    @property
+    def articles(self) -> list[Article]: ...
+    @property
+    def ttl(self) -> timedelta | None: ...
+    @property
+    def warnings(self) -> tuple[str, ...]: ...
+    @property
+    def title(self) -> str | None: ...
+
+
+def settle(result: FetchResult, read: Callable[[RawInput], Parsed]) -> FetchResult:
+    """``result`` with its body read by ``read`` (the pipeline hands the readers' table):
+    its articles, and the state decided with what the reading said (the entry count and
+    the feed's ttl, or the parse error's backoff).  A result with no body is returned as
+    it is.  ``read`` raises ``ParseError`` for a body that is not a feed."""
+    if result.raw is None or result.pending is None:
+        return result
+    facts = result.pending.facts
+    try:
+        parsed = read(result.raw)
+    except ParseError as exc:
+        failed = FetchFacts(status=facts.status, headers=facts.headers,
+                            redirects=facts.redirects, error=_reason(exc), error_kind="parse")
+        return replace(result, state=result.pending.decide(failed), error=exc, pending=None)
+    facts = replace(facts, items=len(parsed.articles), feed_ttl=parsed.ttl)
+    return replace(result, state=result.pending.decide(facts), articles=parsed.articles,
+                   warnings=parsed.warnings, title=parsed.title, pending=None)
 
 
 async def fetch_feeds(
@@ -148,10 +192,12 @@ def fetch_feeds_sync(
 
 
 async def resolve_feed_url(
-    url: str, settings: FetchSettings, *, client: httpx.AsyncClient | None = None
+    url: str, settings: FetchSettings, read: Callable[[RawInput], object], *,
+    client: httpx.AsyncClient | None = None
 ) -> str:
     """For ``feeds add``: the feed behind ``url`` (itself, or the feed an HTML page
-    announces).  Raises FetchError / ParseError when there is none."""
+    announces), checked by reading it with ``read`` (the pipeline hands the readers'
+    table).  Raises FetchError / ParseError when there is none."""
     own = client is None
     http = client if client is not None else make_client(settings)
     fetcher = _Fetcher(http, settings)
@@ -169,45 +215,32 @@ async def resolve_feed_url(
             if found is None:
                 raise ParseError("an HTML page that announces no feed", url=download.url)
             return found
-        parse_body(download.body, source=spec.name, feed_url=download.url, headers=download.headers)
+        read(raw_body(download.body, source=spec.name, url=download.url,
+                      headers=download.headers))
         return download.url
     finally:
         if own:
             await http.aclose()
 
 
-def resolve_feed_url_sync(url: str, settings: FetchSettings) -> str:
-    return asyncio.run(resolve_feed_url(url, settings))
+def resolve_feed_url_sync(url: str, settings: FetchSettings,
+                          read: Callable[[RawInput], object]) -> str:
+    return asyncio.run(resolve_feed_url(url, settings, read))
 
 
-def parse_body(
-    body: bytes, *, source: str, feed_url: str, headers: Mapping[str, str] | None = None
-) -> ParsedFeed:
-    """A fetched body -> ParsedFeed: JSON Feed by media type or first byte, else XML.
-
-    ``ParseError`` when the body is not a feed we can read, also when a parser fails on it
-    in a way we did not foresee (:func:`feeds.normalize.failures.input_failure` sorts
-    that from our own bugs, which propagate): that source's error, never the build's."""
-    try:
-        return _parse_body(body, source=source, feed_url=feed_url, headers=headers)
-    except FeedsError:
-        raise
-    except Exception as exc:
-        reason = input_failure(exc)
-        if reason is None:
-            raise
-        raise ParseError(reason, source=source, url=feed_url) from None
-
-
-def _parse_body(
-    body: bytes, *, source: str, feed_url: str, headers: Mapping[str, str] | None
-) -> ParsedFeed:
+def raw_body(
+    body: bytes, *, source: str, url: str, headers: Mapping[str, str] | None = None
+) -> RawInput:
+    """A fetched body as the readers' input: kind ``jsonfeed`` by media type or first
+    byte, else ``feed`` (RSS, Atom, RDF).  ``ParseError`` for an HTML page."""
     content_type = {k.lower(): v for k, v in (headers or {}).items()}.get("content-type")
     if looks_like_json(body, content_type):
-        return parse_json_feed(body, source=source, feed_url=feed_url)
-    if looks_like_html(body, content_type):
-        raise ParseError("an HTML page, not a feed", source=source, url=feed_url)
-    return parse_feed(body, source=source, feed_url=feed_url, headers=headers)
+        kind = "jsonfeed"
+    elif looks_like_html(body, content_type):
+        raise ParseError("an HTML page, not a feed", source=source, url=url)
+    else:
+        kind = "feed"
+    return RawInput(body, source, kind, source, url=url, headers=dict(headers or {}))
 
 
 class _Fetcher(Downloader):
@@ -271,8 +304,8 @@ class _Fetcher(Downloader):
         self, spec: FeedSpec, state: FetchState, download: Download, discovered: str | None,
         decide: Callable[[FetchFacts], FetchState],
     ) -> FetchResult:
-        """The result of a completed download: nothing new (304, the same body), a parse
-        error, or the articles."""
+        """The result of a completed download: nothing new (304, the same body), not a
+        feed (an HTML page), or the body to read."""
         status, headers = download.status, download.headers
         if status == 304 or download.body is None:
             facts = FetchFacts(status=status, headers=headers, redirects=download.redirects)
@@ -286,9 +319,7 @@ class _Fetcher(Downloader):
             return FetchResult(spec.name, decide(facts), None, status=status, url=download.url)
 
         try:
-            parsed = await asyncio.to_thread(
-                parse_body, download.body, source=spec.name, feed_url=download.url, headers=headers
-            )
+            raw = raw_body(download.body, source=spec.name, url=download.url, headers=headers)
         except ParseError as exc:
             facts = FetchFacts(
                 status=status,
@@ -305,19 +336,11 @@ class _Fetcher(Downloader):
             headers=headers,
             redirects=download.redirects,
             body_hash=body_hash,
-            items=len(parsed.articles),
-            feed_ttl=parsed.ttl,
             discovered=discovered,
         )
-        return FetchResult(
-            spec.name,
-            decide(facts),
-            parsed.articles,
-            warnings=parsed.warnings,
-            status=status,
-            url=download.url,
-            title=parsed.title,
-        )
+        # the state as if the body were empty, until ``settle`` says what it held
+        return FetchResult(spec.name, decide(facts), None, status=status, url=download.url,
+                           raw=raw, pending=_Pending(facts, decide))
 
 
 def _reason(error: FeedsError) -> str:
@@ -325,3 +348,10 @@ def _reason(error: FeedsError) -> str:
     source = getattr(error, "source", None)
     prefix = f"source {source!r}: " if source else ""
     return error.message.removeprefix(prefix)
+
+
+def feed_specs(name: str, *, url: str | None, path: Path | None, every: timedelta | None,
+               headers: Mapping[str, str], user_agent: str | None) -> list[FeedSpec]:
+    """``feeds.sources.SOURCES``' entry point for the ``feed`` kind: the one feed at ``url``."""
+    assert url is not None  # required by the table: config validation makes sure
+    return [FeedSpec(name, url, every, headers, user_agent)]

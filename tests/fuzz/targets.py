@@ -96,11 +96,13 @@ def _strings(value: object) -> Iterable[str]:
 
 def _reader(kind: str, key: str) -> Callable[[bytes], object]:
     def call(data: bytes) -> Article:
+        from feeds import normalize
+        from feeds.model import RawInput
         from feeds.normalize.fallbacks import apply_folder_fallbacks
-        from feeds.pipeline import read_article
         from feeds.store import Encoded
 
-        article = read_article(kind, data, source="fuzz", key=key, tz=TZ, base_url=BASE)
+        article = normalize.read(RawInput(data, key, kind, "fuzz"),
+                                 normalize.ReadContext(TZ, BASE))
         article = apply_folder_fallbacks(article, mtime_ns=MTIME_NS, tz=TZ, base_url=BASE,
                                          link_pattern="{slug}/")
         _check_article(article)
@@ -114,7 +116,7 @@ def _reader(kind: str, key: str) -> Callable[[bytes], object]:
 
 
 def _feed(data: bytes) -> object:
-    from feeds.sources.remote import parse_body
+    from tests.conftest import parse_body
 
     parsed = parse_body(data, source="fuzz", feed_url="https://example.org/feed.xml",
                         headers={"content-type": "application/xml"})

@@ -39,13 +39,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from .config import Config
-from .decide import default_id_factory
-from .errors import PublishError, StoreError
-from .model import FILENAMES
-from .publish.render import read_back
-from .store import Identity, Restored
-from .text import xml_legal
+from ..config import Config
+from ..decide import default_id_factory
+from ..errors import PublishError, StoreError
+from ..publish import FORMATS
+from ..publish.render import read_back
+from ..store import Identity, Restored
+from ..text import xml_legal
 
 __all__ = [
     "Entry",
@@ -55,10 +55,6 @@ __all__ = [
     "match",
     "read_published",
 ]
-
-#: the order published files are read in: fingerprints first, then ``updated`` dates
-READ_ORDER = ("json", "atom", "rss")
-
 
 @dataclass(frozen=True, slots=True)
 class Entry:
@@ -93,9 +89,11 @@ def read_published(config: Config) -> list[FeedFile]:
     found: list[FeedFile] = []
     for feed in config.feeds:
         sources = frozenset(config.feed_sources(feed))
-        for fmt in sorted(READ_ORDER, key=lambda f: (f not in feed.formats,
-                                                     READ_ORDER.index(f))):
-            path = config.output_dir / feed.name / FILENAMES[fmt]
+        # the feed's formats first, each kind in the table's ``recover_rank`` order
+        # (JSON Feed's fingerprints first, then Atom's ``updated`` dates, then RSS)
+        for fmt in sorted(FORMATS, key=lambda f: (f not in feed.formats,
+                                                  FORMATS[f].recover_rank)):
+            path = config.output_dir / feed.name / FORMATS[fmt].file_name
             try:
                 data = path.read_bytes()
             except FileNotFoundError:
@@ -105,7 +103,8 @@ def read_published(config: Config) -> list[FeedFile]:
                 continue
             try:
                 updated, items = read_back(fmt, data)
-                entries = tuple(_entry(item, sources, updated if fmt == "rss" else None)
+                feed_updated = None if FORMATS[fmt].item_updated else updated
+                entries = tuple(_entry(item, sources, feed_updated)
                                 for item in items if isinstance(item.get("id"), str)
                                 and item["id"])
             except PublishError as exc:
@@ -310,7 +309,7 @@ def _behind_the_published(restored: Mapping[str, Sequence[Restored]],
 def _stories(article: Identity, date: datetime) -> tuple[str, ...]:
     """What makes ``article``, dated ``date``, one story with another (as feeds merge
     them): its link, and its title on that day."""
-    from .normalize.keys import story_keys_of
+    from ..normalize.keys import story_keys_of
 
     return story_keys_of(article.link, article.title, _day(date))
 
