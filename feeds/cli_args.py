@@ -57,9 +57,7 @@ def parser() -> argparse.ArgumentParser:
                        help="ingest every source once, then regenerate every feed")
     p.add_argument("--dry-run", action="store_true",
                    help="report what would change without writing anything")
-    p.add_argument("--wait", type=float, default=10.0, metavar="SECONDS",
-                   help="how long to wait for another feeds process to release the state "
-                        "directory (default: 10)")
+    _wait_option(p)
 
     p = sub.add_parser("inspect", parents=[common, with_config],
                        help="show how one article file is read")
@@ -91,7 +89,12 @@ def parser() -> argparse.ArgumentParser:
                        help="rebuild a lost store's ids from the published feeds")
     p.add_argument("--force", action="store_true",
                    help="replace a store that still holds ids (the old file is kept aside)")
-    p.add_argument("--wait", type=float, default=10.0, metavar="SECONDS",
-                   help="how long to wait for another feeds process to release the state "
-                        "directory (default: 10)")
+    _wait_option(p)
     return main
+
+
+def _wait_option(parser: argparse.ArgumentParser) -> None:
+    """``--wait``, for the commands that take the state directory's lock."""
+    parser.add_argument("--wait", type=float, default=10.0, metavar="SECONDS",
+                        help="how long to wait for another feeds process to release the state "
+                             "directory (default: 10)")

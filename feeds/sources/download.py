@@ -15,13 +15,13 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Literal, Protocol
+from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from feeds.errors import FetchError
-from feeds.sources.politeness import FetchState, Redirect
+from feeds.sources.politeness import ErrorKind, FetchState, Redirect
 
 PROJECT_URL = "https://github.com/feeds/feeds"
 ACCEPT = (
@@ -68,7 +68,6 @@ class FeedSpec:
     user_agent: str | None = None
 
 
-ErrorKind = Literal["network", "timeout", "http", "size", "redirect", "parse"]
 
 
 class Failure(Exception):
