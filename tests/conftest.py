@@ -23,6 +23,31 @@ ONE_FOLDER_CONFIG = (
     '[[sources]]\nname = "news"\nkind = "folder"\npath = "articles"\n'
     '[[feeds]]\nname = "all"\ntitle = "All"\n'
 )
+# A site with two feeds of one folder: "all" (the newest 3) and "everything" (1000);
+# ``{author}`` is a line of [site] (or empty).
+TWO_FEED_SITE = """
+[site]
+title = "Test site"
+link = "https://example.org/"
+base_url = "https://example.org/feeds/"
+{author}
+[store]
+path = "state/feeds.db"
+[output]
+dir = "public"
+[[sources]]
+name = "news"
+kind = "folder"
+path = "articles"
+[[feeds]]
+name = "all"
+title = "All"
+limit = 3
+[[feeds]]
+name = "everything"
+title = "Everything"
+limit = 1000
+"""
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -34,32 +34,8 @@ from feeds.publish import render as render_module
 from feeds.publish.jsonfeed import json_fragment, json_item
 from feeds.publish.render import render
 from feeds.store import SqliteStore
-from tests.conftest import NOW
+from tests.conftest import NOW, TWO_FEED_SITE
 from tests.golden.sample import CHANNEL, ITEMS
-
-CONFIG = """
-[site]
-title = "Test site"
-link = "https://example.org/"
-base_url = "https://example.org/feeds/"
-{author}
-[store]
-path = "state/feeds.db"
-[output]
-dir = "public"
-[[sources]]
-name = "news"
-kind = "folder"
-path = "articles"
-[[feeds]]
-name = "all"
-title = "All"
-limit = 3
-[[feeds]]
-name = "everything"
-title = "Everything"
-limit = 1000
-"""
 
 FILES = [f"{feed}/{f.file_name}" for feed in ("all", "everything") for f in FORMATS.values()]
 
@@ -73,7 +49,7 @@ def article(n: int, body: str = "The first paragraph of the story.", author: boo
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
     (tmp_path / "articles").mkdir()
-    (tmp_path / "feeds.toml").write_text(CONFIG.format(author=""), encoding="utf-8")
+    (tmp_path / "feeds.toml").write_text(TWO_FEED_SITE.format(author=""), encoding="utf-8")
     for n in range(12):
         write(tmp_path, n)
     return tmp_path

@@ -30,6 +30,7 @@ from feeds.store import (
     instant,
     stamp,
 )
+from tests.conftest import TWO_FEED_SITE
 
 SRC = "notes"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -452,28 +453,7 @@ def test_a_store_is_a_context_manager_and_a_store(store: Store) -> None:
 # --------------------------------------------------------------------------- through the pipeline
 
 
-SITE = """
-[site]
-title = "Test site"
-link = "https://example.org/"
-base_url = "https://example.org/feeds/"
-[store]
-path = "state/feeds.db"
-[output]
-dir = "public"
-[[sources]]
-name = "news"
-kind = "folder"
-path = "articles"
-[[feeds]]
-name = "all"
-title = "All"
-limit = 3
-[[feeds]]
-name = "everything"
-title = "Everything"
-limit = 1000
-"""
+SITE = TWO_FEED_SITE.format(author="")  # the perf tests' site: a feed of 3 and one of all
 
 
 @pytest.mark.parametrize("kind", IMPLEMENTATIONS)
