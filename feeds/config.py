@@ -31,9 +31,8 @@ from .configcheck import (
 # the value parsers, for the callers of feeds.config (the CLI parses sizes and durations)
 from .configcheck import parse_duration as parse_duration
 from .configcheck import parse_size as parse_size
-from .decide import Retention
 from .errors import ConfigError
-from .model import Author, Channel
+from .model import Author, Channel, Retention
 from .publish import FORMATS as OUTPUT_FORMATS
 from .publish import feed_url
 from .select import validate_pattern

@@ -21,7 +21,7 @@ import json
 import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NamedTuple, TypeVar
 
 _T = TypeVar("_T")
@@ -257,3 +257,47 @@ class FetchState:
         if self.config_url == config_url and self.url:
             return self.url
         return config_url
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What one ingest did.  Keys are sorted; ``renamed`` pairs are (old key, new key)."""
+
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: int
+    renamed: tuple[tuple[str, str], ...] = ()  # (old key, new key) pairs whose id was kept
+    rejected: tuple[tuple[str, str], ...] = ()  # (key, reason), e.g. a duplicate explicit id
+
+    @property
+    def empty(self) -> bool:
+        """True when no published item appeared, changed or went away."""
+        return not (self.added or self.changed or self.removed)
+
+
+_NINETY_DAYS = timedelta(days=90)
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How much history of a remote feed the store keeps (``None``: that limit is off).
+
+    Every entry the feed still lists is kept.  Of the others, an entry is kept while it is
+    among the feed's ``max_items`` newest entries (listed ones count) *and* no older than
+    ``max_age``: both limits apply, so the store holds at most ``max_items`` entries per
+    feed beyond those the feed itself lists.
+    """
+
+    max_age: timedelta | None = _NINETY_DAYS
+    max_items: int | None = 500
+
+    def __post_init__(self) -> None:
+        if self.max_items is not None and self.max_items < 0:
+            raise ValueError(f"max_items must be 0 or more, got {self.max_items}")
+        if self.max_age is not None and self.max_age <= timedelta(0):
+            raise ValueError(f"max_age must be positive, got {self.max_age}")
+
+    @property
+    def unlimited(self) -> bool:
+        return self.max_age is None and self.max_items is None

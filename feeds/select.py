@@ -7,7 +7,7 @@
 2. ``include`` / ``exclude``: regular expressions, case-insensitive, searched in the
    title, the summary (else the start of the body) and each tag.  With ``include``, an
    item must match at least one; matching any ``exclude`` drops it.
-3. One story, once: an item whose link (compared as ``feeds.normalize.keys.canonical_key``) or whose
+3. One story, once: an item whose link (compared as ``feeds.text.canonical_key``) or whose
    normalized title and publication day were already shown is dropped; the first, so
    the newest, stays.
 4. ``limit``.
@@ -33,7 +33,7 @@ import re2
 
 from feeds.errors import ConfigError
 from feeds.model import Item
-from feeds.normalize.keys import story_keys_of
+from feeds.text import story_keys_of
 
 __all__ = ["MAX_FIELD", "MAX_PATTERN", "MAX_PROGRAM", "Filter", "feeds_touched", "one_per_story",
            "select_items", "story_keys", "validate_pattern"]
@@ -179,7 +179,7 @@ class FeedOfSources(Protocol):
 
 
 class IngestChanges(Protocol):
-    """What an ingest changed, as :func:`feeds_touched` sees it (``feeds.decide.Changes``)."""
+    """What an ingest changed, as :func:`feeds_touched` sees it (``feeds.model.Changes``)."""
 
     @property
     def empty(self) -> bool: ...

@@ -60,7 +60,7 @@ def importers_of(target: str) -> set[str]:
 #: the stages data flows through, each a package with its table in ``__init__``
 STAGES = ("feeds.sources", "feeds.normalize", "feeds.store", "feeds.publish")
 #: the pure decisions the pipeline and config call (no stage of their own)
-DECISIONS = ("feeds.decide", "feeds.select", "feeds.retention")
+DECISIONS = ("feeds.select",)
 #: the thin shells: command line, service, server, watcher
 SHELLS = ("feeds.__main__", "feeds.cli", "feeds.cli_args", "feeds.daemon", "feeds.server",
           "feeds.watch")
@@ -102,17 +102,7 @@ def test_the_shells_reach_the_stages_only_through_the_pipeline(shell: str) -> No
         assert stage is None or dep == stage, f"{shell} imports {dep}, inside {stage}"
 
 
-@pytest.mark.parametrize("stage", [s for s in STAGES if s != "feeds.store"] + [
-    # The store package (helper S) still imports ``feeds.decide`` (Changes, Retention,
-    # Write, plan_ingest and the id factory: it plans each ingest inside its transaction)
-    # and ``feeds.normalize.keys`` (STORY_SEP, story_keys_of).  Met when story keys move
-    # to the shared modules (model or text) and the types and planner the store shares
-    # with the pipeline do too (or the pipeline hands the store a finished plan).  Strict:
-    # this fails as soon as the store meets the rule, so the mark cannot go stale.
-    pytest.param("feeds.store", marks=pytest.mark.xfail(
-        strict=True, reason="the store package still imports feeds.decide and "
-        "feeds.normalize.keys")),
-])
+@pytest.mark.parametrize("stage", STAGES)
 def test_each_stage_imports_only_the_shared_modules_and_itself(stage: str) -> None:
     """Each stage imports only model, errors, text and its own package: a source does
     not read, a reader does not store, a writer does not fetch."""
@@ -138,10 +128,10 @@ def test_only_the_pipeline_knows_more_than_one_stage(module: str) -> None:
     ("feeds.model", set()),
     ("feeds.errors", set()),
     ("feeds.text", set()),
-    ("feeds.retention", {"feeds.model"}),
-    ("feeds.decide", {"feeds.model", "feeds.errors", "feeds.retention"}),
-    # story keys are computed by normalize.keys (pure, no third party)
-    ("feeds.select", {"feeds.model", "feeds.errors", "feeds.normalize.keys"}),
+    ("feeds.select", {"feeds.model", "feeds.errors", "feeds.text"}),
+    # the store's own decisions (ids, changes, retention) are pure: model and each other
+    ("feeds.store.retention", {"feeds.model"}),
+    ("feeds.store.plan", {"feeds.model"}),
 ])
 def test_the_shared_modules_and_decisions_import_only_below_them(
         module: str, allowed: set[str]) -> None:

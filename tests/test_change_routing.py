@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from feeds.config import Config, FeedConfig, FetchConfig, Site, SourceConfig
-from feeds.decide import Changes
+from feeds.model import Changes
 from feeds.pipeline import changed_keys, schedule_every, sources_changed, watched_folders
 from feeds.select import feeds_touched
 

@@ -10,8 +10,9 @@ import pytest
 
 from feeds.errors import ParseError
 from feeds.model import Author, Enclosure, Origin
-from feeds.normalize.entries import canonical_key, check_xml_safety, parse_feed
+from feeds.normalize.entries import check_xml_safety, parse_feed
 from feeds.normalize.jsonfeed_in import parse_json_feed
+from feeds.text import canonical_key
 from tests.conftest import parse_body
 
 DATA = Path(__file__).parent / "data" / "remote"

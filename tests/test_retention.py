@@ -19,10 +19,10 @@ import pytest
 import feeds.store.sqlite.connection as store_module
 from feeds import config as config_module
 from feeds.config import ConfigProblems
-from feeds.decide import Held, IdMemory, Retention, id_memory, plan_prune
-from feeds.model import Article, FetchState
+from feeds.model import Article, FetchState, Retention
 from feeds.pipeline import build, ingest, ingest_remote
 from feeds.store import MemoryStore, SqliteStore, Store
+from feeds.store.retention import Held, IdMemory, id_memory, plan_prune
 from tests.conftest import NOW
 from tests.test_build_remote import FeedServer
 

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from feeds.decide import Retention
-from feeds.model import Article, FetchState, FileState
+from feeds.model import Article, FetchState, FileState, Retention
 from feeds.select import story_keys
 from feeds.store import (
     FeedIndex,

@@ -33,9 +33,9 @@ from typing import Any
 
 from feeds.errors import ParseError
 from feeds.model import Article, Author, Enclosure, Origin
-from feeds.normalize.keys import canonical_key, hash_key
+from feeds.normalize.keys import hash_key
 from feeds.normalize.sanitize import absolutize, html_to_text, sanitize_html
-from feeds.text import clean_text, legal_fields, one_line
+from feeds.text import canonical_key, clean_text, legal_fields, one_line
 
 __all__ = [
     "ParsedFeed",

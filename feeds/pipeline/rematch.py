@@ -40,11 +40,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ..config import Config
-from ..decide import default_id_factory
 from ..errors import PublishError, StoreError
 from ..publish import FORMATS
 from ..publish.render import read_back
 from ..store import Identity, Restored
+from ..store.plan import default_id_factory
 from ..text import xml_legal
 
 __all__ = [
@@ -309,7 +309,7 @@ def _behind_the_published(restored: Mapping[str, Sequence[Restored]],
 def _stories(article: Identity, date: datetime) -> tuple[str, ...]:
     """What makes ``article``, dated ``date``, one story with another (as feeds merge
     them): its link, and its title on that day."""
-    from ..normalize.keys import story_keys_of
+    from ..text import story_keys_of
 
     return story_keys_of(article.link, article.title, _day(date))
 

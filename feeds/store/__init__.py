@@ -10,7 +10,8 @@ for speed: see there); no SQL, no JSON, no file path.  Implementations:
 * :mod:`feeds.store.memory`: dicts, for pure tests.
 
 Both pass the same protocol test suite (``tests/test_store_protocol.py``).  The decisions
-(ids, what changed, what retention drops) are :mod:`feeds.decide`'s, shared by both.  Shaped
+(ids, what changed, what retention drops) are pure functions of :mod:`feeds.store.plan`
+and :mod:`feeds.store.retention`, shared by both.  Shaped
 after lemon24/reader's ``StorageType`` protocol and APScheduler 3's ``BaseJobStore`` (with
 its ``MemoryJobStore`` beside the SQL one).
 """
@@ -23,8 +24,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self
 
-from ..decide import Changes, Retention
-from ..model import Article, FetchState, FileState, Item
+from ..model import Article, Changes, FetchState, FileState, Item, Retention
 from .memory import MemoryStore
 from .sqlite import (
     MIGRATIONS,

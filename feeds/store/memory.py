@@ -1,7 +1,7 @@
 """The store in dicts: the same :class:`~feeds.store.Store` protocol, for pure tests.
 
 Nothing is shared with another process (:meth:`MemoryStore.handle` is None), nothing
-survives :meth:`close`.  The decisions are the same functions of :mod:`feeds.decide` the
+survives :meth:`close`.  The decisions are the same functions of :mod:`feeds.store.plan` the
 SQLite store calls; only the bookkeeping differs.
 """
 
@@ -13,21 +13,10 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
-from ..decide import (
-    Changes,
-    Held,
-    Holder,
-    Plan,
-    Registered,
-    Retention,
-    Stored,
-    default_id_factory,
-    id_memory,
-    plan_ingest,
-    plan_prune,
-)
-from ..model import Article, FetchState, FileState, Item, utc
-from ..normalize.keys import STORY_SEP, story_keys_of
+from ..model import Article, Changes, FetchState, FileState, Item, Retention, utc
+from ..text import STORY_SEP, story_keys_of
+from .plan import Holder, Plan, Registered, Stored, default_id_factory, plan_ingest
+from .retention import Held, id_memory, plan_prune
 from .types import FeedIndex, FeedState, Identity, ItemHead, Restored, stamp
 
 if TYPE_CHECKING:

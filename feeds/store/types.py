@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 from ..model import utc
-from ..normalize.keys import STORY_SEP
+from ..text import STORY_SEP
 
 __all__ = ["FeedIndex", "FeedState", "Identity", "ItemHead", "Restored", "Selection", "Stamp",
            "instant", "stamp"]

@@ -13,10 +13,10 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from ...decide import Write
 from ...errors import StoreError
 from ...model import Article, Author, Enclosure, FetchState, Origin, pickled_by_fields, utc
-from ...normalize.keys import STORY_SEP, story_keys_of
+from ...text import STORY_SEP, story_keys_of
+from ..plan import Write
 from ..types import FeedIndex, FeedState, Selection
 
 __all__ = [

@@ -15,8 +15,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from ...decide import default_id_factory
 from ...errors import StoreError, os_reason
+from ..plan import default_id_factory
 from . import schema
 from .errors import refuse_empty_file, translate
 

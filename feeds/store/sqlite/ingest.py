@@ -1,5 +1,6 @@
 """The SQLite store's writes of ingest: file states, articles and ids in one transaction
-per call (the decisions are :mod:`feeds.decide`'s), forgetting a source, pruning a feed."""
+per call (the decisions are :mod:`feeds.store.plan`'s and :mod:`feeds.store.retention`'s),
+forgetting a source, pruning a feed."""
 
 from __future__ import annotations
 
@@ -7,20 +8,9 @@ import sqlite3
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 
-from ...decide import (
-    Changes,
-    Held,
-    Holder,
-    IdMemory,
-    Plan,
-    Registered,
-    Retention,
-    Stored,
-    id_memory,
-    plan_ingest,
-    plan_prune,
-)
-from ...model import Article, FileState, utc
+from ...model import Article, Changes, FileState, Retention, utc
+from ..plan import Holder, Plan, Registered, Stored, plan_ingest
+from ..retention import Held, IdMemory, id_memory, plan_prune
 from .codecs import Encoded, article_row, from_iso, iso, opt_from_iso, opt_iso
 from .connection import Connection
 

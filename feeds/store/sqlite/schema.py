@@ -5,7 +5,7 @@ Tables::
     articles     id PK, (source, key) unique, content_hash, data (the Article as JSON),
                  published (what items sort by), first_seen, updated, title, link, story
     id_registry  (source, key) -> id, id unique; kept when an article goes away (for a
-                 remote feed's pruned entries, only within ``decide.id_memory``)
+                 remote feed's pruned entries, only within ``store.retention.id_memory``)
     file_states  (source, key) -> size, mtime_ns, inode, device, digest  (FK -> articles)
     source_state source -> JSON (remote fetch state: etag, last-modified ...)
     feed_state   feed -> JSON: the digest of its last publication

@@ -21,7 +21,7 @@ Dates: a new article's ``updated`` is the date its content declares (``updated``
 one keeps ``first_seen``, and its ``updated`` moves forward, never backward.
 
 Retention (:func:`plan_prune`, after a remote feed is read) is decided in
-:mod:`feeds.retention`, whose names are re-exported here.
+:mod:`feeds.store.retention`.
 """
 
 from __future__ import annotations
@@ -32,14 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from .model import Article, FileState, utc
-
-# What a remote feed's history keeps: in feeds.retention, and still importable from here.
-from .retention import Held as Held
-from .retention import IdMemory as IdMemory
-from .retention import Retention as Retention
-from .retention import id_memory as id_memory
-from .retention import plan_prune as plan_prune
+from ..model import Article, Changes, FileState, utc
 
 Status = Literal["added", "changed", "unchanged"]
 
@@ -47,21 +40,6 @@ Status = Literal["added", "changed", "unchanged"]
 MAX_ID_LENGTH = 1024
 
 
-@dataclass(frozen=True, slots=True)
-class Changes:
-    """What one ingest did.  Keys are sorted; ``renamed`` pairs are (old key, new key)."""
-
-    added: tuple[str, ...]
-    changed: tuple[str, ...]
-    removed: tuple[str, ...]
-    unchanged: int
-    renamed: tuple[tuple[str, str], ...] = ()  # (old key, new key) pairs whose id was kept
-    rejected: tuple[tuple[str, str], ...] = ()  # (key, reason), e.g. a duplicate explicit id
-
-    @property
-    def empty(self) -> bool:
-        """True when no published item appeared, changed or went away."""
-        return not (self.added or self.changed or self.removed)
 
 
 @dataclass(frozen=True, slots=True)

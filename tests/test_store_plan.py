@@ -1,4 +1,4 @@
-"""feeds.decide: id resolution and change detection, as pure functions over data."""
+"""feeds.store.plan: id resolution and change detection, as pure functions over data."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from feeds.decide import (
+from feeds.model import Article, FileState
+from feeds.store.plan import (
     Holder,
     Plan,
     Registered,
@@ -21,7 +22,6 @@ from feeds.decide import (
     moved_updated,
     plan_ingest,
 )
-from feeds.model import Article, FileState
 
 from .test_store import FULL  # an article with every field set
 

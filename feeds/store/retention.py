@@ -11,32 +11,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .model import utc
-
-
-@dataclass(frozen=True, slots=True)
-class Retention:
-    """How much history of a remote feed the store keeps (``None``: that limit is off).
-
-    Every entry the feed still lists is kept.  Of the others, an entry is kept while it is
-    among the feed's ``max_items`` newest entries (listed ones count) *and* no older than
-    ``max_age``: both limits apply, so the store holds at most ``max_items`` entries per
-    feed beyond those the feed itself lists.
-    """
-
-    max_age: timedelta | None = timedelta(days=90)
-    max_items: int | None = 500
-
-    def __post_init__(self) -> None:
-        if self.max_items is not None and self.max_items < 0:
-            raise ValueError(f"max_items must be 0 or more, got {self.max_items}")
-        if self.max_age is not None and self.max_age <= timedelta(0):
-            raise ValueError(f"max_age must be positive, got {self.max_age}")
-
-    @property
-    def unlimited(self) -> bool:
-        return self.max_age is None and self.max_items is None
-
+from ..model import Retention, utc
 
 #: the ids of pruned entries are remembered this many times as long, and as many, as the
 #: entries themselves (at least :data:`ID_MEMORY_MIN_AGE` and :data:`ID_MEMORY_MIN_ITEMS`)
