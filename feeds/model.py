@@ -107,9 +107,18 @@ class Article:
     explicit_id: str | None = None  # an id the input itself asks for (front matter ``id``)
     origin: Origin | None = None
     draft: bool = False
+    # What a site generator's metadata says (front matter, Pelican headers, reST fields).
+    # Fields added after the store held articles are hashed only when set (see
+    # ``_LATE_HASHED``), so an upgrade moves no item's ``updated``.
+    categories: tuple[str, ...] = ()  # Jekyll/Hugo ``categories``, Pelican ``Category``
+    slug: str | None = None  # front-matter ``slug``: the ``{slug}`` of a permalink
+    permalink: str | None = None  # front-matter ``url``/``permalink`` as written
+    expires: datetime | None = None  # Hugo ``expiryDate``: not published from then on
+    unpublished: str | None = None  # why the author's metadata says not to publish it
+    #                                ("draft", "published: false", "Status: hidden" ...)
 
     def __post_init__(self) -> None:
-        for name in ("published", "updated"):
+        for name in ("published", "updated", "expires"):
             value = getattr(self, name)
             if value is not None and value.utcoffset() is None:
                 raise ValueError(f"Article.{name} must be timezone-aware, got {value!r}")
@@ -124,6 +133,9 @@ class Article:
         Source, key (a rename is not an edit) and the date's provenance are left out.
         """
         data: dict[str, Any] = {name: getattr(self, name) for name in _HASHED}
+        for name in _LATE_HASHED:
+            if getattr(self, name):
+                data[name] = getattr(self, name)
         data["authors"] = [{n: getattr(a, n) for n in _AUTHOR} for a in self.authors]
         data["enclosures"] = [{n: getattr(e, n) for n in _ENCLOSURE} for e in self.enclosures]
         origin = self.origin
@@ -201,8 +213,13 @@ class Channel:
         return f"{self.base_url.rstrip('/')}/{self.name}/{file_name}"
 
 
-_UNHASHED = ("source", "key", "date_source", "published_text")
-_HASHED = tuple(f.name for f in fields(Article) if f.name not in _UNHASHED)
+_UNHASHED = ("source", "key", "date_source", "published_text",
+             # what decides the link or whether it is published, not what a reader sees
+             "slug", "permalink", "expires", "unpublished")
+#: hashed only when set: added after stores held articles hashed without them
+_LATE_HASHED = ("categories",)
+_HASHED = tuple(f.name for f in fields(Article)
+                if f.name not in _UNHASHED and f.name not in _LATE_HASHED)
 _AUTHOR = tuple(f.name for f in fields(Author))
 _ENCLOSURE = tuple(f.name for f in fields(Enclosure))
 _ORIGIN = tuple(f.name for f in fields(Origin))

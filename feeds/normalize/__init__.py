@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, tzinfo
+from datetime import UTC, datetime, tzinfo
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -31,11 +31,16 @@ __all__ = ["READERS", "ReadContext", "Reader", "read", "read_feed", "suffixes", 
 
 @dataclass(frozen=True, slots=True)
 class ReadContext:
-    """What reading needs besides the input: the zone of times written without one, and
-    the URL relative links are resolved against."""
+    """What reading needs besides the input: the zone of times written without one, the
+    site's URL (``site.base_url``), and for a folder source its ``link_pattern``, its
+    ``layout`` (``feeds.sources.layouts``) and the time of the build (what is scheduled
+    or expired is decided against it)."""
 
     tz: tzinfo = UTC
     base_url: str | None = None
+    link_pattern: str | None = None
+    layout: str = "plain"
+    now: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,6 +103,14 @@ def article_to_json(article: Article) -> str:
         ],
         "draft": article.draft,
     }
+    # added later: written only when set, read with a default (older rows lack them)
+    if article.categories:
+        data["categories"] = list(article.categories)
+    for name in ("slug", "permalink", "unpublished"):
+        if getattr(article, name) is not None:
+            data[name] = getattr(article, name)
+    if article.expires is not None:
+        data["expires"] = iso(article.expires)
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -134,6 +142,11 @@ def article_from_json(text: str) -> Article:
         explicit_id=d["explicit_id"],
         origin=None if origin is None else Origin(*origin),
         draft=d["draft"],
+        categories=tuple(d.get("categories", ())),
+        slug=d.get("slug"),
+        permalink=d.get("permalink"),
+        expires=opt_from_iso(d.get("expires")),
+        unpublished=d.get("unpublished"),
     )
 
 
