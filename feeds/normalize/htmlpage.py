@@ -407,7 +407,47 @@ def read_html(
     )
 
 
+# --- an HTML file with front matter (Jekyll, Hugo): read like a Markdown one ---------------
+
+_FIRST_H1 = re.compile(r"\A\s*<h1\b[^>]*>(.*?)</h1\s*>", re.DOTALL | re.IGNORECASE)
+_MORE = re.compile(r"<!--\s*more\s*-->", re.IGNORECASE)
+
+
+def read_fragment(text: str, *, source: str, key: str, ctx: ReadContext,
+                  mtime_ns: int | None = None) -> Article:
+    """An HTML file that starts with front matter: its metadata as in a Markdown file, its
+    body an HTML fragment (a leading ``<h1>`` gives the title when there is none)."""
+    from feeds.normalize.cleanup import clean_templates
+    from feeds.normalize.frontmatter import _split_front_matter
+    from feeds.normalize.sitemeta import lower_keys
+    from feeds.normalize.siteread import Parsed, assemble, title_of
+
+    meta, body = _split_front_matter(text)
+    meta = lower_keys(meta)
+    body = clean_templates(body, as_html=True)
+    title = title_of(meta)
+    heading = _FIRST_H1.match(body)
+    if heading is not None:
+        heading_text = one_line(html_to_text(sanitize_html(heading.group(1))))
+        if title is None or heading_text.casefold() == title.casefold():
+            title = title or heading_text or None
+            body = body[heading.end() :]
+    if not title:
+        raise ArticleError("no title")
+    separator = meta.get("excerpt_separator")
+    marker = separator if isinstance(separator, str) and separator.strip() else _MORE
+    before = (body.split(marker, 1) if isinstance(marker, str) else marker.split(body, 1))
+    excerpt = html_to_text(sanitize_html(before[0])) if len(before) == 2 else None
+    parsed = Parsed(title=title, html=body, excerpt=excerpt or None)
+    return assemble(meta, parsed, source=source, key=key, ctx=ctx, mtime_ns=mtime_ns)
+
+
 def read(raw: RawInput, ctx: ReadContext) -> Article:
     """``feeds.normalize.READERS``' entry point for the 'html' kind."""
+    head = raw.data[:8].lstrip(b"\xef\xbb\xbf")
+    if head.startswith((b"---\n", b"---\r\n", b"+++\n", b"+++\r\n")):
+        text = _decode(raw.data).removeprefix("\ufeff").replace("\r\n", "\n")
+        mtime_ns = raw.file.mtime_ns if raw.file is not None else None
+        return read_fragment(text, source=raw.source, key=raw.key, ctx=ctx, mtime_ns=mtime_ns)
     return read_html(raw.data, source=raw.source, key=raw.key, tz=ctx.tz,
                      base_url=ctx.base_url)
