@@ -76,15 +76,23 @@ _MORE = re.compile(r"<!--\s*more\s*-->", re.IGNORECASE)
 
 
 @functools.cache
-def _markdown() -> MarkdownIt:
-    """CommonMark with raw HTML and GitHub's extensions: tables, strikethrough, autolinks
-    (``www.x.org``, ``https://x.org``) and footnotes (``[^1]``).  Built once."""
+def _markdown(linkify: bool = False) -> MarkdownIt:
+    """CommonMark with raw HTML and GitHub's extensions: tables, strikethrough, footnotes
+    (``[^1]``) and, with ``linkify``, autolinks (``www.x.org``, ``https://x.org``).  Built
+    once each: linkify costs a third of the parse, so it is used only on a text that has a
+    bare URL (:data:`_BARE_URL`)."""
     from mdit_py_plugins.footnote import footnote_plugin
 
-    md = MarkdownIt("commonmark", {"html": True, "linkify": True})
-    md.enable(["table", "strikethrough", "linkify"]).use(footnote_plugin)
-    md.linkify.set({"fuzzy_email": False})  # type: ignore[union-attr]
+    md = MarkdownIt("commonmark", {"html": True, "linkify": linkify})
+    md.enable(["table", "strikethrough"]).use(footnote_plugin)
+    if linkify:
+        md.enable("linkify")
+        md.linkify.set({"fuzzy_email": False})  # type: ignore[union-attr]
     return md
+
+
+#: a URL that is not the target of a link or an attribute: what linkify is needed for
+_BARE_URL = re.compile(r"(?<![(<\"'=/])(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)", re.IGNORECASE)
 
 
 def _inline_text(md: MarkdownIt, token: Token) -> str:
@@ -143,7 +151,7 @@ def parse_markdown(text: str, title: str | None, *, separator: object = None) ->
     """The body of a Markdown file (after its metadata), parsed once: its title (``title``,
     else its first block), its HTML (not yet sanitized), excerpt and first paragraph."""
     text = clean_templates(text)
-    md = _markdown()
+    md = _markdown(_BARE_URL.search(text) is not None)
     env: dict[str, Any] = {}
     tokens = md.parse(text, env)
     title, tokens = _title_from_body(md, tokens, text, title)

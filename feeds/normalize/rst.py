@@ -72,15 +72,20 @@ def _docutils() -> Any:
     import docutils.core
     import docutils.io
     import docutils.nodes
+    import docutils.parsers.rst
+    import docutils.readers.standalone
+    import docutils.writers.html5_polyglot
 
     return docutils
 
 
 def _publish(text: str, key: str) -> tuple[Any, dict[str, str]]:
     docutils = _docutils()
+    parser = docutils.parsers.rst.Parser()
     publisher = docutils.core.Publisher(
+        reader=docutils.readers.standalone.Reader(parser), parser=parser,
+        writer=docutils.writers.html5_polyglot.Writer(),
         source_class=docutils.io.StringInput, destination_class=docutils.io.StringOutput)
-    publisher.set_components("standalone", "restructuredtext", "html5")
     publisher.process_programmatic_settings(None, dict(_SETTINGS), None)
     publisher.set_source(text, key)
     publisher.set_destination(None, None)
