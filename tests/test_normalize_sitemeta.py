@@ -257,3 +257,26 @@ def test_an_html_file_with_front_matter_is_read_like_markdown() -> None:
     assert article.categories == ("release",)
     assert article.summary == "We're thrilled."
     assert "{{" not in article.content_html and "and more." in article.body
+
+
+# --- HTML pages: relative URLs against the page's own folder ------------------------------
+
+
+def test_an_html_page_deeper_in_the_folder_resolves_relative_urls_against_its_folder() -> None:
+    data = b"<html><head><title>Trip</title></head><body><p><img src='photo.png'> x</p></body>"
+    raw = RawInput(data, "posts/trip/index.html", "html", "blog")
+    article = read_html_file(raw, ReadContext(base_url=SITE))
+    assert 'src="https://blog.example/posts/trip/photo.png"' in article.content_html
+
+
+def test_an_html_page_without_a_canonical_link_gets_the_pattern_link() -> None:
+    data = b"<html><head><title>Trip</title></head><body><p>x</p></body>"
+    raw = RawInput(data, "posts/trip.html", "html", "blog")
+    article = read_html_file(raw, ReadContext(base_url=SITE, link_pattern="{stem}/"))
+    assert article.link == "https://blog.example/posts/trip/"
+
+
+def test_markdown_in_a_summary_is_read_as_text() -> None:
+    article = read("Title: T\nSummary: Short version for *index* and [feeds](/f)\n\nBody.",
+                   layout="pelican")
+    assert article.summary == "Short version for index and feeds"

@@ -50,8 +50,10 @@ from feeds.model import Article, Author, RawInput
 from feeds.normalize import ReadContext
 from feeds.normalize.decode import count_ascii_controls
 from feeds.normalize.language import detect_language
-from feeds.normalize.markdown import language_code, parse_date, shorten
+from feeds.normalize.permalink import PostFacts, link_for, url_base
 from feeds.normalize.sanitize import absolutize, html_to_text, sanitize_html
+from feeds.normalize.sitemeta import read_dates
+from feeds.normalize.textbits import language_code, parse_date, shorten
 from feeds.text import clean_text, one_line
 
 __all__ = ["read_html"]
@@ -163,6 +165,7 @@ class _Page:
                 self.meta.setdefault(name.strip().lower(), []).append(content.strip())
         base = root.find(".//base[@href]")
         page_base = absolutize(base.get("href"), base_url) if base is not None else None
+        self.declared_base = page_base
         self.base_url = page_base or (absolutize(base_url, None) if base_url else None)
         self.json_ld = list(_json_ld(root))
 
@@ -317,6 +320,15 @@ def _language(page: _Page) -> str | None:
     return None
 
 
+def _canonical(page: _Page) -> str | None:
+    """``<link rel="canonical">``, else ``og:url`` (made absolute)."""
+    for element in page.root.xpath("//link[@rel='canonical'][@href]"):
+        url = absolutize(element.get("href") or "", page.base_url)
+        if url:
+            return url
+    return absolutize(page.first_meta("og:url") or "", page.base_url)
+
+
 def _body(page: _Page, repeated_h1: Any) -> Any:
     root = page.root
     container = root.find(".//article")
@@ -348,8 +360,16 @@ def read_html(
     key: str,
     tz: tzinfo = UTC,
     base_url: str | None = None,
+    context: ReadContext | None = None,
+    mtime_ns: int | None = None,
 ) -> Article:
-    """Read one HTML page.  Raises ``ArticleError(reason)`` when it is not an article."""
+    """Read one HTML page.  Raises ``ArticleError(reason)`` when it is not an article.
+
+    ``context`` (else ``tz`` and ``base_url``) gives the link pattern and layout: without a
+    canonical link, :func:`permalink.link_for` gives the link.  Relative URLs resolve
+    against the page's ``<base href>``, else the article's own URL (``url_base``)."""
+    ctx = context or ReadContext(tz, base_url)
+    tz, base_url = ctx.tz, ctx.base_url
     page = _Page(_parse(_decode(data)), base_url)
 
     title, repeated_h1 = _title(page)
@@ -361,20 +381,16 @@ def read_html(
     updated = _updated(page, tz)
     authors = _authors(page)
     language = _language(page)
-    link = next(
-        (
-            url
-            for url in (
-                *(
-                    absolutize(element.get("href") or "", page.base_url)
-                    for element in page.root.xpath("//link[@rel='canonical'][@href]")
-                ),
-                absolutize(page.first_meta("og:url") or "", page.base_url),
-            )
-            if url
-        ),
-        None,
-    )
+    link = _canonical(page)
+    dates = None
+    if published is None:  # the file name's date, else the mtime: for the link too
+        dates = read_dates({}, tz, key=key, mtime_ns=mtime_ns)
+    own = link_for(PostFacts(key, title, published[0] if published else dates.published
+                             if dates else None),
+                   base_url=base_url, pattern=ctx.link_pattern, layout=ctx.layout)
+    link = link or own
+    if page.declared_base is None:
+        page.base_url = url_base(own, key, page.base_url)
     image_value = page.first_meta("og:image", "og:image:url", "twitter:image")
     image = absolutize(image_value, page.base_url) if image_value else None
     description = page.first_meta("description", "og:description")
@@ -395,9 +411,9 @@ def read_html(
         content_html=content_html,
         body=body,
         summary=summary,
-        published=published[0] if published else None,
+        published=published[0] if published else dates.published if dates else None,
         published_text=published[1] if published else None,
-        date_source="content" if published else None,
+        date_source="content" if published else dates.date_source if dates else None,
         updated=updated[0] if updated else None,
         authors=authors,
         tags=_tags(page),
@@ -449,5 +465,5 @@ def read(raw: RawInput, ctx: ReadContext) -> Article:
         text = _decode(raw.data).removeprefix("\ufeff").replace("\r\n", "\n")
         mtime_ns = raw.file.mtime_ns if raw.file is not None else None
         return read_fragment(text, source=raw.source, key=raw.key, ctx=ctx, mtime_ns=mtime_ns)
-    return read_html(raw.data, source=raw.source, key=raw.key, tz=ctx.tz,
-                     base_url=ctx.base_url)
+    mtime_ns = raw.file.mtime_ns if raw.file is not None else None
+    return read_html(raw.data, source=raw.source, key=raw.key, context=ctx, mtime_ns=mtime_ns)

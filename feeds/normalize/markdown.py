@@ -69,6 +69,7 @@ __all__ = [
     "shorten",
 ]
 
+_MARKUP = re.compile(r"[*_`\[<&\\]")  # a summary that may hold Markdown
 _MORE = re.compile(r"<!--\s*more\s*-->", re.IGNORECASE)
 
 
@@ -186,6 +187,10 @@ def read_markdown(
     if not meta and body_text is text:
         meta, body_text = pelican_headers(text, strict=ctx.layout != "pelican")
     meta = lower_keys(meta)
+    for summary_key in ("summary", "description", "excerpt"):  # written in Markdown too
+        written = meta.get(summary_key)
+        if isinstance(written, str) and _MARKUP.search(written):
+            meta[summary_key] = html_to_text(sanitize_html(_markdown().renderInline(written)))
     parsed = parse_markdown(body_text, title_of(meta), separator=meta.get("excerpt_separator"))
     return assemble(meta, parsed, source=source, key=key, ctx=ctx, mtime_ns=mtime_ns)
 

@@ -40,6 +40,7 @@ from typing import Any
 from feeds.errors import ArticleError
 from feeds.model import DateSource
 from feeds.normalize.fallbacks import date_from_filename
+from feeds.normalize.textbits import parse_date
 from feeds.text import one_line
 
 __all__ = [
@@ -108,8 +109,6 @@ def lenient_date(text: str, tz: tzinfo) -> tuple[datetime, str] | None:
 
 
 def _read_date(value: object, tz: tzinfo) -> tuple[datetime, str] | None:
-    from feeds.normalize.markdown import parse_date  # the strict reader, shared
-
     parsed = parse_date(value, tz)
     if parsed is None and isinstance(value, str):
         parsed = lenient_date(value.strip(), tz)
