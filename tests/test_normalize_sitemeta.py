@@ -280,3 +280,8 @@ def test_markdown_in_a_summary_is_read_as_text() -> None:
     article = read("Title: T\nSummary: Short version for *index* and [feeds](/f)\n\nBody.",
                    layout="pelican")
     assert article.summary == "Short version for index and feeds"
+
+
+def test_a_date_with_a_month_name_is_read() -> None:
+    article = read("Title: T\nDate: 14 October 2012 10:20\n\nBody.", layout="pelican")
+    assert article.published == datetime(2012, 10, 14, 10, 20, tzinfo=UTC)

@@ -25,7 +25,8 @@ authors                ``author`` / ``authors``: a name, ``[Name](https://url)``
 =====================  ================================================================
 
 Dates are read as written in ISO 8601 or RFC 2822, else leniently as Ruby's ``Time.parse``
-reads Jekyll's (``2023-01-29 18:30:22 2023 -0800``: the date, the time, the zone).
+reads Jekyll's (``2023-01-29 18:30:22 2023 -0800``: the date, the time, the zone), else as
+a date line (``14 October 2012 10:20``, :mod:`feeds.normalize.dates`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from typing import Any
 
 from feeds.errors import ArticleError
 from feeds.model import DateSource
+from feeds.normalize.dates import parse_date_line
 from feeds.normalize.fallbacks import date_from_filename
 from feeds.normalize.textbits import parse_date
 from feeds.text import one_line
@@ -112,6 +114,9 @@ def _read_date(value: object, tz: tzinfo) -> tuple[datetime, str] | None:
     parsed = parse_date(value, tz)
     if parsed is None and isinstance(value, str):
         parsed = lenient_date(value.strip(), tz)
+        if parsed is None:  # "14 October 2012", "March 3, 2012 10:20" (Pelican)
+            line = parse_date_line(value, tz)
+            parsed = (line.value, line.text) if line is not None else None
     return parsed
 
 
