@@ -31,7 +31,7 @@ class StateQueries(Connection):
     def reading_fingerprint(self, source: str) -> str | None:
         """What :meth:`set_reading_fingerprint` last saved for ``source`` (None: nothing)."""
         with self._read("read reading fingerprint") as db:
-            row = db.execute("SELECT fingerprint FROM reading WHERE source = ?",
+            row = db.execute("SELECT fingerprint FROM reading WHERE source = ? LIMIT 1",
                              (source,)).fetchone()
         return None if row is None else str(row[0])
 
