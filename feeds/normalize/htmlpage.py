@@ -387,7 +387,7 @@ def read_html(
         dates = read_dates({}, tz, key=key, mtime_ns=mtime_ns)
     own = link_for(PostFacts(key, title, published[0] if published else dates.published
                              if dates else None),
-                   base_url=base_url, pattern=ctx.link_pattern, layout=ctx.layout)
+                   base_url=base_url, pattern=ctx.link_pattern, layout=ctx.layout, tz=tz)
     link = link or own
     if page.declared_base is None:
         page.base_url = url_base(own, key, page.base_url)

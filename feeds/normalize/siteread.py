@@ -147,7 +147,7 @@ def assemble(meta: Mapping[str, Any], parsed: Parsed, *, source: str, key: str,
     slug = _optional_text(meta, "slug")
     permalink = _optional_text(meta, "permalink", "url")
     own = link_for(PostFacts(key, parsed.title, dates.published, slug, permalink, categories),
-                   base_url=base_url, pattern=ctx.link_pattern, layout=ctx.layout)
+                   base_url=base_url, pattern=ctx.link_pattern, layout=ctx.layout, tz=ctx.tz)
     written_link = meta.get("link")  # wins as the link, may point elsewhere (a link post)
     link = absolutize(written_link, base_url) if isinstance(written_link, str) else None
     link = link or own
