@@ -285,3 +285,10 @@ def test_markdown_in_a_summary_is_read_as_text() -> None:
 def test_a_date_with_a_month_name_is_read() -> None:
     article = read("Title: T\nDate: 14 October 2012 10:20\n\nBody.", layout="pelican")
     assert article.published == datetime(2012, 10, 14, 10, 20, tzinfo=UTC)
+
+
+def test_a_hugo_page_bundle_image_resolves_into_the_bundles_url() -> None:
+    article = read('+++\ntitle = "Trip to the coast"\ndate = 2024-05-01\n+++\n'
+                   "![The bay](bay.jpg)\n", key="posts/coast-trip/index.md", layout="hugo")
+    assert article.link == "https://blog.example/posts/coast-trip/"
+    assert 'src="https://blog.example/posts/coast-trip/bay.jpg"' in article.content_html
