@@ -77,19 +77,30 @@ _MORE = re.compile(r"<!--\s*more\s*-->", re.IGNORECASE)
 
 
 @functools.cache
-def _markdown(linkify: bool = False) -> MarkdownIt:
-    """CommonMark with raw HTML and GitHub's extensions: tables, strikethrough, footnotes
-    (``[^1]``) and, with ``linkify``, autolinks (``www.x.org``, ``https://x.org``).  Built
-    once each: linkify costs a third of the parse, so it is used only on a text that has a
-    bare URL (:data:`_BARE_URL`)."""
-    from mdit_py_plugins.footnote import footnote_plugin
+def _markdown(linkify: bool = False, footnotes: bool = False,
+              strikethrough: bool = False) -> MarkdownIt:
+    """CommonMark with raw HTML, tables and GitHub's extensions: autolinks (``www.x.org``,
+    ``https://x.org``), footnotes (``[^1]``), strikethrough (``~~x~~``).  One parser per
+    set of extensions, built once: each extension's rules cost every text a little (linkify
+    a third of a parse), so a text gets only those it may use (:func:`_extensions`); the
+    HTML is the same as with all of them."""
+    md = MarkdownIt("commonmark", {"html": True, "linkify": linkify}).enable("table")
+    if strikethrough:
+        md.enable("strikethrough")
+    if footnotes:
+        from mdit_py_plugins.footnote import footnote_plugin
 
-    md = MarkdownIt("commonmark", {"html": True, "linkify": linkify})
-    md.enable(["table", "strikethrough"]).use(footnote_plugin)
+        md.use(footnote_plugin)
     if linkify:
         md.enable("linkify")
         md.linkify.set({"fuzzy_email": False})  # type: ignore[union-attr]
     return md
+
+
+def _extensions(text: str) -> tuple[bool, bool, bool]:
+    maybe = "://" in text or "www." in text or "WWW." in text  # before the slower regex
+    bare = maybe and _BARE_URL.search(text) is not None
+    return bare, "[^" in text, "~~" in text
 
 
 #: a URL that is not the target of a link or an attribute: what linkify is needed for
@@ -152,7 +163,7 @@ def parse_markdown(text: str, title: str | None, *, separator: object = None) ->
     """The body of a Markdown file (after its metadata), parsed once: its title (``title``,
     else its first block), its HTML (not yet sanitized), excerpt and first paragraph."""
     text = clean_templates(text)
-    md = _markdown(_BARE_URL.search(text) is not None)
+    md = _markdown(*_extensions(text))
     env: dict[str, Any] = {}
     tokens = md.parse(text, env)
     title, tokens = _title_from_body(md, tokens, text, title)
@@ -190,7 +201,8 @@ def read_markdown(
     for summary_key in ("summary", "description", "excerpt"):  # written in Markdown too
         written = meta.get(summary_key)
         if isinstance(written, str) and _MARKUP.search(written):
-            meta[summary_key] = html_to_text(sanitize_html(_markdown().renderInline(written)))
+            markup = _markdown(*_extensions(written)).renderInline(written)
+            meta[summary_key] = html_to_text(sanitize_html(markup))
     parsed = parse_markdown(body_text, title_of(meta), separator=meta.get("excerpt_separator"))
     return assemble(meta, parsed, source=source, key=key, ctx=ctx, mtime_ns=mtime_ns)
 
