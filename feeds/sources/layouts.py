@@ -39,8 +39,8 @@ from typing import Literal, NamedTuple
 
 __all__ = ["LAYOUTS", "Rules", "detect", "glob_problem", "glob_regex"]
 
-#: the values of a folder source's ``layout`` key
-LAYOUTS = ("auto", "jekyll", "hugo", "pelican", "plain")
+from . import LAYOUTS
+
 Layout = Literal["jekyll", "hugo", "pelican", "plain"]
 
 #: file names (the part before the first dot, upper case) that are a repository's, not articles
