@@ -243,3 +243,10 @@ def test_a_partial_scan_judges_each_key_as_the_full_scan_does(tmp_path: Path) ->
     for key, reason in scan.skipped:
         assert reason == skipped[key], key
     assert gone == set(keys) - {"content/posts/b/index.md"}  # a stored one goes away
+
+
+def test_a_news_article_is_not_taken_for_a_repositorys_news_file(tmp_path: Path) -> None:
+    root = make(tmp_path / "data", "news.md", "history.txt", "NEWS.md", "HISTORY", "readme.md")
+    read, skipped = scanned(root)
+    assert read == ["history.txt", "news.md"]
+    assert set(skipped) == {"NEWS.md", "readme.md"}  # (HISTORY has no reader: ignored)

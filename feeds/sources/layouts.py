@@ -24,7 +24,7 @@ What each layout publishes (the generators' documented defaults):
 * ``plain``: every file a reader reads.
 
 Every layout skips repository files that are not articles (``README*``, ``LICENSE*``,
-``CHANGELOG*``, ``robots.txt`` ...).  Drafts, scheduled and expired posts are decided
+``CHANGELOG*``, ``NEWS`` in capitals, ``robots.txt`` ...).  Drafts, scheduled and expired posts are decided
 after reading (the metadata says so): see ``feeds.pipeline.folder``.
 """
 
@@ -43,12 +43,14 @@ from . import LAYOUTS
 
 Layout = Literal["jekyll", "hugo", "pelican", "plain"]
 
-#: file names (the part before the first dot, upper case) that are a repository's, not articles
-_NOT_ARTICLES = frozenset({
-    "README", "LICENSE", "LICENCE", "COPYING", "CHANGELOG", "CHANGES", "HISTORY", "NEWS",
-    "AUTHORS", "CONTRIBUTORS", "CONTRIBUTING", "NOTICE", "CODE_OF_CONDUCT", "SECURITY",
-    "MAINTAINERS", "ROBOTS", "HUMANS", "ADS", "FUNDING",
-})
+#: a repository's files, not articles: by the name before its first dot, in any case ...
+_REPOSITORY_FILES = frozenset({"README", "LICENSE", "LICENCE", "COPYING", "CHANGELOG",
+                               "CONTRIBUTING", "CODE_OF_CONDUCT"})
+#: ... or in capitals only ("news.md" may well be an article, "NEWS" is not) ...
+_REPOSITORY_CAPITALS = frozenset({"AUTHORS", "CONTRIBUTORS", "CHANGES", "HISTORY", "NEWS",
+                                  "NOTICE", "SECURITY", "MAINTAINERS", "FUNDING", "TODO"})
+#: ... and a site's files for robots and crawlers (the whole name, any case)
+_SITE_FILES = frozenset({"robots.txt", "humans.txt", "ads.txt", "security.txt"})
 _JEKYLL_CONFIGS = ("_config.yml", "_config.yaml", "_config.toml")
 _HUGO_CONFIGS = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json")
 _OLD_HUGO_CONFIGS = ("config.toml", "config.yaml", "config.yml", "config.json")
@@ -151,7 +153,9 @@ class Rules:
             return self._excluded(m)
         if self.include is not None and not self.include.match(key):
             return "not matched by include"
-        if name.split(".", 1)[0].upper() in _NOT_ARTICLES:
+        stem = name.split(".", 1)[0]
+        if stem.upper() in _REPOSITORY_FILES or stem in _REPOSITORY_CAPITALS \
+                or name.lower() in _SITE_FILES:
             return "not an article (a repository file)"
         if not state.content:
             return f"outside {self.layout.capitalize()}'s {self.content} folder"
