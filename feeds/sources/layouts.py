@@ -24,8 +24,9 @@ What each layout publishes (the generators' documented defaults):
 * ``plain``: every file a reader reads.
 
 Every layout skips repository files that are not articles (``README*``, ``LICENSE*``,
-``CHANGELOG*``, ``NEWS`` in capitals, ``robots.txt`` ...).  Drafts, scheduled and expired posts are decided
-after reading (the metadata says so): see ``feeds.pipeline.folder``.
+``CHANGELOG*``, ``NEWS`` in capitals, ``robots.txt`` ...).  Drafts, scheduled and
+expired posts are decided after reading (the metadata says so): see
+``feeds.pipeline.folder``.
 """
 
 from __future__ import annotations
