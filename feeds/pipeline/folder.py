@@ -22,6 +22,7 @@ from ..normalize.fallbacks import apply_folder_fallbacks
 from ..sources import folder
 from ..sources.layouts import Rules
 from ..store import Encoded, FolderState, Store, instant, stamp
+from .links import LinkClaims, reading_fingerprint
 from .reports import Cancelled, ChangeTotals, Progress, SourceReport, check
 from .workers import map_surviving
 
@@ -138,13 +139,23 @@ def ingest_folder(
     report = SourceReport(source.name, source.kind)
     rules = _rules(source)
     layout = rules.layout if rules is not None else "plain"
+    # (the layout resolved: a folder that turns into a Hugo site is read again)
+    fingerprint = reading_fingerprint(
+        config, dataclasses.replace(source, layout=layout) if rules is not None else source)
+    reread = store.reading_fingerprint(source.name) != fingerprint
+    if reread:  # read with other settings: every file is read again (module links)
+        paths = None
     files, known, present, removed = _scan(store, source, paths, report, rules)
     previous = store.folder_state(source.name) if rules is not None else None
     due = dict(previous.due) if previous is not None else {}
     now_stamp = stamp(now)
-    to_read = _to_read(files, known, report, settle_ns=settle_ns,
+    to_read = _to_read(files, {} if reread else known, report, settle_ns=settle_ns,
                        again={key for key, at in due.items() if at <= now_stamp})
+    if reread:
+        to_read.sort(key=lambda f: (f.key in known, f.key))  # new keys first, as always
     vanished = set(known) - present if present is not None else set(known) & removed
+    claims = LinkClaims(store, source.name, freed=vanished | removed,
+                        stored=bool(known) or present is None)
     jobs = [_ReadJob(f, source.name, source.max_size, config.site.timezone, config.site.base_url,
                      source.link_pattern, model_cache, source.source_kind.module,
                      layout=layout, now=now)
@@ -162,26 +173,40 @@ def ingest_folder(
             report.problems.append((key, problem or "unreadable"))
             continue
         report.read += 1
-        why = not_published(article, layout, now)
-        if why is not None:  # a published article that is no more goes away
-            batches.drop(key)
-            report.not_published.append((key, why))
-            due.pop(key, None)
-            if why.startswith("scheduled") and article.published is not None:
-                report.wake_at = min(report.wake_at or article.published, article.published)
+        if not _published(key, article, layout, now, report, batches, due):
             continue
-        if article.expires is not None:
-            due[key] = stamp(article.expires)  # read again then, changed or not
-        else:
-            due.pop(key, None)
-        batches.add(key, _keep_guessed_date(store, article), state, ready)
+        article, collision = claims.claim(_keep_guessed_date(store, article))
+        if collision:
+            report.collisions.append((key, collision))
+        batches.add(key, article, state, ready)
         batches.flush_if_due(left=len(jobs) - done)
     batches.flush()
+    if reread:
+        store.set_reading_fingerprint(source.name, fingerprint)
     report.changes = batches.totals.result()
     if rules is not None:
         _save_state(store, report, previous, due, present=present, removed=removed)
     report.duration = time.monotonic() - started
     return report
+
+
+def _published(key: str, article: Article, layout: str, now: datetime, report: SourceReport,
+               batches: _Batches, due: dict[str, str]) -> bool:
+    """Whether ``article`` is published (:func:`not_published`); if not, it goes away
+    (were it published before) with its reason.  ``due`` keeps its expiry date."""
+    why = not_published(article, layout, now)
+    if why is not None:
+        batches.drop(key)
+        report.not_published.append((key, why))
+        due.pop(key, None)
+        if why.startswith("scheduled") and article.published is not None:
+            report.wake_at = min(report.wake_at or article.published, article.published)
+        return False
+    if article.expires is not None:
+        due[key] = stamp(article.expires)  # read again then, changed or not
+    else:
+        due.pop(key, None)
+    return True
 
 
 def _rules(source: SourceConfig) -> Rules | None:

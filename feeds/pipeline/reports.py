@@ -42,6 +42,7 @@ class SourceReport:
     warning: str | None = None  # e.g. the layout or the globs leave out every file
     wake_at: datetime | None = None  # the earliest time a scheduled post or an expiry is due
     unsettled: list[str] = field(default_factory=list)  # modified too recently to read yet
+    collisions: list[tuple[str, str]] = field(default_factory=list)  # (key, what link it got)
     duration: float = 0.0
 
     @property

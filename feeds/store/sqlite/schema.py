@@ -11,6 +11,7 @@ Tables::
     folder_state source -> JSON (a folder's last scan: skip counts, due re-reads)
     feed_state   feed -> JSON: the digest of its last publication
     feed_index   feed -> JSON: where each item's fragment sits in the files last written
+    reading      source -> the fingerprint of the config its files were last read with
     migrations   name, applied_at: the named migrations applied, in order
 
 ``PRAGMA user_version`` is the number of migrations applied; a store written by a newer
@@ -119,7 +120,21 @@ def _m0003_story(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
-def _m0004_folder_state(db: sqlite3.Connection) -> None:
+def _m0004_reading(db: sqlite3.Connection) -> None:
+    """What each folder source was last read with (its reading fingerprint: when the
+    config that reading depends on changes, every file is read again), and the links of
+    a source's articles indexed (a new link is checked against the stored ones)."""
+    for statement in (
+        """CREATE TABLE reading (
+            source TEXT PRIMARY KEY,
+            fingerprint TEXT NOT NULL
+        ) WITHOUT ROWID""",
+        "CREATE INDEX articles_links ON articles (source, link)",
+    ):
+        db.execute(statement)
+
+
+def _m0005_folder_state(db: sqlite3.Connection) -> None:
     """What a folder source's last scan left besides its articles (skip counts, due
     re-reads): ``feeds status`` shows it, the next scan reads what expired."""
     db.execute("""CREATE TABLE folder_state (
@@ -132,7 +147,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _m0001_initial),
     Migration("0002_feed_heads", _m0002_feed_heads),
     Migration("0003_story", _m0003_story),
-    Migration("0004_folder_state", _m0004_folder_state),
+    Migration("0004_reading", _m0004_reading),
+    Migration("0005_folder_state", _m0005_folder_state),
 )
 
 
