@@ -84,23 +84,23 @@ def test_hugo_lastmod_is_the_updated_date() -> None:
     assert article.updated == datetime(2024, 1, 9, tzinfo=UTC)
 
 
-def test_hugo_expiry_date_is_kept_and_a_past_one_unpublishes() -> None:
-    later = read("---\ntitle: T\ndate: 2024-01-01\nexpiryDate: 2030-01-01\n---\nx",
-                 layout="hugo")
-    assert later.expires == datetime(2030, 1, 1, tzinfo=UTC) and later.unpublished is None
-    past = read("---\ntitle: T\ndate: 2024-01-01\nexpirydate: 2025-01-01\n---\nx",
-                layout="hugo")
-    assert past.unpublished is not None and past.unpublished.startswith("expired")
+def test_hugo_expiry_date_is_kept_for_the_pipeline_to_judge() -> None:
+    article = read("---\ntitle: T\ndate: 2024-01-01\nexpirydate: 2025-01-01\n---\nx",
+                   layout="hugo")
+    assert article.expires == datetime(2025, 1, 1, tzinfo=UTC)
+    assert article.unpublished is None  # the same article whenever it is read
 
 
-def test_hugo_future_publish_date_is_scheduled_not_published() -> None:
+def test_hugo_publish_date_later_than_date_is_when_it_is_published() -> None:
     article = read("---\ntitle: T\ndate: 2024-01-01\npublishDate: 2031-01-01\n---\nx",
                    layout="hugo")
-    assert article.unpublished is not None and article.unpublished.startswith("scheduled")
+    assert article.published == datetime(2031, 1, 1, tzinfo=UTC)
 
 
-def test_future_dates_are_published_by_a_plain_folder() -> None:
-    assert read("---\ntitle: T\ndate: 2031-01-01\n---\nx").unpublished is None
+def test_outside_hugo_the_date_stays_the_date() -> None:
+    article = read("---\ntitle: T\ndate: 2024-01-01\npublishDate: 2031-01-01\n---\nx",
+                   layout="jekyll")
+    assert article.published == datetime(2024, 1, 1, tzinfo=UTC)
 
 
 # --- what not to publish ------------------------------------------------------------------

@@ -12,8 +12,9 @@ published              ``date``, ``published``, ``publishDate``, ``pubdate``: th
 updated                ``updated``, ``lastmod``, ``modified``, ``last_modified_at``
 expires                ``expiryDate`` / ``unpublishdate`` (Hugo)
 unpublished            ``draft: true`` ("draft", also ``draft=True``), ``published:
-                       false``, Pelican ``Status: draft|hidden``, and under the ``jekyll``
-                       and ``hugo`` layouts a date (Hugo: ``publishDate``) after ``now``
+                       false``, Pelican ``Status: draft|hidden``.  (A date to come and an
+                       expiry passed are the pipeline's to judge, at each build: under
+                       ``hugo`` a ``publishDate`` later than ``date`` is ``published``)
 categories             ``category`` then ``categories``; Jekyll: also the folders above
                        ``_posts``; Pelican: the file's folder, else ``misc``
 tags                   ``tags``, ``keywords`` (Pelican): a list, or a string split on
@@ -145,9 +146,10 @@ class Dates:
 
 
 def read_dates(meta: Mapping[str, Any], tz: tzinfo, *, key: str = "",
-               mtime_ns: int | None = None) -> Dates:
+               mtime_ns: int | None = None, hugo: bool = False) -> Dates:
     """The dates of lower-cased ``meta``; without a readable one the file name's date, then
-    (when ``mtime_ns`` is given) the file's mtime."""
+    (when ``mtime_ns`` is given) the file's mtime.  ``hugo``: a ``publishDate`` later than
+    ``date`` is the publication date (Hugo publishes the page only from then on)."""
     published = _first_date(meta, PUBLISHED_KEYS, tz)
     updated = _first_date(meta, UPDATED_KEYS, tz)
     expires = _first_date(meta, EXPIRY_KEYS, tz)
@@ -157,6 +159,9 @@ def read_dates(meta: Mapping[str, Any], tz: tzinfo, *, key: str = "",
         "expires": expires[0] if expires else None,
         "publish_date": publish_date[0] if publish_date else None,
     }
+    if published is not None and publish_date is not None and hugo \
+            and publish_date[0] > published[0]:
+        published = publish_date  # Hugo shows it from then on: it is published then
     if published is not None:
         return Dates(published[0], published[1], "front-matter", **common)
     from_name = date_from_filename(key, tz) if key else None
@@ -188,9 +193,11 @@ def _flag(meta: Mapping[str, Any], key: str) -> bool | None:
     raise ArticleError(f"{key} must be true or false, not {value!r}"[:100])
 
 
-def read_status(meta: Mapping[str, Any], dates: Dates, *, layout: str,
-                now: datetime | None) -> Status:
-    """Draft, and why the metadata says not to publish (the first reason found)."""
+def read_status(meta: Mapping[str, Any]) -> Status:
+    """Draft, and why the metadata says not to publish (the first reason found).  What
+    depends on the time of the build (a date to come, an expiry passed) is not decided
+    here but by the pipeline, from ``published`` and ``expires``: an article read once
+    stays right as time passes."""
     draft = bool(_flag(meta, "draft"))
     if draft:
         return Status(True, "draft")
@@ -200,14 +207,6 @@ def read_status(meta: Mapping[str, Any], dates: Dates, *, layout: str,
     if isinstance(status, str) and status.strip().lower() in ("draft", "hidden"):
         word = status.strip().lower()
         return Status(word == "draft", f"Status: {word}")
-    if now is not None and layout in ("jekyll", "hugo"):
-        visible = dates.publish_date if layout == "hugo" else None
-        if visible is None and dates.date_source in ("front-matter", "filename"):
-            visible = dates.published
-        if visible is not None and visible > now:
-            return Status(False, f"scheduled: dated {visible.isoformat()}, in the future")
-    if now is not None and dates.expires is not None and dates.expires <= now:
-        return Status(False, f"expired: expiryDate {dates.expires.isoformat()} has passed")
     return Status()
 
 

@@ -138,8 +138,8 @@ def assemble(meta: Mapping[str, Any], parsed: Parsed, *, source: str, key: str,
              ctx: ReadContext, mtime_ns: int | None = None) -> Article:
     """The article of lower-cased ``meta`` and ``parsed`` (see the module docstring)."""
     base_url = ctx.base_url
-    dates = read_dates(meta, ctx.tz, key=key, mtime_ns=mtime_ns)
-    status = read_status(meta, dates, layout=ctx.layout, now=ctx.now)
+    dates = read_dates(meta, ctx.tz, key=key, mtime_ns=mtime_ns, hugo=ctx.layout == "hugo")
+    status = read_status(meta)
     categories = categories_of(meta, key=key, layout=ctx.layout)
     tags = split_terms(meta.get("tags"), "tags", spaces=ctx.layout == "jekyll")
     if not tags and ctx.layout == "pelican":
