@@ -19,6 +19,7 @@ prints the differences post by post.
 from __future__ import annotations
 
 import html
+import importlib.util
 import json
 import os
 import re
@@ -106,13 +107,15 @@ def posts_from_feed(data: bytes) -> dict[str, Post]:
 # --- running the generators -------------------------------------------------------------
 
 def generator_available(site: str) -> bool:
-    if site == "pelican":
-        try:
-            import pelican  # noqa: F401
-        except ImportError:
-            return False
-        return True
-    return shutil.which(COMMANDS[site]) is not None
+    if site == "pelican":  # Pelican reads Markdown only with Python-Markdown installed
+        return all(importlib.util.find_spec(name) is not None for name in ("pelican", "markdown"))
+    if shutil.which(COMMANDS[site]) is None:
+        return False
+    if site == "jekyll":  # the site's feed comes from the jekyll-feed plugin
+        found = subprocess.run(["ruby", "-e", 'gem "jekyll-feed"'], capture_output=True,
+                               check=False, timeout=BUILD_TIMEOUT)
+        return found.returncode == 0
+    return True
 
 
 def generator_version(site: str) -> str:
@@ -227,20 +230,24 @@ def feeds_posts(folder: Path) -> dict[str, Post]:
 
 def diff(expected: Mapping[str, Post], actual: Mapping[str, Post], *,
          compare_summaries: bool = True) -> list[str]:
-    """One line per difference: posts missing or extra (by link), then per post the fields
-    that differ.  A summary is compared where the expected side has one."""
+    """One line per difference: posts missing or extra (by link; a missing post that one
+    extra post matches by title is compared field by field too), then per post the
+    fields that differ.  A summary is compared where the expected side has one."""
     lines: list[str] = []
+    extra = sorted(set(actual) - set(expected))
     by_title: dict[str, list[str]] = {}
-    for link, post in actual.items():
-        by_title.setdefault(post.title, []).append(link)
+    for link in extra:
+        by_title.setdefault(actual[link].title, []).append(link)
+    pairs = [(link, link) for link in sorted(set(expected) & set(actual))]
     for link in sorted(set(expected) - set(actual)):
-        near = [a for a in by_title.get(expected[link].title, []) if a not in expected]
+        near = by_title.get(expected[link].title, [])
         hint = f" (a post titled so has link {', '.join(near)})" if near else ""
         lines.append(f"missing  {link}  {expected[link].title!r}{hint}")
-    for link in sorted(set(actual) - set(expected)):
-        lines.append(f"extra    {link}  {actual[link].title!r}")
-    for link in sorted(set(expected) & set(actual)):
-        want, got = expected[link], actual[link]
+        if len(near) == 1:
+            pairs.append((link, near[0]))
+    lines += [f"extra    {link}  {actual[link].title!r}" for link in extra]
+    for want_link, got_link in pairs:
+        want, got = expected[want_link], actual[got_link]
         for field in fields(Post):
             name = field.name
             if name == "link" or (name == "summary" and
@@ -248,7 +255,7 @@ def diff(expected: Mapping[str, Post], actual: Mapping[str, Post], *,
                 continue
             a, b = getattr(want, name), getattr(got, name)
             if a != b:
-                lines.append(f"differs  {link}  {name}: expected {a!r}, got {b!r}")
+                lines.append(f"differs  {want_link}  {name}: expected {a!r}, got {b!r}")
     return lines
 
 
