@@ -71,7 +71,8 @@ def utc(value: str) -> datetime:
 def _entry_date(entry: Mapping[str, Any]) -> datetime:
     parsed = entry.get("published_parsed") or entry.get("updated_parsed")
     assert parsed is not None, f"entry without a date: {entry.get('link')}"
-    return datetime(*parsed[:6], tzinfo=UTC)
+    year, month, day, hour, minute, second = parsed[:6]
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def _terms(values: Iterable[str]) -> tuple[str, ...]:

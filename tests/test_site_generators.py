@@ -154,7 +154,7 @@ def _link(entry: etree._Element) -> str:
 
 def _content(entry: etree._Element) -> str:
     content = entry.find(f"{ATOM}content")
-    return content.text or "" if content is not None else ""
+    return str(content.text or "") if content is not None else ""
 
 
 def test_bundle_images_resolve_against_the_articles_own_url(
