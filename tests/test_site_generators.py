@@ -148,7 +148,7 @@ def _entries(folder: Path) -> list[etree._Element]:
 def _link(entry: etree._Element) -> str:
     for link in entry.iter(f"{ATOM}link"):
         if link.get("rel", "alternate") == "alternate":
-            return link.get("href", "")
+            return str(link.get("href", ""))
     return ""
 
 
