@@ -184,6 +184,8 @@ class Item:
     article: Article
     first_seen: datetime
     updated: datetime  # moves only when ``article.content_hash()`` changes
+    #: ``article.content_hash()`` when the store already knows it (saves hashing again)
+    content_hash: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def published(self) -> datetime:

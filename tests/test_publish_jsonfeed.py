@@ -167,3 +167,15 @@ def test_verify_rejects_wrong_count_and_changed_dates() -> None:
     other[2] = replace(ITEMS[2], updated=datetime(2024, 4, 1, 0, 0, 2, tzinfo=UTC))
     with pytest.raises(PublishError, match="updated reads back"):
         verify("json", data, other)
+
+
+def test_the_fingerprint_is_the_stored_content_hash_when_the_item_carries_it() -> None:
+    """The store hands items their content hash: the renderer publishes it as the item's
+    fingerprint instead of hashing the article again, and without it hashes the article."""
+    plain = ITEMS[0]
+    assert plain.content_hash is None
+    computed = load(render_json(CHANNEL, [plain]))["items"][0]["_feeds"]["fingerprint"]
+    assert computed == plain.article.content_hash()
+    carried = replace(plain, content_hash="0123456789abcdef0123456789abcdef")
+    got = load(render_json(CHANNEL, [carried]))["items"][0]["_feeds"]["fingerprint"]
+    assert got == "0123456789abcdef0123456789abcdef"

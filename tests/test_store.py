@@ -87,6 +87,11 @@ FULL = Article(
     explicit_id="tag:example.org,2026:a",
     origin=Origin("https://other.example/feed", "Other", "https://other.example/"),
     draft=True,
+    categories=("Releases", "Rust"),
+    slug="four-twenty",
+    permalink="/2024/05/01/four-twenty/",
+    expires=datetime(2030, 1, 1, tzinfo=UTC),
+    unpublished="draft",
 )
 
 

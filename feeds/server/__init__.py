@@ -56,7 +56,7 @@ from typing import Any
 from wsgiref.types import WSGIApplication
 
 from feeds.errors import ListenError
-from feeds.server.connection import Limits, _Connection, _Hub, _wsgi_responder
+from feeds.server.connection import ClientConnection, ConnectionHub, Limits, wsgi_responder
 from feeds.server.files import FeedApp, Reply, make_app, media_type_for
 
 __all__ = ["FeedApp", "FeedServer", "Limits", "Reply", "make_app", "media_type_for",
@@ -131,7 +131,7 @@ class FeedServer:
         self._address: tuple[str, int] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._hub: _Hub | None = None
+        self._hub: ConnectionHub | None = None
 
     @property
     def port(self) -> int:
@@ -164,11 +164,11 @@ class FeedServer:
         self._address = (str(bound[0]), int(bound[1]))
         loop = asyncio.new_event_loop()
         app = self.app
-        hub = _Hub(app.respond if isinstance(app, FeedApp) else _wsgi_responder(app),
+        hub = ConnectionHub(app.respond if isinstance(app, FeedApp) else wsgi_responder(app),
                    self.limits)
         try:
             hub.server = loop.run_until_complete(
-                loop.create_server(lambda: _Connection(hub), sock=sock, start_serving=False))
+                loop.create_server(lambda: ClientConnection(hub), sock=sock, start_serving=False))
         except BaseException:
             sock.close()
             loop.close()
@@ -215,7 +215,7 @@ class FeedServer:
         self.stop()
 
 
-async def _shutdown(loop: asyncio.AbstractEventLoop, hub: _Hub, timeout: float) -> None:
+async def _shutdown(loop: asyncio.AbstractEventLoop, hub: ConnectionHub, timeout: float) -> None:
     """Stop listening; close every connection once its reply is sent; abort what is left
     after ``timeout``."""
     hub.stopping = True

@@ -1,4 +1,4 @@
-"""HTTP/1.1 over asyncio through httptools: one ``_Connection`` per client, bounded by
+"""HTTP/1.1 over asyncio through httptools: one ``ClientConnection`` per client, bounded by
 ``Limits`` (see the package docstring), answering through a responder (``FeedApp.respond``
 or any WSGI application)."""
 
@@ -19,7 +19,7 @@ from wsgiref.types import WSGIApplication
 
 import httptools
 
-from feeds.server.files import _REASONS, Reply, _simple
+from feeds.server.files import REASONS, Reply, simple_reply
 
 log = logging.getLogger("feeds.server")
 access_log = logging.getLogger("feeds.access")
@@ -38,7 +38,7 @@ class Limits:
 
 def _canned(status: int) -> bytes:
     """A whole ``Connection: close`` response, for when there is no request to answer."""
-    reason = _REASONS[status]
+    reason = REASONS[status]
     body = reason + "\n"
     retry = "Retry-After: 1\r\n" if status == 503 else ""
     return (f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\n"
@@ -92,7 +92,7 @@ def _request_path(target: bytes) -> bytes | None:
 _Responder = Callable[[str, bytes, Mapping[str, str]], Reply]
 
 
-def _wsgi_responder(app: WSGIApplication) -> _Responder:
+def wsgi_responder(app: WSGIApplication) -> _Responder:
     """``respond`` over any WSGI application (a middleware around ``make_app``'s, say),
     called in the event loop: the application must be quick and must not block."""
 
@@ -127,19 +127,19 @@ def _wsgi_responder(app: WSGIApplication) -> _Responder:
     return respond
 
 
-class _Hub:
+class ConnectionHub:
     """What the connections of one server share: the handler, limits, the connection set."""
 
     def __init__(self, respond: _Responder, limits: Limits) -> None:
         self.respond = respond
         self.limits = limits
         self.clock = _Clock()
-        self.connections: dict[_Connection, None] = {}  # admitted, open; in arrival order
-        self.live: set[_Connection] = set()  # every transport not yet lost
+        self.connections: dict[ClientConnection, None] = {}  # admitted, open; in arrival order
+        self.live: set[ClientConnection] = set()  # every transport not yet lost
         self.server: asyncio.Server | None = None
         self.stopping = False
 
-    def admit(self, conn: _Connection) -> bool:
+    def admit(self, conn: ClientConnection) -> bool:
         if len(self.connections) >= self.limits.max_connections:
             idle = next((c for c in self.connections if c.idle), None)
             if idle is None:
@@ -160,11 +160,11 @@ class _Request:
     oversized: bool
 
 
-class _Connection(asyncio.Protocol):
+class ClientConnection(asyncio.Protocol):
     """One client: httptools parses, complete requests queue up and are answered in order
     while the client reads; one timer at a time (request deadline, keep-alive, send)."""
 
-    def __init__(self, hub: _Hub) -> None:
+    def __init__(self, hub: ConnectionHub) -> None:
         self.hub = hub
         self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
@@ -322,15 +322,15 @@ class _Connection(asyncio.Protocol):
         method = request.method.decode("latin-1")
         path = _request_path(request.target)
         if request.oversized:
-            reply = _simple(431)
+            reply = simple_reply(431)
         elif path is None:
-            reply = _simple(400)
+            reply = simple_reply(400)
         else:
             try:
                 reply = self.hub.respond(method, path, request.headers)
             except Exception:
                 log.exception("error answering %s %r", method, request.target)
-                reply = _simple(500)
+                reply = simple_reply(500)
         self.hub.clock.tick()
         lines = [f"HTTP/1.1 {reply.status} {reply.reason}"]
         lines += [f"{name}: {value}" for name, value in reply.headers]

@@ -44,7 +44,7 @@ _BY_SUFFIX: dict[str, str] = {
 _COMPRESSIBLE = re.compile(r"^(text/|application/(.+\+)?(xml|json)\b|image/svg\+xml)")
 _ETAG = re.compile(r'(?:W/)?"([^"]*)"')
 _QVALUE = re.compile(r"^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$")
-_REASONS = {200: "OK", 301: "Moved Permanently", 304: "Not Modified", 400: "Bad Request",
+REASONS = {200: "OK", 301: "Moved Permanently", 304: "Not Modified", 400: "Bad Request",
             404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout",
             431: "Request Header Fields Too Large", 500: "Internal Server Error",
             503: "Service Unavailable"}
@@ -83,7 +83,7 @@ class Reply:
 
     @property
     def reason(self) -> str:
-        return _REASONS.get(self.status, "")
+        return REASONS.get(self.status, "")
 
 
 class _Entity:
@@ -171,13 +171,13 @@ class FeedApp:
         """The reply to ``method path`` (``path`` percent-decoded, without the query);
         ``headers`` by lower-case name."""
         if method not in ("GET", "HEAD"):
-            return _simple(405, [("Allow", "GET, HEAD")])
+            return simple_reply(405, [("Allow", "GET, HEAD")])
         try:
             name, st, entity = self._open(path)
         except _NotFound:
-            return _simple(404)
+            return simple_reply(404)
         except _Redirect as redirect:
-            return _simple(301, [("Location", redirect.location)])
+            return simple_reply(301, [("Location", redirect.location)])
         return self._represent(name, st, entity, headers)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -310,8 +310,8 @@ class FeedApp:
         return Reply(200, out, body)
 
 
-def _simple(status: int, extra: list[tuple[str, str]] | None = None) -> Reply:
-    body = (_REASONS[status] + "\n").encode("ascii")
+def simple_reply(status: int, extra: list[tuple[str, str]] | None = None) -> Reply:
+    body = (REASONS[status] + "\n").encode("ascii")
     headers = [
         ("Content-Type", "text/plain; charset=utf-8"),
         ("Content-Length", str(len(body))),

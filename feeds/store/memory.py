@@ -282,7 +282,7 @@ class MemoryStore:
     @staticmethod
     def _item(row: _Row) -> Item:
         return Item(id=row.id, article=row.article, first_seen=row.first_seen,
-                    updated=row.updated)
+                    updated=row.updated, content_hash=row.content_hash)
 
     def items(self, sources: Collection[str] | None = None, *, limit: int | None = None,
               since: datetime | None = None) -> list[Item]:

@@ -134,7 +134,7 @@ class ReadQueries(Connection):
         with self._read("read items") as db:
             for chunk in chunks(list(ids)):
                 rows = db.execute(
-                    "SELECT id, data, first_seen, updated FROM articles"
+                    "SELECT id, data, first_seen, updated, content_hash FROM articles"
                     f" WHERE id IN ({marks(len(chunk))})", tuple(chunk)).fetchall()
                 for row in rows:
                     out[row[0]] = self._item(*row)
@@ -167,7 +167,7 @@ class ReadQueries(Connection):
     @classmethod
     def _items_sql(
         cls, names: list[str] | None, limit: int | None, since: datetime | None,
-        columns: str = "published, id, data, first_seen, updated",
+        columns: str = "published, id, data, first_seen, updated, content_hash",
     ) -> tuple[str, list[Any]]:
         where, params = cls._where(names)
         if since is not None:
@@ -183,12 +183,13 @@ class ReadQueries(Connection):
         return sql, params
 
     @staticmethod
-    def _item(id_: str, data: str, first_seen: str, updated: str) -> Item:
+    def _item(id_: str, data: str, first_seen: str, updated: str, content_hash: str) -> Item:
         return Item(
             id=id_,
             article=article_from_json(data),
             first_seen=from_iso(first_seen),
             updated=from_iso(updated),
+            content_hash=content_hash,
         )
 
     def count(self, sources: Collection[str] | None = None) -> int:
@@ -206,7 +207,8 @@ class ReadQueries(Connection):
     def get_item(self, id: str) -> Item | None:
         with self._read("read an item") as db:
             row = db.execute(
-                "SELECT id, data, first_seen, updated FROM articles WHERE id = ?", (id,)
+                "SELECT id, data, first_seen, updated, content_hash FROM articles WHERE id = ?",
+                (id,),
             ).fetchone()
         return None if row is None else self._item(*row)
 
