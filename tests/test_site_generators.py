@@ -218,3 +218,28 @@ def test_the_outputs_validate(feeds_output: Callable[[str], Path], site: str,
         assert parsed.bozo == 0, f"{site} {fmt}: {parsed.get('bozo_exception')}"
         items = parsed.entries
     assert len(items) >= 30, f"{site} {fmt}: only {len(items)} items were checked"
+
+
+# --- a config change reaches the published items ------------------------------------------
+
+@pytest.mark.parametrize("site", GENERATORS)
+def test_a_new_base_url_moves_every_link_and_keeps_every_id(
+        tmp_path: Path, site: str) -> None:
+    from feeds import config as config_module
+    from feeds.pipeline import build
+
+    def published(config: Path) -> dict[str, tuple[str, str]]:
+        build(config_module.load(config), now=sitegen.NOW)
+        return {str(e.findtext(f"{ATOM}id")): (_link(e), _content(e))
+                for e in _entries(tmp_path / f"{site}-public" / "all")}
+
+    config = sitegen.feeds_config(site, tmp_path)
+    before = published(config)
+    old, new = BASE_URLS[site], "https://moved.example.net/blog/"
+    config.write_text(config.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    after = published(config)
+    assert set(after) == set(before), f"{site}: ids changed with the base URL"
+    for item_id, (link, content) in after.items():
+        assert link == before[item_id][0].replace(old, new), f"{site} {item_id}: {link}"
+        assert old not in content, f"{site} {link}: the old base URL is still in the content"
+    assert len(after) == len(sitegen.expected_data(site)["published"])
