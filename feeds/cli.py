@@ -218,7 +218,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     for source in report.sources:
         if source.error:
             print(f"feeds: source {source.name}: {source.error}", file=sys.stderr)
-        for key, reason in source.problems:
+        for key, reason in source.problems + source.collisions:
             print(f"feeds: {source.name}: {key}: {reason}", file=sys.stderr)
     prefix = "would write" if args.dry_run else "wrote"
     for feed in report.feeds:

@@ -33,8 +33,9 @@ MAX_SIZE = 1024**3
 #: longest timeout, seconds; longest ``server.max_age``
 MAX_TIMEOUT = 3600.0
 MAX_MAX_AGE = 366 * 86400
-#: the placeholders ``link_pattern`` may use (``feeds.normalize.fallbacks``)
-LINK_FIELDS = ("stem", "slug")
+#: the placeholders ``link_pattern`` may use (``feeds.normalize.permalink.FIELDS``)
+LINK_FIELDS = ("year", "month", "day", "slug", "stem", "path", "section", "category",
+               "categories")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _URL_BAD = re.compile(r"[\x00-\x20\x7f-\x9f]")
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP header name (RFC 9110)
@@ -370,7 +371,7 @@ def link_pattern_problem(pattern: str) -> str | None:
     if not fields:
         return f"must contain {allowed}"
     try:
-        urljoin("https://example.org/", pattern.format(stem="a/b", slug="a"))
+        urljoin("https://example.org/", pattern.format_map(dict.fromkeys(LINK_FIELDS, "a")))
     except ValueError as exc:
         return f"does not make a URL: {exc}"
     return None

@@ -9,7 +9,9 @@
    item must match at least one; matching any ``exclude`` drops it.
 3. One story, once: an item whose link (compared as ``feeds.text.canonical_key``) or whose
    normalized title and publication day were already shown is dropped; the first, so
-   the newest, stays.
+   the newest, stays.  Never two items of the same folder source (``folders``): each of
+   its files is an article of its own (two posts may share a title and a day), and their
+   links are made distinct when they are read (``feeds.pipeline.links``).
 4. ``limit``.
 
 Patterns are RE2 syntax (google-re2), matched in time linear in the text: no pattern can
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
@@ -35,8 +37,8 @@ from feeds.errors import ConfigError
 from feeds.model import Item
 from feeds.text import story_keys_of
 
-__all__ = ["MAX_FIELD", "MAX_PATTERN", "MAX_PROGRAM", "Filter", "feeds_touched", "one_per_story",
-           "select_items", "story_keys", "validate_pattern"]
+__all__ = ["MAX_FIELD", "MAX_PATTERN", "MAX_PROGRAM", "Filter", "feeds_touched", "folder_owner",
+           "one_per_story", "select_items", "story_keys", "validate_pattern"]
 
 T = TypeVar("T")
 
@@ -130,6 +132,7 @@ def select_items(
     since: timedelta | None = None,
     limit: int | None = None,
     now: datetime,
+    folders: Collection[str] = (),
 ) -> list[Item]:
     """Filter, de-duplicate and cut ``items`` (newest first); see the module docstring.
 
@@ -144,25 +147,43 @@ def select_items(
         and (not includes or _matches(includes, item))
         and not (excludes and _matches(excludes, item))
     )
-    return one_per_story(kept, story_keys, limit=limit)
+    folder_set = frozenset(folders)
+    return one_per_story(kept, story_keys, limit=limit,
+                         owner_of=lambda item: _owner(item.article.source, folder_set))
+
+
+def _owner(source: str, folders: frozenset[str]) -> str | None:
+    return source if source in folders else None
+
+
+def folder_owner(folders: Collection[str]) -> Callable[[Any], str | None]:
+    """``owner_of`` for :func:`one_per_story` over items with a ``source``: the source's
+    name when it is one of ``folders``, else None."""
+    folder_set = frozenset(folders)
+    return lambda item: _owner(item.source, folder_set)
 
 
 def one_per_story(items: Iterable[T], keys_of: Callable[[T], Iterable[str]], *,
-                  limit: int | None = None) -> list[T]:
+                  limit: int | None = None,
+                  owner_of: Callable[[T], str | None] | None = None) -> list[T]:
     """The first (newest) item of each story, in order, at most ``limit`` of them.
 
     ``keys_of`` gives an item's story keys (:func:`story_keys`, or the ones the store
-    keeps per article): an item sharing any key with an item already kept is dropped.
+    keeps per article): an item sharing any key with an item already kept is dropped,
+    unless ``owner_of`` names the same owner (a folder source) for both: items of one
+    owner never drop each other.
     """
-    seen: set[str] = set()
+    seen: dict[str, set[str | None]] = {}
     out: list[T] = []
     if limit is not None and limit <= 0:
         return out
     for item in items:
         keys = tuple(keys_of(item))
-        if any(key in seen for key in keys):
+        owner = owner_of(item) if owner_of is not None else None
+        if any(key in seen and (owner is None or seen[key] - {owner}) for key in keys):
             continue
-        seen.update(keys)
+        for key in keys:
+            seen.setdefault(key, set()).add(owner)
         out.append(item)
         if limit is not None and len(out) >= limit:
             break

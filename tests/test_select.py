@@ -96,6 +96,30 @@ def test_same_story_from_two_sources_appears_once(now: datetime) -> None:
     assert ids(select_items(items, now=now, limit=None)) == ["a1", "c1"]
 
 
+def test_two_posts_of_one_folder_sharing_a_title_and_day_are_both_shown(now: datetime) -> None:
+    h = timedelta(hours=1)
+    items = [
+        item("p1", "Weekly notes", 1 * h, now, source="posts", link="https://ex.org/weekly-notes/"),
+        item("p2", "Weekly notes", 2 * h, now, source="posts",
+             link="https://ex.org/weekly-notes-2/"),
+        item("r1", "Weekly notes", 3 * h, now, source="remote"),  # another source: same story
+        item("r2", "Weekly notes", 4 * h, now, source="remote2"),
+    ]
+    assert ids(select_items(items, now=now, limit=None, folders={"posts"})) == ["p1", "p2"]
+    # without knowing it is a folder, the rule merges them as before
+    assert ids(select_items(items, now=now, limit=None)) == ["p1"]
+
+
+def test_a_remote_copy_shown_first_still_hides_the_folder_post(now: datetime) -> None:
+    h = timedelta(hours=1)
+    items = [
+        item("r1", "Weekly notes", 1 * h, now, source="remote"),
+        item("p1", "Weekly notes", 2 * h, now, source="posts"),
+        item("p2", "Weekly notes", 3 * h, now, source="posts"),
+    ]
+    assert ids(select_items(items, now=now, limit=None, folders={"posts"})) == ["r1"]
+
+
 def test_dedup_happens_before_limit(now: datetime) -> None:
     h = timedelta(hours=1)
     items = [item("1", "Same", h, now), item("2", "Same", h, now), item("3", "Other", h, now)]

@@ -245,6 +245,34 @@ def test_sources_and_forget_source_keeps_the_registry(store: Store) -> None:
     assert store.lookup_id("a", "x.md") == "id-1"
 
 
+def test_reading_fingerprint_round_trips_per_source_and_leaves_with_it(store: Store) -> None:
+    assert store.reading_fingerprint("a") is None
+    store.set_reading_fingerprint("a", "f1")
+    store.set_reading_fingerprint("b", "f2")
+    store.set_reading_fingerprint("a", "f3")
+    assert (store.reading_fingerprint("a"), store.reading_fingerprint("b")) == ("f3", "f2")
+    store.forget_source("a")
+    assert store.reading_fingerprint("a") is None and store.reading_fingerprint("b") == "f2"
+
+
+def test_link_holders_name_the_stored_key_of_each_link(store: Store) -> None:
+    store.ingest(SRC, [(art("a.md", link="https://ex.org/a/"), None),
+                       (art("b.md", link="https://ex.org/b/"), None), (art("c.md"), None)],
+                 now=NOW)
+    store.ingest("other", [(art("z.md", source="other", link="https://ex.org/z/"), None)],
+                 now=NOW)
+    wanted = ["https://ex.org/a/", "https://ex.org/z/", "https://ex.org/new/"]
+    assert store.link_holders(SRC, wanted) == {"https://ex.org/a/": "a.md"}
+    assert store.link_holders("other", wanted) == {"https://ex.org/z/": "z.md"}
+    assert store.link_holders(SRC, []) == {}
+
+
+def test_heads_name_their_source(store: Store) -> None:
+    _three_sources(store)
+    assert {h.id: h.source for h in store.heads()} == {i.id: i.article.source
+                                                      for i in store.items()}
+
+
 def test_file_states_round_trip(store: Store) -> None:
     states = {f"{i}.md": FileState(i, 10**18 + i, 2**40 + i, 2**31 + i, f"d{i}" if i else None)
               for i in range(3)}

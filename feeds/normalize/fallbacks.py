@@ -12,7 +12,6 @@ import re
 import unicodedata
 from datetime import UTC, datetime, tzinfo
 from pathlib import PurePosixPath
-from urllib.parse import quote, urljoin
 
 from ..model import Article
 
@@ -45,8 +44,11 @@ def apply_folder_fallbacks(
     tz: tzinfo,
     base_url: str | None = None,
     link_pattern: str | None = None,
+    layout: str = "plain",
 ) -> Article:
-    """Fill ``published`` (filename date, else mtime) and a configured ``link``."""
+    """Fill ``published`` (filename date, else mtime) and, unless the reader set one, the
+    ``link`` (``feeds.normalize.permalink.link_for``: front matter, ``link_pattern``, else
+    the layout's preset)."""
     changes: dict[str, object] = {}
     if article.published is None:
         from_name = date_from_filename(article.key, tz)
@@ -55,8 +57,14 @@ def apply_folder_fallbacks(
         else:
             mtime = datetime.fromtimestamp(mtime_ns / 1e9, UTC).replace(microsecond=0)
             changes.update(published=mtime, date_source="mtime")
-    if article.link is None and base_url and link_pattern:
-        stem = PurePosixPath(article.key).with_suffix("").as_posix()
-        relative = link_pattern.format(stem=quote(stem), slug=slugify(article.title) or "article")
-        changes["link"] = urljoin(base_url, relative)
+    if article.link is None and base_url:
+        from .permalink import PostFacts, link_for  # (permalink uses this module's slugify)
+
+        published = changes.get("published", article.published)
+        assert published is None or isinstance(published, datetime)
+        facts = PostFacts(article.key, article.title, published, article.slug,
+                          article.permalink, article.categories)
+        link = link_for(facts, base_url=base_url, pattern=link_pattern, layout=layout, tz=tz)
+        if link is not None:
+            changes["link"] = link
     return dataclasses.replace(article, **changes) if changes else article  # type: ignore[arg-type]

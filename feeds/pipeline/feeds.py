@@ -8,7 +8,7 @@ import contextlib
 import hashlib
 import os
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -48,7 +48,12 @@ def feed_items(config: Config, store: Store, feed: FeedConfig, *, now: datetime)
     if fetch is not None and len(items) == fetch and len(visible) < feed.limit:
         visible = [i for i in store.items(sources) if i.published <= now]
     return select_items(visible, include=feed.include, exclude=feed.exclude, since=feed.since,
-                        limit=feed.limit, now=now)
+                        limit=feed.limit, now=now, folders=_folders(config, sources))
+
+
+def _folders(config: Config, sources: Collection[str]) -> set[str]:
+    """Which of ``sources`` are folders: their items never merge as one story."""
+    return {s.name for s in config.sources if s.name in sources and not s.source_kind.remote}
 
 
 def feed_heads(config: Config, store: Store, feed: FeedConfig, *,
@@ -101,7 +106,7 @@ def _select(config: Config, store: Store, feed: FeedConfig, heads: list[ItemHead
     """What the feed shows of ``heads`` (see :func:`feed_items`): with no text filter,
     the same steps as :func:`feeds.select.select_items`, on the stored dates (UTC ISO
     texts compare as the instants they name) and the stored story keys."""
-    from ..select import one_per_story
+    from ..select import folder_owner, one_per_story
 
     if not heads:
         return []
@@ -111,7 +116,8 @@ def _select(config: Config, store: Store, feed: FeedConfig, heads: list[ItemHead
     now_stamp = stamp(now)
     oldest = stamp(now - feed.since) if feed.since is not None else ""
     visible = (h for h in heads if oldest <= h.published <= now_stamp)
-    return one_per_story(visible, ItemHead.story_keys, limit=feed.limit)
+    owner = folder_owner(_folders(config, config.feed_sources(feed)))
+    return one_per_story(visible, ItemHead.story_keys, limit=feed.limit, owner_of=owner)
 
 
 #: items rendered (and verified, as one small document) at a time

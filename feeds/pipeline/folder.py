@@ -21,6 +21,7 @@ from ..model import Article, FileState, RawInput
 from ..normalize.fallbacks import apply_folder_fallbacks
 from ..sources import folder
 from ..store import Encoded, Store
+from .links import LinkClaims, reading_fingerprint
 from .reports import Cancelled, ChangeTotals, Progress, SourceReport, check
 from .workers import map_surviving
 
@@ -131,9 +132,17 @@ def ingest_folder(
     assert source.path is not None
     started = time.monotonic()
     report = SourceReport(source.name, source.kind)
+    fingerprint = reading_fingerprint(config, source)
+    reread = store.reading_fingerprint(source.name) != fingerprint
+    if reread:  # read with other settings: every file is read again (module links)
+        paths = None
     files, known, present, removed = _scan(store, source, paths, report)
-    to_read = _to_read(files, known, report, settle_ns=settle_ns)
+    to_read = _to_read(files, {} if reread else known, report, settle_ns=settle_ns)
+    if reread:
+        to_read.sort(key=lambda f: (f.key in known, f.key))  # new keys first, as always
     vanished = set(known) - present if present is not None else set(known) & removed
+    claims = LinkClaims(store, source.name, freed=vanished | removed,
+                        stored=bool(known) or present is None)
     jobs = [_ReadJob(f, source.name, source.max_size, config.site.timezone, config.site.base_url,
                      source.link_pattern, model_cache, source.source_kind.module)
             for f in to_read]
@@ -154,9 +163,14 @@ def ingest_folder(
             batches.drop(key)
             report.not_published.append((key, "draft"))
             continue
-        batches.add(key, _keep_guessed_date(store, article), state, ready)
+        article, collision = claims.claim(_keep_guessed_date(store, article))
+        if collision:
+            report.collisions.append((key, collision))
+        batches.add(key, article, state, ready)
         batches.flush_if_due(left=len(jobs) - done)
     batches.flush()
+    if reread:
+        store.set_reading_fingerprint(source.name, fingerprint)
     report.changes = batches.totals.result()
     report.duration = time.monotonic() - started
     return report

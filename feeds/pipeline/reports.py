@@ -34,6 +34,7 @@ class SourceReport:
     ignored: int = 0
     not_published: list[tuple[str, str]] = field(default_factory=list)  # drafts
     unsettled: list[str] = field(default_factory=list)  # modified too recently to read yet
+    collisions: list[tuple[str, str]] = field(default_factory=list)  # (key, what link it got)
     duration: float = 0.0
 
     @property

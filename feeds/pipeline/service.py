@@ -133,10 +133,14 @@ def schedule_every(config: Config, source: SourceConfig) -> timedelta:
 
 
 def sources_changed(old: Config, new: Config) -> tuple[list[str], list[str]]:
-    """After a reload from ``old`` to ``new``: the sources to ingest now (new, or changed
-    in any setting), in the new configuration's order; and those removed, sorted."""
+    """After a reload from ``old`` to ``new``: the sources to ingest now (new, changed in
+    any setting, or folders whose reading depends on a site setting that changed, such as
+    ``site.base_url``), in the new configuration's order; and those removed, sorted."""
+    from .links import reading_fingerprint
+
     before = {s.name: s for s in old.sources}
-    changed = [s.name for s in new.sources if before.get(s.name) != s]
+    changed = [s.name for s in new.sources if before.get(s.name) != s or (
+        not s.remote and reading_fingerprint(old, s) != reading_fingerprint(new, s))]
     return changed, sorted(set(before) - {s.name for s in new.sources})
 
 
@@ -191,7 +195,7 @@ def log_ingest(report: SourceReport) -> None:
                "removed": len(c.removed) if c else 0, "rejected": report.rejected,
                "waiting": len(report.unsettled), "duration": f"{report.duration:.3f}s"},
     )
-    for key, reason in report.problems:
+    for key, reason in report.problems + report.collisions:
         log.warning("%s: %s: %s", report.name, key, reason)
 
 

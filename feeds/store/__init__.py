@@ -114,7 +114,18 @@ class Store(Protocol):
         """Store freshly read ``articles`` of ``source`` (see ``SqliteStore.ingest``)."""
 
     def forget_source(self, source: str) -> int:
-        """Remove a source's articles, file states and fetch state; keep its ids."""
+        """Remove a source's articles, file states, fetch state and reading fingerprint;
+        keep its ids."""
+
+    def link_holders(self, source: str, links: Collection[str]) -> dict[str, str]:
+        """The key of ``source``'s stored article holding each of ``links`` (those held)."""
+
+    def reading_fingerprint(self, source: str) -> str | None:
+        """What the source's files were last read with (see ``set_reading_fingerprint``)."""
+
+    def set_reading_fingerprint(self, source: str, fingerprint: str) -> None:
+        """Record what ``source``'s stored articles were all read with: a digest of the
+        configuration reading depends on.  When it differs, every file is read again."""
 
     def prune(self, source: str, *, listed: Collection[str], now: datetime,
               retention: Retention, prefix: str = "") -> tuple[str, ...]:

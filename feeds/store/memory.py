@@ -63,6 +63,7 @@ class MemoryStore:
         self._source_states: dict[str, FetchState] = {}
         self._feed_states: dict[str, FeedState] = {}
         self._feed_index: dict[str, FeedIndex] = {}
+        self._reading: dict[str, str] = {}  # source -> reading fingerprint
 
     def close(self) -> None:
         pass
@@ -181,6 +182,7 @@ class MemoryStore:
         for id_ in ids:
             self._delete(id_)
         self._source_states.pop(source, None)
+        self._reading.pop(source, None)
         return len(ids)
 
     def prune(self, source: str, *, listed: Collection[str], now: datetime,
@@ -295,7 +297,8 @@ class MemoryStore:
             published, a = stamp(r.published), r.article
             out.append(ItemHead(r.id, published, stamp(r.first_seen), stamp(r.updated),
                                 r.content_hash, a.title, a.link,
-                                STORY_SEP.join(story_keys_of(a.link, a.title, published[:10]))))
+                                STORY_SEP.join(story_keys_of(a.link, a.title, published[:10])),
+                                r.source))
         return out
 
     def items_by_id(self, ids: Sequence[str]) -> dict[str, Item]:
@@ -322,6 +325,21 @@ class MemoryStore:
 
     def source_state(self, source: str) -> FetchState | None:
         return self._source_states.get(source)
+
+    def reading_fingerprint(self, source: str) -> str | None:
+        return self._reading.get(source)
+
+    def set_reading_fingerprint(self, source: str, fingerprint: str) -> None:
+        self._reading[source] = fingerprint
+
+    def link_holders(self, source: str, links: Collection[str]) -> dict[str, str]:
+        wanted = set(links)
+        out: dict[str, str] = {}
+        for key, id_ in sorted(self._keys.get(source, {}).items(), reverse=True):
+            link = self._rows[id_].article.link
+            if link in wanted:
+                out[link] = key  # the first key in sort order, if two hold it
+        return out
 
     def set_source_states(self, states: Mapping[str, FetchState]) -> None:
         self._source_states.update(states)

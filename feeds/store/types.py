@@ -50,6 +50,7 @@ class ItemHead(NamedTuple):
     title: str
     link: str | None
     story: str = ""
+    source: str = ""
 
     def story_keys(self) -> list[str]:
         return self.story.split(STORY_SEP) if self.story else []

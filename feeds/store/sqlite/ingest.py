@@ -248,6 +248,7 @@ class IngestQueries(Connection):
             count: int = db.execute("DELETE FROM articles WHERE source = ?", (source,)).rowcount
             db.execute("DELETE FROM file_states WHERE source = ?", (source,))
             db.execute("DELETE FROM source_state WHERE source = ?", (source,))
+            db.execute("DELETE FROM reading WHERE source = ?", (source,))
         return count
 
     def prune(self, source: str, *, listed: Collection[str], now: datetime,

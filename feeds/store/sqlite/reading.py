@@ -112,7 +112,7 @@ class ReadQueries(Connection):
         names = self._names(sources)
         if (names is not None and not names) or (limit is not None and limit <= 0):
             return []
-        columns = "id, published, first_seen, updated, content_hash, title, link, story"
+        columns = "id, published, first_seen, updated, content_hash, title, link, story, source"
         with self._read("read item heads") as db:
             if names is not None and len(names) > 1 and limit is not None:
                 rows = []

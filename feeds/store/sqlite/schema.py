@@ -10,6 +10,7 @@ Tables::
     source_state source -> JSON (remote fetch state: etag, last-modified ...)
     feed_state   feed -> JSON: the digest of its last publication
     feed_index   feed -> JSON: where each item's fragment sits in the files last written
+    reading      source -> the fingerprint of the config its files were last read with
     migrations   name, applied_at: the named migrations applied, in order
 
 ``PRAGMA user_version`` is the number of migrations applied; a store written by a newer
@@ -118,10 +119,25 @@ def _m0003_story(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
+def _m0004_reading(db: sqlite3.Connection) -> None:
+    """What each folder source was last read with (its reading fingerprint: when the
+    config that reading depends on changes, every file is read again), and the links of
+    a source's articles indexed (a new link is checked against the stored ones)."""
+    for statement in (
+        """CREATE TABLE reading (
+            source TEXT PRIMARY KEY,
+            fingerprint TEXT NOT NULL
+        ) WITHOUT ROWID""",
+        "CREATE INDEX articles_links ON articles (source, link)",
+    ):
+        db.execute(statement)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _m0001_initial),
     Migration("0002_feed_heads", _m0002_feed_heads),
     Migration("0003_story", _m0003_story),
+    Migration("0004_reading", _m0004_reading),
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from ...model import FetchState
 from ..types import FeedIndex, FeedState
@@ -25,7 +25,36 @@ _FEED_STATE_SQL = ("INSERT INTO feed_state (feed, digest) VALUES (?, ?)"
 
 
 class StateQueries(Connection):
-    """Fetch state by source; publication state and index by feed."""
+    """Fetch state and reading fingerprint by source; publication state and index by
+    feed; which key holds a link."""
+
+    def reading_fingerprint(self, source: str) -> str | None:
+        """What :meth:`set_reading_fingerprint` last saved for ``source`` (None: nothing)."""
+        with self._read("read reading fingerprint") as db:
+            row = db.execute("SELECT fingerprint FROM reading WHERE source = ? LIMIT 1",
+                             (source,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_reading_fingerprint(self, source: str, fingerprint: str) -> None:
+        with self._write(f"save reading fingerprint of {source!r}") as db:
+            db.execute("INSERT INTO reading (source, fingerprint) VALUES (?, ?)"
+                       " ON CONFLICT (source) DO UPDATE SET fingerprint = excluded.fingerprint",
+                       (source, fingerprint))
+
+    def link_holders(self, source: str, links: Collection[str]) -> dict[str, str]:
+        """The keys of ``source``'s stored articles whose link is one of ``links``, by link."""
+        wanted = sorted(set(links))
+        out: dict[str, str] = {}
+        with self._read("read link holders") as db:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                marks = ", ".join("?" * len(chunk))
+                for link, key in db.execute(
+                        "SELECT link, key FROM articles"
+                        f" WHERE source = ? AND link IN ({marks}) ORDER BY key DESC",
+                        (source, *chunk)):
+                    out[link] = key  # the first key in sort order, if two hold it
+        return out
 
     def source_state(self, source: str) -> FetchState | None:
         """What the last fetch of ``source`` left (None: none yet)."""
