@@ -435,13 +435,15 @@ def read_fragment(text: str, *, source: str, key: str, ctx: ReadContext,
     body an HTML fragment (a leading ``<h1>`` gives the title when there is none)."""
     from feeds.normalize.cleanup import clean_templates
     from feeds.normalize.frontmatter import _split_front_matter
-    from feeds.normalize.sitemeta import lower_keys
+    from feeds.normalize.sitemeta import jekyll_title, lower_keys
     from feeds.normalize.siteread import Parsed, assemble, title_of
 
     meta, body = _split_front_matter(text)
     meta = lower_keys(meta)
     body = clean_templates(body, as_html=True)
     title = title_of(meta)
+    if title is None and ctx.layout == "jekyll":
+        title = jekyll_title(key)
     heading = _FIRST_H1.match(body)
     if heading is not None:
         heading_text = one_line(html_to_text(sanitize_html(heading.group(1))))

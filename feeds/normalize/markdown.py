@@ -46,7 +46,7 @@ from feeds.normalize import ReadContext
 from feeds.normalize.cleanup import clean_templates
 from feeds.normalize.frontmatter import MAX_FRONT_MATTER, _split_front_matter, pelican_headers
 from feeds.normalize.sanitize import html_to_text, sanitize_html
-from feeds.normalize.sitemeta import lower_keys
+from feeds.normalize.sitemeta import jekyll_title, lower_keys
 from feeds.normalize.siteread import Parsed, assemble, title_of
 from feeds.normalize.textbits import (
     SUMMARY_CHARS,
@@ -203,7 +203,10 @@ def read_markdown(
         if isinstance(written, str) and _MARKUP.search(written):
             markup = _markdown(*_extensions(written)).renderInline(written)
             meta[summary_key] = html_to_text(sanitize_html(markup))
-    parsed = parse_markdown(body_text, title_of(meta), separator=meta.get("excerpt_separator"))
+    title = title_of(meta)
+    if title is None and ctx.layout == "jekyll":
+        title = jekyll_title(key)  # Jekyll titles a post by its file name, not its text
+    parsed = parse_markdown(body_text, title, separator=meta.get("excerpt_separator"))
     return assemble(meta, parsed, source=source, key=key, ctx=ctx, mtime_ns=mtime_ns)
 
 

@@ -77,20 +77,20 @@ def lower_keys(meta: Mapping[str, Any]) -> dict[str, Any]:
 _RUBY_DATE = re.compile(
     r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
 )
-_ZONE = re.compile(r"(?:^|\s|(?<=\d))(?:([+-])(\d{2}):?(\d{2})|(Z|UTC|GMT))(?=\s|$)",
-                   re.IGNORECASE)
+_ZONE_AFTER = re.compile(r"\s*(?:([+-])(\d{2}):?(\d{2})|(Z|UTC|GMT))(?=\s|$)", re.IGNORECASE)
 
 
 def lenient_date(text: str, tz: tzinfo) -> tuple[datetime, str] | None:
     """A date read as Ruby's ``Time.parse`` reads it: a ``YYYY-M-D`` date, an optional
-    time after it and a zone (``-0800``, ``+05:30``, ``Z``, ``UTC``) anywhere after that;
-    the rest is ignored.  Zone-less values are read in ``tz``."""
+    time after it and a zone (``-0800``, ``+05:30``, ``Z``, ``UTC``) right after that;
+    the rest is ignored, a zone after other words too (``18:30:22 2023 -0800`` is 18:30:22
+    in ``tz``, as Jekyll publishes it).  Zone-less values are read in ``tz``."""
     found = _RUBY_DATE.search(text)
     if found is None or len(text) > 100:
         return None
     year, month, day = int(found[1]), int(found[2]), int(found[3])
     hour, minute, second = int(found[4] or 0), int(found[5] or 0), int(found[6] or 0)
-    zone_match = _ZONE.search(text, found.end())
+    zone_match = _ZONE_AFTER.match(text, found.end())
     zone: tzinfo = tz
     if zone_match is not None:
         if zone_match[4]:
@@ -256,12 +256,27 @@ def categories_of(meta: Mapping[str, Any], *, key: str, layout: str) -> tuple[st
     if jekyll and "_posts" in folders:  # blog/_posts/x.md is in category "blog"
         found = [*folders[: folders.index("_posts")], *found]
     if layout == "pelican" and not found:
+        if folders[:1] == ("content",):  # a source at the site's root: PATH is content/
+            folders = folders[1:]
         found = [folders[-1] if folders else "misc"]  # USE_FOLDER_AS_CATEGORY, DEFAULT_CATEGORY
     unique: list[str] = []
     for category in found:
         if category not in unique:
             unique.append(category)
     return tuple(unique)
+
+
+_JEKYLL_NAME = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}-(.+)$")
+
+
+def jekyll_title(key: str) -> str | None:
+    """The title Jekyll gives a post without one: its file name's slug, each word
+    capitalized (``2021-04-05-untitled-post-here.md`` -> ``Untitled Post Here``)."""
+    found = _JEKYLL_NAME.match(PurePosixPath(key).stem)
+    if found is None:
+        return None
+    words = [w[:1].upper() + w[1:].lower() for w in found[1].split("-") if w]
+    return " ".join(words) or None
 
 
 def summary_of(meta: Mapping[str, Any]) -> str | None:
