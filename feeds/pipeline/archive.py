@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -167,8 +168,9 @@ def publish_archived(config: Config, store: Store, feed: FeedConfig, *, now: dat
             store.set_feed_state(feed.name, replace(prev, selection=state, count=len(heads)),
                                  keep_index=True)
         return report
-    plan = _plan(config, store, feed, heads, keys, before, channel_key,
-                 store.feed_index(feed.name) if previous else None)
+    found = {} if previous else _pages_on_disk(folder, feed.formats)
+    plan = _plan(config, store, feed, heads, keys, sorted(set(before) | set(found)),
+                 channel_key, store.feed_index(feed.name) if previous else None, found)
     plan.same_channel = prev.channel == channel_key
     old_ids = [i for index in (plan.main, *plan.indexes.values()) if index for i in index.ids]
     old_updated = [u for index in (plan.main, *plan.indexes.values()) if index
@@ -199,16 +201,43 @@ def publish_archived(config: Config, store: Store, feed: FeedConfig, *, now: dat
 
 def _plan(config: Config, store: Store, feed: FeedConfig, heads: list[ItemHead],
           keys: list[str], before: list[int], channel_key: str,
-          main: FeedIndex | None) -> _Plan:
+          main: FeedIndex | None, found: Mapping[int, Sequence[str]]) -> _Plan:
     from ..select import archive_plan
 
     indexes = {page: store.feed_index(page_key(feed.name, page)) for page in before}
     members = {page: index.ids for page, index in indexes.items() if index is not None}
+    members.update({page: tuple(ids) for page, ids in found.items() if page not in members})
     pages, current = archive_plan([h.id for h in heads], dict(members), feed.archive_size)
     states = {page: store.feed_state(page_key(feed.name, page)) for page in before}
     return _Plan(config.channel(feed), channel_key, config.output_dir / feed.name,
                  feed.formats, heads, keys, pages, current, before, states, indexes, main,
                  False)
+
+
+def _pages_on_disk(folder: Path, formats: Sequence[str]) -> dict[int, list[str]]:
+    """The ids on each archive page found in ``folder`` (in the first format that has
+    pages): what keeps items on their pages when the store lost the feed's state (a new
+    store, ``feeds recover``).  A page that does not read is left to be written anew."""
+    from ..errors import PublishError
+    from ..publish import document_format
+    from ..publish.render import read_back
+
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return {}
+    for fmt in formats:
+        pages: dict[int, list[str]] = {}
+        for name in names:
+            known = document_format(name)
+            if known is None or known[0] != fmt or known[1] is None:
+                continue
+            with contextlib.suppress(OSError, PublishError, ValueError, TypeError):
+                _, entries = read_back(fmt, (folder / name).read_bytes())
+                pages[known[1]] = [str(e["id"]) for e in entries if e.get("id")]
+        if pages:
+            return pages
+    return {}
 
 
 def _stale(plan: _Plan, page: int | None,
