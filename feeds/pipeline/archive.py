@@ -168,7 +168,7 @@ def publish_archived(config: Config, store: Store, feed: FeedConfig, *, now: dat
             store.set_feed_state(feed.name, replace(prev, selection=state, count=len(heads)),
                                  keep_index=True)
         return report
-    found = {} if previous else _pages_on_disk(folder, feed.formats)
+    found = {} if before else _pages_on_disk(folder, feed.formats)
     plan = _plan(config, store, feed, heads, keys, sorted(set(before) | set(found)),
                  channel_key, store.feed_index(feed.name) if previous else None, found)
     plan.same_channel = prev.channel == channel_key
@@ -216,8 +216,9 @@ def _plan(config: Config, store: Store, feed: FeedConfig, heads: list[ItemHead],
 
 def _pages_on_disk(folder: Path, formats: Sequence[str]) -> dict[int, list[str]]:
     """The ids on each archive page found in ``folder`` (in the first format that has
-    pages): what keeps items on their pages when the store lost the feed's state (a new
-    store, ``feeds recover``).  A page that does not read is left to be written anew."""
+    pages), read when the feed's state lists no pages: what keeps items on their pages
+    when the store lost that state (a new store, ``feeds recover``).  A page that does not
+    read is left to be written anew."""
     from ..errors import PublishError
     from ..publish import document_format
     from ..publish.render import read_back
