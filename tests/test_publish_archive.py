@@ -10,6 +10,7 @@ most one archive page per format, and that editing an old article writes only it
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,9 +20,13 @@ import pytest
 from feeds import config as config_module
 from feeds.config import Config
 from feeds.errors import ConfigError
+from feeds.model import Channel, Item
 from feeds.pipeline import build
+from feeds.publish import stream
+from feeds.publish.render import FormatRenderer
 from feeds.select import archive_plan
 from feeds.server.files import media_type_for
+from feeds.store import FeedState, open_store
 from tests.conftest import NOW
 from tests.validator import check
 
@@ -222,10 +227,8 @@ def test_a_lost_state_keeps_the_pages_as_they_are_on_disk(site: Path) -> None:
         (site / "articles" / f"a{n:03d}.txt").unlink()
     build(load(site), now=NOW)
     before = snapshot(folder)
-    from feeds.store import open_store
-
     with open_store(load(site).store_path) as store:  # the feed's state only is lost
-        store.set_feed_state("all", __import__("feeds.store").store.FeedState())
+        store.set_feed_state("all", FeedState())
     build(load(site), now=NOW)
     assert {k: v[0] for k, v in snapshot(folder).items()} == {k: v[0] for k, v in
                                                               before.items()}
@@ -263,3 +266,61 @@ def test_archive_settings_are_checked(tmp_path: Path, extra: str, message: str) 
     with pytest.raises(ConfigError) as caught:
         load(tmp_path)
     assert message in str(caught.value)
+
+
+def count_fragments(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Counts the fragments rendered, per format (wraps ``stream.renderer``)."""
+    counts: dict[str, int] = {}
+    real = stream.renderer
+
+    def counting(fmt: str, channel: Channel) -> FormatRenderer:
+        r = real(fmt, channel)
+        entry = r.entry
+
+        def counted(item: Item) -> bytes:
+            counts[fmt] = counts.get(fmt, 0) + 1
+            return entry(item)
+
+        r.entry = counted  # type: ignore[method-assign]
+        return r
+
+    monkeypatch.setattr(stream, "renderer", counting)
+    return counts
+
+
+def test_a_new_page_copies_its_entries_and_a_no_op_build_renders_nothing(
+        site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build(load(site), now=NOW)
+    write_article(site, 11)
+    build(load(site), now=NOW)  # 5 in the subscription document
+    counts = count_fragments(monkeypatch)
+    write_article(site, 12)  # 6: its oldest 3 make page 3
+    build(load(site), now=NOW)
+    assert (site / "public" / "all" / "rss-3.xml").exists()
+    assert counts == {"rss": 1, "atom": 1, "json": 1}  # the new article only
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a no-op build rendered or verified something")
+
+    for name in ("renderer", "verify", "checked", "spool", "assemble"):
+        monkeypatch.setattr(stream, name, fail)
+    report = build(load(site), now=NOW + timedelta(hours=1))
+    assert not report.feeds[0].written and not report.feeds[0].error
+
+
+def test_pages_built_one_article_at_a_time_are_those_built_at_once(site: Path) -> None:
+    build(load(site), now=NOW)
+    for n in range(11, 18):
+        write_article(site, n)
+        build(load(site), now=NOW)
+    once = site.parent / "once"
+    (once / "articles").mkdir(parents=True)
+    (once / "feeds.toml").write_text(SITE, encoding="utf-8")
+    for path in (site / "articles").iterdir():
+        (once / "articles" / path.name).write_bytes(path.read_bytes())
+    shutil.copytree(site / "state", once / "state")  # the same ids
+    with open_store(load(once).store_path) as store:
+        store.set_feed_state("all", FeedState())  # and no trace of the pages
+    build(load(once), now=NOW)
+    assert {k: v[0] for k, v in snapshot(once / "public" / "all").items()} == \
+        {k: v[0] for k, v in snapshot(site / "public" / "all").items()}

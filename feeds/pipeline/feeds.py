@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import itertools
 import os
 import secrets
 from collections.abc import Collection, Iterator, Sequence
@@ -333,24 +332,31 @@ def _rendered(store: Store, jobs: list[_RenderJob], workers: int, misses: int,
     return (_render_job(job, store) for job in jobs)
 
 
+#: files written at once: the copying and the fsync happen in the kernel, GIL released
+WRITERS = 8
+
+
 def _assemble(docs: Sequence[Document], outputs: list[list[stream.Output]],
               heads: Sequence[ItemHead], keys: Sequence[str]
               ) -> list[tuple[dict[str, bool], dict[str, object]]]:
-    """Write every file of ``docs``, a thread per format (the copying and the fsync
-    happen in the kernel, GIL released)."""
+    """Write every file of ``docs``, each by a thread (an archived feed's many pages at
+    once: a cold build is then not one fsync after the other)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    results: list[tuple[dict[str, bool], dict[str, object]]] = []
-    with ThreadPoolExecutor(max_workers=max(1, len(outputs[0]) if outputs else 1)) as writers:
+    count = sum(len(outs) for outs in outputs)
+    with ThreadPoolExecutor(max_workers=max(1, min(count, WRITERS))) as writers:
+        futures = []
         for doc, outs in zip(docs, outputs, strict=True):
             mine = [heads[n] for n in doc.positions]
             # stored dates are fixed-width UTC ISO: the greatest text is the newest
             newest = (max(h.updated for h in mine), max(h.published for h in mine)) \
                 if mine else None
             doc_keys = [keys[n] for n in doc.positions]
-            assembled = list(writers.map(
-                stream.assemble, outs, itertools.repeat(len(mine)), itertools.repeat(newest),
-                itertools.repeat(doc_keys)))
+            futures.append([writers.submit(stream.assemble, out, len(mine), newest, doc_keys)
+                            for out in outs])
+        results: list[tuple[dict[str, bool], dict[str, object]]] = []
+        for outs, done in zip(outputs, futures, strict=True):
+            assembled = [future.result() for future in done]
             results.append(({out.fmt: c for out, (c, _) in zip(outs, assembled, strict=True)},
                             {out.fmt: e for out, (_, e) in zip(outs, assembled, strict=True)}))
     return results
