@@ -46,7 +46,7 @@ from feeds.normalize import ReadContext
 from feeds.normalize.cleanup import clean_templates
 from feeds.normalize.frontmatter import MAX_FRONT_MATTER, _split_front_matter, pelican_headers
 from feeds.normalize.sanitize import html_to_text, sanitize_html
-from feeds.normalize.sitemeta import jekyll_title, lower_keys
+from feeds.normalize.sitemeta import jekyll_title, lower_keys, summary_of
 from feeds.normalize.siteread import Parsed, assemble, title_of
 from feeds.normalize.textbits import (
     SUMMARY_CHARS,
@@ -159,9 +159,11 @@ def _excerpt(md: MarkdownIt, tokens: list[Token], env: dict[str, Any], source: s
     return None
 
 
-def parse_markdown(text: str, title: str | None, *, separator: object = None) -> Parsed:
+def parse_markdown(text: str, title: str | None, *, separator: object = None,
+                   summary: bool = True) -> Parsed:
     """The body of a Markdown file (after its metadata), parsed once: its title (``title``,
-    else its first block), its HTML (not yet sanitized), excerpt and first paragraph."""
+    else its first block), its HTML (not yet sanitized), excerpt and first paragraph (not
+    with ``summary`` false: the metadata gives the summary, so neither would be used)."""
     text = clean_templates(text)
     md = _markdown(*_extensions(text))
     env: dict[str, Any] = {}
@@ -172,9 +174,9 @@ def parse_markdown(text: str, title: str | None, *, separator: object = None) ->
     return Parsed(
         title=title,
         html=md.renderer.render(tokens, md.options, env),
-        excerpt=_excerpt(md, tokens, env, text, separator) if "<!--" in text or separator
-        else None,
-        first_paragraph=_first_paragraph(md, tokens) or None,
+        excerpt=_excerpt(md, tokens, env, text, separator)
+        if summary and ("<!--" in text or separator) else None,
+        first_paragraph=(_first_paragraph(md, tokens) or None) if summary else None,
     )
 
 
@@ -206,7 +208,12 @@ def read_markdown(
     title = title_of(meta)
     if title is None and ctx.layout == "jekyll":
         title = jekyll_title(key)  # Jekyll titles a post by its file name, not its text
-    parsed = parse_markdown(body_text, title, separator=meta.get("excerpt_separator"))
+    try:  # a summary in the metadata wins over the excerpt and the first paragraph
+        summary = summary_of(meta) is None
+    except ArticleError:
+        summary = True  # (assemble names the bad value)
+    parsed = parse_markdown(body_text, title, separator=meta.get("excerpt_separator"),
+                            summary=summary)
     return assemble(meta, parsed, source=source, key=key, ctx=ctx, mtime_ns=mtime_ns)
 
 
