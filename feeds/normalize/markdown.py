@@ -99,12 +99,30 @@ def _markdown(linkify: bool = False, footnotes: bool = False,
 
 def _extensions(text: str) -> tuple[bool, bool, bool]:
     maybe = "://" in text or "www." in text or "WWW." in text  # before the slower regex
-    bare = maybe and _BARE_URL.search(text) is not None
+    bare = maybe and _has_bare_url(text)
     return bare, "[^" in text, "~~" in text
 
 
 #: a URL that is not the target of a link or an attribute: what linkify is needed for
 _BARE_URL = re.compile(r"(?<![(<\"'=/])(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)", re.IGNORECASE)
+#: where a match of _BARE_URL can end, and the characters of a scheme before "://"
+_URL_MARK = re.compile(r"://|www\.", re.IGNORECASE)
+_SCHEME_CHAR = re.compile(r"[a-z0-9+.-]", re.IGNORECASE)
+
+
+def _has_bare_url(text: str) -> bool:
+    """``_BARE_URL.search(text) is not None``, without trying the pattern at every word of
+    the text (a tenth of reading a post with links): a match ends with "://" or "www.", so
+    it is looked for only from the start of the scheme-like run before each of them
+    (lookbehind and ``\\b`` still see the characters before ``pos``)."""
+    for mark in _URL_MARK.finditer(text):
+        start = mark.start()
+        if mark.group() == "://":
+            while start > 0 and _SCHEME_CHAR.match(text, start - 1):
+                start -= 1
+        if _BARE_URL.search(text, start, mark.end()) is not None:
+            return True
+    return False
 
 
 def _inline_text(md: MarkdownIt, token: Token) -> str:
