@@ -45,6 +45,7 @@ from feeds.model import Article, RawInput
 from feeds.normalize import ReadContext
 from feeds.normalize.cleanup import clean_templates
 from feeds.normalize.frontmatter import MAX_FRONT_MATTER, _split_front_matter, pelican_headers
+from feeds.normalize.mdhtml import own_html
 from feeds.normalize.sanitize import html_to_text, sanitize_html
 from feeds.normalize.sitemeta import jekyll_title, lower_keys, summary_of
 from feeds.normalize.siteread import Parsed, assemble, title_of
@@ -177,11 +178,22 @@ def _excerpt(md: MarkdownIt, tokens: list[Token], env: dict[str, Any], source: s
     return None
 
 
+def _content(md: MarkdownIt, tokens: list[Token], env: dict[str, Any],
+             base_url: str | None) -> str:
+    """The post's sanitized HTML: written straight from the tokens when they hold nothing
+    the sanitizer would change (:func:`own_html`), else markdown-it's, sanitized."""
+    written = own_html(tokens, md.options, base_url)
+    if written is not None:
+        return written
+    return sanitize_html(md.renderer.render(tokens, md.options, env), base_url=base_url)
+
+
 def parse_markdown(text: str, title: str | None, *, separator: object = None,
                    summary: bool = True) -> Parsed:
     """The body of a Markdown file (after its metadata), parsed once: its title (``title``,
-    else its first block), its HTML (not yet sanitized), excerpt and first paragraph (not
-    with ``summary`` false: the metadata gives the summary, so neither would be used)."""
+    else its first block), its HTML (``content``: sanitized for a base URL), excerpt and
+    first paragraph (not with ``summary`` false: the metadata gives the summary, so neither
+    would be used)."""
     text = clean_templates(text)
     md = _markdown(*_extensions(text))
     env: dict[str, Any] = {}
@@ -191,7 +203,8 @@ def parse_markdown(text: str, title: str | None, *, separator: object = None,
         raise ArticleError("no title")
     return Parsed(
         title=title,
-        html=md.renderer.render(tokens, md.options, env),
+        html="",  # (made by content, for the article's URL)
+        content=functools.partial(_content, md, tokens, env),
         excerpt=_excerpt(md, tokens, env, text, separator)
         if summary and ("<!--" in text or separator) else None,
         first_paragraph=(_first_paragraph(md, tokens) or None) if summary else None,
