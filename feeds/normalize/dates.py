@@ -30,6 +30,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Literal
+
 from feeds.normalize.zones import AMBIGUOUS, NAMED_ZONES
 from feeds.text import DIRECTION_MARKS
 
@@ -67,7 +68,8 @@ gepubliceerd | gepubliceerd op | geplaatst op | datum van publicatie |
 نشر | نشر في | نُشر | نُشر في | تم النشر | تم النشر في | تاريخ النشر | بتاريخ
 """
 _UPDATED_LABELS = """
-updated | updated on | updated at | last updated | last update | update | last updated at | last updated on | last modified | modified |
+updated | updated on | updated at | last updated | last update | update | last updated at |
+last updated on | last modified | modified |
 revised | last revised | edited |
 mis à jour | mis à jour le | mise à jour | mise à jour le | dernière mise à jour | modifié le |
 actualizado | actualizado el | actualizada el | actualizado a las | última actualización |

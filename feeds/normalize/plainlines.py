@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
 from feeds.normalize.dates import FoundDate, parse_date_line, parse_date_segments
+from feeds.normalize.relative import parse_relative
 from feeds.text import DIRECTION_MARKS, drop_marks, strip_marks
 
 # ---------------------------------------------------------------- boilerplate
@@ -124,6 +125,7 @@ _MARKERS = frozenset({_HEADLINE, _TEMPLATE, _COUNTER_LINE, _DATE, _BYLINE_LINE})
 class _Line:
     kind: int
     text: str
+    key: str = ""
     dates: tuple[FoundDate, ...] = ()
     authors: tuple[str, ...] = ()
     bullet: str = ""
@@ -222,6 +224,26 @@ def _is_clause(segment: str) -> bool:
     return len(firsts) >= 3 and 2 * sum(ch.islower() for ch in firsts) > len(firsts)
 
 
+_PHOTO_CREDIT = re.compile(
+    r".{12,}?(?:[.!?…]\s*|\s+|\()(?:\(?(?:photo|photograph|picture|image|foto|bild|credit"
+    r"|crédit|courtesy|source)s?(?: by| de| von| di)?\s*:?\s+\S.{0,80}"
+    r"|[-–—]\s*(?:reuters|afp|ap|epa|getty images|file|wam|spa|ap photo|anadolu|xinhua)"
+    r"|(?:reuters|afp|ap photo|epa|getty images|afp photo)\s*/\s*\S.{0,60}"
+    r"|©\s*\S.{0,80})\s*\)?",
+    re.IGNORECASE,
+)
+
+
+def _is_credited_caption(text: str) -> bool:
+    """A photo caption by its credit: ``... sentence. (Credit)``, ``... Photo: Name``,
+    ``... — Reuters``, ``... REUTERS/Name``, ``... © Agency``."""
+    if len(text) > 600:
+        return False
+    if text.endswith(")") and _CREDIT_AFTER_SENTENCE.search(text) is not None:
+        return True
+    return _PHOTO_CREDIT.fullmatch(text) is not None
+
+
 def _is_dateline_shaped(text: str) -> bool:
     return _dateline(text) is not None
 
@@ -255,10 +277,13 @@ def _dateline(paragraph: str) -> str | None:
 class _Classifier:
     """Classifies the lines of one article, each at most once."""
 
-    def __init__(self, lines: list[str], title_key: str, tz: tzinfo) -> None:
+    def __init__(
+        self, lines: list[str], title_key: str, tz: tzinfo, now: datetime | None = None
+    ) -> None:
         self.lines = lines
         self.title_key = title_key
         self.tz = tz
+        self.now = now  # what relative times ("2 hours ago") are resolved against
         self._cache: dict[int, _Line] = {}
 
     def __call__(self, index: int) -> _Line:
@@ -266,6 +291,8 @@ class _Classifier:
         if line is None:
             line = self._classify(strip_marks(self.lines[index]))
             self._cache[index] = line
+        if self.title_key and self._is_headline(line.key):
+            return _Line(_HEADLINE, line.text, line.key)
         return line
 
     def _is_headline(self, key: str) -> bool:
@@ -277,21 +304,23 @@ class _Classifier:
         return False
 
     def _classify(self, text: str) -> _Line:
+        """The line's class, the headline aside (``__call__`` checks that)."""
         key = _key(text)
-        if self._is_headline(key):
-            return _Line(_HEADLINE, text)
         boiler = _is_boilerplate(key)
         if boiler is not None:
-            return _Line(boiler, text)
+            return _Line(boiler, text, key)
         if _COUNTER.fullmatch(key):
-            return _Line(_COUNTER_LINE, text)
+            return _Line(_COUNTER_LINE, text, key)
         bullet = _BULLET.fullmatch(text)
         if bullet is not None:
-            return _Line(_BULLET_LINE, text, bullet=strip_marks(bullet.group("text")))
+            return _Line(_BULLET_LINE, text, key, bullet=strip_marks(bullet.group("text")))
         byline = _read_byline(text, self.tz)  # first: "By Jane Doe | 12 May 2021"
         if byline is not None:
+            byline.key = key
             return byline
         dates = parse_date_segments(text, self.tz)
+        if not dates and self.now is not None and (rel := parse_relative(text, self.now)):
+            dates = (rel,)
         if dates:
-            return _Line(_DATE, text, dates=dates)
-        return _Line(_OTHER, text)
+            return _Line(_DATE, text, key, dates=dates)
+        return _Line(_OTHER, text, key)

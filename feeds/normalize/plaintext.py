@@ -32,13 +32,14 @@ from __future__ import annotations
 import html
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from feeds.errors import ArticleError
-from feeds.model import Article, Author, RawInput
+from feeds.model import Article, Author, DateSource, RawInput
 from feeds.normalize import ReadContext
 from feeds.normalize.dates import FoundDate
 from feeds.normalize.decode import decode_text
+from feeds.normalize.header import choose_title
 from feeds.normalize.language import detect_language
 from feeds.normalize.plainlines import (  # the lines, classified
     _BULLET,
@@ -166,7 +167,9 @@ def _caption_role(
     return "caption" if _template_ahead(classify, index + 1) else None
 
 
-def _find_title(lines: list[str]) -> int:
+def _find_title(lines: list[str], classify: _Classifier) -> int:
+    if len(lines) > 1:
+        return choose_title(classify).index
     first = None
     for index, line in enumerate(lines):
         if _is_blank(line):
@@ -180,6 +183,16 @@ def _find_title(lines: list[str]) -> int:
             break
     assert first is not None
     return first
+
+
+def _dates_before(classify: _Classifier, title_index: int) -> list[FoundDate]:
+    """Date lines above the title (a page's date bar), read when none follows it."""
+    return [
+        found
+        for index in range(max(0, title_index - 20), title_index)
+        if not _is_blank(classify.lines[index]) and classify(index).kind == _DATE
+        for found in classify(index).dates
+    ]
 
 
 def _read_header(classify: _Classifier, start: int) -> tuple[_Header, int]:
@@ -327,8 +340,11 @@ def _choose_dates(
 # ---------------------------------------------------------------- the reader
 
 
-def read_plaintext(data: bytes, *, source: str, key: str, tz: tzinfo = UTC) -> Article:
-    """Read one plain-text article.  Times without a zone are read in ``tz``.
+def read_plaintext(
+    data: bytes, *, source: str, key: str, tz: tzinfo = UTC, mtime: float | None = None
+) -> Article:
+    """Read one plain-text article.  Times without a zone are read in ``tz``; relative
+    times ("2 hours ago") against ``mtime`` (the file's, in seconds), else not at all.
 
     Raises ``ArticleError`` for input that is not an article (empty, whitespace only,
     binary, undecodable).  A file with nothing but a title is an article with an empty body.
@@ -337,10 +353,14 @@ def read_plaintext(data: bytes, *, source: str, key: str, tz: tzinfo = UTC) -> A
     if _is_blank(text):  # direction marks are invisible formatting, not content
         raise ArticleError("only whitespace")
     lines = text.split("\n")  # never splitlines(): U+0085/U+2028 are not line breaks here
-    title_index = _find_title(lines)
+    now = datetime.fromtimestamp(mtime, UTC) if mtime is not None else None
+    classify = _Classifier(lines, "", tz, now)
+    title_index = _find_title(lines, classify)
     title = strip_marks(one_line(lines[title_index]))
-    classify = _Classifier(lines, _key(title), tz)
+    classify.title_key = _key(title)
     header, body_start = _read_header(classify, title_index + 1)
+    if not header.dates:  # a date bar above the headline: "Monday June 18th, 2018 7:44AM"
+        header.dates.extend(_dates_before(classify, title_index))
 
     blocks = _blocks(_body_lines(lines[body_start:]))
     bullets = tuple(header.bullets)
@@ -372,7 +392,7 @@ def read_plaintext(data: bytes, *, source: str, key: str, tz: tzinfo = UTC) -> A
         summary=summary,
         published=published.value if published else None,
         published_text=published.text if published else None,
-        date_source="content" if published else None,
+        date_source=_date_source(published),
         updated=updated.value if updated else None,
         authors=tuple(Author(name) for name in header.authors),
         caption=caption,
@@ -383,6 +403,13 @@ def read_plaintext(data: bytes, *, source: str, key: str, tz: tzinfo = UTC) -> A
     )
 
 
+def _date_source(found: FoundDate | None) -> DateSource | None:
+    if found is None:
+        return None
+    return "relative" if found.note and found.note.startswith("relative") else "content"
+
+
 def read(raw: RawInput, ctx: ReadContext) -> Article:
     """``feeds.normalize.READERS``' entry point for the 'text' kind."""
-    return read_plaintext(raw.data, source=raw.source, key=raw.key, tz=ctx.tz)
+    mtime = raw.file.mtime_ns / 1e9 if raw.file is not None else None
+    return read_plaintext(raw.data, source=raw.source, key=raw.key, tz=ctx.tz, mtime=mtime)

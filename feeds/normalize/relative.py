@@ -39,7 +39,7 @@ _UNITS: dict[str, str] = {
     " settimane weken أسبوع أسابيع اسبوع اسابيع",
 }
 _UNIT_OF = {word: unit for unit, words in _UNITS.items() for word in words.split()}
-_ONE = frozenset("a an one un une uno una ein eine einer einem einen een".split())
+_ONE = frozenset({"a", "an", "one", "un", "une", "uno", "una", "ein", "eine", "einen", "een"})
 _BEFORE = ("il y a ", "hace ", "vor ", "há ", "ha ", "منذ ")
 _AFTER = (" ago", " fa", " geleden")
 _AMOUNT = re.compile(r"(\d{1,3}|[^\W\d_]+)\s*([^\W\d_]+)\.?,?\s*(?:and\s+|et\s+|y\s+|und\s+)?")

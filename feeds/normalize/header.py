@@ -1,0 +1,152 @@
+"""Where the headline of a scraped page is: chosen by evidence, not by position.
+
+A page saved to text may open with site furniture: a date bar, breadcrumbs (``You are
+here``, ``• Home``), a section name or kicker (``Nacional``, ``Hajj 2022``), ``Tag: ...``
+archive titles, share and follow buttons.  The lines before the first body paragraph are
+scored; the title is the line the evidence points to:
+
+* it is **repeated** (the same line again, or after a short label: ``Exclusive <title>``,
+  ``KICKER:<title>``): +4;
+* it is **headline-shaped** (four words or more, not ending with ``.`` or ``:``): +1;
+* the **header goes on** right after it (within three lines: a date line, a byline, a
+  bare name before a date, a repeated headline, a gallery counter, a template line such as
+  ``Follow``, or the first body paragraph): +2;
+* it is the first candidate (the conventions' default: the headline comes first): +1;
+* it is **kicker-shaped** (one word, or an archive/section label ending in ``:``
+  or starting with ``Tag``): -2.
+
+Lines that are never the title: blank lines, page chrome and template lines, date lines,
+bylines, bullets, gallery counters, URLs, captions with a credit, and lines longer than a
+headline.  Ties go to the earliest line, so a file whose first line is its headline keeps
+it (every file of the development set).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from feeds.normalize.plainlines import (
+    _BULLET_LINE,
+    _BYLINE_LINE,
+    _CHROME,
+    _COUNTER_LINE,
+    _DATE,
+    _OTHER,
+    _TEMPLATE,
+    _Classifier,
+    _is_blank,
+    _is_credited_caption,
+    _is_dateline_shaped,
+    _looks_like_name,
+)
+
+__all__ = ["TitleChoice", "choose_title"]
+
+_SCAN = 40  # non-blank lines looked at for the title
+_MAX_TITLE = 250
+_BODY_MIN = 160  # a prose line this long ends the scan: the body has started
+_KICKER = re.compile(r"(?:tags?|posts tagged|tag archives?|archives?|category|catégorie)\b.*"
+                     r"|.{1,40}:", re.IGNORECASE)
+_SENTENCE_END = ".!?…"
+_CREDIT_FIRST = re.compile(r"[©(]|(?:photo|credit|crédit|foto|image|source)s?\b", re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class TitleChoice:
+    index: int
+    #: line index -> (score, why) for every line that was a candidate
+    scores: dict[int, tuple[int, str]]
+
+
+def _is_body(classify: _Classifier, index: int) -> bool:
+    line = classify(index)
+    if line.kind != _OTHER:
+        return False
+    text = line.text
+    if _is_dateline_shaped(text):
+        return True
+    return len(text) >= _BODY_MIN and text.rstrip()[-1:] in _SENTENCE_END + "\"”’»)" and not (
+        _is_credited_caption(text)
+    )
+
+
+def _header_marker(classify: _Classifier, index: int) -> bool:
+    kind = classify(index).kind
+    return kind in (_DATE, _BYLINE_LINE, _COUNTER_LINE, _TEMPLATE)
+
+
+def _is_candidate(classify: _Classifier, index: int) -> bool:
+    line = classify(index)
+    if line.kind != _OTHER or len(line.text) > _MAX_TITLE:
+        return False
+    text = line.text
+    if _CREDIT_FIRST.match(text) or not any(ch.isalpha() for ch in text):
+        return False
+    return not _is_credited_caption(text) and not _is_dateline_shaped(text)
+
+
+def choose_title(classify: _Classifier) -> TitleChoice:
+    """The index of the title line (``classify`` reads without a title: no headlines)."""
+    lines = classify.lines
+    indexes: list[int] = []
+    for index, raw in enumerate(lines):
+        if _is_blank(raw):
+            continue
+        if len(indexes) >= _SCAN or (indexes and _is_body(classify, index)):
+            indexes.append(index)  # the first body paragraph: the end of the scan
+            break
+        indexes.append(index)
+    if not indexes:
+        return TitleChoice(0, {})
+    keys = [classify(i).key for i in indexes]
+    candidates = [p for p, i in enumerate(indexes[:-1] or indexes) if _is_candidate(classify, i)]
+    if not candidates:
+        first = next((i for i in indexes if classify(i).kind not in (_TEMPLATE, _CHROME)),
+                     indexes[0])
+        return TitleChoice(first, {})
+    best, best_score = candidates[0], -99
+    scores: dict[int, tuple[int, str]] = {}
+    for position in candidates:
+        score, why = _score(classify, indexes, keys, position, position == candidates[0])
+        scores[indexes[position]] = (score, why)
+        if score > best_score:
+            best, best_score = position, score
+    return TitleChoice(indexes[best], scores)
+
+
+def _score(
+    classify: _Classifier, indexes: list[int], keys: list[str], position: int, first: bool
+) -> tuple[int, str]:
+    key = keys[position]
+    score, why = 0, []
+    if any(
+        p != position and (k == key or (k.endswith(key) and len(k) - len(key) <= 40))
+        for p, k in enumerate(keys)
+    ):
+        score += 4
+        why.append("repeated")
+    for ahead in indexes[position + 1 : position + 4]:
+        line = classify(ahead)
+        if _header_marker(classify, ahead) or (ahead == indexes[-1] and _is_body(classify, ahead)):
+            score += 2
+            why.append("header follows")
+            break
+        if line.kind == _OTHER and _looks_like_name(line.text):
+            score += 2
+            why.append("a name follows")
+            break
+        if line.kind in (_BULLET_LINE, _CHROME):
+            continue
+    if first:
+        score += 1
+        why.append("first line")
+    text = classify(indexes[position]).text
+    words = len(text.split())
+    if words <= 1 or _KICKER.fullmatch(text):
+        score -= 2
+        why.append("kicker-shaped")
+    elif words >= 4 and text[-1] not in ".:":
+        score += 1
+        why.append("headline-shaped")
+    return score, ", ".join(why) or "no evidence"
