@@ -3,7 +3,8 @@
 A page saved to text may open with site furniture: a date bar, breadcrumbs (``You are
 here``, ``• Home``), a section name or kicker (``Nacional``, ``Hajj 2022``), ``Tag: ...``
 archive titles, share and follow buttons.  The lines before the first body paragraph are
-scored; the title is the line the evidence points to:
+scored; the title is the line the evidence points to (the first candidate when no line
+has evidence of its own, i.e. is repeated or followed by the header):
 
 * it is **repeated** (the same line again, or after a short label: ``Exclusive <title>``,
   ``KICKER:<title>``): +4;
@@ -100,24 +101,36 @@ def choose_title(classify: _Classifier) -> TitleChoice:
     if not indexes:
         return TitleChoice(0, {})
     keys = [classify(i).key for i in indexes]
-    candidates = [p for p, i in enumerate(indexes[:-1] or indexes) if _is_candidate(classify, i)]
+    candidates = [
+        p
+        for p, i in enumerate(indexes[:-1] or indexes)
+        if _is_candidate(classify, i)
+        and not (p and classify(indexes[p - 1]).kind == _COUNTER_LINE)  # a gallery caption
+    ]
     if not candidates:
         first = next((i for i in indexes if classify(i).kind not in (_TEMPLATE, _CHROME)),
                      indexes[0])
         return TitleChoice(first, {})
     best, best_score = candidates[0], -99
     scores: dict[int, tuple[int, str]] = {}
+    seen: list[str] = []
     for position in candidates:
-        score, why = _score(classify, indexes, keys, position, position == candidates[0])
+        key = keys[position]
+        if any(key == k or key.endswith(" " + k) for k in seen):
+            continue  # a repeat of an earlier candidate: the evidence is that one's
+        seen.append(key)
+        score, evidence, why = _score(classify, indexes, keys, position, position == candidates[0])
         scores[indexes[position]] = (score, why)
-        if score > best_score:
+        if position != candidates[0] and classify(indexes[position]).text.endswith("."):
+            continue  # a sentence: only the first line may be a title that ends like one
+        if evidence and score > best_score:  # without evidence, the first line stays
             best, best_score = position, score
     return TitleChoice(indexes[best], scores)
 
 
 def _score(
     classify: _Classifier, indexes: list[int], keys: list[str], position: int, first: bool
-) -> tuple[int, str]:
+) -> tuple[int, bool, str]:
     key = keys[position]
     score, why = 0, []
     if any(
@@ -138,6 +151,7 @@ def _score(
             break
         if line.kind in (_BULLET_LINE, _CHROME):
             continue
+    evidence = score > 0
     if first:
         score += 1
         why.append("first line")
@@ -149,4 +163,4 @@ def _score(
     elif words >= 4 and text[-1] not in ".:":
         score += 1
         why.append("headline-shaped")
-    return score, ", ".join(why) or "no evidence"
+    return score, evidence, ", ".join(why) or "no evidence"
