@@ -42,7 +42,7 @@ from feeds.normalize.plainlines import (
     _looks_like_name,
 )
 
-__all__ = ["TitleChoice", "choose_title"]
+__all__ = ["TitleChoice", "choose_title", "is_bare_name"]
 
 _SCAN = 40  # non-blank lines looked at for the title
 _MAX_TITLE = 250
@@ -50,12 +50,20 @@ _BODY_MIN = 160  # a prose line this long ends the scan: the body has started
 _KICKER = re.compile(r"(?:tags?|posts tagged|tag archives?|archives?|category|catégorie)\b.*"
                      r"|.{1,40}:", re.IGNORECASE)
 _SENTENCE_END = ".!?…"
+_NAME_TEXT = re.compile(r"[^\W\d_][\w.'’\- ]*")
 _CREDIT_FIRST = re.compile(r"[©(]|(?:photo|credit|crédit|foto|image|source)s?\b", re.IGNORECASE)
+
+
+def is_bare_name(text: str) -> bool:
+    """A line that is only a person's name: "Paul Radley" (no punctuation but ``.-'``)."""
+    return len(text) <= 60 and _NAME_TEXT.fullmatch(text) is not None and _looks_like_name(text)
 
 
 @dataclass(slots=True)
 class TitleChoice:
     index: int
+    #: the first body paragraph the scan found (a long prose line or a dateline), if any
+    body_at: int | None
     #: line index -> (score, why) for every line that was a candidate
     scores: dict[int, tuple[int, str]]
 
@@ -99,7 +107,8 @@ def choose_title(classify: _Classifier) -> TitleChoice:
             break
         indexes.append(index)
     if not indexes:
-        return TitleChoice(0, {})
+        return TitleChoice(0, None, {})
+    body_at = indexes[-1] if len(indexes) > 1 and _is_body(classify, indexes[-1]) else None
     keys = [classify(i).key for i in indexes]
     candidates = [
         p
@@ -110,7 +119,7 @@ def choose_title(classify: _Classifier) -> TitleChoice:
     if not candidates:
         first = next((i for i in indexes if classify(i).kind not in (_TEMPLATE, _CHROME)),
                      indexes[0])
-        return TitleChoice(first, {})
+        return TitleChoice(first, body_at, {})
     best, best_score = candidates[0], -99
     scores: dict[int, tuple[int, str]] = {}
     seen: list[str] = []
@@ -125,7 +134,7 @@ def choose_title(classify: _Classifier) -> TitleChoice:
             continue  # a sentence: only the first line may be a title that ends like one
         if evidence and score > best_score:  # without evidence, the first line stays
             best, best_score = position, score
-    return TitleChoice(indexes[best], scores)
+    return TitleChoice(indexes[best], body_at, scores)
 
 
 def _score(
@@ -139,18 +148,22 @@ def _score(
     ):
         score += 4
         why.append("repeated")
-    for ahead in indexes[position + 1 : position + 4]:
+    looked = 0
+    for ahead in indexes[position + 1 : position + 12]:
         line = classify(ahead)
+        if line.kind in (_BULLET_LINE, _CHROME):
+            continue  # highlights and share buttons: look past them
+        looked += 1
+        if looked > 3:
+            break
         if _header_marker(classify, ahead) or (ahead == indexes[-1] and _is_body(classify, ahead)):
             score += 2
             why.append("header follows")
             break
-        if line.kind == _OTHER and _looks_like_name(line.text):
+        if line.kind == _OTHER and is_bare_name(line.text):
             score += 2
             why.append("a name follows")
             break
-        if line.kind in (_BULLET_LINE, _CHROME):
-            continue
     evidence = score > 0
     if first:
         score += 1

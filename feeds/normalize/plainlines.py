@@ -151,7 +151,12 @@ def _is_blank(line: str) -> bool:
     return not text or (text[0] in DIRECTION_MARKS and not strip_marks(text))
 
 
+_PUNCTUATION_LINE = re.compile(r"[|/\\·•,;:–—\-_=*~]{1,3}")  # a lone "|" between header items
+
+
 def _is_boilerplate(key: str) -> int | None:
+    if len(key) <= 3 and _PUNCTUATION_LINE.fullmatch(key):
+        return _CHROME
     bare = key.rstrip(" :：")
     if bare in _TEMPLATE_LINES or _URL_LINE.fullmatch(bare) or _BREADCRUMB.fullmatch(bare):
         return _TEMPLATE
@@ -248,16 +253,47 @@ def _is_dateline_shaped(text: str) -> bool:
     return _dateline(text) is not None
 
 
+# The other common forms: "PARIS —", "LONDON (Reuters) -", "ABU DHABI //",
+# "ISLAMABAD, SEPT 22:", "WASHINGTON, Nov 29 (Reuters) –", "Islamabad [Pakistan]-".
+_DASH_DATELINE = re.compile(
+    r"(?P<place>[^\W\d_][\w'’.\-]*(?:\s[\w'’.\-]+){0,5}?)"
+    r"(?P<qual>(?:\s*,\s*[^,:()\[\]—–\n]{1,30}?|\s*\[[^\[\]\n]{1,30}\]|\s*\([^()\n]{1,40}\))*)"
+    r"\s*(?P<sep>:|[-–—]{1,2}|//)\s"
+)
+
+
+def _dash_dateline(text: str) -> str | None:
+    m = _DASH_DATELINE.match(text)
+    if m is None or (m.group("sep") == ":" and not m.group("qual")):
+        return None
+    place, qual = m.group("place"), m.group("qual")
+    if any(ch.isdigit() for ch in place) or not any(ch.isalpha() for ch in place):
+        return None
+    words = place.split()
+    if place.upper() == place and any(ch.lower() != ch.upper() for ch in place):
+        return place if len(words) <= _MAX_PLACE_WORDS else None
+    # Mixed case ("Riyadh, Ramadan 23, 1438 —"): only with a date, "[Country]" or "(Agency)".
+    if not (any(ch.isdigit() for ch in qual) or "[" in qual or "(" in qual):
+        return None
+    if len(words) <= 3 and all(_is_capitalized(w) for w in words):
+        return place
+    return None
+
+
 def _dateline(paragraph: str) -> str | None:
-    """The ``PLACE`` of a ``PLACE: text`` paragraph: upper case, or 1-3 uncased words.
+    """The ``PLACE`` of a ``PLACE: text`` paragraph: upper case, or 1-3 uncased words;
+    or of the dash forms (``_DASH_DATELINE``).
 
     Direction marks (``"\\u200fدبي\\u200f: ..."``) are not part of the place.
     """
-    m = _DATELINE.match(drop_marks(paragraph))
+    text = drop_marks(paragraph)
+    m = _DATELINE.match(text)
     if m is None:
-        return None
+        return _dash_dateline(text)
     place = m.group("place").strip()
-    if not _DATELINE_CHARS.fullmatch(place) or any(ch.isdigit() or ch == "_" for ch in place):
+    if not _DATELINE_CHARS.fullmatch(place) or any(ch.isdigit() for ch in place):
+        return _dash_dateline(text)
+    if "_" in place:
         return None
     letters = [ch for ch in place if ch.isalpha()]
     cased = [ch for ch in letters if ch.lower() != ch.upper()]

@@ -33,13 +33,14 @@ import html
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from typing import Any
 
 from feeds.errors import ArticleError
 from feeds.model import Article, Author, DateSource, RawInput
 from feeds.normalize import ReadContext
 from feeds.normalize.dates import FoundDate
 from feeds.normalize.decode import decode_text
-from feeds.normalize.header import choose_title
+from feeds.normalize.header import TitleChoice, choose_title, is_bare_name
 from feeds.normalize.language import detect_language
 from feeds.normalize.plainlines import (  # the lines, classified
     _BULLET,
@@ -64,6 +65,7 @@ from feeds.normalize.plainlines import (  # the lines, classified
     _Header,
     _is_blank,
     _is_boilerplate,
+    _is_credited_caption,
     _is_dateline_shaped,
     _key,
     _Line,
@@ -72,6 +74,8 @@ from feeds.text import one_line, strip_marks
 
 __all__ = ["read_plaintext"]
 
+_Explain = list[tuple[int, str, str]] | None  # (line index, role, why), when asked for
+_FURNITURE_WORDS = 6  # "Related Articles", "Contact Editor": short lines, not sentences
 _MAX_HEADER_LINES = 80  # non-blank lines; a header never runs longer
 _LOOKAHEAD = 4  # non-blank lines a caption-like line may sit before the next header marker
 _MAX_CAPTION = 400
@@ -167,9 +171,13 @@ def _caption_role(
     return "caption" if _template_ahead(classify, index + 1) else None
 
 
-def _find_title(lines: list[str], classify: _Classifier) -> int:
+def _find_title(lines: list[str], classify: _Classifier) -> TitleChoice:
     if len(lines) > 1:
-        return choose_title(classify).index
+        return choose_title(classify)
+    return TitleChoice(_first_title(lines), None, {})
+
+
+def _first_title(lines: list[str]) -> int:
     first = None
     for index, line in enumerate(lines):
         if _is_blank(line):
@@ -195,7 +203,44 @@ def _dates_before(classify: _Classifier, title_index: int) -> list[FoundDate]:
     ]
 
 
-def _read_header(classify: _Classifier, start: int) -> tuple[_Header, int]:
+_KIND_NAMES = {
+    _HEADLINE: ("headline", "the title again"),
+    _TEMPLATE: ("template", "a page-template line"),
+    _CHROME: ("chrome", "page chrome (share, print, ...)"),
+    _COUNTER_LINE: ("counter", "a gallery counter"),
+    _BULLET_LINE: ("bullet", "a highlight bullet in the header"),
+}
+
+
+def _other_role(
+    classify: _Classifier, index: int, previous: int | None, under_title: bool, body_at: int | None
+) -> tuple[str | None, str]:
+    """Role of an unclassified header line and why: caption, deck, author, furniture, or
+    None (the body starts here)."""
+    text = classify(index).text
+    following = _next_nonblank(classify.lines, index + 1)
+    if is_bare_name(text) and following is not None and classify(following).kind == _DATE:
+        return "author", "a bare name followed by a date line"
+    role = _caption_role(classify, index, previous, under_title)
+    if role is not None:
+        return role, "caption-shaped or among template lines" if role == "caption" else (
+            "a subtitle under the title"
+        )
+    if _is_credited_caption(text) and following is not None:
+        return "caption", "ends with a photo credit"
+    if (
+        body_at is not None
+        and index < body_at
+        and len(text.split()) <= _FURNITURE_WORDS
+        and not text.endswith(tuple(_SENTENCE_END))
+    ):
+        return "furniture", "a short line before the first body paragraph"
+    return None, "the first body paragraph"
+
+
+def _read_header(
+    classify: _Classifier, start: int, body_at: int | None = None, explain: _Explain = None
+) -> tuple[_Header, int]:
     """The header zone from ``start``; returns it and the index where the body starts."""
     header = _Header()
     lines = classify.lines
@@ -211,24 +256,41 @@ def _read_header(classify: _Classifier, start: int) -> tuple[_Header, int]:
             break
         line = classify(index)
         if line.kind == _OTHER:
-            role = _caption_role(classify, index, previous, under_title=index == start)
+            role, why = _other_role(classify, index, previous, index == start, body_at)
+            if explain is not None:
+                explain.append((index, role or "body", why))
             if role is None:
                 break
             if role == "caption":
                 header.captions.append(line.text)
+            elif role == "author":
+                header.authors = header.authors or (line.text,)
             previous = _CAPTION_LINE if role == "caption" else _DECK_LINE
             index += 1
             continue
-        elif line.kind == _DATE:
+        if line.kind == _DATE:
             header.dates.extend(line.dates)
         elif line.kind == _BYLINE_LINE:
             header.authors = header.authors or line.authors
             header.dates.extend(line.dates)
         elif line.kind == _BULLET_LINE:
             header.bullets.append(line.bullet)
+        if explain is not None:
+            explain.append((index, *_explained(line)))
         previous = line.kind
         index += 1
     return header, index
+
+
+def _explained(line: _Line) -> tuple[str, str]:
+    if line.kind == _DATE:
+        notes = "; ".join(f"{d.kind} {d.text}" + (f" ({d.note})" if d.note else "")
+                          for d in line.dates)
+        return "date", notes
+    if line.kind == _BYLINE_LINE:
+        dates = "".join(f"; {d.kind} {d.text}" for d in line.dates)
+        return "byline", "author " + " & ".join(line.authors) + dates
+    return _KIND_NAMES.get(line.kind, ("other", ""))
 
 
 # ---------------------------------------------------------------- body
@@ -340,11 +402,34 @@ def _choose_dates(
 # ---------------------------------------------------------------- the reader
 
 
+def _explain_title(classify: _Classifier, choice: TitleChoice, explain: list[Any]) -> None:
+    for index in range(choice.index):
+        if _is_blank(classify.lines[index]):
+            continue
+        role, why = _explained(classify(index))
+        score = choice.scores.get(index)
+        if role == "other":
+            role, why = "before the title", f"score {score[0]}: {score[1]}" if score else ""
+        explain.append((index, role, why + (" (not used: above the title)" if role in (
+            "bullet", "byline") else "")))
+    score = choice.scores.get(choice.index)
+    explain.append((choice.index, "title", f"score {score[0]}: {score[1]}" if score else
+                    "the first line"))
+
+
 def read_plaintext(
-    data: bytes, *, source: str, key: str, tz: tzinfo = UTC, mtime: float | None = None
+    data: bytes,
+    *,
+    source: str,
+    key: str,
+    tz: tzinfo = UTC,
+    mtime: float | None = None,
+    explain: _Explain = None,
 ) -> Article:
     """Read one plain-text article.  Times without a zone are read in ``tz``; relative
     times ("2 hours ago") against ``mtime`` (the file's, in seconds), else not at all.
+    ``explain``, a list, receives (line index, role, why) for each line of the title and
+    header zone: what ``feeds inspect --explain`` prints.
 
     Raises ``ArticleError`` for input that is not an article (empty, whitespace only,
     binary, undecodable).  A file with nothing but a title is an article with an empty body.
@@ -355,10 +440,13 @@ def read_plaintext(
     lines = text.split("\n")  # never splitlines(): U+0085/U+2028 are not line breaks here
     now = datetime.fromtimestamp(mtime, UTC) if mtime is not None else None
     classify = _Classifier(lines, "", tz, now)
-    title_index = _find_title(lines, classify)
+    choice = _find_title(lines, classify)
+    title_index = choice.index
     title = strip_marks(one_line(lines[title_index]))
     classify.title_key = _key(title)
-    header, body_start = _read_header(classify, title_index + 1)
+    if explain is not None:
+        _explain_title(classify, choice, explain)
+    header, body_start = _read_header(classify, title_index + 1, choice.body_at, explain)
     if not header.dates:  # a date bar above the headline: "Monday June 18th, 2018 7:44AM"
         header.dates.extend(_dates_before(classify, title_index))
 
