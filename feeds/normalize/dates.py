@@ -440,19 +440,30 @@ def _unknown_zone(kind: DateKind, tokens: list[str], tz: tzinfo) -> FoundDate | 
     return FoundDate(kind, built[0], built[1], note)
 
 
-_SEGMENT_SPLIT = re.compile(r"\s*[|•·]\s*|\s+[-–—]\s+")
+_SEGMENT_SPLIT = re.compile(r"\s*[|•·]\s*|\s+[-–—/]\s+|^\s*/\s*")
+_CLOCK_ONLY = re.compile(r"\d{1,2}[:.h]\d{2}(?:\s*[ap]\.?\s?m\.?)?", re.IGNORECASE)
 
 
 def parse_date_segments(line: str, tz: tzinfo = UTC) -> tuple[FoundDate, ...]:
-    """Dates of a line, whole or split on ``|`` ``•`` ``·`` `` - ``:
-    ``Published 3 May 2021 | Updated 4 May 2021`` gives two."""
+    """Dates of a line, whole or split on ``|`` ``•`` ``·`` `` - `` `` / ``:
+    ``Published 3 May 2021 | Updated 4 May 2021`` gives two; a lone time after a date is
+    that date's (``/ 27 de junio de 2024 / 06:49``)."""
     if len(line) > 2 * _MAX_LINE:
         return ()
     whole = parse_date_line(line, tz)
     if whole is not None:
         return (whole,)
-    found = []
+    found: list[FoundDate] = []
+    previous = ""
     for segment in _SEGMENT_SPLIT.split(line):
-        if segment and (one := parse_date_line(segment, tz)) is not None:
+        if not segment:
+            continue
+        one = parse_date_line(segment, tz)
+        if one is None and found and "T" not in found[-1].text and _CLOCK_ONLY.fullmatch(segment):
+            one = parse_date_line(f"{previous} {segment}", tz)
+            if one is not None:
+                found.pop()
+        if one is not None:
             found.append(one)
+            previous = segment
     return tuple(found)

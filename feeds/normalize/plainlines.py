@@ -84,11 +84,13 @@ _MAX_UNCASED_PLACE_WORDS = 3  # scripts without case (Arabic): "الدار ال�
 _BYLINE = re.compile(
     r"(?:(?:written |words |story |text |reporting |photos? )?by|par|por|von|di|door"
     r"|بقلم|كتب|كتبت|إعداد)\s*:?\s+(?P<rest>\S.*)"
-    r"|(?:authors?|autor|autora|autores|auteur|auteurs|autore|autori|المؤلف|الكاتب)"
+    r"|(?:authors?|autor|autora|autores|auteur|auteurs|autore|autori|المؤلف|الكاتب"
+    r"|(?:staff |senior |chief )?(?:writer|reporter|correspondent)|journalist|rédaction"
+    r"|redacción|redaktion)"
     r"\s*:\s*(?P<rest2>\S.*)",
     re.IGNORECASE,
 )
-_BYLINE_CUT = re.compile(r"\s*[,|•·]\s*|\s+[-–—/]\s+")
+_BYLINE_CUT = re.compile(r"\s*[,|•·]\s*|\s+[-–—/]\s+|\s{2,}")
 _AUTHOR_JOIN = re.compile(r"\s+(?:and|&|et|y|und|e|en|و)\s+", re.IGNORECASE)
 
 
@@ -198,7 +200,7 @@ def _looks_like_name(name: str) -> bool:
     return 0 < capitalized <= _MAX_NAME_WORDS
 
 
-def _read_byline(line: str, tz: tzinfo) -> _Line | None:
+def _read_byline(line: str, tz: tzinfo, now: datetime | None = None) -> _Line | None:
     m = _BYLINE.fullmatch(line)
     if m is None:
         return None
@@ -206,17 +208,61 @@ def _read_byline(line: str, tz: tzinfo) -> _Line | None:
     if len(rest) > 200:
         return None
     segments = _BYLINE_CUT.split(rest)
-    names = tuple(n for n in map(strip_marks, _AUTHOR_JOIN.split(segments[0])) if n)
+    head = segments[0]
+    names = tuple(n for n in map(strip_marks, _AUTHOR_JOIN.split(head)) if n)
     if not names or not all(_looks_like_name(n) for n in names):
-        return None
-    dates: list[FoundDate] = []
+        split = _name_then_date(rest)  # "By THE MEDIA LINE STAFF NOVEMBER 29, 2024 04:05"
+        if split is None:
+            return None
+        head, names = split
+        segments = [head]
     for segment in segments[1:]:
-        found = parse_date_line(segment, tz)
+        if parse_date_line(segment, tz) is None and _is_clause(segment):
+            return None  # "By Christmas, most shops had reopened.": a sentence
+    dates = _byline_dates(rest[len(head) :], tz, now)
+    return _Line(_BYLINE_LINE, line, dates=dates, authors=names)
+
+
+_DATE_START = re.compile(r"\d|(?:" + "|".join(sorted(_NOT_NAMES - _NAME_ARTICLES)) + r")\b")
+
+
+def _name_then_date(rest: str) -> tuple[str, tuple[str, ...]] | None:
+    """A name run straight into a date: the name, up to the first date-like word."""
+    m = _DATE_START.search(rest.casefold())
+    if m is None or m.start() == 0:
+        return None
+    head = rest[: m.start()].rstrip()
+    names = tuple(n for n in map(strip_marks, _AUTHOR_JOIN.split(head)) if n)
+    if names and all(_looks_like_name(n) for n in names):
+        return head, names
+    return None
+
+
+_BYLINE_DATE_CUT = re.compile(r"\s*[|•·]\s*|\s+[-–—/]\s+|^\s*[,/]\s*|\s{2,}")
+_LABEL_CUT = re.compile(r"\s(?=(?:updated|published|last updated|modified)\b)", re.IGNORECASE)
+_TIME_ONLY = re.compile(r"\d{1,2}[:.h]\d{2}(?:\s*[ap]\.?m\.?)?|\d{1,2}\s*[ap]\.?m\.?", re.I)
+
+
+def _byline_dates(rest: str, tz: tzinfo, now: datetime | None) -> tuple[FoundDate, ...]:
+    """The dates after a byline's name: ``| Published Dec 13, 2022 | 12:10 pm`` (a lone time
+    joins the date before it), ``1 hour ago in World``, ``... Updated: ...``."""
+    parts = [p for cut in _BYLINE_DATE_CUT.split(rest) if cut for p in _LABEL_CUT.split(cut)]
+    dates: list[FoundDate] = []
+    previous = ""
+    for part in (p.strip() for p in parts):
+        if not part:
+            continue
+        found = parse_date_line(part, tz)
+        if found is None and now is not None:
+            found = parse_relative(part, now)
+        if found is None and dates and _TIME_ONLY.fullmatch(part) and "T" not in dates[-1].text:
+            found = parse_date_line(f"{previous} {part}", tz)
+            if found is not None:
+                dates.pop()
         if found is not None:
             dates.append(found)
-        elif _is_clause(segment):
-            return None  # "By Christmas, most shops had reopened.": a sentence
-    return _Line(_BYLINE_LINE, line, dates=tuple(dates), authors=names)
+            previous = part
+    return tuple(dates)
 
 
 def _is_clause(segment: str) -> bool:
@@ -350,7 +396,7 @@ class _Classifier:
         bullet = _BULLET.fullmatch(text)
         if bullet is not None:
             return _Line(_BULLET_LINE, text, key, bullet=strip_marks(bullet.group("text")))
-        byline = _read_byline(text, self.tz)  # first: "By Jane Doe | 12 May 2021"
+        byline = _read_byline(text, self.tz, self.now)  # first: "By Jane Doe | 12 May 2021"
         if byline is not None:
             byline.key = key
             return byline
