@@ -305,17 +305,29 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         "draft": article.draft,
         "id": item_id,
     }
+    if getattr(args, "explain", False):
+        data["explain"] = _explain(path, tz)
     if args.json:
         print(json.dumps(data, ensure_ascii=False))
         return EXIT_OK
     width = max(len(k) for k in data)
     for name, value in data.items():
-        if name in ("body", "content_html"):
+        if name in ("body", "content_html", "explain"):
             continue
         shown = ", ".join(map(str, value)) if isinstance(value, list) else value
         print(f"{name:>{width}}: {'' if shown is None else shown}")
+    for line in data.get("explain", []):
+        print(f"{line['line']:>4} {line['role']:<16} {line['text'][:60]:<60}  {line['why']}")
     print(f"\n{article.body}")
     return EXIT_OK
+
+
+def _explain(path: Path, tz: Any) -> list[dict[str, Any]]:
+    """``inspect --explain``: one row per header line (plain-text articles)."""
+    from .pipeline import explain_path
+
+    return [{"line": number, "role": role, "why": why, "text": text}
+            for number, role, why, text in explain_path(path, tz=tz)]
 
 
 def _optional_config(args: argparse.Namespace) -> Any:
