@@ -305,8 +305,9 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         "draft": article.draft,
         "id": item_id,
     }
-    if getattr(args, "explain", False):
-        data["explain"] = _explain(path, tz)
+    explained = _explain(path, tz) if getattr(args, "explain", False) else []
+    if explained:
+        data["explain"] = explained
     if args.json:
         print(json.dumps(data, ensure_ascii=False))
         return EXIT_OK
@@ -316,7 +317,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             continue
         shown = ", ".join(map(str, value)) if isinstance(value, list) else value
         print(f"{name:>{width}}: {'' if shown is None else shown}")
-    for line in data.get("explain", []):
+    for line in explained:
         print(f"{line['line']:>4} {line['role']:<16} {line['text'][:60]:<60}  {line['why']}")
     print(f"\n{article.body}")
     return EXIT_OK

@@ -33,16 +33,18 @@ from feeds.normalize.plainlines import (
     _CHROME,
     _COUNTER_LINE,
     _DATE,
+    _HEADLINE,
     _OTHER,
     _TEMPLATE,
     _Classifier,
     _is_blank,
     _is_credited_caption,
     _is_dateline_shaped,
+    _Line,
     _looks_like_name,
 )
 
-__all__ = ["TitleChoice", "choose_title", "is_bare_name"]
+__all__ = ["TitleChoice", "choose_title", "explain_title", "explained", "is_bare_name"]
 
 _SCAN = 40  # non-blank lines looked at for the title
 _MAX_TITLE = 250
@@ -177,3 +179,43 @@ def _score(
         score += 1
         why.append("headline-shaped")
     return score, evidence, ", ".join(why) or "no evidence"
+
+
+# ---------------------------------------------------------------- --explain
+
+_KIND_NAMES = {
+    _HEADLINE: ("headline", "the title again"),
+    _TEMPLATE: ("template", "a page-template line"),
+    _CHROME: ("chrome", "page chrome (share, print, ...)"),
+    _COUNTER_LINE: ("counter", "a gallery counter"),
+    _BULLET_LINE: ("bullet", "a highlight bullet in the header"),
+}
+
+
+def explained(line: _Line) -> tuple[str, str]:
+    if line.kind == _DATE:
+        notes = "; ".join(f"{d.kind} {d.text}" + (f" ({d.note})" if d.note else "")
+                          for d in line.dates)
+        return "date", notes
+    if line.kind == _BYLINE_LINE:
+        dates = "".join(f"; {d.kind} {d.text}" for d in line.dates)
+        return "byline", "author " + " & ".join(line.authors) + dates
+    return _KIND_NAMES.get(line.kind, ("other", ""))
+
+
+def explain_title(
+    classify: _Classifier, choice: TitleChoice, explain: list[tuple[int, str, str]]
+) -> None:
+    """The lines above the header zone: furniture, the title and its score."""
+    for index in range(choice.index):
+        if _is_blank(classify.lines[index]):
+            continue
+        role, why = explained(classify(index))
+        score = choice.scores.get(index)
+        if role == "other":
+            role, why = "before the title", f"score {score[0]}: {score[1]}" if score else ""
+        explain.append((index, role, why + (" (not used: above the title)" if role in (
+            "bullet", "byline") else "")))
+    score = choice.scores.get(choice.index)
+    explain.append((choice.index, "title", f"score {score[0]}: {score[1]}" if score else
+                    "the first line"))

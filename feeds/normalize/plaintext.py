@@ -33,14 +33,19 @@ import html
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from typing import Any
 
 from feeds.errors import ArticleError
 from feeds.model import Article, Author, DateSource, RawInput
 from feeds.normalize import ReadContext
 from feeds.normalize.dates import FoundDate
 from feeds.normalize.decode import decode_text
-from feeds.normalize.header import TitleChoice, choose_title, is_bare_name
+from feeds.normalize.header import (
+    TitleChoice,
+    choose_title,
+    explain_title,
+    explained,
+    is_bare_name,
+)
 from feeds.normalize.language import detect_language
 from feeds.normalize.plainlines import (  # the lines, classified
     _BULLET,
@@ -203,15 +208,6 @@ def _dates_before(classify: _Classifier, title_index: int) -> list[FoundDate]:
     ]
 
 
-_KIND_NAMES = {
-    _HEADLINE: ("headline", "the title again"),
-    _TEMPLATE: ("template", "a page-template line"),
-    _CHROME: ("chrome", "page chrome (share, print, ...)"),
-    _COUNTER_LINE: ("counter", "a gallery counter"),
-    _BULLET_LINE: ("bullet", "a highlight bullet in the header"),
-}
-
-
 def _other_role(
     classify: _Classifier, index: int, previous: int | None, under_title: bool, body_at: int | None
 ) -> tuple[str | None, str]:
@@ -276,21 +272,10 @@ def _read_header(
         elif line.kind == _BULLET_LINE:
             header.bullets.append(line.bullet)
         if explain is not None:
-            explain.append((index, *_explained(line)))
+            explain.append((index, *explained(line)))
         previous = line.kind
         index += 1
     return header, index
-
-
-def _explained(line: _Line) -> tuple[str, str]:
-    if line.kind == _DATE:
-        notes = "; ".join(f"{d.kind} {d.text}" + (f" ({d.note})" if d.note else "")
-                          for d in line.dates)
-        return "date", notes
-    if line.kind == _BYLINE_LINE:
-        dates = "".join(f"; {d.kind} {d.text}" for d in line.dates)
-        return "byline", "author " + " & ".join(line.authors) + dates
-    return _KIND_NAMES.get(line.kind, ("other", ""))
 
 
 # ---------------------------------------------------------------- body
@@ -402,21 +387,6 @@ def _choose_dates(
 # ---------------------------------------------------------------- the reader
 
 
-def _explain_title(classify: _Classifier, choice: TitleChoice, explain: list[Any]) -> None:
-    for index in range(choice.index):
-        if _is_blank(classify.lines[index]):
-            continue
-        role, why = _explained(classify(index))
-        score = choice.scores.get(index)
-        if role == "other":
-            role, why = "before the title", f"score {score[0]}: {score[1]}" if score else ""
-        explain.append((index, role, why + (" (not used: above the title)" if role in (
-            "bullet", "byline") else "")))
-    score = choice.scores.get(choice.index)
-    explain.append((choice.index, "title", f"score {score[0]}: {score[1]}" if score else
-                    "the first line"))
-
-
 def read_plaintext(
     data: bytes,
     *,
@@ -445,7 +415,7 @@ def read_plaintext(
     title = strip_marks(one_line(lines[title_index]))
     classify.title_key = _key(title)
     if explain is not None:
-        _explain_title(classify, choice, explain)
+        explain_title(classify, choice, explain)
     header, body_start = _read_header(classify, title_index + 1, choice.body_at, explain)
     if not header.dates:  # a date bar above the headline: "Monday June 18th, 2018 7:44AM"
         header.dates.extend(_dates_before(classify, title_index))
