@@ -10,9 +10,9 @@ has evidence of its own, i.e. is repeated or followed by the header):
   ``KICKER:<title>``): +4;
 * it is **headline-shaped** (four words or more, not ending with ``.`` or ``:``): +1;
 * the **header goes on** right after it (within three lines: a date line, a byline, a
-  bare name before a date, a repeated headline, a gallery counter, a template line such as
+  bare name right under it, a repeated headline, a gallery counter, a template line such as
   ``Follow``, or the first body paragraph): +2;
-* it is the first candidate (the conventions' default: the headline comes first): +1;
+* it is the first line of the file (the conventions' default: the headline comes first): +1;
 * it is **kicker-shaped** (one word, or an archive/section label ending in ``:``
   or starting with ``Tag``): -2.
 
@@ -57,8 +57,11 @@ _CREDIT_FIRST = re.compile(r"[©(]|(?:photo|credit|crédit|foto|image|source)s?\
 
 
 def is_bare_name(text: str) -> bool:
-    """A line that is only a person's name: "Paul Radley" (no punctuation but ``.-'``)."""
-    return len(text) <= 60 and _NAME_TEXT.fullmatch(text) is not None and _looks_like_name(text)
+    """A line that is only a person's name: "Paul Radley" (two to five words, no
+    punctuation but ``.-'``)."""
+    if len(text) > 60 or not 2 <= len(text.split()) <= 5 or text.endswith("."):
+        return False
+    return _NAME_TEXT.fullmatch(text) is not None and _looks_like_name(text)
 
 
 @dataclass(slots=True)
@@ -130,7 +133,7 @@ def choose_title(classify: _Classifier) -> TitleChoice:
         if any(key == k or key.endswith(" " + k) for k in seen):
             continue  # a repeat of an earlier candidate: the evidence is that one's
         seen.append(key)
-        score, evidence, why = _score(classify, indexes, keys, position, position == candidates[0])
+        score, evidence, why = _score(classify, indexes, keys, position, position == 0)
         scores[indexes[position]] = (score, why)
         if position != candidates[0] and classify(indexes[position]).text.endswith("."):
             continue  # a sentence: only the first line may be a title that ends like one
@@ -162,7 +165,7 @@ def _score(
             score += 2
             why.append("header follows")
             break
-        if line.kind == _OTHER and is_bare_name(line.text):
+        if looked == 1 and line.kind == _OTHER and is_bare_name(line.text):
             score += 2
             why.append("a name follows")
             break

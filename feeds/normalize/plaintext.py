@@ -435,6 +435,7 @@ def read_plaintext(
         summary = None
 
     published, updated = _choose_dates(header.dates)
+    source_of = _date_source(published)
     caption = header.captions[0] if header.captions else None
     credit = None
     if caption is not None and caption.endswith(")"):
@@ -449,8 +450,9 @@ def read_plaintext(
         body=body,
         summary=summary,
         published=published.value if published else None,
-        published_text=published.text if published else None,
-        date_source=_date_source(published),
+        # a relative time ("2 hours ago") is no date written in the content: flagged, no text
+        published_text=published.text if published and source_of != "relative" else None,
+        date_source=source_of,
         updated=updated.value if updated else None,
         authors=tuple(Author(name) for name in header.authors),
         caption=caption,
