@@ -152,7 +152,8 @@ def test_bylines_with_dates_roles_and_agencies(header: str, author: str, publish
 
 
 def test_an_agency_byline_with_a_relative_time_and_section() -> None:
-    article = read(f"Ferries run late again\nBy AFP     1 hour ago in World\n\n{BODY}\n", mtime=MTIME)
+    byline = "By AFP     1 hour ago in World"
+    article = read(f"Ferries run late again\n{byline}\n\n{BODY}\n", mtime=MTIME)
     assert article.author == "AFP"
     assert (article.published, article.date_source) == (
         datetime(2024, 5, 1, 11, 0, tzinfo=UTC), "relative")
