@@ -453,9 +453,12 @@ def parse_date_segments(line: str, tz: tzinfo = UTC) -> tuple[FoundDate, ...]:
     whole = parse_date_line(line, tz)
     if whole is not None:
         return (whole,)
+    segments = _SEGMENT_SPLIT.split(line)
+    if len(segments) == 1:  # no separator: the whole line was the only candidate
+        return ()
     found: list[FoundDate] = []
     previous = ""
-    for segment in _SEGMENT_SPLIT.split(line):
+    for segment in segments:
         if not segment:
             continue
         one = parse_date_line(segment, tz)

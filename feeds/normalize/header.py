@@ -39,7 +39,6 @@ from feeds.normalize.plainlines import (
     _Classifier,
     _is_blank,
     _is_credited_caption,
-    _is_dateline_shaped,
     _Line,
     _looks_like_name,
 )
@@ -66,7 +65,8 @@ def is_bare_name(text: str) -> bool:
 
 @dataclass(slots=True)
 class TitleChoice:
-    index: int
+    #: the title line; None: no line but the first could be one (the first-line rule)
+    index: int | None
     #: the first body paragraph the scan found (a long prose line or a dateline), if any
     body_at: int | None
     #: line index -> (score, why) for every line that was a candidate
@@ -74,11 +74,19 @@ class TitleChoice:
 
 
 def _is_body(classify: _Classifier, index: int) -> bool:
+    """Is this line a first body paragraph?  (Asked of a line at most once.)"""
+    found = classify.memo.get(index)
+    if found is None:
+        found = classify.memo[index] = _body_test(classify, index)
+    return found
+
+
+def _body_test(classify: _Classifier, index: int) -> bool:
     line = classify(index)
     if line.kind != _OTHER:
         return False
     text = line.text
-    if _is_dateline_shaped(text):
+    if classify.dateline_shaped(index):
         return True
     return len(text) >= _BODY_MIN and text.rstrip()[-1:] in _SENTENCE_END + "\"”’»)" and not (
         _is_credited_caption(text)
@@ -97,7 +105,7 @@ def _is_candidate(classify: _Classifier, index: int) -> bool:
     text = line.text
     if _CREDIT_FIRST.match(text) or not any(ch.isalpha() for ch in text):
         return False
-    return not _is_credited_caption(text) and not _is_dateline_shaped(text)
+    return not _is_credited_caption(text) and not classify.dateline_shaped(index)
 
 
 def choose_title(classify: _Classifier) -> TitleChoice:
@@ -112,19 +120,18 @@ def choose_title(classify: _Classifier) -> TitleChoice:
             break
         indexes.append(index)
     if not indexes:
-        return TitleChoice(0, None, {})
+        return TitleChoice(None, None, {})
     body_at = indexes[-1] if len(indexes) > 1 and _is_body(classify, indexes[-1]) else None
-    keys = [classify(i).key for i in indexes]
-    candidates = [
+    later = [
         p
-        for p, i in enumerate(indexes[:-1] or indexes)
-        if _is_candidate(classify, i)
-        and not (p and classify(indexes[p - 1]).kind == _COUNTER_LINE)  # a gallery caption
+        for p in range(1, len(indexes) - 1)
+        if _is_candidate(classify, indexes[p])
+        and classify(indexes[p - 1]).kind != _COUNTER_LINE  # a gallery caption
     ]
-    if not candidates:
-        first = next((i for i in indexes if classify(i).kind not in (_TEMPLATE, _CHROME)),
-                     indexes[0])
-        return TitleChoice(first, body_at, {})
+    if not later:  # nothing else could be the title: the first line rule decides
+        return TitleChoice(None, body_at, {})
+    candidates = [0, *later] if _is_candidate(classify, indexes[0]) else later
+    keys = [classify(i).key for i in indexes]
     best, best_score = candidates[0], -99
     scores: dict[int, tuple[int, str]] = {}
     seen: list[str] = []
@@ -207,18 +214,19 @@ def explained(line: _Line) -> tuple[str, str]:
 
 
 def explain_title(
-    classify: _Classifier, choice: TitleChoice, explain: list[tuple[int, str, str]]
+    classify: _Classifier, title: int, choice: TitleChoice, explain: list[tuple[int, str, str]]
 ) -> None:
     """The lines above the header zone: furniture, the title and its score."""
-    for index in range(choice.index):
+    for index in range(title):
         if _is_blank(classify.lines[index]):
             continue
         role, why = explained(classify(index))
         score = choice.scores.get(index)
         if role == "other":
             role, why = "before the title", f"score {score[0]}: {score[1]}" if score else ""
-        explain.append((index, role, why + (" (not used: above the title)" if role in (
-            "bullet", "byline") else "")))
-    score = choice.scores.get(choice.index)
-    explain.append((choice.index, "title", f"score {score[0]}: {score[1]}" if score else
-                    "the first line"))
+        elif role in ("bullet", "byline"):
+            why += " (not used: above the title)"
+        explain.append((index, role, why))
+    score = choice.scores.get(title)
+    explain.append((title, "title", f"score {score[0]}: {score[1]}" if score else
+                    "the first line (no other line could be the title)"))

@@ -217,7 +217,7 @@ def _read_byline(line: str, tz: tzinfo, now: datetime | None = None) -> _Line | 
         head, names = split
         segments = [head]
     for segment in segments[1:]:
-        if parse_date_line(segment, tz) is None and _is_clause(segment):
+        if _is_clause(segment) and parse_date_line(segment, tz) is None:
             return None  # "By Christmas, most shops had reopened.": a sentence
     dates = _byline_dates(rest[len(head) :], tz, now)
     return _Line(_BYLINE_LINE, line, dates=dates, authors=names)
@@ -250,8 +250,8 @@ def _byline_dates(rest: str, tz: tzinfo, now: datetime | None) -> tuple[FoundDat
     dates: list[FoundDate] = []
     previous = ""
     for part in (p.strip() for p in parts):
-        if not part:
-            continue
+        if not part or (now is None and not any(ch.isdigit() for ch in part)):
+            continue  # every date but a relative one has digits ("an hour ago")
         found = parse_date_line(part, tz)
         if found is None and now is not None:
             found = parse_relative(part, now)
@@ -275,14 +275,17 @@ def _is_clause(segment: str) -> bool:
     return len(firsts) >= 3 and 2 * sum(ch.islower() for ch in firsts) > len(firsts)
 
 
+# A credit at the end of a caption, after a sentence or a space ("... Photo: Name",
+# "... — Reuters", "... REUTERS/Name", "... © Agency"); searched in the last characters only.
 _PHOTO_CREDIT = re.compile(
-    r".{12,}?(?:[.!?…]\s*|\s+|\()(?:\(?(?:photo|photograph|picture|image|foto|bild|credit"
+    r"(?:[.!?…]\s*|\s+|\()(?:\(?(?:photo|photograph|picture|image|foto|bild|credit"
     r"|crédit|courtesy|source)s?(?: by| de| von| di)?\s*:?\s+\S.{0,80}"
     r"|[-–—]\s*(?:reuters|afp|ap|epa|getty images|file|wam|spa|ap photo|anadolu|xinhua)"
     r"|(?:reuters|afp|ap photo|epa|getty images|afp photo)\s*/\s*\S.{0,60}"
-    r"|©\s*\S.{0,80})\s*\)?",
+    r"|©\s*\S.{0,80})\s*\)?$",
     re.IGNORECASE,
 )
+_CREDIT_TAIL = 110  # the longest credit the pattern takes, with its lead
 
 
 def _is_credited_caption(text: str) -> bool:
@@ -292,7 +295,8 @@ def _is_credited_caption(text: str) -> bool:
         return False
     if text.endswith(")") and _CREDIT_AFTER_SENTENCE.search(text) is not None:
         return True
-    return _PHOTO_CREDIT.fullmatch(text) is not None
+    start = max(12, len(text) - _CREDIT_TAIL)
+    return _PHOTO_CREDIT.search(text, start) is not None
 
 
 def _is_dateline_shaped(text: str) -> bool:
@@ -306,6 +310,9 @@ _DASH_DATELINE = re.compile(
     r"(?P<qual>(?:\s*,\s*[^,:()\[\]—–\n]{1,30}?|\s*\[[^\[\]\n]{1,30}\]|\s*\([^()\n]{1,40}\))*)"
     r"\s*(?P<sep>:|[-–—]{1,2}|//)\s"
 )
+
+
+_DASH_MARK = re.compile(r"\s[-–—/]|\]-")  # what every dash form has near its start
 
 
 def _dash_dateline(text: str) -> str | None:
@@ -335,7 +342,7 @@ def _dateline(paragraph: str) -> str | None:
     text = drop_marks(paragraph)
     m = _DATELINE.match(text)
     if m is None:
-        return _dash_dateline(text)
+        return _dash_dateline(text) if _DASH_MARK.search(text, 0, 120) else None
     place = m.group("place").strip()
     if not _DATELINE_CHARS.fullmatch(place) or any(ch.isdigit() for ch in place):
         return _dash_dateline(text)
@@ -366,16 +373,31 @@ class _Classifier:
         self.title_key = title_key
         self.tz = tz
         self.now = now  # what relative times ("2 hours ago") are resolved against
+        self._titled: dict[int, _Line] = {}  # lines read once the title is known
+        self.memo: dict[int, bool] = {}
+        self._datelines: dict[int, bool] = {}  # the header scan's answers per line (``header``)
         self._cache: dict[int, _Line] = {}
 
     def __call__(self, index: int) -> _Line:
+        seen = self._titled.get(index)
+        if seen is not None:
+            return seen
         line = self._cache.get(index)
         if line is None:
             line = self._classify(strip_marks(self.lines[index]))
             self._cache[index] = line
-        if self.title_key and self._is_headline(line.key):
-            return _Line(_HEADLINE, line.text, line.key)
+        if self.title_key:  # read with the title known: its repeats are headlines
+            if self._is_headline(line.key):
+                line = _Line(_HEADLINE, line.text, line.key)
+            self._titled[index] = line
         return line
+
+    def dateline_shaped(self, index: int) -> bool:
+        """Does this line open with a dateline?  (Asked of a line at most once.)"""
+        found = self._datelines.get(index)
+        if found is None:
+            found = self._datelines[index] = _is_dateline_shaped(self(index).text)
+        return found
 
     def _is_headline(self, key: str) -> bool:
         if key == self.title_key:

@@ -155,7 +155,7 @@ def _caption_role(
 ) -> str | None:
     """Role of an unclassified header line: "caption", "deck" or None (the body starts)."""
     text = classify(index).text
-    if len(text) > _MAX_CAPTION or _is_dateline_shaped(text):
+    if len(text) > _MAX_CAPTION or classify.dateline_shaped(index):
         return None
     marker_ahead = _marker_ahead(classify, index + 1)
     if _CREDIT_AFTER_SENTENCE.search(text) is not None and text.endswith(")"):
@@ -176,10 +176,9 @@ def _caption_role(
     return "caption" if _template_ahead(classify, index + 1) else None
 
 
-def _find_title(lines: list[str], classify: _Classifier) -> TitleChoice:
-    if len(lines) > 1:
-        return choose_title(classify)
-    return TitleChoice(_first_title(lines), None, {})
+def _find_title(lines: list[str], classify: _Classifier) -> tuple[int, TitleChoice]:
+    choice = choose_title(classify)
+    return (_first_title(lines) if choice.index is None else choice.index), choice
 
 
 def _first_title(lines: list[str]) -> int:
@@ -214,15 +213,19 @@ def _other_role(
     """Role of an unclassified header line and why: caption, deck, author, furniture, or
     None (the body starts here)."""
     text = classify(index).text
-    following = _next_nonblank(classify.lines, index + 1)
-    if is_bare_name(text) and following is not None and classify(following).kind == _DATE:
-        return "author", "a bare name followed by a date line"
+    credited = _is_credited_caption(text)
+    if not credited and classify.dateline_shaped(index):
+        return None, "the first body paragraph (a dateline)"
+    if is_bare_name(text):
+        following = _next_nonblank(classify.lines, index + 1)
+        if following is not None and classify(following).kind == _DATE:
+            return "author", "a bare name followed by a date line"
     role = _caption_role(classify, index, previous, under_title)
     if role is not None:
         return role, "caption-shaped or among template lines" if role == "caption" else (
             "a subtitle under the title"
         )
-    if _is_credited_caption(text) and following is not None:
+    if credited and _next_nonblank(classify.lines, index + 1) is not None:
         return "caption", "ends with a photo credit"
     if (
         body_at is not None
@@ -410,12 +413,11 @@ def read_plaintext(
     lines = text.split("\n")  # never splitlines(): U+0085/U+2028 are not line breaks here
     now = datetime.fromtimestamp(mtime, UTC) if mtime is not None else None
     classify = _Classifier(lines, "", tz, now)
-    choice = _find_title(lines, classify)
-    title_index = choice.index
+    title_index, choice = _find_title(lines, classify)
     title = strip_marks(one_line(lines[title_index]))
     classify.title_key = _key(title)
     if explain is not None:
-        explain_title(classify, choice, explain)
+        explain_title(classify, title_index, choice, explain)
     header, body_start = _read_header(classify, title_index + 1, choice.body_at, explain)
     if not header.dates:  # a date bar above the headline: "Monday June 18th, 2018 7:44AM"
         header.dates.extend(_dates_before(classify, title_index))
