@@ -38,16 +38,20 @@ from feeds.normalize.plainlines import (
     _TEMPLATE,
     _Classifier,
     _is_blank,
+    _is_boilerplate,
     _is_credited_caption,
+    _key,
     _Line,
     _looks_like_name,
 )
+from feeds.text import strip_marks
 
 __all__ = ["TitleChoice", "choose_title", "explain_title", "explained", "is_bare_name"]
 
 _SCAN = 40  # non-blank lines looked at for the title
 _MAX_TITLE = 250
 _BODY_MIN = 160  # a prose line this long ends the scan: the body has started
+_PROSE_MIN = 80  # ... or this long, ending with a full stop
 _KICKER = re.compile(r"(?:tags?|posts tagged|tag archives?|archives?|category|catégorie)\b.*"
                      r"|.{1,40}:", re.IGNORECASE)
 _SENTENCE_END = ".!?…"
@@ -73,84 +77,102 @@ class TitleChoice:
     scores: dict[int, tuple[int, str]]
 
 
-def _is_body(classify: _Classifier, index: int) -> bool:
-    """Is this line a first body paragraph?  (Asked of a line at most once.)"""
-    found = classify.memo.get(index)
-    if found is None:
-        found = classify.memo[index] = _body_test(classify, index)
-    return found
-
-
-def _body_test(classify: _Classifier, index: int) -> bool:
-    line = classify(index)
+def _is_body(classify: _Classifier, index: int, line: _Line) -> bool:
+    """Is this line (``classify(index)``) a first body paragraph?"""
     if line.kind != _OTHER:
         return False
-    text = line.text
     if classify.dateline_shaped(index):
         return True
-    return len(text) >= _BODY_MIN and text.rstrip()[-1:] in _SENTENCE_END + "\"”’»)" and not (
-        _is_credited_caption(text)
-    )
-
-
-def _header_marker(classify: _Classifier, index: int) -> bool:
-    kind = classify(index).kind
-    return kind in (_DATE, _BYLINE_LINE, _COUNTER_LINE, _TEMPLATE)
-
-
-def _is_candidate(classify: _Classifier, index: int) -> bool:
-    line = classify(index)
-    if line.kind != _OTHER or len(line.text) > _MAX_TITLE:
+    text = line.text.rstrip()
+    size = len(text)
+    if size < _PROSE_MIN:
         return False
+    if size <= _MAX_TITLE:
+        ending = text[-2:] if text[-1] in "\"”’»)" else text[-1:]
+        if "." not in ending and (size < _BODY_MIN or text[-1] not in _SENTENCE_END + "\"”’»)"):
+            return False  # a long headline may end with "?" or "!", hardly with "."
+    return not _is_credited_caption(text)
+
+
+def _is_candidate(classify: _Classifier, index: int, line: _Line) -> bool:
     text = line.text
+    if line.kind != _OTHER or len(text) > _MAX_TITLE:
+        return False
     if _CREDIT_FIRST.match(text) or not any(ch.isalpha() for ch in text):
         return False
     return not _is_credited_caption(text) and not classify.dateline_shaped(index)
 
 
-def choose_title(classify: _Classifier) -> TitleChoice:
-    """The index of the title line (``classify`` reads without a title: no headlines)."""
-    lines = classify.lines
+_UNREAD = _Line(_OTHER, "")  # a line not classified (yet)
+
+
+def _scan(classify: _Classifier) -> tuple[list[int], list[_Line], int | None]:
+    """The non-blank lines up to the first body paragraph (included), classified, and
+    that paragraph's index (None: not found within ``_SCAN`` lines)."""
     indexes: list[int] = []
-    for index, raw in enumerate(lines):
+    seen: list[_Line] = []
+    for index, raw in enumerate(classify.lines):
         if _is_blank(raw):
             continue
-        if len(indexes) >= _SCAN or (indexes and _is_body(classify, index)):
-            indexes.append(index)  # the first body paragraph: the end of the scan
-            break
         indexes.append(index)
-    if not indexes:
-        return TitleChoice(None, None, {})
-    body_at = indexes[-1] if len(indexes) > 1 and _is_body(classify, indexes[-1]) else None
+        if len(indexes) == 1:  # the first line is classified only if it must be (below)
+            seen.append(_UNREAD)
+            key = _key(strip_marks(raw))
+            if _is_boilerplate(key) is None:  # its repeats are read as headlines meanwhile
+                classify.title_key = key
+            continue
+        line = classify(index)
+        seen.append(line)
+        if _is_body(classify, index, line):
+            return indexes, seen, index
+        if len(indexes) > _SCAN:
+            break
+    return indexes, seen, None
+
+
+def choose_title(classify: _Classifier) -> TitleChoice:
+    """The index of the title line (``classify`` reads without a title: no headlines)."""
+    indexes, seen, body_at = _scan(classify)
     later = [
         p
         for p in range(1, len(indexes) - 1)
-        if _is_candidate(classify, indexes[p])
-        and classify(indexes[p - 1]).kind != _COUNTER_LINE  # a gallery caption
+        if _is_candidate(classify, indexes[p], seen[p])
+        and (seen[p - 1] if p > 1 else classify(indexes[0])).kind != _COUNTER_LINE  # gallery
     ]
     if not later:  # nothing else could be the title: the first line rule decides
         return TitleChoice(None, body_at, {})
-    candidates = [0, *later] if _is_candidate(classify, indexes[0]) else later
-    keys = [classify(i).key for i in indexes]
+    first = _key(strip_marks(classify.lines[indexes[0]]))
+    if all(seen[p].key == first or seen[p].key.endswith(" " + first) for p in later):
+        return TitleChoice(None, body_at, {})  # only repeats of the first line: it is the title
+    seen[0] = classify(indexes[0])  # (the title being its own repeat is no harm here)
+    if seen[0].kind == _HEADLINE:
+        classify.title_key = ""
+        seen[0] = classify(indexes[0])
+        classify.title_key = seen[0].key
+    candidates = [0, *later] if _is_candidate(classify, indexes[0], seen[0]) else later
+    keys = [line.key for line in seen]
     best, best_score = candidates[0], -99
     scores: dict[int, tuple[int, str]] = {}
-    seen: list[str] = []
+    earlier: list[str] = []
     for position in candidates:
         key = keys[position]
-        if any(key == k or key.endswith(" " + k) for k in seen):
+        if any(key == k or key.endswith(" " + k) for k in earlier):
             continue  # a repeat of an earlier candidate: the evidence is that one's
-        seen.append(key)
-        score, evidence, why = _score(classify, indexes, keys, position, position == 0)
+        earlier.append(key)
+        score, evidence, why = _score(seen, keys, position, indexes[position + 1 :], body_at)
         scores[indexes[position]] = (score, why)
-        if position != candidates[0] and classify(indexes[position]).text.endswith("."):
+        if position != candidates[0] and seen[position].text.endswith("."):
             continue  # a sentence: only the first line may be a title that ends like one
         if evidence and score > best_score:  # without evidence, the first line stays
             best, best_score = position, score
     return TitleChoice(indexes[best], body_at, scores)
 
 
+_MARKER_KINDS = frozenset({_DATE, _BYLINE_LINE, _COUNTER_LINE, _TEMPLATE})
+
+
 def _score(
-    classify: _Classifier, indexes: list[int], keys: list[str], position: int, first: bool
+    seen: list[_Line], keys: list[str], position: int, after: list[int], body_at: int | None
 ) -> tuple[int, bool, str]:
     key = keys[position]
     score, why = 0, []
@@ -161,14 +183,14 @@ def _score(
         score += 4
         why.append("repeated")
     looked = 0
-    for ahead in indexes[position + 1 : position + 12]:
-        line = classify(ahead)
+    for offset, ahead in enumerate(after[:11], start=position + 1):
+        line = seen[offset]
         if line.kind in (_BULLET_LINE, _CHROME):
             continue  # highlights and share buttons: look past them
         looked += 1
         if looked > 3:
             break
-        if _header_marker(classify, ahead) or (ahead == indexes[-1] and _is_body(classify, ahead)):
+        if line.kind in _MARKER_KINDS or ahead == body_at:
             score += 2
             why.append("header follows")
             break
@@ -177,10 +199,10 @@ def _score(
             why.append("a name follows")
             break
     evidence = score > 0
-    if first:
+    if position == 0:
         score += 1
         why.append("first line")
-    text = classify(indexes[position]).text
+    text = seen[position].text
     words = len(text.split())
     if words <= 1 or _KICKER.fullmatch(text):
         score -= 2

@@ -370,26 +370,44 @@ class _Classifier:
         self, lines: list[str], title_key: str, tz: tzinfo, now: datetime | None = None
     ) -> None:
         self.lines = lines
-        self.title_key = title_key
         self.tz = tz
         self.now = now  # what relative times ("2 hours ago") are resolved against
-        self._titled: dict[int, _Line] = {}  # lines read once the title is known
-        self.memo: dict[int, bool] = {}
-        self._datelines: dict[int, bool] = {}  # the header scan's answers per line (``header``)
-        self._cache: dict[int, _Line] = {}
+        self._titled: dict[int, _Line] = {}  # lines as read with ``title_key``
+        self._datelines: dict[int, bool] = {}
+        self._cache: dict[int, _Line] = {}  # lines as read without a title
+        self._title_key = title_key
+
+    @property
+    def title_key(self) -> str:
+        """The title's key: lines with it (after a short label) are headlines."""
+        return self._title_key
+
+    @title_key.setter
+    def title_key(self, key: str) -> None:
+        if key != self._title_key:
+            self._title_key = key
+            self._titled.clear()
 
     def __call__(self, index: int) -> _Line:
         seen = self._titled.get(index)
         if seen is not None:
             return seen
         line = self._cache.get(index)
+        if not self._title_key:
+            if line is None:
+                line = self._cache[index] = self._classify(strip_marks(self.lines[index]))
+            return line
+        # Read with the title known: its repeats are headlines, and need no other reading.
         if line is None:
-            line = self._classify(strip_marks(self.lines[index]))
-            self._cache[index] = line
-        if self.title_key:  # read with the title known: its repeats are headlines
-            if self._is_headline(line.key):
-                line = _Line(_HEADLINE, line.text, line.key)
-            self._titled[index] = line
+            text = strip_marks(self.lines[index])
+            key = _key(text)
+            if self._is_headline(key):
+                seen = self._titled[index] = _Line(_HEADLINE, text, key)
+                return seen
+            line = self._cache[index] = self._classify(text, key)
+        elif self._is_headline(line.key):
+            line = _Line(_HEADLINE, line.text, line.key)
+        self._titled[index] = line
         return line
 
     def dateline_shaped(self, index: int) -> bool:
@@ -407,9 +425,10 @@ class _Classifier:
             return len(label) <= 30 and len(label.split()) <= 3
         return False
 
-    def _classify(self, text: str) -> _Line:
+    def _classify(self, text: str, key: str | None = None) -> _Line:
         """The line's class, the headline aside (``__call__`` checks that)."""
-        key = _key(text)
+        if key is None:
+            key = _key(text)
         boiler = _is_boilerplate(key)
         if boiler is not None:
             return _Line(boiler, text, key)

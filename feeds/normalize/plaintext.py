@@ -213,8 +213,7 @@ def _other_role(
     """Role of an unclassified header line and why: caption, deck, author, furniture, or
     None (the body starts here)."""
     text = classify(index).text
-    credited = _is_credited_caption(text)
-    if not credited and classify.dateline_shaped(index):
+    if classify.dateline_shaped(index) and not _is_credited_caption(text):
         return None, "the first body paragraph (a dateline)"
     if is_bare_name(text):
         following = _next_nonblank(classify.lines, index + 1)
@@ -225,7 +224,7 @@ def _other_role(
         return role, "caption-shaped or among template lines" if role == "caption" else (
             "a subtitle under the title"
         )
-    if credited and _next_nonblank(classify.lines, index + 1) is not None:
+    if _is_credited_caption(text) and _next_nonblank(classify.lines, index + 1) is not None:
         return "caption", "ends with a photo credit"
     if (
         body_at is not None
