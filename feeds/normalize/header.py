@@ -112,10 +112,10 @@ def _scan(classify: _Classifier) -> tuple[list[int], list[_Line], int | None]:
     indexes: list[int] = []
     seen: list[_Line] = []
     for index, raw in enumerate(classify.lines):
-        if _is_blank(raw):
+        if not raw or raw.isspace() or _is_blank(raw):
             continue
         indexes.append(index)
-        if len(indexes) == 1:  # the first line is classified only if it must be (below)
+        if not seen:  # the first line is classified only if it must be (below)
             seen.append(_UNREAD)
             key = _key(strip_marks(raw))
             if _is_boilerplate(key) is None:  # its repeats are read as headlines meanwhile
@@ -123,9 +123,9 @@ def _scan(classify: _Classifier) -> tuple[list[int], list[_Line], int | None]:
             continue
         line = classify(index)
         seen.append(line)
-        if _is_body(classify, index, line):
+        if line.kind == _OTHER and _is_body(classify, index, line):
             return indexes, seen, index
-        if len(indexes) > _SCAN:
+        if len(seen) > _SCAN:
             break
     return indexes, seen, None
 
@@ -139,11 +139,14 @@ def choose_title(classify: _Classifier) -> TitleChoice:
         if _is_candidate(classify, indexes[p], seen[p])
         and (seen[p - 1] if p > 1 else classify(indexes[0])).kind != _COUNTER_LINE  # gallery
     ]
-    if not later:  # nothing else could be the title: the first line rule decides
-        return TitleChoice(None, body_at, {})
-    first = _key(strip_marks(classify.lines[indexes[0]]))
-    if all(seen[p].key == first or seen[p].key.endswith(" " + first) for p in later):
-        return TitleChoice(None, body_at, {})  # only repeats of the first line: it is the title
+    # Nothing else could be the title, or only repeats of the first line: the first line
+    # rule decides (the first line itself when it is no page furniture).
+    first = classify.title_key  # set by the scan when the first line is no furniture
+    plain = TitleChoice(indexes[0] if first and indexes else None, body_at, {})
+    if not later:
+        return plain
+    if first and all(seen[p].key == first or seen[p].key.endswith(" " + first) for p in later):
+        return plain
     seen[0] = classify(indexes[0])  # (the title being its own repeat is no harm here)
     if seen[0].kind == _HEADLINE:
         classify.title_key = ""

@@ -246,6 +246,8 @@ _TIME_ONLY = re.compile(r"\d{1,2}[:.h]\d{2}(?:\s*[ap]\.?m\.?)?|\d{1,2}\s*[ap]\.?
 def _byline_dates(rest: str, tz: tzinfo, now: datetime | None) -> tuple[FoundDate, ...]:
     """The dates after a byline's name: ``| Published Dec 13, 2022 | 12:10 pm`` (a lone time
     joins the date before it), ``1 hour ago in World``, ``... Updated: ...``."""
+    if now is None and not any(ch.isdigit() for ch in rest):
+        return ()  # every date but a relative one has digits ("an hour ago")
     parts = [p for cut in _BYLINE_DATE_CUT.split(rest) if cut for p in _LABEL_CUT.split(cut)]
     dates: list[FoundDate] = []
     previous = ""
