@@ -231,3 +231,35 @@ def test_inspect_explain_prints_the_roles(tmp_path: Path) -> None:
     rows = json.loads(result.stdout)["explain"]
     assert [(r["line"], r["role"]) for r in rows] == [(1, "title"), (2, "date"), (4, "body")]
     assert "India" in rows[1]["why"]
+
+
+def test_a_credited_caption_above_the_headline_is_the_caption() -> None:
+    caption = "Ferry passengers queue at the harbour. Photo: Sam Reed / EPA"
+    article = read(f"{caption}\n{caption}\n\nFerries run late again\nBy Ana Ruiz\n\n{BODY}\n")
+    assert (article.title, article.caption) == ("Ferries run late again", caption)
+
+
+def test_an_alt_text_line_before_its_caption_is_skipped() -> None:
+    caption = "A man walks down a snowy street in Boston on Saturday. Photo: AP/Sam Reed"
+    article = read(
+        f"Ferries run late again\n29 January 2022\nA man walks down a snowy street.\n{caption}\n"
+        f"{BODY}\n"
+    )
+    assert article.caption == caption
+    assert article.body.startswith("The port authority")
+
+
+@pytest.mark.parametrize("credit", ["(Petra photo)", "(REUTERS)", "(Sam Reed/Reuters)", "(واس)"])
+def test_a_credit_in_parentheses_is_known_by_its_words(credit: str) -> None:
+    caption = f"The minister meets the members of the bloc on Wednesday {credit}"
+    article = read(f"Ferries run late again\n3 May 2021\n{caption}\n\n{BODY}\n")
+    assert article.caption == caption
+
+
+def test_a_signature_with_a_date_is_a_byline_without_by() -> None:
+    article = read(
+        f"Ferries run late again\nSophie Brun, Paul Roy le vendredi 14 juillet 2017\n\n{BODY}\n")
+    assert [a.name for a in article.authors] == ["Sophie Brun", "Paul Roy"]
+    assert article.published_text == "2017-07-14"
+    section = read(f"Ferries run late again\nPolitics Materials 10 January 2007 15:50\n\n{BODY}\n")
+    assert section.author is None  # no "le", "on", "," before the date: a section label

@@ -34,7 +34,9 @@ from typing import Literal
 from feeds.normalize.zones import AMBIGUOUS, NAMED_ZONES
 from feeds.text import DIRECTION_MARKS
 
-__all__ = ["DateKind", "FoundDate", "parse_date_line", "parse_date_segments", "split_label"]
+__all__ = [
+    "DateKind", "FoundDate", "opens_date", "parse_date_line", "parse_date_segments", "split_label",
+]
 
 DateKind = Literal["published", "updated", "plain"]
 
@@ -370,6 +372,12 @@ def _strip_label(text: str) -> tuple[DateKind, str]:
         return "plain", text
     label = m.group(0).rstrip(" :：-–—")
     return _LABELS[label], text[m.end() :]
+
+
+def opens_date(word: str) -> bool:
+    """Can a date start with this (casefolded) word: a number, a month or a weekday?"""
+    word = word.rstrip(".,")
+    return word[:1].isdigit() or word in _MONTHS or word in _WEEKDAYS
 
 
 def split_label(text: str) -> tuple[DateKind, str]:

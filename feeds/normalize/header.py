@@ -13,7 +13,7 @@ has evidence of its own, i.e. is repeated or followed by the header):
   bare name right under it, a repeated headline, a gallery counter, a template line such as
   ``Follow``, or the first body paragraph): +2;
 * it is the first line of the file (the conventions' default: the headline comes first): +1;
-* it is **kicker-shaped** (one word, or an archive/section label ending in ``:``
+* it is **kicker-shaped** (one or two words, or an archive/section label ending in ``:``
   or starting with ``Tag``): -2.
 
 Lines that are never the title: blank lines, page chrome and template lines, date lines,
@@ -207,7 +207,7 @@ def _score(
         why.append("first line")
     text = seen[position].text
     words = len(text.split())
-    if words <= 1 or _KICKER.fullmatch(text):
+    if words <= 2 or _KICKER.fullmatch(text):
         score -= 2
         why.append("kicker-shaped")
     elif words >= 4 and text[-1] not in ".:":

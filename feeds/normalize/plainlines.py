@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
-from feeds.normalize.dates import FoundDate, parse_date_line, parse_date_segments
+from feeds.normalize.dates import FoundDate, opens_date, parse_date_line, parse_date_segments
 from feeds.normalize.relative import parse_relative
 from feeds.text import DIRECTION_MARKS, drop_marks, strip_marks
 
@@ -267,6 +267,35 @@ def _byline_dates(rest: str, tz: tzinfo, now: datetime | None) -> tuple[FoundDat
     return tuple(dates)
 
 
+_NAMES_SPLIT = re.compile(r"\s*,\s*|\s+(?:and|&|et|y|und|e|en|و)\s+", re.IGNORECASE)
+_BEFORE_DATE = frozenset({"le", "on", "am", "el", "il", "em", "op", "-", "–", "—", "|", "/"})
+
+
+def _names_and_date(text: str, tz: tzinfo) -> _Line | None:
+    """A byline without "By": names, then the date (``Sophie Brunn, Clément Parrot le
+    vendredi 14 juillet 2017``).  Each name has two words at least."""
+    if len(text) > 100 or not text[:1].isupper() or not any(ch.isdigit() for ch in text):
+        return None
+    words = text.split()
+    start = next((i for i, w in enumerate(words) if opens_date(w.casefold())), None)
+    if start is None or start < 2:
+        return None
+    head = words[:start]
+    if head[-1].casefold() not in _BEFORE_DATE and head[-1][-1] not in ",|":
+        return None  # "Politics Materials 10 January 2007": a section, not a signature
+    while head and head[-1].casefold() in _BEFORE_DATE:
+        head.pop()
+    if head:
+        head[-1] = head[-1].rstrip(",|")
+    names = tuple(n for n in _NAMES_SPLIT.split(" ".join(head)) if n)
+    if not names or not all(len(n.split()) >= 2 and _looks_like_name(n) for n in names):
+        return None
+    found = parse_date_line(" ".join(words[start:]), tz)
+    if found is None:
+        return None
+    return _Line(_BYLINE_LINE, text, dates=(found,), authors=names)
+
+
 def _is_clause(segment: str) -> bool:
     """The rest of a sentence rather than a role, agency or place: three words or more,
     mostly lower case, ending like a sentence ("most shops had reopened.")."""
@@ -287,6 +316,14 @@ _PHOTO_CREDIT = re.compile(
     r"|©\s*\S.{0,80})\s*\)?$",
     re.IGNORECASE,
 )
+# "(Petra photo)", "(REUTERS)", "(Mohammed Salem/Reuters)", "(واس)": a credit in parentheses
+# named by its words, after a caption that need not end like a sentence.
+_CREDIT_WORD_PARENS = re.compile(
+    r"\s\((?:[^()]{0,60}\b(?:photos?|foto|afp|reuters|ap|epa|getty images|handout|file|archive"
+    r"|courtesy|supplied|wam|spa|petra|xinhua|anadolu|dpa|ansa|efe)\b[^()]{0,60}"
+    r"|واس|تويتر|أرشيفية|ارشيفية|رويترز|أ\.ف\.ب|أ ف ب|أ\.ب|وام|بترا|الشرق الأوسط)\)$",
+    re.IGNORECASE,
+)
 _CREDIT_TAIL = 110  # the longest credit the pattern takes, with its lead
 
 
@@ -295,7 +332,10 @@ def _is_credited_caption(text: str) -> bool:
     ``... — Reuters``, ``... REUTERS/Name``, ``... © Agency``."""
     if len(text) > 600:
         return False
-    if text.endswith(")") and _CREDIT_AFTER_SENTENCE.search(text) is not None:
+    if text.endswith(")") and (
+        _CREDIT_AFTER_SENTENCE.search(text) is not None
+        or _CREDIT_WORD_PARENS.search(text, max(0, len(text) - 80)) is not None
+    ):
         return True
     start = max(12, len(text) - _CREDIT_TAIL)
     return _PHOTO_CREDIT.search(text, start) is not None
@@ -448,4 +488,8 @@ class _Classifier:
             dates = (rel,)
         if dates:
             return _Line(_DATE, text, key, dates=dates)
+        signed = _names_and_date(text, self.tz)
+        if signed is not None:
+            signed.key = key
+            return signed
         return _Line(_OTHER, text, key)

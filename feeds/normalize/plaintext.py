@@ -207,6 +207,13 @@ def _dates_before(classify: _Classifier, title_index: int) -> list[FoundDate]:
     ]
 
 
+def _is_shortened(text: str, longer: str) -> bool:
+    """``text`` is the start of ``longer`` (five words at least), as an image's alt text is
+    of its caption: "A man walks in the snow." / "A man walks in the snow in Boston. Photo: X"."""
+    words = text.rstrip(" .").split()
+    return len(words) >= 5 and len(longer) > len(text) and longer.startswith(" ".join(words))
+
+
 def _other_role(
     classify: _Classifier, index: int, previous: int | None, under_title: bool, body_at: int | None
 ) -> tuple[str | None, str]:
@@ -215,6 +222,9 @@ def _other_role(
     text = classify(index).text
     if classify.dateline_shaped(index) and not _is_credited_caption(text):
         return None, "the first body paragraph (a dateline)"
+    following = _next_nonblank(classify.lines, index + 1)
+    if following is not None and _is_shortened(text, classify(following).text):
+        return "alt text", "the next line says the same at more length (a photo's alt text)"
     if is_bare_name(text):
         following = _next_nonblank(classify.lines, index + 1)
         if following is not None and classify(following).kind == _DATE:
@@ -234,6 +244,17 @@ def _other_role(
     ):
         return "furniture", "a short line before the first body paragraph"
     return None, "the first body paragraph"
+
+
+def _captions_before(classify: _Classifier, title_index: int) -> list[str]:
+    """Credited captions above the title (a lead photo printed before the headline)."""
+    return [
+        classify(index).text
+        for index in range(max(0, title_index - 20), title_index)
+        if not _is_blank(classify.lines[index])
+        and classify(index).kind == _OTHER
+        and _is_credited_caption(classify(index).text)
+    ]
 
 
 def _read_header(
@@ -420,6 +441,8 @@ def read_plaintext(
     header, body_start = _read_header(classify, title_index + 1, choice.body_at, explain)
     if not header.dates:  # a date bar above the headline: "Monday June 18th, 2018 7:44AM"
         header.dates.extend(_dates_before(classify, title_index))
+    if title_index:  # a credited photo caption above the headline comes first
+        header.captions[:0] = _captions_before(classify, title_index)
 
     blocks = _blocks(_body_lines(lines[body_start:]))
     bullets = tuple(header.bullets)
