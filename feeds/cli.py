@@ -220,6 +220,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             print(f"feeds: source {source.name}: {source.error}", file=sys.stderr)
         for key, reason in source.problems + source.collisions:
             print(f"feeds: {source.name}: {key}: {reason}", file=sys.stderr)
+        _print_skips(source, verbose=args.verbose)
     prefix = "would write" if args.dry_run else "wrote"
     for feed in report.feeds:
         if feed.error:
@@ -239,6 +240,23 @@ def cmd_build(args: argparse.Namespace) -> int:
     if report.rejected or report.failed_feeds:
         return EXIT_REJECTED
     return EXIT_OK
+
+
+def _print_skips(source: Any, *, verbose: int) -> None:
+    """A source's warning; under ``-v`` one line per file it left out, with the reason,
+    and a count per source."""
+    if source.warning:
+        print(f"feeds: source {source.name}: {source.warning}", file=sys.stderr)
+    if not verbose:
+        return
+    for key, reason in source.skips:
+        print(f"feeds: {source.name}: {key}: skipped: {reason}", file=sys.stderr)
+    for key, reason in source.not_published:
+        print(f"feeds: {source.name}: {key}: not published: {reason}", file=sys.stderr)
+    if source.skips or source.not_published or source.layout:
+        layout = f" ({source.layout} layout)" if source.layout else ""
+        print(f"feeds: {source.name}{layout}: {len(source.skips)} files skipped, "
+              f"{len(source.not_published)} not published", file=sys.stderr)
 
 
 class _Progress:

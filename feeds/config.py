@@ -36,7 +36,7 @@ from .model import Author, Channel, Retention
 from .publish import FORMATS as OUTPUT_FORMATS
 from .publish import feed_url
 from .select import validate_pattern
-from .sources import COMMON_KEYS, SOURCES, SourceKind
+from .sources import COMMON_KEYS, LAYOUTS, SOURCES, SourceKind
 
 DEFAULT_PATH = Path("config/feeds.toml")
 FORMATS = tuple(OUTPUT_FORMATS)  # the table's names, in its order: a feed's default
@@ -65,6 +65,9 @@ class SourceConfig:
     max_size: int = 5 * 1024 * 1024  # folder: largest article file read
     link_pattern: str | None = None  # folder: "articles/{stem}.html" under site.base_url
     retention: Retention = field(default_factory=Retention)  # feed, opml: history kept
+    layout: str = "auto"  # folder: whose rules say what is an article (feeds.sources.layouts)
+    include: tuple[str, ...] = ()  # folder: globs a file must match (none: every file)
+    exclude: tuple[str, ...] = ()  # folder: globs of files and folders left out
 
     @property
     def source_kind(self) -> SourceKind:
@@ -367,6 +370,9 @@ def _sources(v: _Validator, raw: Any, retention: Retention) -> list[SourceConfig
             link_pattern=v.link_pattern(t, where, "link_pattern"),
             retention=_retention(v, t["retention"], _join(where, "retention"), retention)
             if "retention" in t and kinds.remote else retention,
+            layout=v.choice(t, where, "layout", LAYOUTS, default="auto"),
+            include=v.globs(t, where, "include"),
+            exclude=v.globs(t, where, "exclude"),
         )
         if not kinds.remote and "retention" in t:
             remote = " or ".join(f'"{k}"' for k, s in SOURCES.items() if s.remote)

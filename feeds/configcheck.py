@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -267,6 +267,32 @@ class _Validator:
             self.problem(_join(where, key), problem)
             return None
         return value
+
+    def choice(self, table: Mapping[str, Any], where: str, key: str, choices: Sequence[str],
+               *, default: str) -> str:
+        """One of ``choices`` (a string), else ``default`` and a problem listing them."""
+        value = table.get(key, default)
+        if not isinstance(value, str) or value not in choices:
+            shown = _short(value) if isinstance(value, str) else _type(value)
+            self.problem(_join(where, key),
+                         f"must be one of {', '.join(repr(c) for c in choices)}, got {shown}")
+            return default
+        return value
+
+    def globs(self, table: Mapping[str, Any], where: str, key: str) -> tuple[str, ...]:
+        """A list of include/exclude globs (``feeds.sources.layouts.glob_regex``); one
+        problem per bad glob, naming it."""
+        from .sources.layouts import glob_problem
+
+        patterns = self.strings(table, where, key, ())
+        good: list[str] = []
+        for pattern in patterns:
+            problem = glob_problem(pattern)
+            if problem:
+                self.problem(_join(where, key), f"{_short(pattern)}: {problem}")
+            else:
+                good.append(pattern)
+        return tuple(good)
 
     def headers(self, table: Mapping[str, Any], where: str, key: str) -> dict[str, str]:
         value = table.get(key, {})

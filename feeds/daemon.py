@@ -82,6 +82,7 @@ class Daemon:
         self.publish_at: float | None = None
         self.retry_timers: dict[str, threading.Timer] = {}  # by source
         self.retry_keys: dict[str, set[str]] = {}  # by source: what the timer will look at
+        self.wakes: dict[str, datetime] = {}  # by source: a scheduled post or expiry is due
         self.watchdog_every = notifier.watchdog_interval()
         self.last_ping = 0.0
         self.last_extend = 0.0
@@ -173,6 +174,8 @@ class Daemon:
             return
         if report.unsettled:
             self._retry_later(name, report.unsettled)
+        if report.wake_at is not None:
+            self._wake(name, report.wake_at)
         touched = self.service.touched(report)
         if touched:
             self.dirty.update(touched)
@@ -202,6 +205,22 @@ class Daemon:
             keys = self.retry_keys.pop(name, set())
             self.retry_timers.pop(name, None)
         self.request(name, keys)
+
+    def _wake(self, name: str, at: datetime) -> None:
+        """Ingest ``name`` again at ``at`` (a post scheduled then, an article expiring then),
+        not only at its next scheduled scan; an earlier wake-up still ahead is kept."""
+        now = self.clock()
+        earlier = self.wakes.get(name)
+        if at <= now or (earlier is not None and now < earlier < at):
+            return  # (a time passed: this very ingest read what was due)
+        self.wakes[name] = at
+        self._add_wake(name, at)
+
+    def _add_wake(self, name: str, at: datetime) -> None:
+        if self.scheduler is not None:  # (during the first build: once services start)
+            self.scheduler.add_job(self.request, "date", run_date=at, args=[name],
+                                   id=f"wake {name}", name=f"wake {name}",
+                                   replace_existing=True)
 
     def _publish(self, only: set[str] | None) -> None:
         names = set(only) if only is not None else None
@@ -247,6 +266,10 @@ class Daemon:
         for source in self.config.sources:
             self.scheduler.add_job(self.request, _trigger(source, self.config), args=[source.name],
                                    id=source.name, name=f"ingest {source.name}")
+        now = self.clock()
+        for name, at in self.wakes.items():
+            if at > now:
+                self._add_wake(name, at)
         self.scheduler.start()
         folders = watched_folders(self.config)
         if folders:

@@ -163,3 +163,10 @@ def test_a_bad_pattern_is_a_config_error_naming_source_and_key(tmp_path: Path,
     with pytest.raises(ConfigError) as info:
         config.load(tmp_path / "feeds.toml")
     assert "sources[0].link_pattern" in str(info.value)
+
+
+def test_hugo_makes_spaces_in_a_content_path_hyphens_as_hugo_does() -> None:
+    facts = PostFacts("content/posts/Mixed Case.md", "Mixed case file name",
+                      datetime(2024, 1, 2, tzinfo=UTC))
+    assert link_for(facts, base_url="https://h.example/", pattern=None, layout="hugo") == \
+        "https://h.example/posts/mixed-case/"

@@ -481,7 +481,8 @@ def test_a_store_of_the_first_schema_gains_heads_when_migrated(db_path: Path) ->
     raw.commit()
     raw.close()
     with reopen(db_path) as s:
-        assert s.migrations()[1:] == ["0002_feed_heads", "0003_story", "0004_reading"]
+        assert s.migrations()[1:] == ["0002_feed_heads", "0003_story", "0004_reading",
+                                      "0005_folder_state"]
         assert sorted((h.id, h.title, h.link) for h in s.heads([SRC])) == [
             ("id-1", "Title 1.md", "https://e/a"), ("id-2", "Title 2.md", None)]
         # the migration fills the story keys merging compares, as ingest would

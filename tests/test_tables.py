@@ -72,11 +72,12 @@ def test_a_reader_kind_is_one_module_and_one_table_line(
 
 def test_without_its_table_line_a_kind_is_not_read(tmp_path: Path) -> None:
     path = site(tmp_path)
-    (tmp_path / "articles" / "b.rst").write_text("Second\n\nRead me.\n", encoding="utf-8")
+    (tmp_path / "articles" / "b.adoc").write_text("Second\n\nRead me.\n", encoding="utf-8")
     [source] = build(config_module.load(path), now=NOW).sources
     assert source.ignored == 1
-    with pytest.raises(ArticleError, match=r"no reader for 'rst' files"):
-        normalize.read(RawInput(b"Second\n", "b.rst", "rst", "news"), normalize.ReadContext())
+    with pytest.raises(ArticleError, match=r"no reader for 'asciidoc' files"):
+        normalize.read(RawInput(b"Second\n", "b.adoc", "asciidoc", "news"),
+                       normalize.ReadContext())
 
 
 def test_a_source_kind_is_one_module_and_one_table_line(

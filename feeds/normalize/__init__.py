@@ -61,6 +61,7 @@ READERS: dict[str, Reader] = {
     "text": Reader("text", "feeds.normalize.plaintext", (".txt", ".text")),
     "markdown": Reader("markdown", "feeds.normalize.markdown", (".md", ".markdown")),
     "html": Reader("html", "feeds.normalize.htmlpage", (".html", ".htm")),
+    "rst": Reader("rst", "feeds.normalize.rst", (".rst",)),  # Pelican's reStructuredText
     "feed": Reader("feed", "feeds.normalize.feedxml", feed=True),  # RSS, Atom, RDF
     "jsonfeed": Reader("jsonfeed", "feeds.normalize.jsonfeed_in", feed=True),
 }

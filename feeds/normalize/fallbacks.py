@@ -15,13 +15,14 @@ from pathlib import PurePosixPath
 
 from ..model import Article
 
-_FILENAME_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+_FILENAME_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
 _SLUG_DROP = re.compile(r"[^\w\s-]")
 _SLUG_JOIN = re.compile(r"[-\s_]+")
 
 
 def date_from_filename(key: str, tz: tzinfo) -> datetime | None:
-    """``2024-05-01-title.md`` -> 2024-05-01 00:00 in ``tz``, as UTC."""
+    """``2024-05-01-title.md`` -> 2024-05-01 00:00 in ``tz``, as UTC.  Jekyll also writes
+    one-digit months and days: ``2024-1-5-title.md``."""
     match = _FILENAME_DATE.search(PurePosixPath(key).name)
     if not match:
         return None

@@ -204,3 +204,43 @@ def _kind(value: object) -> str:
 
 
 # --- fields -------------------------------------------------------------------------------
+
+# Pelican's metadata header (Python-Markdown's "meta" extension): ``Key: value`` lines at
+# the very top, a value continued on lines indented by four spaces, ended by a blank line.
+_HEADER_LINE = re.compile(r" {0,3}([A-Za-z][A-Za-z0-9_-]{0,63}):[ \t]*(.*)")
+_HEADER_MORE = re.compile(r" {4,}(\S.*)")
+#: the keys Pelican documents; outside the ``pelican`` layout only these, with a Title
+PELICAN_KEYS = frozenset({
+    "title", "date", "modified", "category", "tags", "keywords", "slug", "author",
+    "authors", "summary", "status", "lang", "translation", "save_as", "url", "template",
+})  # fmt: skip
+
+
+def pelican_headers(text: str, *, strict: bool) -> tuple[dict[str, Any], str]:
+    """``(metadata, body)`` of a file that starts with Pelican ``Key: value`` lines (keys
+    lower-cased), else ``({}, text)``.  ``strict``: every key must be one Pelican documents
+    and one of them ``Title``, so that a first line such as "Note: ..." stays text."""
+    meta: dict[str, Any] = {}
+    last = ""
+    lines = text.split("\n")
+    for number, line in enumerate(lines):
+        if not line.strip():
+            break
+        found = _HEADER_LINE.fullmatch(line)
+        more = _HEADER_MORE.fullmatch(line) if last else None
+        if found is not None and more is None:
+            last = found.group(1).lower()
+            if strict and last not in PELICAN_KEYS:
+                return {}, text
+            meta.setdefault(last, found.group(2).strip())
+        elif more is not None:
+            meta[last] = f"{meta[last]} {more.group(1).strip()}".strip()
+        elif number == 0:
+            return {}, text
+        else:
+            break
+    else:
+        number = len(lines)
+    if not meta or (strict and "title" not in meta):
+        return {}, text
+    return meta, "\n".join(lines[number:])

@@ -50,8 +50,10 @@ from feeds.model import Article, Author, RawInput
 from feeds.normalize import ReadContext
 from feeds.normalize.decode import count_ascii_controls
 from feeds.normalize.language import detect_language
-from feeds.normalize.markdown import language_code, parse_date, shorten
+from feeds.normalize.permalink import PostFacts, link_for, url_base
 from feeds.normalize.sanitize import absolutize, html_to_text, sanitize_html
+from feeds.normalize.sitemeta import read_dates
+from feeds.normalize.textbits import language_code, parse_date, shorten
 from feeds.text import clean_text, one_line
 
 __all__ = ["read_html"]
@@ -163,6 +165,7 @@ class _Page:
                 self.meta.setdefault(name.strip().lower(), []).append(content.strip())
         base = root.find(".//base[@href]")
         page_base = absolutize(base.get("href"), base_url) if base is not None else None
+        self.declared_base = page_base
         self.base_url = page_base or (absolutize(base_url, None) if base_url else None)
         self.json_ld = list(_json_ld(root))
 
@@ -317,6 +320,15 @@ def _language(page: _Page) -> str | None:
     return None
 
 
+def _canonical(page: _Page) -> str | None:
+    """``<link rel="canonical">``, else ``og:url`` (made absolute)."""
+    for element in page.root.xpath("//link[@rel='canonical'][@href]"):
+        url = absolutize(element.get("href") or "", page.base_url)
+        if url:
+            return url
+    return absolutize(page.first_meta("og:url") or "", page.base_url)
+
+
 def _body(page: _Page, repeated_h1: Any) -> Any:
     root = page.root
     container = root.find(".//article")
@@ -348,8 +360,16 @@ def read_html(
     key: str,
     tz: tzinfo = UTC,
     base_url: str | None = None,
+    context: ReadContext | None = None,
+    mtime_ns: int | None = None,
 ) -> Article:
-    """Read one HTML page.  Raises ``ArticleError(reason)`` when it is not an article."""
+    """Read one HTML page.  Raises ``ArticleError(reason)`` when it is not an article.
+
+    ``context`` (else ``tz`` and ``base_url``) gives the link pattern and layout: without a
+    canonical link, :func:`permalink.link_for` gives the link.  Relative URLs resolve
+    against the page's ``<base href>``, else the article's own URL (``url_base``)."""
+    ctx = context or ReadContext(tz, base_url)
+    tz, base_url = ctx.tz, ctx.base_url
     page = _Page(_parse(_decode(data)), base_url)
 
     title, repeated_h1 = _title(page)
@@ -361,20 +381,16 @@ def read_html(
     updated = _updated(page, tz)
     authors = _authors(page)
     language = _language(page)
-    link = next(
-        (
-            url
-            for url in (
-                *(
-                    absolutize(element.get("href") or "", page.base_url)
-                    for element in page.root.xpath("//link[@rel='canonical'][@href]")
-                ),
-                absolutize(page.first_meta("og:url") or "", page.base_url),
-            )
-            if url
-        ),
-        None,
-    )
+    link = _canonical(page)
+    dates = None
+    if published is None:  # the file name's date, else the mtime: for the link too
+        dates = read_dates({}, tz, key=key, mtime_ns=mtime_ns)
+    own = link_for(PostFacts(key, title, published[0] if published else dates.published
+                             if dates else None),
+                   base_url=base_url, pattern=ctx.link_pattern, layout=ctx.layout, tz=tz)
+    link = link or own
+    if page.declared_base is None:
+        page.base_url = url_base(own, key, page.base_url)
     image_value = page.first_meta("og:image", "og:image:url", "twitter:image")
     image = absolutize(image_value, page.base_url) if image_value else None
     description = page.first_meta("description", "og:description")
@@ -395,9 +411,9 @@ def read_html(
         content_html=content_html,
         body=body,
         summary=summary,
-        published=published[0] if published else None,
+        published=published[0] if published else dates.published if dates else None,
         published_text=published[1] if published else None,
-        date_source="content" if published else None,
+        date_source="content" if published else dates.date_source if dates else None,
         updated=updated[0] if updated else None,
         authors=authors,
         tags=_tags(page),
@@ -407,7 +423,49 @@ def read_html(
     )
 
 
+# --- an HTML file with front matter (Jekyll, Hugo): read like a Markdown one ---------------
+
+_FIRST_H1 = re.compile(r"\A\s*<h1\b[^>]*>(.*?)</h1\s*>", re.DOTALL | re.IGNORECASE)
+_MORE = re.compile(r"<!--\s*more\s*-->", re.IGNORECASE)
+
+
+def read_fragment(text: str, *, source: str, key: str, ctx: ReadContext,
+                  mtime_ns: int | None = None) -> Article:
+    """An HTML file that starts with front matter: its metadata as in a Markdown file, its
+    body an HTML fragment (a leading ``<h1>`` gives the title when there is none)."""
+    from feeds.normalize.cleanup import clean_templates
+    from feeds.normalize.frontmatter import _split_front_matter
+    from feeds.normalize.sitemeta import jekyll_title, lower_keys
+    from feeds.normalize.siteread import Parsed, assemble, title_of
+
+    meta, body = _split_front_matter(text)
+    meta = lower_keys(meta)
+    body = clean_templates(body, as_html=True)
+    title = title_of(meta)
+    if title is None and ctx.layout == "jekyll":
+        title = jekyll_title(key)
+    heading = _FIRST_H1.match(body)
+    if heading is not None:
+        heading_text = one_line(html_to_text(sanitize_html(heading.group(1))))
+        if title is None or heading_text.casefold() == title.casefold():
+            title = title or heading_text or None
+            body = body[heading.end() :]
+    if not title:
+        raise ArticleError("no title")
+    separator = meta.get("excerpt_separator")
+    marker = separator if isinstance(separator, str) and separator.strip() else _MORE
+    before = (body.split(marker, 1) if isinstance(marker, str) else marker.split(body, 1))
+    excerpt = html_to_text(sanitize_html(before[0])) if len(before) == 2 else None
+    parsed = Parsed(title=title, html=body, excerpt=excerpt or None)
+    return assemble(meta, parsed, source=source, key=key, ctx=ctx, mtime_ns=mtime_ns)
+
+
 def read(raw: RawInput, ctx: ReadContext) -> Article:
     """``feeds.normalize.READERS``' entry point for the 'html' kind."""
-    return read_html(raw.data, source=raw.source, key=raw.key, tz=ctx.tz,
-                     base_url=ctx.base_url)
+    head = raw.data[:8].lstrip(b"\xef\xbb\xbf")
+    if head.startswith((b"---\n", b"---\r\n", b"+++\n", b"+++\r\n")):
+        text = _decode(raw.data).removeprefix("\ufeff").replace("\r\n", "\n")
+        mtime_ns = raw.file.mtime_ns if raw.file is not None else None
+        return read_fragment(text, source=raw.source, key=raw.key, ctx=ctx, mtime_ns=mtime_ns)
+    mtime_ns = raw.file.mtime_ns if raw.file is not None else None
+    return read_html(raw.data, source=raw.source, key=raw.key, context=ctx, mtime_ns=mtime_ns)

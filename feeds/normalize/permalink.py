@@ -121,13 +121,24 @@ def _parts(key: str, layout: str) -> tuple[list[str], str]:
     if layout == "hugo":
         if folders[:1] == ["content"]:
             folders = folders[1:]
+        folders = [_hugo_path(f) for f in folders]
         if path.stem == "index" and folders:  # a page bundle: the folder is the page
             return folders[:-1], folders[-1]
-        return folders, path.stem
+        return folders, _hugo_path(path.stem)
     if layout == "jekyll":
         folders = [f for f in folders if f not in ("_posts", "_drafts")]
         return folders, _JEKYLL_DATE.sub("", path.stem).replace(" ", "-")
     return folders, path.stem
+
+
+_HUGO_SPACES = re.compile(r"\s+")
+_HUGO_DROP = re.compile(r"[^\w./\\#+~-]")
+
+
+def _hugo_path(part: str) -> str:
+    """A path part as Hugo makes it a URL (``helpers.PathSpec.MakePath``): spaces become
+    ``-``, and what is not a letter, digit or one of ``._-#+~`` is dropped."""
+    return _HUGO_DROP.sub("", _HUGO_SPACES.sub("-", part.strip()))
 
 
 def _undated(facts: PostFacts, layout: str) -> dict[str, str]:

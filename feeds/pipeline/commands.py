@@ -8,9 +8,9 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..config import Config
+from ..config import Config, SourceConfig
 from ..errors import FeedsError
-from ..store import open_store
+from ..store import Store, open_store
 from .remote import fetch_settings, read_body, remote_specs
 
 if TYPE_CHECKING:
@@ -33,12 +33,14 @@ def status(config: Config, *, now: datetime) -> Status:
     report = Status()
     rows: list[tuple[str, str, FetchState | None]] = []
     counts: dict[str, int] = {}
+    folders: dict[str, str] = {}
     store = open_store(config.store_path) if config.store_path.is_file() else None
     try:
         for source in config.sources:
             if store is not None:
                 counts[source.name] = store.count([source.name])
             if not source.remote:
+                folders[source.name] = _folder_status(store, source)
                 continue
             try:
                 specs = remote_specs(source)
@@ -52,10 +54,27 @@ def status(config: Config, *, now: datetime) -> Status:
         if store is not None:
             store.close()
     report.lines.extend(f"{s.name}: {s.kind} {s.path}, {counts.get(s.name, 0)} articles"
-                        for s in config.sources if not s.remote)
+                        f"{folders[s.name]}" for s in config.sources if not s.remote)
     if rows:
         report.lines.append(format_status(rows, now=now))
     return report
+
+
+def _folder_status(store: Store | None, source: SourceConfig) -> str:
+    """What a folder source's line adds: its layout (``auto`` resolved) and what its last
+    scan skipped (left out, not published), as the store keeps it."""
+    from ..sources.layouts import detect
+
+    if "layout" not in source.source_kind.keys or source.path is None:
+        return ""
+    layout = source.layout
+    if layout == "auto":
+        layout = f"{detect(source.path)} (auto)" if source.path.is_dir() else "auto"
+    state = store.folder_state(source.name) if store is not None else None
+    if state is None:
+        return f", layout {layout}, not scanned yet"
+    return (f", layout {layout}, {state.skipped} files skipped, "
+            f"{state.not_published} not published")
 
 
 def locate(config: Config | None, path: Path) -> tuple[str | None, str | None]:

@@ -11,7 +11,7 @@ import os
 import time
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from .. import normalize
@@ -20,7 +20,8 @@ from ..errors import ArticleError
 from ..model import Article, FileState, RawInput
 from ..normalize.fallbacks import apply_folder_fallbacks
 from ..sources import folder
-from ..store import Encoded, Store
+from ..sources.layouts import Rules
+from ..store import Encoded, FolderState, Store, instant, stamp
 from .links import LinkClaims, reading_fingerprint
 from .reports import Cancelled, ChangeTotals, Progress, SourceReport, check
 from .workers import map_surviving
@@ -49,6 +50,8 @@ class _ReadJob:
     model_cache: Path | None = None  # where the language model is kept decompressed
     module: str = folder.__name__  # the source kind's module (``SOURCES``): its ``read``
     encode: bool = True  # also encode the article for the store (not for ``feeds inspect``)
+    layout: str = "plain"  # the source's layout, resolved (never "auto")
+    now: datetime | None = None  # the build's time
 
 
 _Read = tuple[str, Article | None, FileState | None, str | None, Encoded | None]
@@ -72,7 +75,9 @@ def _read_one(job: _ReadJob) -> _Read:
         state = raw.file
         assert state is not None  # a local source states its files
         # ``normalize.read`` looked up on the module: a test may wrap it (workers inherit it)
-        article = normalize.read(raw, normalize.ReadContext(job.tz, job.base_url))
+        context = normalize.ReadContext(job.tz, job.base_url, job.link_pattern, job.layout,
+                                        job.now)
+        article = normalize.read(raw, context)
         article = apply_folder_fallbacks(article, mtime_ns=state.mtime_ns, tz=job.tz,
                                          base_url=job.base_url, link_pattern=job.link_pattern)
         encoded = Encoded.of(article) if job.encode else None
@@ -132,19 +137,28 @@ def ingest_folder(
     assert source.path is not None
     started = time.monotonic()
     report = SourceReport(source.name, source.kind)
-    fingerprint = reading_fingerprint(config, source)
+    rules = _rules(source)
+    layout = rules.layout if rules is not None else "plain"
+    # (the layout resolved: a folder that turns into a Hugo site is read again)
+    fingerprint = reading_fingerprint(
+        config, dataclasses.replace(source, layout=layout) if rules is not None else source)
     reread = store.reading_fingerprint(source.name) != fingerprint
     if reread:  # read with other settings: every file is read again (module links)
         paths = None
-    files, known, present, removed = _scan(store, source, paths, report)
-    to_read = _to_read(files, {} if reread else known, report, settle_ns=settle_ns)
+    files, known, present, removed = _scan(store, source, paths, report, rules)
+    previous = store.folder_state(source.name) if rules is not None else None
+    due = dict(previous.due) if previous is not None else {}
+    now_stamp = stamp(now)
+    to_read = _to_read(files, {} if reread else known, report, settle_ns=settle_ns,
+                       again={key for key, at in due.items() if at <= now_stamp})
     if reread:
         to_read.sort(key=lambda f: (f.key in known, f.key))  # new keys first, as always
     vanished = set(known) - present if present is not None else set(known) & removed
     claims = LinkClaims(store, source.name, freed=vanished | removed,
                         stored=bool(known) or present is None)
     jobs = [_ReadJob(f, source.name, source.max_size, config.site.timezone, config.site.base_url,
-                     source.link_pattern, model_cache, source.source_kind.module)
+                     source.link_pattern, model_cache, source.source_kind.module,
+                     layout=layout, now=now)
             for f in to_read]
     # A renamed file has a new key and its old key vanishes: both must reach the store in
     # the same ingest for the id to follow the file, so new keys go in the first batch.
@@ -159,9 +173,7 @@ def ingest_folder(
             report.problems.append((key, problem or "unreadable"))
             continue
         report.read += 1
-        if article.draft:  # a published article that became a draft goes away
-            batches.drop(key)
-            report.not_published.append((key, "draft"))
+        if not _published(key, article, layout, now, report, batches, due):
             continue
         article, collision = claims.claim(_keep_guessed_date(store, article))
         if collision:
@@ -172,23 +184,100 @@ def ingest_folder(
     if reread:
         store.set_reading_fingerprint(source.name, fingerprint)
     report.changes = batches.totals.result()
+    if rules is not None:
+        _save_state(store, report, previous, due, present=present, removed=removed)
     report.duration = time.monotonic() - started
     return report
 
 
+def _published(key: str, article: Article, layout: str, now: datetime, report: SourceReport,
+               batches: _Batches, due: dict[str, str]) -> bool:
+    """Whether ``article`` is published (:func:`not_published`); if not, it goes away
+    (were it published before) with its reason.  ``due`` keeps its expiry date."""
+    why = not_published(article, layout, now)
+    if why is not None:
+        batches.drop(key)
+        report.not_published.append((key, why))
+        due.pop(key, None)
+        if why.startswith("scheduled") and article.published is not None:
+            report.wake_at = min(report.wake_at or article.published, article.published)
+        return False
+    if article.expires is not None:
+        due[key] = stamp(article.expires)  # read again then, changed or not
+    else:
+        due.pop(key, None)
+    return True
+
+
+def _rules(source: SourceConfig) -> Rules | None:
+    """The source's layout and globs, compiled (None for a kind that takes no layout)."""
+    if "layout" not in source.source_kind.keys or source.path is None:
+        return None
+    return Rules.build(source.path, source.layout, source.include, source.exclude)
+
+
+def not_published(article: Article, layout: str, now: datetime) -> str | None:
+    """Why ``article`` is not published at ``now`` (None: it is), as its generator decides:
+    the author's metadata (a draft, ``published: false``, ``Status: hidden`` ...), an
+    expiry date passed (Hugo ``expiryDate``), and, for Hugo and Jekyll (not Pelican, whose
+    ``WITH_FUTURE_DATES`` is on by default, nor plain folders), a date of its own still to
+    come."""
+    if article.unpublished:
+        return article.unpublished
+    if article.draft:
+        return "draft"
+    if article.expires is not None and article.expires <= now:
+        return f"expired on {_when(article.expires)}"
+    if layout in ("hugo", "jekyll") and article.published is not None \
+            and article.date_source not in ("mtime", "first-seen") and article.published > now:
+        return f"scheduled for {_when(article.published)}"
+    return None
+
+
+def _when(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _save_state(store: Store, report: SourceReport, previous: FolderState | None,
+                due: dict[str, str], *, present: set[str] | None, removed: set[str]) -> None:
+    """Keep what ``feeds status`` shows and the expiry dates of stored articles.  After a
+    partial scan the counts stay those of the last full one."""
+    if present is not None:
+        due = {key: at for key, at in due.items() if key in present}
+        state = FolderState(len(report.skips), len(report.not_published), due)
+    else:
+        due = {key: at for key, at in due.items() if key not in removed}
+        state = FolderState(previous.skipped if previous else len(report.skips),
+                            previous.not_published if previous else len(report.not_published),
+                            due)
+    expiring = [instant(at) for at in due.values()]
+    if expiring:
+        report.wake_at = min([*expiring, *([report.wake_at] if report.wake_at else [])])
+    if state != previous:
+        store.set_folder_state(report.name, state)
+
+
 def _scan(store: Store, source: SourceConfig, paths: Collection[str] | None,
-          report: SourceReport
+          report: SourceReport, rules: Rules | None
           ) -> tuple[list[folder.FoundFile], dict[str, FileState], set[str] | None, set[str]]:
-    """The files found (by the source kind's module, picking the readers' suffixes), the
-    stored states of the keys that matter, and either every key still there (after a full
-    scan; then the last value is empty) or, after a partial one (``paths``; then None), the
-    keys that went away."""
+    """The files found (by the source kind's module, picking the readers' suffixes, leaving
+    out what ``rules`` skip), the stored states of the keys that matter, and either every
+    key still there (after a full scan; then the last value is empty) or, after a partial
+    one (``paths``; then None), the keys that went away."""
     assert source.path is not None
     name, root, suffixes = source.name, source.path, normalize.suffixes()
     local = source.source_kind.implementation()
-    partial = local.scan_paths(root, paths, suffixes) if paths is not None else None
-    scan, gone = partial if partial is not None else (local.scan(root, suffixes), None)
+    extra = {"rules": rules} if rules is not None else {}
+    partial = local.scan_paths(root, paths, suffixes, **extra) if paths is not None else None
+    scan, gone = partial if partial is not None else (local.scan(root, suffixes, **extra), None)
     report.ignored = len(scan.ignored)
+    report.skips = [*scan.skipped, *((key, folder.ignore_reason(key)) for key in scan.ignored)]
+    report.layout = rules.layout if rules is not None else None
+    if gone is None and not scan.files and scan.skipped and rules is not None:
+        globs = " and the include/exclude globs" if rules.include_text or rules.exclude_text \
+            else ""
+        report.warning = (f"nothing to read: the {rules.layout} layout{globs} leave out all "
+                          f"{len(scan.skipped)} files and folders (see feeds build -v)")
     report.problems.extend((p.key, p.reason) for p in scan.problems)
     if gone is None:
         present = {f.key for f in scan.files} | {p.key for p in scan.problems}
@@ -200,14 +289,16 @@ def _scan(store: Store, source: SourceConfig, paths: Collection[str] | None,
 
 
 def _to_read(files: Sequence[folder.FoundFile], known: Mapping[str, FileState],
-             report: SourceReport, *, settle_ns: int) -> list[folder.FoundFile]:
-    """The files to read: not those whose stat is unchanged (``report.skipped``) nor those
-    modified too recently (``report.unsettled``); keys not stored yet first."""
+             report: SourceReport, *, settle_ns: int,
+             again: Collection[str] = ()) -> list[folder.FoundFile]:
+    """The files to read: not those whose stat is unchanged (``report.skipped``), unless
+    ``again`` names them (an expiry date passed), nor those modified too recently
+    (``report.unsettled``); keys not stored yet first."""
     to_read: list[folder.FoundFile] = []
     newest_allowed = time.time_ns() - settle_ns
     for found in files:
         old = known.get(found.key)
-        if old is not None and _same_stat(old, found.state):
+        if old is not None and _same_stat(old, found.state) and found.key not in again:
             report.skipped += 1
         elif settle_ns and found.state.mtime_ns > newest_allowed:
             report.unsettled.append(found.key)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from ..errors import Stopped
@@ -32,7 +33,14 @@ class SourceReport:
     read: int = 0
     skipped: int = 0  # unchanged by stat, not read
     ignored: int = 0
-    not_published: list[tuple[str, str]] = field(default_factory=list)  # drafts
+    not_published: list[tuple[str, str]] = field(default_factory=list)  # (key, why): drafts,
+    #                                               scheduled, expired, Status: hidden ...
+    #: (key, why) of each file or folder ("key/") the scan left out: the layout's rules,
+    #: include/exclude, hidden and temporary files, files no reader reads
+    skips: list[tuple[str, str]] = field(default_factory=list)
+    layout: str | None = None  # a folder's layout, resolved
+    warning: str | None = None  # e.g. the layout or the globs leave out every file
+    wake_at: datetime | None = None  # the earliest time a scheduled post or an expiry is due
     unsettled: list[str] = field(default_factory=list)  # modified too recently to read yet
     collisions: list[tuple[str, str]] = field(default_factory=list)  # (key, what link it got)
     duration: float = 0.0

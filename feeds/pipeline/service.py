@@ -197,6 +197,12 @@ def log_ingest(report: SourceReport) -> None:
     )
     for key, reason in report.problems + report.collisions:
         log.warning("%s: %s: %s", report.name, key, reason)
+    if report.warning:
+        log.warning("source %s: %s", report.name, report.warning)
+    for key, reason in report.skips:  # (at every scan: only when asked for, -vv)
+        log.debug("%s: %s: skipped: %s", report.name, key, reason)
+    for key, reason in report.not_published:
+        log.debug("%s: %s: not published: %s", report.name, key, reason)
 
 
 def log_published(reports: Iterable[FeedReport], duration: str) -> None:

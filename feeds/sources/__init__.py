@@ -7,8 +7,11 @@ states, politeness, retention) or read from local files (the folder ingest, watc
 the daemon), and which module implements it (imported only when used).  A module of a
 local kind provides::
 
-    scan(root, suffixes) -> Scan                 the input files under ``root``
-    scan_paths(root, keys, suffixes) -> (Scan, gone) | None    just those keys
+    scan(root, suffixes[, rules]) -> Scan        the input files under ``root``
+    scan_paths(root, keys, suffixes[, rules]) -> (Scan, gone) | None    just those keys
+
+(``rules``, a :class:`feeds.sources.layouts.Rules`, is passed to the kinds that take the
+``layout`` key: what the source's layout and globs leave out)
     read(found, *, source, max_size) -> RawInput               one file's input
 
 and a module of a remote kind::
@@ -27,7 +30,10 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Literal
 
-__all__ = ["COMMON_KEYS", "SOURCES", "SourceKind"]
+__all__ = ["COMMON_KEYS", "LAYOUTS", "SOURCES", "SourceKind"]
+
+#: the values of a folder source's ``layout`` key (``feeds.sources.layouts``)
+LAYOUTS = ("auto", "jekyll", "hugo", "pelican", "plain")
 
 #: keys every source takes (besides ``name`` and ``kind``)
 COMMON_KEYS = frozenset({"every", "cron"})
@@ -54,7 +60,8 @@ class SourceKind:
 #: source kind -> SourceKind
 SOURCES: dict[str, SourceKind] = {
     "folder": SourceKind("folder", "feeds.sources.folder",
-                         frozenset({"path", "max_size", "link_pattern", "retention"}),
+                         frozenset({"path", "max_size", "link_pattern", "retention",
+                                    "layout", "include", "exclude"}),
                          "path", remote=False, path_is="dir"),
     "feed": SourceKind("feed", "feeds.sources.remote", frozenset({"url"}) | _REMOTE_KEYS,
                        "url", remote=True),

@@ -24,6 +24,7 @@ from typing import Literal, NamedTuple
 
 from ..errors import ArticleError, SourceError
 from ..model import FileState, RawInput
+from .layouts import DirState, Rules
 
 #: file suffix (".md", lower case) -> the input kind of such files
 Suffixes = Mapping[str, str]
@@ -49,12 +50,26 @@ class Problem:
 class Scan:
     files: list[FoundFile] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    ignored: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # hidden, temp, no reader: see ignore_reason
+    #: (key, reason): what the source's layout and globs leave out (a folder: "key/")
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
 def is_ignored_name(name: str) -> bool:
     """Hidden files (``.x``), and editor temp files (``x~``, ``#x#``, ``x.swp``, ``4913``)."""
     return _classify(name, {}) is False  # the rules are written once, in _classify
+
+
+def ignore_reason(key: str) -> str:
+    """Why a scan ignored ``key`` (one of ``Scan.ignored``), in a few words."""
+    parts = key.split("/")
+    for part in parts:
+        if part and part[0] == ".":
+            return "hidden"
+        if _classify(part, {}) is False:
+            return "an editor's or a download's temporary file"
+    stem, dot, suffix = parts[-1].rpartition(".")
+    return f"no reader for .{suffix.lower()} files" if dot and stem else "no reader (no suffix)"
 
 
 def reader_for(name: str, suffixes: Suffixes) -> str | None:
@@ -77,8 +92,9 @@ def _classify(name: str, suffixes: Suffixes) -> str | Literal[False] | None:
     return suffixes.get("." + suffix) if stem else None
 
 
-def scan(root: Path, suffixes: Suffixes) -> Scan:
-    """Walk ``root`` (following links only while they stay inside it)."""
+def scan(root: Path, suffixes: Suffixes, rules: Rules | None = None) -> Scan:
+    """Walk ``root`` (following links only while they stay inside it), leaving out what
+    ``rules`` (the source's layout and globs) say is no article (``Scan.skipped``)."""
     try:
         real_root = root.resolve(strict=True)
     except (OSError, RuntimeError) as exc:
@@ -86,20 +102,23 @@ def scan(root: Path, suffixes: Suffixes) -> Scan:
     if not real_root.is_dir():
         raise SourceError(f"{root} is not a folder")
     result = Scan()
-    _walk(real_root, str(real_root), "", {real_root}, result, suffixes)
+    rules = rules or Rules("plain")
+    _walk(real_root, str(real_root), "", {real_root}, result, suffixes, rules,
+          rules.root_state())
     result.files.sort(key=lambda f: f.key)
     return result
 
 
-def scan_paths(root: Path, keys: Iterable[str], suffixes: Suffixes
-               ) -> tuple[Scan, set[str]] | None:
+def scan_paths(root: Path, keys: Iterable[str], suffixes: Suffixes,
+               rules: Rules | None = None) -> tuple[Scan, set[str]] | None:
     """What :func:`scan` would say of just ``keys`` (paths relative to ``root``, as a
     watcher reports them), and the keys that are gone; None when only a full scan can
     tell (a folder or a link among them, a key leaving the folder, the folder itself).
 
-    One ``lstat`` per key: the daemon's answer to one changed file, whatever the size
-    of the archive.
+    One ``lstat`` per key (and, for Hugo, a listing of each folder on its way): the
+    daemon's answer to one changed file, whatever the size of the archive.
     """
+    rules = rules or Rules("plain")
     try:
         real_root = root.resolve(strict=True)
     except (OSError, RuntimeError) as exc:
@@ -125,8 +144,41 @@ def scan_paths(root: Path, keys: Iterable[str], suffixes: Suffixes
             return None
         if stat.S_ISDIR(st.st_mode) or stat.S_ISLNK(st.st_mode):
             return None
-        _sort(result, key, str(parent / parts[-1]), _classify(parts[-1], suffixes) or None, st)
+        reader = _classify(parts[-1], suffixes) or None
+        state = _state_of(real_root, parts, rules)
+        if state is None:
+            return None
+        if not isinstance(state, DirState):  # (a NamedTuple is a tuple too)
+            result.skipped.append(state)
+            gone.add(key)  # (a stored article it was goes away)
+            continue
+        why = rules.file(state, key, parts[-1]) if reader is not None else None
+        if why is not None:
+            result.skipped.append((key, why))
+            gone.add(key)
+            continue
+        _sort(result, key, str(parent / parts[-1]), reader, st)
     return result, gone
+
+
+def _state_of(real_root: Path, parts: list[str], rules: Rules
+              ) -> DirState | tuple[str, str] | None:
+    """The state of the folder holding ``parts`` (a key, split), as :func:`_walk` would
+    find it; (folder key, reason) when the rules skip that folder; None when a folder on
+    the way cannot be listed (a full scan will say why)."""
+    state = rules.root_state()
+    for i, name in enumerate(parts[:-1]):
+        sub = "/".join(parts[:i + 1])
+        entered = rules.enter(state, sub, name)
+        if isinstance(entered, str):
+            return sub + "/", entered
+        state = entered
+        if rules.needs_listing:
+            try:
+                state = rules.listed(state, sub, os.listdir(real_root / sub))
+            except OSError:
+                return None
+    return state
 
 
 def _sort(result: Scan, key: str, path: str, reader: str | None, st: os.stat_result) -> None:
@@ -141,14 +193,18 @@ def _sort(result: Scan, key: str, path: str, reader: str | None, st: os.stat_res
 
 
 def _walk(real_root: Path, directory: str, prefix: str, seen: set[Path], result: Scan,
-          suffixes: Suffixes) -> None:
-    """One ``stat`` per regular file (``DirEntry`` caches it); links are resolved and checked."""
+          suffixes: Suffixes, rules: Rules, state: DirState) -> None:
+    """One ``stat`` per regular file (``DirEntry`` caches it); links are resolved and
+    checked.  A folder the rules skip is one entry of ``result.skipped``, not walked."""
     try:
         with os.scandir(directory) as it:
             entries = list(it)
     except OSError as exc:
         result.problems.append(Problem(prefix.rstrip("/") or ".", _reason(exc)))
         return
+    if prefix and rules.needs_listing:
+        state = rules.listed(state, prefix.rstrip("/"), [e.name for e in entries])
+    file_rule = rules.file
     for entry in entries:
         name = entry.name
         key = prefix + name
@@ -179,18 +235,29 @@ def _walk(real_root: Path, directory: str, prefix: str, seen: set[Path], result:
             elif reader is None:
                 result.ignored.append(key)  # not an article: not even a stat
                 continue
+            elif (why := file_rule(state, key, name)) is not None:
+                result.skipped.append((key, why))  # nor a file the rules leave out
+                continue
             else:
                 st = entry.stat(follow_symlinks=False)
         except OSError as exc:
             result.problems.append(Problem(key, _reason(exc)))
             continue
         if st is None or stat.S_ISDIR(st.st_mode):
+            entered = rules.enter(state, key, name)
+            if isinstance(entered, str):
+                result.skipped.append((key + "/", entered))
+                continue
             real = Path(path).resolve()
             if real in seen:
                 result.problems.append(Problem(key, "folder already visited (symlink cycle)"))
                 continue
             seen.add(real)
-            _walk(real_root, path, key + "/", seen, result, suffixes)
+            _walk(real_root, path, key + "/", seen, result, suffixes, rules, entered)
+            continue
+        if path != entry.path and reader is not None \
+                and (why := file_rule(state, key, name)) is not None:  # a link to a file
+            result.skipped.append((key, why))
             continue
         _sort(result, key, path, reader, st)
 

@@ -39,6 +39,7 @@ from .sqlite import (
 from .types import (
     FeedIndex,
     FeedState,
+    FolderState,
     Identity,
     ItemHead,
     Restored,
@@ -57,6 +58,7 @@ __all__ = [
     "FeedState",
     "FetchState",
     "FileState",
+    "FolderState",
     "Identity",
     "ItemHead",
     "MemoryStore",
@@ -167,6 +169,11 @@ class Store(Protocol):
     def source_state(self, source: str) -> FetchState | None: ...
 
     def set_source_states(self, states: Mapping[str, FetchState]) -> None: ...
+
+    def folder_state(self, source: str) -> FolderState | None:
+        """What the last scan of folder ``source`` left (None: none yet)."""
+
+    def set_folder_state(self, source: str, state: FolderState) -> None: ...
 
     def feed_state(self, feed: str) -> FeedState | None: ...
 

@@ -17,7 +17,7 @@ from ..model import Article, Changes, FetchState, FileState, Item, Retention, ut
 from ..text import STORY_SEP, story_keys_of
 from .plan import Holder, Plan, Registered, Stored, default_id_factory, plan_ingest
 from .retention import Held, id_memory, plan_prune
-from .types import FeedIndex, FeedState, Identity, ItemHead, Restored, stamp
+from .types import FeedIndex, FeedState, FolderState, Identity, ItemHead, Restored, stamp
 
 if TYPE_CHECKING:
     from .sqlite.codecs import Encoded
@@ -61,6 +61,7 @@ class MemoryStore:
         self._registry: dict[tuple[str, str], Registered] = {}
         self._holder: dict[str, tuple[str, str]] = {}  # id -> (source, key) in the registry
         self._source_states: dict[str, FetchState] = {}
+        self._folder_states: dict[str, FolderState] = {}
         self._feed_states: dict[str, FeedState] = {}
         self._feed_index: dict[str, FeedIndex] = {}
         self._reading: dict[str, str] = {}  # source -> reading fingerprint
@@ -183,6 +184,7 @@ class MemoryStore:
             self._delete(id_)
         self._source_states.pop(source, None)
         self._reading.pop(source, None)
+        self._folder_states.pop(source, None)
         return len(ids)
 
     def prune(self, source: str, *, listed: Collection[str], now: datetime,
@@ -343,6 +345,13 @@ class MemoryStore:
 
     def set_source_states(self, states: Mapping[str, FetchState]) -> None:
         self._source_states.update(states)
+
+    def folder_state(self, source: str) -> FolderState | None:
+        return self._folder_states.get(source)
+
+    def set_folder_state(self, source: str, state: FolderState) -> None:
+        self._folder_states[source] = FolderState(state.skipped, state.not_published,
+                                                  dict(state.due))
 
     def feed_state(self, feed: str) -> FeedState | None:
         return self._feed_states.get(feed)

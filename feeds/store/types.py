@@ -10,7 +10,7 @@ would cost more than the whole no-op build; :func:`stamp` and :func:`instant` co
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import NamedTuple
 
@@ -124,3 +124,16 @@ class FeedIndex:
     keys: tuple[str, ...]
     updated: tuple[Stamp, ...]
     formats: Mapping[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class FolderState:
+    """What the last scan of a folder source left besides its articles
+    (:meth:`Store.folder_state`): how many files it skipped (left out by the source's
+    layout or globs, ignored names, and files read but not published: drafts, scheduled,
+    expired), and when stored articles must be read again although their files did not
+    change (``due``: key -> :data:`Stamp`, an expiry date)."""
+
+    skipped: int = 0
+    not_published: int = 0
+    due: Mapping[str, Stamp] = field(default_factory=dict)

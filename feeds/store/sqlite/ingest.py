@@ -249,6 +249,7 @@ class IngestQueries(Connection):
             db.execute("DELETE FROM file_states WHERE source = ?", (source,))
             db.execute("DELETE FROM source_state WHERE source = ?", (source,))
             db.execute("DELETE FROM reading WHERE source = ?", (source,))
+            db.execute("DELETE FROM folder_state WHERE source = ?", (source,))
         return count
 
     def prune(self, source: str, *, listed: Collection[str], now: datetime,

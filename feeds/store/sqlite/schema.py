@@ -8,6 +8,7 @@ Tables::
                  remote feed's pruned entries, only within ``store.retention.id_memory``)
     file_states  (source, key) -> size, mtime_ns, inode, device, digest  (FK -> articles)
     source_state source -> JSON (remote fetch state: etag, last-modified ...)
+    folder_state source -> JSON (a folder's last scan: skip counts, due re-reads)
     feed_state   feed -> JSON: the digest of its last publication
     feed_index   feed -> JSON: where each item's fragment sits in the files last written
     reading      source -> the fingerprint of the config its files were last read with
@@ -133,11 +134,21 @@ def _m0004_reading(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
+def _m0005_folder_state(db: sqlite3.Connection) -> None:
+    """What a folder source's last scan left besides its articles (skip counts, due
+    re-reads): ``feeds status`` shows it, the next scan reads what expired."""
+    db.execute("""CREATE TABLE folder_state (
+        source TEXT PRIMARY KEY,
+        data TEXT NOT NULL
+    )""")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _m0001_initial),
     Migration("0002_feed_heads", _m0002_feed_heads),
     Migration("0003_story", _m0003_story),
     Migration("0004_reading", _m0004_reading),
+    Migration("0005_folder_state", _m0005_folder_state),
 )
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Mapping
 
 from ...model import FetchState
-from ..types import FeedIndex, FeedState
+from ..types import FeedIndex, FeedState, FolderState
 from .codecs import (
     feed_index_from_json,
     feed_index_to_json,
@@ -71,6 +72,28 @@ class StateQueries(Connection):
             return
         with self._write(f"save state of {len(rows)} sources") as db:
             db.executemany(_SOURCE_STATE_SQL, rows)
+
+    def folder_state(self, source: str) -> FolderState | None:
+        """What the last scan of folder ``source`` left (None: none yet, or unreadable)."""
+        with self._read("read folder state") as db:
+            row = db.execute(
+                "SELECT data FROM folder_state WHERE source = ?", (source,)).fetchone()
+        if row is None:
+            return None
+        try:
+            data = json.loads(row[0])
+            return FolderState(int(data["skipped"]), int(data["not_published"]),
+                               {str(k): str(v) for k, v in data["due"].items()})
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None  # only counts and a cache of due dates: the next scan rewrites it
+
+    def set_folder_state(self, source: str, state: FolderState) -> None:
+        text = json.dumps({"skipped": state.skipped, "not_published": state.not_published,
+                           "due": dict(state.due)}, ensure_ascii=False, sort_keys=True)
+        with self._write(f"save state of folder {source!r}") as db:
+            db.execute("INSERT INTO folder_state (source, data) VALUES (?, ?)"
+                       " ON CONFLICT (source) DO UPDATE SET data = excluded.data",
+                       (source, text))
 
     def feed_state(self, feed: str) -> FeedState | None:
         """What the last publication of ``feed`` left (None: none, or none readable)."""
