@@ -44,7 +44,7 @@ from feeds.normalize.plainlines import (
     _Line,
     _looks_like_name,
 )
-from feeds.text import strip_marks
+from feeds.text import DIRECTION_MARKS, strip_marks
 
 __all__ = ["TitleChoice", "choose_title", "explain_title", "explained", "is_bare_name"]
 
@@ -112,7 +112,7 @@ def _scan(classify: _Classifier) -> tuple[list[int], list[_Line], int | None]:
     indexes: list[int] = []
     seen: list[_Line] = []
     for index, raw in enumerate(classify.lines):
-        if not raw or raw.isspace() or _is_blank(raw):
+        if not raw or raw.isspace() or (raw.lstrip()[0] in DIRECTION_MARKS and _is_blank(raw)):
             continue
         indexes.append(index)
         if not seen:  # the first line is classified only if it must be (below)

@@ -120,6 +120,7 @@ _MAX_NAME_WORDS = 5  # particles not counted: "Mohammed bin Abdullah bin Saleh A
 
 _HEADLINE, _TEMPLATE, _CHROME, _COUNTER_LINE, _DATE, _BYLINE_LINE, _BULLET_LINE, _OTHER = range(8)
 _CAPTION_LINE, _DECK_LINE = 8, 9  # roles an _OTHER line may take in the header
+_LONG_LINE = 300  # characters: longer lines are paragraphs or bullets (no date, byline, chrome)
 _MARKERS = frozenset({_HEADLINE, _TEMPLATE, _COUNTER_LINE, _DATE, _BYLINE_LINE})
 
 
@@ -246,13 +247,13 @@ _TIME_ONLY = re.compile(r"\d{1,2}[:.h]\d{2}(?:\s*[ap]\.?m\.?)?|\d{1,2}\s*[ap]\.?
 def _byline_dates(rest: str, tz: tzinfo, now: datetime | None) -> tuple[FoundDate, ...]:
     """The dates after a byline's name: ``| Published Dec 13, 2022 | 12:10 pm`` (a lone time
     joins the date before it), ``1 hour ago in World``, ``... Updated: ...``."""
-    if now is None and not any(ch.isdigit() for ch in rest):
+    if now is None and _ANY_DIGIT.search(rest) is None:
         return ()  # every date but a relative one has digits ("an hour ago")
     parts = [p for cut in _BYLINE_DATE_CUT.split(rest) if cut for p in _LABEL_CUT.split(cut)]
     dates: list[FoundDate] = []
     previous = ""
     for part in (p.strip() for p in parts):
-        if not part or (now is None and not any(ch.isdigit() for ch in part)):
+        if not part or (now is None and _ANY_DIGIT.search(part) is None):
             continue  # every date but a relative one has digits ("an hour ago")
         found = parse_date_line(part, tz)
         if found is None and now is not None:
@@ -269,13 +270,17 @@ def _byline_dates(rest: str, tz: tzinfo, now: datetime | None) -> tuple[FoundDat
 
 _NAMES_SPLIT = re.compile(r"\s*,\s*|\s+(?:and|&|et|y|und|e|en|و)\s+", re.IGNORECASE)
 _BEFORE_DATE = frozenset({"le", "on", "am", "el", "il", "em", "op", "-", "–", "—", "|", "/"})
+_ANY_DIGIT = re.compile(r"\d")
+_CONNECTOR = re.compile(r",|\|| (?:le|on|am|el|il|em|op|-|–|—|/) ", re.IGNORECASE)
 
 
 def _names_and_date(text: str, tz: tzinfo) -> _Line | None:
     """A byline without "By": names, then the date (``Sophie Brunn, Clément Parrot le
     vendredi 14 juillet 2017``).  Each name has two words at least."""
-    if len(text) > 100 or not text[:1].isupper() or not any(ch.isdigit() for ch in text):
+    if len(text) > 100 or not text[:1].isupper() or _ANY_DIGIT.search(text) is None:
         return None
+    if _CONNECTOR.search(text) is None:
+        return None  # no connector before a date: no signature (and no words to split)
     words = text.split()
     start = next((i for i, w in enumerate(words) if opens_date(w.casefold())), None)
     if start is None or start < 2:
@@ -442,6 +447,10 @@ class _Classifier:
         # Read with the title known: its repeats are headlines, and need no other reading.
         if line is None:
             text = strip_marks(self.lines[index])
+            if len(text) > _LONG_LINE:  # a paragraph: no headline, no other class but a bullet
+                line = self._cache[index] = self._classify(text)
+                self._titled[index] = line
+                return line
             key = _key(text)
             if self._is_headline(key):
                 seen = self._titled[index] = _Line(_HEADLINE, text, key)
@@ -469,6 +478,11 @@ class _Classifier:
 
     def _classify(self, text: str, key: str | None = None) -> _Line:
         """The line's class, the headline aside (``__call__`` checks that)."""
+        if len(text) > _LONG_LINE:  # longer than any header line but a bullet: no key needed
+            bullet = _BULLET.fullmatch(text)
+            if bullet is not None:
+                return _Line(_BULLET_LINE, text, bullet=strip_marks(bullet.group("text")))
+            return _Line(_OTHER, text)
         if key is None:
             key = _key(text)
         boiler = _is_boilerplate(key)

@@ -222,8 +222,8 @@ def _other_role(
     text = classify(index).text
     if classify.dateline_shaped(index) and not _is_credited_caption(text):
         return None, "the first body paragraph (a dateline)"
-    following = _next_nonblank(classify.lines, index + 1)
-    if following is not None and _is_shortened(text, classify(following).text):
+    following = _next_nonblank(classify.lines, index + 1) if len(text) < _MAX_CAPTION else None
+    if following is not None and _is_shortened(text, classify.lines[following].strip()):
         return "alt text", "the next line says the same at more length (a photo's alt text)"
     if is_bare_name(text):
         following = _next_nonblank(classify.lines, index + 1)
