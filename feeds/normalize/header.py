@@ -9,9 +9,10 @@ has evidence of its own, i.e. is repeated or followed by the header):
 * it is **repeated** (the same line again, or after a short label: ``Exclusive <title>``,
   ``KICKER:<title>``): +4;
 * it is **headline-shaped** (four words or more, not ending with ``.`` or ``:``): +1;
-* the **header goes on** right after it (within three lines: a date line, a byline, a
-  bare name right under it, a repeated headline, a gallery counter, a template line such as
-  ``Follow``, or the first body paragraph): +2;
+* the **header goes on** right after it (within three lines, past bullets and chrome; the
+  very next line only for a kicker-shaped line): a date line, a byline, a credited photo
+  caption, a bare name right under it, a gallery counter, a template line such as
+  ``Follow``, or the first body paragraph: +2;
 * it is the first line of the file (the conventions' default: the headline comes first): +1;
 * it is **kicker-shaped** (one or two words, or an archive/section label ending in ``:``
   or starting with ``Tag``): -2.
@@ -185,15 +186,22 @@ def _score(
     ):
         score += 4
         why.append("repeated")
+    text = seen[position].text
+    words = len(text.split())
+    kicker = words <= 2 or _KICKER.fullmatch(text) is not None
     looked = 0
     for offset, ahead in enumerate(after[:11], start=position + 1):
         line = seen[offset]
         if line.kind in (_BULLET_LINE, _CHROME):
             continue  # highlights and share buttons: look past them
         looked += 1
-        if looked > 3:
+        if looked > (1 if kicker else 3):  # a kicker's evidence is the very next line only
             break
-        if line.kind in _MARKER_KINDS or ahead == body_at:
+        if (
+            line.kind in _MARKER_KINDS
+            or ahead == body_at
+            or (line.kind == _OTHER and _is_credited_caption(line.text))
+        ):
             score += 2
             why.append("header follows")
             break
@@ -205,9 +213,7 @@ def _score(
     if position == 0:
         score += 1
         why.append("first line")
-    text = seen[position].text
-    words = len(text.split())
-    if words <= 2 or _KICKER.fullmatch(text):
+    if kicker:
         score -= 2
         why.append("kicker-shaped")
     elif words >= 4 and text[-1] not in ".:":

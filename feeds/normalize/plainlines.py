@@ -37,7 +37,8 @@ _CHROME_LINES = frozenset(
     sponsored | listen | listen to this article | subscribe | sign up | newsletter | copy link |
     link copied | whatsapp | facebook | twitter | linkedin | telegram | close | menu | home |
     back | skip to content | skip to main content | most read | most popular | trending |
-    font size | text size | a a | a- a+ | a+ a- |
+    font size | text size | a a | a- a+ | a+ a- | rss | connect with us | listen live |
+    skip to main navigation | main content | translate | translate into |
     partager | lire aussi | lire la suite | à lire aussi | voir aussi | publicité | écouter |
     imprimer | compartir | leer más | lee también | ver también | publicidad | escuchar |
     imprimir | teilen | mehr lesen | weiterlesen | lesen sie auch | auch interessant | anzeige |
@@ -315,7 +316,7 @@ def _is_clause(segment: str) -> bool:
 # "... — Reuters", "... REUTERS/Name", "... © Agency"); searched in the last characters only.
 _PHOTO_CREDIT = re.compile(
     r"(?:[.!?…]\s*|\s+|\()(?:\(?(?:photo|photograph|picture|image|foto|bild|credit"
-    r"|crédit|courtesy|source)s?(?: by| de| von| di)?\s*:?\s+\S.{0,80}"
+    r"|crédit|courtesy|source)s?(?:\s*:| by| de| von| di)\s*\S.{0,80}"
     r"|[-–—]\s*(?:reuters|afp|ap|epa|getty images|file|wam|spa|ap photo|anadolu|xinhua)"
     r"|(?:reuters|afp|ap photo|epa|getty images|afp photo)\s*/\s*\S.{0,60}"
     r"|©\s*\S.{0,80})\s*\)?$",
