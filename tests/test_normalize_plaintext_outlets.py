@@ -263,3 +263,15 @@ def test_a_signature_with_a_date_is_a_byline_without_by() -> None:
     assert article.published_text == "2017-07-14"
     section = read(f"Ferries run late again\nPolitics Materials 10 January 2007 15:50\n\n{BODY}\n")
     assert section.author is None  # no "le", "on", "," before the date: a section label
+
+
+def test_a_section_label_is_not_the_title_above_a_short_headline() -> None:
+    article = read(f"News Archive\n\nExclusive: Harbour\n\nBOSTON (Reuters) – {BODY}\n")
+    assert article.title == "Exclusive: Harbour"
+    assert (article.dateline, article.body[:6]) == ("BOSTON", "BOSTON")
+
+
+def test_a_headline_naming_images_is_no_credited_caption() -> None:
+    headline = "Graffiti with images and messages appear on buildings near the harbour"
+    article = read(f"World News\n\n{headline}\nBy Ana Ruiz\n\n{BODY}\n")
+    assert (article.title, article.caption) == (headline, None)
