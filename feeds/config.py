@@ -91,6 +91,7 @@ class FeedConfig:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     since: timedelta | None = None
+    content: str = "full"  # "summary": items carry their summary, not their whole text
 
     def matches(self, source: str) -> bool:
         """Whether articles of ``source`` go into this feed (``"*"`` is every source)."""
@@ -422,7 +423,7 @@ def _feeds(v: _Validator, raw: Any, source_names: set[str]) -> list[FeedConfig]:
     for i, item in enumerate(raw):
         where = f"feeds[{i}]"
         t = v.table(item, where, {"name", "title", "description", "sources", "formats", "limit",
-                                  "include", "exclude", "since"})
+                                  "include", "exclude", "since", "content"})
         if not t:
             continue
         name = v.name(t, where, seen)
@@ -458,5 +459,6 @@ def _feeds(v: _Validator, raw: Any, source_names: set[str]) -> list[FeedConfig]:
             include=include,
             exclude=exclude,
             since=v.duration(t, where, "since", maximum=MAX_SINCE),
+            content=v.choice(t, where, "content", ("full", "summary"), default="full"),
         ))
     return out

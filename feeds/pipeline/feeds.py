@@ -154,7 +154,8 @@ def publish_feed(config: Config, store: Store, feed: FeedConfig, *, now: datetim
         report.kept.extend(paths.values())  # nothing to select or render
         return report
     heads = _select(config, store, feed, rows, now=now)
-    keys = [fragment_key(h.id, h.content_hash, h.published, h.updated) for h in heads]
+    mode = "" if feed.content == "full" else ":" + feed.content  # a summary is another item
+    keys = [fragment_key(h.id, h.content_hash + mode, h.published, h.updated) for h in heads]
     items_digest = hashlib.blake2b("\n".join(keys).encode(), digest_size=16).hexdigest()
     if same_files and prev.items == items_digest:
         report.unchanged = len(heads)
@@ -165,8 +166,9 @@ def publish_feed(config: Config, store: Store, feed: FeedConfig, *, now: datetim
         return report
     index = store.feed_index(feed.name) if previous else None
     _count_changes(report, heads, previous, index)
+    summary_only = feed.content == "summary"
     if dry_run:
-        items = _full_items(store, heads)
+        items = [as_published(i, summary_only) for i in _full_items(store, heads)]
         for fmt, path in paths.items():
             data = render(fmt, channel, items)
             stream.checked(fmt, path, data, items)
@@ -174,7 +176,7 @@ def publish_feed(config: Config, store: Store, feed: FeedConfig, *, now: datetim
              else report.kept).append(path)
         return report
     changed, formats = _publish_formats(store, channel, paths, heads, keys, index, workers,
-                                        cancelled)
+                                        cancelled, summary_only=summary_only)
     for fmt, path in paths.items():
         (report.written if changed[fmt] else report.kept).append(path)
     new_index = FeedIndex(tuple(h.id for h in heads), tuple(keys),
@@ -217,7 +219,7 @@ PARALLEL_RENDER_THRESHOLD = 1500
 def _publish_formats(store: Store, channel: Channel, paths: dict[str, Path],
                      heads: Sequence[ItemHead], keys: Sequence[str],
                      index: FeedIndex | None, workers: int = 1,
-                     cancelled: Cancelled | None = None
+                     cancelled: Cancelled | None = None, *, summary_only: bool = False
                      ) -> tuple[dict[str, bool], dict[str, object]]:
     """Stream every file of one feed (see :func:`publish_feed`): whether each changed,
     and each one's index entry for the next build.  Items to render are read once, in
@@ -244,7 +246,8 @@ def _publish_formats(store: Store, channel: Channel, paths: dict[str, Path],
                 handle, prefix, channel, tuple(out.fmt for out in outputs),
                 tuple(str(out.path) for out in outputs), chunk,
                 tuple(heads[n].id for n in chunk),
-                tuple(tuple(keys[n] not in out.reusable for out in outputs) for n in chunk))
+                tuple(tuple(keys[n] not in out.reusable for out in outputs) for n in chunk),
+                summary_only)
             for chunk in (tuple(misses[i:i + RENDER_CHUNK])
                           for i in range(0, len(misses), RENDER_CHUNK))
         ]
@@ -300,6 +303,7 @@ class _RenderJob:
     positions: tuple[int, ...]
     ids: tuple[str, ...]
     needed: tuple[tuple[bool, ...], ...]  # per position, per format: render it?
+    summary_only: bool = False  # the feed's ``content = "summary"``
 
 
 _Spooled = list[stream.Spooled]  # one chunk: a spool per format
@@ -331,10 +335,27 @@ def _render_job(job: _RenderJob, store: Store | None = None) -> _Spooled:
                            f"{missing[0]!r}")
     return [
         stream.spool(fmt, job.channel, Path(path), job.prefix,
-                     [(n, found[i]) for n, i, need in zip(job.positions, job.ids, job.needed,
-                                                          strict=True) if need[f]])
+                     [(n, as_published(found[i], job.summary_only))
+                      for n, i, need in zip(job.positions, job.ids, job.needed, strict=True)
+                      if need[f]])
         for f, (fmt, path) in enumerate(zip(job.fmts, job.paths, strict=True))
     ]
+
+
+def as_published(item: Item, summary_only: bool) -> Item:
+    """``item`` as a feed with ``content = "summary"`` shows it: its summary (or bullets)
+    and no text of its own (readers follow the link for the rest).  Its fingerprint stays
+    the stored article's (``Item.content_hash``)."""
+    if not summary_only:
+        return item
+    from ..normalize.textbits import shorten
+
+    article = item.article
+    summary = article.summary
+    if not summary and not article.summary_bullets and article.body:
+        summary = shorten(article.body.partition("\n\n")[0])
+    return replace(item, article=replace(article, content_html="", body="", summary=summary),
+                   content_hash=item.content_hash or article.content_hash())
 
 
 def _channel_key(config: Config, feed: FeedConfig) -> str:
