@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from feeds.normalize.captions import is_credited_caption
 from feeds.normalize.plainlines import (
     _BULLET_LINE,
     _BYLINE_LINE,
@@ -40,7 +41,6 @@ from feeds.normalize.plainlines import (
     _Classifier,
     _is_blank,
     _is_boilerplate,
-    _is_credited_caption,
     _key,
     _Line,
     _looks_like_name,
@@ -92,7 +92,7 @@ def _is_body(classify: _Classifier, index: int, line: _Line) -> bool:
         ending = text[-2:] if text[-1] in "\"”’»)" else text[-1:]
         if "." not in ending and (size < _BODY_MIN or text[-1] not in _SENTENCE_END + "\"”’»)"):
             return False  # a long headline may end with "?" or "!", hardly with "."
-    return not _is_credited_caption(text)
+    return not is_credited_caption(text)
 
 
 def _is_candidate(classify: _Classifier, index: int, line: _Line) -> bool:
@@ -101,7 +101,7 @@ def _is_candidate(classify: _Classifier, index: int, line: _Line) -> bool:
         return False
     if _CREDIT_FIRST.match(text) or not any(ch.isalpha() for ch in text):
         return False
-    return not _is_credited_caption(text) and not classify.dateline_shaped(index)
+    return not is_credited_caption(text) and not classify.dateline_shaped(index)
 
 
 _UNREAD = _Line(_OTHER, "")  # a line not classified (yet)
@@ -200,7 +200,7 @@ def _score(
         if (
             line.kind in _MARKER_KINDS
             or ahead == body_at
-            or (line.kind == _OTHER and _is_credited_caption(line.text))
+            or (line.kind == _OTHER and is_credited_caption(line.text))
         ):
             score += 2
             why.append("header follows")

@@ -70,8 +70,6 @@ _SOCIAL_LINE = re.compile(
 
 _COUNTER = re.compile(r"\d{1,3}\s*(?:/|of|sur|de|von|di|van|من)\s*\d{1,3}")
 _BULLET = re.compile(r"(?:[•·▪●◦‣∙]\s*|[-*–]\s+)(?P<text>\S.*)")
-_CAPTION_CREDIT = re.compile(r"\((?P<credit>[^()]{1,120})\)")
-_CREDIT_AFTER_SENTENCE = re.compile(r"[.!?…][\"”’»]?\s*\([^()]{1,120}\)")
 _DATELINE = re.compile(r"(?P<place>[^\s:][^:\n]{0,48}?)\s*:\s")
 # Letters, the combining marks written on them (Arabic harakat: "عمّان"), and the
 # punctuation of place names: "ST. JOHN’S", "RAS AL-KHAIMAH", "LONDON/DUBAI".
@@ -310,41 +308,6 @@ def _is_clause(segment: str) -> bool:
         return False
     firsts = [ch for word in text.split() for ch in word[:1] if ch.lower() != ch.upper()]
     return len(firsts) >= 3 and 2 * sum(ch.islower() for ch in firsts) > len(firsts)
-
-
-# A credit at the end of a caption, after a sentence or a space ("... Photo: Name",
-# "... — Reuters", "... REUTERS/Name", "... © Agency"); searched in the last characters only.
-_PHOTO_CREDIT = re.compile(
-    r"(?:[.!?…]\s*|\s+|\()(?:\(?(?:photo|photograph|picture|image|foto|bild|credit"
-    r"|crédit|courtesy|source)s?(?:\s*:| by| de| von| di)\s*\S.{0,80}"
-    r"|[-–—]\s*(?:reuters|afp|ap|epa|getty images|file|wam|spa|ap photo|anadolu|xinhua)"
-    r"|(?:reuters|afp|ap photo|epa|getty images|afp photo)\s*/\s*\S.{0,60}"
-    r"|©\s*\S.{0,80})\s*\)?$",
-    re.IGNORECASE,
-)
-# "(Petra photo)", "(REUTERS)", "(Mohammed Salem/Reuters)", "(واس)": a credit in parentheses
-# named by its words, after a caption that need not end like a sentence.
-_CREDIT_WORD_PARENS = re.compile(
-    r"\s\((?:[^()]{0,60}\b(?:photos?|foto|afp|reuters|ap|epa|getty images|handout|file|archive"
-    r"|courtesy|supplied|wam|spa|petra|xinhua|anadolu|dpa|ansa|efe)\b[^()]{0,60}"
-    r"|واس|تويتر|أرشيفية|ارشيفية|رويترز|أ\.ف\.ب|أ ف ب|أ\.ب|وام|بترا|الشرق الأوسط)\)$",
-    re.IGNORECASE,
-)
-_CREDIT_TAIL = 110  # the longest credit the pattern takes, with its lead
-
-
-def _is_credited_caption(text: str) -> bool:
-    """A photo caption by its credit: ``... sentence. (Credit)``, ``... Photo: Name``,
-    ``... — Reuters``, ``... REUTERS/Name``, ``... © Agency``."""
-    if len(text) > 600:
-        return False
-    if text.endswith(")") and (
-        _CREDIT_AFTER_SENTENCE.search(text) is not None
-        or _CREDIT_WORD_PARENS.search(text, max(0, len(text) - 80)) is not None
-    ):
-        return True
-    start = max(12, len(text) - _CREDIT_TAIL)
-    return _PHOTO_CREDIT.search(text, start) is not None
 
 
 def _is_dateline_shaped(text: str) -> bool:

@@ -37,6 +37,7 @@ from datetime import UTC, datetime, tzinfo
 from feeds.errors import ArticleError
 from feeds.model import Article, Author, DateSource, RawInput
 from feeds.normalize import ReadContext
+from feeds.normalize.captions import CAPTION_CREDIT, CREDIT_AFTER_SENTENCE, is_credited_caption
 from feeds.normalize.dates import FoundDate
 from feeds.normalize.decode import decode_text
 from feeds.normalize.header import (
@@ -51,12 +52,10 @@ from feeds.normalize.plainlines import (  # the lines, classified
     _BULLET,
     _BULLET_LINE,
     _BYLINE_LINE,
-    _CAPTION_CREDIT,
     _CAPTION_LINE,
     _CHROME,
     _CHROME_LINES,
     _COUNTER_LINE,
-    _CREDIT_AFTER_SENTENCE,
     _DATE,
     _DECK_LINE,
     _HEADLINE,
@@ -70,7 +69,6 @@ from feeds.normalize.plainlines import (  # the lines, classified
     _Header,
     _is_blank,
     _is_boilerplate,
-    _is_credited_caption,
     _is_dateline_shaped,
     _key,
     _Line,
@@ -158,14 +156,14 @@ def _caption_role(
     if len(text) > _MAX_CAPTION or classify.dateline_shaped(index):
         return None
     marker_ahead = _marker_ahead(classify, index + 1)
-    if _CREDIT_AFTER_SENTENCE.search(text) is not None and text.endswith(")"):
+    if CREDIT_AFTER_SENTENCE.search(text) is not None and text.endswith(")"):
         # "... sentence. (Credit)": a caption, unless it is the article's only paragraph.
         if marker_ahead or _next_nonblank(classify.lines, index + 1) is not None:
             return "caption"
         return None
     if not marker_ahead:
         return None
-    if text.endswith(")") and _CAPTION_CREDIT.search(text) is not None:
+    if text.endswith(")") and CAPTION_CREDIT.search(text) is not None:
         return "caption"
     if previous in (_HEADLINE, _COUNTER_LINE, _CAPTION_LINE):
         return "caption"
@@ -220,7 +218,7 @@ def _other_role(
     """Role of an unclassified header line and why: caption, deck, author, furniture, or
     None (the body starts here)."""
     text = classify(index).text
-    if classify.dateline_shaped(index) and not _is_credited_caption(text):
+    if classify.dateline_shaped(index) and not is_credited_caption(text):
         return None, "the first body paragraph (a dateline)"
     following = _next_nonblank(classify.lines, index + 1) if len(text) < _MAX_CAPTION else None
     if following is not None and _is_shortened(text, classify.lines[following].strip()):
@@ -234,7 +232,7 @@ def _other_role(
         return role, "caption-shaped or among template lines" if role == "caption" else (
             "a subtitle under the title"
         )
-    if _is_credited_caption(text) and _next_nonblank(classify.lines, index + 1) is not None:
+    if is_credited_caption(text) and _next_nonblank(classify.lines, index + 1) is not None:
         return "caption", "ends with a photo credit"
     if (
         body_at is not None
@@ -253,7 +251,7 @@ def _captions_before(classify: _Classifier, title_index: int) -> list[str]:
         for index in range(max(0, title_index - 20), title_index)
         if not _is_blank(classify.lines[index])
         and classify(index).kind == _OTHER
-        and _is_credited_caption(classify(index).text)
+        and is_credited_caption(classify(index).text)
     ]
 
 
@@ -463,7 +461,7 @@ def read_plaintext(
     caption = header.captions[0] if header.captions else None
     credit = None
     if caption is not None and caption.endswith(")"):
-        m = _CAPTION_CREDIT.search(caption, max(0, caption.rfind("(")))
+        m = CAPTION_CREDIT.search(caption, max(0, caption.rfind("(")))
         credit = m.group("credit").strip() if m else None
 
     return Article(
