@@ -288,7 +288,7 @@ class _Progress:
 def cmd_inspect(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
-    from .pipeline import locate, lookup_id, model_cache_dir, read_path
+    from .pipeline import explain_path, locate, lookup_id, model_cache_dir, read_path
 
     path: Path = args.path
     config = _optional_config(args)
@@ -326,7 +326,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         "draft": article.draft,
         "id": item_id,
     }
-    explained = _explain(path, tz) if getattr(args, "explain", False) else []
+    explained = explain_path(path, tz=tz) if getattr(args, "explain", False) else []
     if explained:
         data["explain"] = explained
     if args.json:
@@ -342,14 +342,6 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         print(f"{line['line']:>4} {line['role']:<16} {line['text'][:60]:<60}  {line['why']}")
     print(f"\n{article.body}")
     return EXIT_OK
-
-
-def _explain(path: Path, tz: Any) -> list[dict[str, Any]]:
-    """``inspect --explain``: one row per header line (plain-text articles)."""
-    from .pipeline import explain_path
-
-    return [{"line": number, "role": role, "why": why, "text": text}
-            for number, role, why, text in explain_path(path, tz=tz)]
 
 
 def _optional_config(args: argparse.Namespace) -> Any:
