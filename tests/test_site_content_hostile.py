@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from feeds import config as config_module
+from feeds.normalize.siteread import authors_of
 from feeds.pipeline import build
 from tests.conftest import NOW
 from tests.test_folder_layouts_build import make_site, titles
@@ -33,3 +34,26 @@ def test_pelican_status_skip_is_never_published(tmp_path: Path) -> None:
     [report] = build(config_module.load(toml), now=NOW).sources
     assert titles(toml) == ["A"]
     assert report.not_published == [("content/s.md", "Status: skip")]
+
+
+def test_authors_written_as_markdown_links_with_their_affiliation() -> None:
+    # the OpenTelemetry blog's form: "[Name](url) (Company)", several joined by "," / "and"
+    def names(value: str) -> list[tuple[str, str | None]]:
+        return [(a.name, a.url) for a in authors_of({"author": value}, "https://example.org/")]
+
+    assert names("[Alex Boten](https://github.com/codeboten) (Honeycomb)") == [
+        ("Alex Boten (Honeycomb)", "https://github.com/codeboten")]
+    assert names("[Debajit Das](https://github.com/debajitdas), [Kumar Pratyus]"
+                 "(https://github.com/kpratyus) and [Severin Neumann](https://github.com/svrnm)"
+                 ) == [("Debajit Das", "https://github.com/debajitdas"),
+                       ("Kumar Pratyus", "https://github.com/kpratyus"),
+                       ("Severin Neumann", "https://github.com/svrnm")]
+    assert names("[Patrice Chalin](https://github.com/chalin) ([CNCF](https://www.cncf.io/))"
+                 ) == [("Patrice Chalin (CNCF)", "https://github.com/chalin")]
+    # a plain name is one author, commas and all (Hugo's author is one string)
+    assert names("Ann Lee (X, Inc.)") == [("Ann Lee (X, Inc.)", None)]
+    assert names("[Ann Lee](/about/)") == [("Ann Lee", "https://example.org/about/")]
+    # hostile: long runs of spaces and separators cost linear time, and never an error
+    assert len(names("[A](https://a.example)" + " " * 200_000 + "and [B](https://b.example)")) \
+        == 2
+    assert names("[A](https://a.example)" + ",;" * 50_000) == [("A", "https://a.example")]
