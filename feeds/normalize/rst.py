@@ -113,7 +113,8 @@ def _check_substitutions(document: Any) -> None:
 
     def target(ref: Any) -> str | None:
         name = ref.get("refname", "")
-        return name if name in defs else names.get(name.lower())
+        found: str | None = name if name in defs else names.get(name.lower())
+        return found
 
     refs = {name: [target(r) for r in node.findall(nodes.substitution_reference)]
             for name, node in defs.items()}
