@@ -10,7 +10,7 @@ from feeds import config as config_module
 from feeds.normalize.siteread import authors_of
 from feeds.pipeline import build
 from tests.conftest import NOW
-from tests.test_folder_layouts_build import make_site, titles
+from tests.test_folder_layouts_build import make_site, post, titles
 
 
 def pelican_post(title: str, extra: str = "") -> str:
@@ -57,3 +57,18 @@ def test_authors_written_as_markdown_links_with_their_affiliation() -> None:
     assert len(names("[A](https://a.example)" + " " * 200_000 + "and [B](https://b.example)")) \
         == 2
     assert names("[A](https://a.example)" + ",;" * 50_000) == [("A", "https://a.example")]
+
+
+def test_a_jekyll_posts_folder_linked_to_another_folder_publishes_its_posts(
+        tmp_path: Path) -> None:
+    # "_posts -> archive": the folder is a page folder as "archive/" and the posts as
+    # "_posts/"; it was walked once, by name order, and its posts lost when "archive" came
+    # first ("folder already visited (symlink cycle)", a rejection: exit 1)
+    toml = make_site(tmp_path, {"_config.yml": "", "archive/2020-01-01-a.md": post("A"),
+                                "_drafts/x.md": post("Draft")})
+    (tmp_path / "site" / "_posts").symlink_to("archive")
+    (tmp_path / "site" / "zz").symlink_to("archive")  # the same folder, seen the same way
+    [report] = build(config_module.load(toml), now=NOW).sources
+    assert titles(toml) == ["A"]
+    assert report.rejected == 0
+    assert dict(report.skips)["zz/"] == "the same folder as archive/"
