@@ -140,6 +140,7 @@ class Tree:
         self.inotify = inotify
         self.roots = roots
         self.paths: dict[int, Path] = {}  # wd -> folder
+        self.writing: set[Path] = set()  # files written to and not closed yet
         self.failed: list[tuple[Path, OSError]] = []
 
     def add(self, folder: Path) -> None:
@@ -195,12 +196,15 @@ class Tree:
                 out.complete.append(str(path))
             return
         if mask & (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE):
+            self.writing.discard(path)
             out.complete.append(str(path))
         elif mask & IN_ATTRIB:
-            out.unsettled.append(str(path))
+            if path not in self.writing:  # (a file being written: once its writer closes it)
+                out.unsettled.append(str(path))
         elif mask & IN_CREATE and _complete_on_creation(path):
             out.complete.append(str(path))
-        # IN_MODIFY, and IN_CREATE of a file being written: read once its writer closes it
+        elif mask & (IN_MODIFY | IN_CREATE):  # read once its writer closes it
+            self.writing.add(path)
 
 
 def _complete_on_creation(path: Path) -> bool:
