@@ -384,7 +384,10 @@ def daemon(ds: Dataset, writes: int, *, ready_timeout: float = 600.0,
         if not _wait_line(lines, "ready", ready_timeout, proc):
             result.error = "feeds run never said it was ready: " + " | ".join(tail[-3:])
             return list(results.values())
-        time.sleep(0.5)  # let the watcher arm
+        # once watching, the daemon scans every folder again (what changed during the first
+        # build): at N=50,000 that is most of a second, and a write meanwhile waits for it
+        _wait_line(lines, "ingested", ready_timeout, proc)
+        time.sleep(0.3)
         _pickups(ds, writes, results, change_timeout)
     finally:
         if proc.poll() is None:
