@@ -230,6 +230,9 @@ def cmd_build(args: argparse.Namespace) -> int:
             continue
         files = ", ".join(p.name for p in feed.written)
         written = f"{prefix} {files}" if feed.written else "files unchanged"
+        if feed.deleted:  # archive pages left without items
+            gone = ", ".join(p.name for p in feed.deleted)
+            written += f"; {'would delete' if args.dry_run else 'deleted'} {gone}"
         print(f"{feed.name}: {feed.added} added, {feed.changed} changed, {feed.removed} removed, "
               f"{feed.unchanged} unchanged; {written}", file=out)
     if not args.quiet:

@@ -92,6 +92,13 @@ class FeedConfig:
     exclude: tuple[str, ...] = ()
     since: timedelta | None = None
     content: str = "full"  # "summary": items carry their summary, not their whole text
+    archive: bool = False  # RFC 5005 archived feed: every item, in pages of archive_size
+    archive_size: int = 100
+
+    @property
+    def shown(self) -> int | None:
+        """How many items the feed shows: ``limit``, or every one (None) when archived."""
+        return None if self.archive else self.limit
 
     def matches(self, source: str) -> bool:
         """Whether articles of ``source`` go into this feed (``"*"`` is every source)."""
@@ -423,7 +430,8 @@ def _feeds(v: _Validator, raw: Any, source_names: set[str]) -> list[FeedConfig]:
     for i, item in enumerate(raw):
         where = f"feeds[{i}]"
         t = v.table(item, where, {"name", "title", "description", "sources", "formats", "limit",
-                                  "include", "exclude", "since", "content"})
+                                  "include", "exclude", "since", "content", "archive",
+                                  "archive_size"})
         if not t:
             continue
         name = v.name(t, where, seen)
@@ -460,5 +468,21 @@ def _feeds(v: _Validator, raw: Any, source_names: set[str]) -> list[FeedConfig]:
             exclude=exclude,
             since=v.duration(t, where, "since", maximum=MAX_SINCE),
             content=v.choice(t, where, "content", ("full", "summary"), default="full"),
+            **_archive(v, t, where),
         ))
     return out
+
+
+def _archive(v: _Validator, t: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """``archive`` and ``archive_size`` of one ``[[feeds]]`` table (RFC 5005 archives)."""
+    archive = v.boolean(t, where, "archive", False)
+    size = v.integer(t, where, "archive_size", 100, minimum=1, maximum=100_000)
+    if "archive_size" in t and not archive:
+        v.problem(_join(where, "archive_size"),
+                  "applies only to an archived feed: add archive = true, or remove it")
+    if archive and "limit" in t:
+        v.problem(_join(where, "limit"),
+                  "does not apply to an archived feed (archive = true), which keeps every "
+                  "item: its subscription document holds the newest archive_size to "
+                  "2 × archive_size − 1 and archive pages the rest; remove limit")
+    return {"archive": archive, "archive_size": size}

@@ -193,8 +193,23 @@ class Item:
 
 
 @dataclass(frozen=True, slots=True)
+class ArchiveLinks:
+    """Where one document of an archived feed (RFC 5005 section 4) sits among the others.
+
+    ``page``: this archive page's number (pages are numbered from the oldest), None for
+    the subscription document; ``prev``: the next older page (None: none); ``next``: the
+    next newer page (the newest page names the number the next one will get).
+    """
+
+    page: int | None = None
+    prev: int | None = None
+    next: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Channel:
-    """What one published feed says about itself."""
+    """What one published feed says about itself (``archive``: its place among the
+    documents of an archived feed; None: a feed without archives)."""
 
     name: str
     title: str
@@ -205,6 +220,7 @@ class Channel:
     author: Author | None = None
     hub: str | None = None  # WebSub hub
     formats: tuple[str, ...] | None = None  # None: every format (``feeds.publish.FORMATS``)
+    archive: ArchiveLinks | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def url_of(self, file_name: str) -> str | None:

@@ -37,7 +37,8 @@ from feeds.errors import ConfigError
 from feeds.model import Item
 from feeds.text import story_keys_of
 
-__all__ = ["MAX_FIELD", "MAX_PATTERN", "MAX_PROGRAM", "Filter", "feeds_touched", "folder_owner",
+__all__ = ["MAX_FIELD", "MAX_PATTERN", "MAX_PROGRAM", "Filter", "archive_plan", "feeds_touched",
+           "folder_owner",
            "one_per_story", "select_items", "story_keys", "validate_pattern"]
 
 T = TypeVar("T")
@@ -214,3 +215,31 @@ def feeds_touched(feeds: Iterable[FeedOfSources], source: str,
     if changes is None or changes.empty:
         return set()
     return {feed.name for feed in feeds if feed.matches(source)}
+
+
+def archive_plan(ids: Sequence[str], pages: dict[int, Collection[str]], size: int
+                 ) -> tuple[dict[int, list[int]], list[int]]:
+    """How an archived feed (RFC 5005 section 4) lays out its items: per archive page
+    number, the positions in ``ids`` (the feed's items, newest first) on it, and the
+    positions in the subscription document.
+
+    An item stays on the page it was on (``pages``: each page's ids, as last published),
+    whatever its date: archive pages are stable.  The others go to the subscription
+    document; whenever it would hold ``2 * size`` or more, its oldest ``size`` items make a
+    new page, numbered after the newest page still holding items.  So the subscription
+    document holds ``size`` to ``2 * size - 1`` items once the feed has that many (never
+    only a few, just after a page was made), one new item adds at most one page, and a
+    first publication numbers its pages from the oldest items.  A page whose items all
+    went has no positions and is left out.
+    """
+    page_of = {i: n for n, members in pages.items() for i in members}
+    laid: dict[int, list[int]] = {}
+    current: list[int] = []
+    for position, item_id in enumerate(ids):
+        page = page_of.get(item_id)
+        (current if page is None else laid.setdefault(page, [])).append(position)
+    number = max(laid, default=0) + 1
+    while len(current) >= 2 * size:
+        laid[number], current = current[-size:], current[:-size]
+        number += 1
+    return dict(sorted(laid.items())), current

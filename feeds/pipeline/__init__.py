@@ -33,7 +33,8 @@ from ..config import Config
 from ..errors import FeedsError, OutputError, SourceError
 from ..publish.atomic import remove_temporaries, write_if_changed
 from ..publish.pages import render_index_html, render_opml
-from ..store import Store, open_store
+from ..store import FeedState, Store, open_store
+from .archive import archive_pages
 from .commands import Status, discover_feed, locate, lookup_id, status
 from .feeds import feed_heads, feed_items, publish_feed
 from .folder import ingest_folder, read_path
@@ -115,8 +116,11 @@ def publish(config: Config, store: Store, *, now: datetime, dry_run: bool = Fals
             log.error("feed %s not published: %s", feed.name, exc)
             reports.append(FeedReport(feed.name, error=str(exc)))
     channels = [config.channel(f) for f in config.feeds]
+    archives = {f.name: archive_pages((store.feed_state(f.name) or FeedState()).files)
+                for f in config.feeds if f.archive}
     pages = []
-    for name, data in (("index.html", render_index_html(config.site.title, channels)),
+    for name, data in (("index.html", render_index_html(config.site.title, channels,
+                                                        archives)),
                        ("feeds.opml", render_opml(config.site.title, channels))):
         path = config.output_dir / name
         if write_if_changed(path, data, dry_run=dry_run):

@@ -42,13 +42,15 @@ def feed_items(config: Config, store: Store, feed: FeedConfig, *, now: datetime)
     if not sources:
         return []
     filtered = bool(feed.include or feed.exclude or feed.since)
-    fetch = None if filtered else feed.limit + 64
+    shown = feed.shown
+    fetch = None if filtered or shown is None else shown + 64
     items = store.items(sources, limit=fetch)
     visible = [i for i in items if i.published <= now]
-    if fetch is not None and len(items) == fetch and len(visible) < feed.limit:
+    if fetch is not None and shown is not None and len(items) == fetch \
+            and len(visible) < shown:
         visible = [i for i in store.items(sources) if i.published <= now]
     return select_items(visible, include=feed.include, exclude=feed.exclude, since=feed.since,
-                        limit=feed.limit, now=now, folders=_folders(config, sources))
+                        limit=shown, now=now, folders=_folders(config, sources))
 
 
 def _folders(config: Config, sources: Collection[str]) -> set[str]:
@@ -74,11 +76,12 @@ def _candidates(config: Config, store: Store, feed: FeedConfig, *,
         return [], None
     if feed.include or feed.exclude:
         return store.heads(sources), None
-    fetch = None if feed.since else feed.limit + 64
+    shown = feed.shown
+    fetch = None if feed.since or shown is None else shown + 64
     heads = store.heads(sources, limit=fetch)
     now_stamp = stamp(now)
     visible = sum(1 for h in heads if h.published <= now_stamp)
-    if fetch is not None and len(heads) == fetch and visible < feed.limit:
+    if fetch is not None and shown is not None and len(heads) == fetch and visible < shown:
         heads = store.heads(sources)
     if feed.since:
         return heads, None  # what "since" keeps moves with every build
@@ -117,7 +120,7 @@ def _select(config: Config, store: Store, feed: FeedConfig, heads: list[ItemHead
     oldest = stamp(now - feed.since) if feed.since is not None else ""
     visible = (h for h in heads if oldest <= h.published <= now_stamp)
     owner = folder_owner(_folders(config, config.feed_sources(feed)))
-    return one_per_story(visible, ItemHead.story_keys, limit=feed.limit, owner_of=owner)
+    return one_per_story(visible, ItemHead.story_keys, limit=feed.shown, owner_of=owner)
 
 
 #: items rendered (and verified, as one small document) at a time
@@ -139,6 +142,11 @@ def publish_feed(config: Config, store: Store, feed: FeedConfig, *, now: datetim
     the no-op check puts in them.  The file work is :mod:`feeds.publish.stream`'s; this
     decides what to render and keeps the feed's state in the store.
     """
+    if feed.archive:
+        from .archive import publish_archived
+
+        return publish_archived(config, store, feed, now=now, dry_run=dry_run,
+                                workers=workers, cancelled=cancelled)
     report = FeedReport(feed.name)
     channel = config.channel(feed)
     channel_key = _channel_key(config, feed)
@@ -216,61 +224,68 @@ def _full_items(store: Store, heads: Sequence[ItemHead]) -> list[Item]:
 PARALLEL_RENDER_THRESHOLD = 1500
 
 
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One document of a feed to stream, in each of its formats: the feed's (subscription)
+    document, or one archive page of an archived feed.  ``positions``: its items, as
+    positions in the feed's heads; ``index``: what it may reuse fragments from, in the
+    files ``sources`` (default: ``paths``, the files it replaces)."""
+
+    channel: Channel
+    paths: dict[str, Path]
+    positions: Sequence[int]
+    index: FeedIndex | None
+    sources: dict[str, Path] | None = None
+
+
 def _publish_formats(store: Store, channel: Channel, paths: dict[str, Path],
                      heads: Sequence[ItemHead], keys: Sequence[str],
                      index: FeedIndex | None, workers: int = 1,
                      cancelled: Cancelled | None = None, *, summary_only: bool = False
                      ) -> tuple[dict[str, bool], dict[str, object]]:
-    """Stream every file of one feed (see :func:`publish_feed`): whether each changed,
-    and each one's index entry for the next build.  Items to render are read once, in
-    chunks, for all formats; with ``workers`` > 1 and many of them, the chunks are
-    rendered by a process pool (each worker reads its items from the store itself and
-    spools its fragments to files the kernel then copies from)."""
-    old: dict[str, object] | None = None if index is None else {
-        "keys": list(index.keys), "formats": dict(index.formats)}  # as the stream reads it
-    position = stream.positions(old)
-    outputs = [stream.Output(fmt, channel, path, old, position) for fmt, path in paths.items()]
-    changed: dict[str, bool] = {}
-    formats: dict[str, object] = {}
+    """:func:`publish_documents` of one document holding every item."""
+    [result] = publish_documents(store, [Document(channel, paths, range(len(heads)), index)],
+                                 heads, keys, workers, cancelled, summary_only=summary_only)
+    return result
+
+
+def publish_documents(store: Store, docs: Sequence[Document], heads: Sequence[ItemHead],
+                      keys: Sequence[str], workers: int = 1,
+                      cancelled: Cancelled | None = None, *, summary_only: bool = False
+                      ) -> list[tuple[dict[str, bool], dict[str, object]]]:
+    """Stream every file of ``docs`` (see :func:`publish_feed`): per document, whether each
+    file changed, and each one's index entry for the next build.  Items to render are
+    read once, in chunks, for all formats and documents; with ``workers`` > 1 and many of
+    them, the chunks are rendered by a process pool (each worker reads its items from the
+    store itself and spools its fragments to files the kernel then copies from).  Every
+    old file is opened before any is replaced, so a document may reuse another's."""
+    fmts = tuple(docs[0].paths) if docs else ()
     prefix = f".spool.{os.getpid()}.{secrets.token_hex(4)}."  # this publication's spools
     with contextlib.ExitStack() as stack:
-        stack.callback(stream.remove_spools, {out.path.parent for out in outputs}, prefix)
-        for out in outputs:
-            out.open_old(stack, len(keys))
-        # every file reuses by the same positions, or (not the file we wrote) by none
-        everywhere = position if all(len(out.reusable) for out in outputs) else {}
-        misses = [n for n, key in enumerate(keys) if key not in everywhere]
+        outputs = [_outputs(doc, stack) for doc in docs]
+        stack.callback(stream.remove_spools,
+                       {out.path.parent for outs in outputs for out in outs}, prefix)
+        where: dict[int, tuple[int, int]] = {}  # feed position -> (document, its position)
+        needed: dict[int, tuple[bool, ...]] = {}
+        for d, doc in enumerate(docs):
+            for local, n in enumerate(doc.positions):
+                where[n] = (d, local)
+                need = tuple(keys[n] not in out.reusable for out in outputs[d])
+                if any(need):
+                    needed[n] = need
+        misses = sorted(needed)
         handle = store.handle()  # None: no other process sees this store
         jobs = [
-            _RenderJob(
-                handle, prefix, channel, tuple(out.fmt for out in outputs),
-                tuple(str(out.path) for out in outputs), chunk,
-                tuple(heads[n].id for n in chunk),
-                tuple(tuple(keys[n] not in out.reusable for out in outputs) for n in chunk),
-                summary_only)
+            _RenderJob(handle, prefix, docs[0].channel, fmts,
+                       tuple(str(docs[0].paths[fmt]) for fmt in fmts), chunk,
+                       tuple(heads[n].id for n in chunk), tuple(needed[n] for n in chunk),
+                       summary_only)
             for chunk in (tuple(misses[i:i + RENDER_CHUNK])
                           for i in range(0, len(misses), RENDER_CHUNK))
         ]
-        shared = shared_pool(workers)
-        results: Iterator[_Spooled]
-        if workers > 1 and handle is not None and (
-                len(misses) >= PARALLEL_RENDER_THRESHOLD
-                or (shared is not None and shared.started and len(jobs) > 1)):
-            if shared is not None:  # the build's pool, warm from reading
-                warm = shared.get()
-                futures = [warm.submit(_render_job, job) for job in jobs]
-                # the pool outlives this feed: on a failure, let the other jobs end (or
-                # never start) before their spool files are looked for and removed
-                stack.callback(settle, futures)
-                results = (future.result() for future in futures)
-            else:  # a process pool of this feed's own
-                pool = stack.enter_context(process_pool(workers))
-                results = pool.map(_render_job, jobs)
-        else:
-            results = (_render_job(job, store) for job in jobs)
-        for spooled in _unbroken(results):
+        for spooled in _unbroken(_rendered(store, jobs, workers, len(misses), stack)):
             check(cancelled)  # the old files stay; spools are removed on the way out
-            for out, (spool, entries) in zip(outputs, spooled, strict=True):
+            for f, (spool, entries) in enumerate(spooled):
                 if not entries:
                     os.unlink(spool)
                     continue
@@ -278,19 +293,73 @@ def _publish_formats(store: Store, channel: Channel, paths: dict[str, Path],
                 stack.callback(os.close, fd)
                 os.unlink(spool)  # the open descriptor is all we need
                 for n, offset, length, flag in entries:
-                    out.rendered[n] = (fd, offset, length, flag)
-        # stored dates are fixed-width UTC ISO: the greatest text is the newest
-        newest = (max(h.updated for h in heads), max(h.published for h in heads)) \
-            if heads else None
-        # a thread per file: the copying and the fsync happen in the kernel, GIL released
-        from concurrent.futures import ThreadPoolExecutor
+                    d, local = where[n]
+                    outputs[d][f].rendered[local] = (fd, offset, length, flag)
+        return _assemble(docs, outputs, heads, keys)
 
-        with ThreadPoolExecutor(max_workers=max(1, len(outputs))) as writers:
-            assembled = list(writers.map(
-                lambda out: stream.assemble(out, len(heads), newest, keys), outputs))
-        for out, (was_changed, entry) in zip(outputs, assembled, strict=True):
-            changed[out.fmt], formats[out.fmt] = was_changed, entry
-    return changed, formats
+
+def _outputs(doc: Document, stack: contextlib.ExitStack) -> list[stream.Output]:
+    """The files of ``doc``, their old versions open: what each can reuse."""
+    old: dict[str, object] | None = None if doc.index is None else {
+        "keys": list(doc.index.keys), "formats": dict(doc.index.formats)}  # as streamed
+    position = stream.positions(old)
+    sources = doc.sources or doc.paths
+    outputs = [stream.Output(fmt, doc.channel, path, old, position, sources[fmt])
+               for fmt, path in doc.paths.items()]
+    for out in outputs:
+        out.open_old(stack, len(doc.positions))
+    return outputs
+
+
+def _rendered(store: Store, jobs: list[_RenderJob], workers: int, misses: int,
+              stack: contextlib.ExitStack) -> Iterator[_Spooled]:
+    """The jobs' results: by the build's pool, a pool of this feed's own, or here."""
+    shared = shared_pool(workers)
+    handle = jobs[0].store if jobs else None
+    if workers > 1 and handle is not None and (
+            misses >= PARALLEL_RENDER_THRESHOLD
+            or (shared is not None and shared.started and len(jobs) > 1)):
+        if shared is not None:  # the build's pool, warm from reading
+            warm = shared.get()
+            futures = [warm.submit(_render_job, job) for job in jobs]
+            # the pool outlives this feed: on a failure, let the other jobs end (or
+            # never start) before their spool files are looked for and removed
+            stack.callback(settle, futures)
+            return (future.result() for future in futures)
+        pool = stack.enter_context(process_pool(workers))  # a process pool of this feed's own
+        mapped: Iterator[_Spooled] = pool.map(_render_job, jobs)
+        return mapped
+    return (_render_job(job, store) for job in jobs)
+
+
+#: files written at once: the copying and the fsync happen in the kernel, GIL released
+WRITERS = 8
+
+
+def _assemble(docs: Sequence[Document], outputs: list[list[stream.Output]],
+              heads: Sequence[ItemHead], keys: Sequence[str]
+              ) -> list[tuple[dict[str, bool], dict[str, object]]]:
+    """Write every file of ``docs``, each by a thread (an archived feed's many pages at
+    once: a cold build is then not one fsync after the other)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    count = sum(len(outs) for outs in outputs)
+    with ThreadPoolExecutor(max_workers=max(1, min(count, WRITERS))) as writers:
+        futures = []
+        for doc, outs in zip(docs, outputs, strict=True):
+            mine = [heads[n] for n in doc.positions]
+            # stored dates are fixed-width UTC ISO: the greatest text is the newest
+            newest = (max(h.updated for h in mine), max(h.published for h in mine)) \
+                if mine else None
+            doc_keys = [keys[n] for n in doc.positions]
+            futures.append([writers.submit(stream.assemble, out, len(mine), newest, doc_keys)
+                            for out in outs])
+        results: list[tuple[dict[str, bool], dict[str, object]]] = []
+        for outs, done in zip(outputs, futures, strict=True):
+            assembled = [future.result() for future in done]
+            results.append(({out.fmt: c for out, (c, _) in zip(outs, assembled, strict=True)},
+                            {out.fmt: e for out, (_, e) in zip(outs, assembled, strict=True)}))
+    return results
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ items by id, and the new id must not push a published item out of its feed.
 
 from __future__ import annotations
 
+import os
 import secrets
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -41,7 +42,7 @@ from pathlib import Path
 
 from ..config import Config
 from ..errors import PublishError, StoreError
-from ..publish import FORMATS
+from ..publish import FORMATS, document_format
 from ..publish.render import read_back
 from ..store import Identity, Restored
 from ..store.plan import default_id_factory
@@ -85,7 +86,8 @@ def read_published(config: Config) -> list[FeedFile]:
     of a format dropped since stays behind, stale, while the others go on), each in the
     order JSON Feed, Atom, RSS.  A feed with no file is left out; an unreadable or damaged
     file is reported (``error``), never guessed at, and the next one read: every format
-    carries the same ids."""
+    carries the same ids.  An archived feed's archive pages of the format read are read
+    too (each a :class:`FeedFile`): their items are in no subscription document."""
     found: list[FeedFile] = []
     for feed in config.feeds:
         sources = frozenset(config.feed_sources(feed))
@@ -93,31 +95,48 @@ def read_published(config: Config) -> list[FeedFile]:
         # (JSON Feed's fingerprints first, then Atom's ``updated`` dates, then RSS)
         for fmt in sorted(FORMATS, key=lambda f: (f not in feed.formats,
                                                   FORMATS[f].recover_rank)):
-            path = config.output_dir / feed.name / FORMATS[fmt].file_name
-            try:
-                data = path.read_bytes()
-            except FileNotFoundError:
+            folder = config.output_dir / feed.name
+            read = _read_file(feed.name, fmt, folder / FORMATS[fmt].file_name, sources)
+            if read is None:
                 continue
-            except OSError as exc:
-                found.append(FeedFile(feed.name, path, (), f"cannot read: {exc.strerror}"))
-                continue
-            try:
-                updated, items = read_back(fmt, data)
-                feed_updated = None if FORMATS[fmt].item_updated else updated
-                entries = tuple(_entry(item, sources, feed_updated)
-                                for item in items if isinstance(item.get("id"), str)
-                                and item["id"])
-            except PublishError as exc:
-                found.append(FeedFile(feed.name, path, (), str(exc)))
-                continue
-            except (RecursionError, ValueError, TypeError, AttributeError) as exc:
-                # hand-edited: nested too deep, a title that is not text, ...
-                found.append(FeedFile(feed.name, path, (),
-                                      f"{fmt}: not a feed this version of feeds wrote: {exc}"))
-                continue
-            found.append(FeedFile(feed.name, path, entries))
-            break
+            found.append(read)
+            if read.error is None:
+                found.extend(page for path in _archive_pages(folder, fmt)
+                             if (page := _read_file(feed.name, fmt, path, sources)))
+                break
     return found
+
+
+def _archive_pages(folder: Path, fmt: str) -> list[Path]:
+    """The archive pages (RFC 5005) in format ``fmt`` in a feed's folder, oldest first."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    pages = sorted((known[1], name) for name in names
+                   if (known := document_format(name)) and known[0] == fmt and known[1])
+    return [folder / name for _, name in pages]
+
+
+def _read_file(feed: str, fmt: str, path: Path, sources: frozenset[str]) -> FeedFile | None:
+    """One published file's items (None: there is no such file)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return FeedFile(feed, path, (), f"cannot read: {exc.strerror}")
+    try:
+        updated, items = read_back(fmt, data)
+        feed_updated = None if FORMATS[fmt].item_updated else updated
+        entries = tuple(_entry(item, sources, feed_updated)
+                        for item in items if isinstance(item.get("id"), str) and item["id"])
+    except PublishError as exc:
+        return FeedFile(feed, path, (), str(exc))
+    except (RecursionError, ValueError, TypeError, AttributeError) as exc:
+        # hand-edited: nested too deep, a title that is not text, ...
+        return FeedFile(feed, path, (), f"{fmt}: not a feed this version of feeds wrote: {exc}")
+    return FeedFile(feed, path, entries)
 
 
 def _entry(item: Mapping[str, object], sources: frozenset[str],

@@ -59,6 +59,7 @@ class FeedReport:
     unchanged: int = 0
     written: list[Path] = field(default_factory=list)
     kept: list[Path] = field(default_factory=list)  # files whose bytes were already right
+    deleted: list[Path] = field(default_factory=list)  # archive pages left without items
     error: str | None = None
 
 

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from feeds.model import Channel, Item
     from feeds.publish.render import FormatRenderer
 
-__all__ = ["FORMATS", "Format", "FormatModule", "feed_url", "output_format"]
+__all__ = ["FORMATS", "Format", "FormatModule", "archive_href", "document_format",
+           "document_name", "document_url", "feed_url", "output_format"]
 
 
 class FormatModule(Protocol):
@@ -79,3 +80,42 @@ def output_format(name: str) -> Format:
 def feed_url(channel: Channel, fmt: str) -> str | None:
     """Absolute URL of ``channel`` in format ``fmt``, or None without ``base_url``."""
     return channel.url_of(FORMATS[fmt].file_name)
+
+
+def document_name(fmt: str, page: int | None = None) -> str:
+    """The file name of a feed's document in ``fmt``: the subscription document (``page``
+    None, the table's ``file_name``), else archive page ``page`` beside it: ``rss.xml``
+    -> ``rss-3.xml`` (RFC 5005 archived feeds; pages are numbered from the oldest)."""
+    name = FORMATS[fmt].file_name
+    if page is None:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    return f"{stem}-{page}{dot}{ext}"
+
+
+def document_format(name: str) -> tuple[str, int | None] | None:
+    """The (format, page) of a file named ``name`` in a feed's directory (page None: the
+    subscription document), or None when no format writes such a file."""
+    for fmt, spec in FORMATS.items():
+        if name == spec.file_name:
+            return fmt, None
+        stem, dot, ext = spec.file_name.rpartition(".")
+        number = name.removeprefix(stem + "-").removesuffix(dot + ext)
+        if name.startswith(stem + "-") and name.endswith(dot + ext) and number.isdigit() \
+                and number.isascii() and not number.startswith("0"):
+            return fmt, int(number)
+    return None
+
+
+def document_url(channel: Channel, fmt: str) -> str | None:
+    """Absolute URL of the document ``channel`` describes (an archive page, when its
+    ``archive`` says so), or None without ``base_url``: its self link."""
+    return archive_href(channel, fmt, channel.archive.page) if channel.archive \
+        and channel.base_url else feed_url(channel, fmt)
+
+
+def archive_href(channel: Channel, fmt: str, page: int | None) -> str:
+    """Link from one document of an archived feed to another (``page`` None: the
+    subscription document): absolute with ``base_url``, else relative (the documents of
+    a feed are in one directory)."""
+    return channel.url_of(document_name(fmt, page)) or document_name(fmt, page)

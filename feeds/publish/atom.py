@@ -42,11 +42,13 @@ from lxml import etree
 
 from feeds.errors import PublishError
 from feeds.model import Channel, Item
-from feeds.publish import FORMATS, feed_url
+from feeds.publish import FORMATS, document_url, feed_url
 from feeds.publish.render import FormatRenderer, atom_renderer, read_back_xml, verify_xml
 from feeds.publish.rss import (
+    FH_NS,
     GENERATOR,
     XmlLayout,
+    archive_links,
     character_references,
     clean,
     display_html,
@@ -229,9 +231,11 @@ def _atom_skeleton(channel: Channel, *, updated: datetime, authorless: bool) -> 
         fg.author(_person(author.name, author.email, author.url))
     elif authorless:
         fg.author({"name": clean(channel.title) or clean(channel.name)})
-    self_url = feed_url(channel, "atom")
+    self_url = document_url(channel, "atom")
     if self_url:
         fg.link(href=clean(self_url), rel="self", type=FORMATS["atom"].media_type)
+    for rel, href in archive_links(channel, "atom"):
+        fg.link(href=clean(href), rel=rel, type=FORMATS["atom"].media_type)
     if channel.hub:
         fg.link(href=clean(channel.hub), rel="hub")
     if channel.home_url:
@@ -243,6 +247,8 @@ def _atom_skeleton(channel: Channel, *, updated: datetime, authorless: bool) -> 
     fg.generator(GENERATOR)
     # _create_atom is what atom_str() serializes; we need the tree to append entries to.
     root, _doc = fg._create_atom()
+    if channel.archive is not None and channel.archive.page is not None:
+        etree.SubElement(root, f"{{{FH_NS}}}archive", nsmap={"fh": FH_NS})
     return root
 
 

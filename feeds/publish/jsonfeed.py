@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from feeds.model import Author, Channel, Item
-from feeds.publish import feed_url
+from feeds.publish import archive_href, feed_url
 from feeds.publish.render import FormatRenderer, json_renderer, read_back_json, verify_json
 from feeds.publish.rss import display_html
 from feeds.text import xml_legal
@@ -171,7 +171,12 @@ def _indented(value: Any, newline: str, out: list[str]) -> None:
 
 def json_frame(channel: Channel, *, count: int) -> tuple[bytes, bytes]:
     """(head, tail) of the document around ``count`` item fragments joined by
-    ``JSON_SEPARATOR``: the bytes ``json.dumps(feed, indent=2)`` gives for the whole feed."""
+    ``JSON_SEPARATOR``: the bytes ``json.dumps(feed, indent=2)`` gives for the whole feed.
+
+    An archived feed's documents (RFC 5005 has no JSON binding) page with ``next_url``
+    (JSON Feed's own paging: the next older page), and an archive page, which never gets
+    new items, says ``"expired": true``."""
+    pages = channel.archive
     feed: dict[str, Any] = _compact(
         {
             "version": VERSION,
@@ -179,8 +184,11 @@ def json_frame(channel: Channel, *, count: int) -> tuple[bytes, bytes]:
             "home_page_url": _text(channel.home_url),
             "feed_url": _text(feed_url(channel, "json")),
             "description": _text(channel.description),
+            "next_url": _text(archive_href(channel, "json", pages.prev))
+            if pages is not None and pages.prev is not None else None,
             "language": _text(channel.language),
             "authors": _authors((channel.author,) if channel.author else ()),
+            "expired": True if pages is not None and pages.page is not None else None,
             "hubs": [{"type": "WebSub", "url": _text(channel.hub)}] if channel.hub else [],
         }
     )

@@ -8,12 +8,12 @@ dates (OPML's ``dateCreated`` is optional and left out).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 from xml.etree import ElementTree as etree
 
 from feeds.model import Channel
-from feeds.publish import FORMATS, feed_url
+from feeds.publish import FORMATS, archive_href, feed_url
 from feeds.text import xml_legal
 
 __all__ = ["feed_href", "render_index_html", "render_opml"]
@@ -23,8 +23,13 @@ def feed_href(channel: Channel, fmt: str) -> str:
     return feed_url(channel, fmt) or f"{channel.name}/{FORMATS[fmt].file_name}"
 
 
-def render_index_html(site_title: str, channels: Sequence[Channel]) -> bytes:
-    """A small HTML5 page: autodiscovery ``<link rel="alternate">`` tags and visible links."""
+def render_index_html(site_title: str, channels: Sequence[Channel],
+                      archives: Mapping[str, Sequence[int]] | None = None) -> bytes:
+    """A small HTML5 page: autodiscovery ``<link rel="alternate">`` tags and visible links.
+
+    ``archives``: an archived feed's archive pages by channel name (RFC 5005): linked
+    below its subscription documents, per format, oldest first (not announced for
+    autodiscovery: one subscribes to the subscription document)."""
     title = _h(site_title)
     head: list[str] = []
     body: list[str] = []
@@ -40,7 +45,8 @@ def render_index_html(site_title: str, channels: Sequence[Channel]) -> bytes:
             )
             links.append(f'<a href="{href}" type="{FORMATS[fmt].media_type}">{label}</a>')
         about = f" <span>{_h(channel.description)}</span>" if channel.description else ""
-        body.append(f"<li><strong>{name}</strong>:{about} {' · '.join(links)}</li>")
+        pages = _archive_list(channel, (archives or {}).get(channel.name, ()))
+        body.append(f"<li><strong>{name}</strong>:{about} {' · '.join(links)}{pages}</li>")
     lines = [
         "<!DOCTYPE html>",
         "<html>",
@@ -84,6 +90,19 @@ def render_opml(site_title: str, channels: Sequence[Channel]) -> bytes:
     etree.indent(opml)
     data: bytes = etree.tostring(opml, encoding="UTF-8", xml_declaration=True)
     return data + b"\n"
+
+
+def _archive_list(channel: Channel, pages: Sequence[int]) -> str:
+    """The archive pages of one channel, a line per format, oldest first."""
+    if not pages:
+        return ""
+    lines = [
+        f"<li>{FORMATS[fmt].label} archive: " + " ".join(
+            f'<a href="{_h(archive_href(channel, fmt, page))}" '
+            f'type="{FORMATS[fmt].media_type}">{page}</a>' for page in pages) + "</li>"
+        for fmt in _formats(channel)
+    ]
+    return "\n<ul>\n" + "\n".join(lines) + "\n</ul>\n"
 
 
 def _formats(channel: Channel) -> list[str]:

@@ -50,14 +50,16 @@ from lxml import etree
 
 from feeds.errors import PublishError
 from feeds.model import Article, Channel, Item
-from feeds.publish import FORMATS, feed_url
+from feeds.publish import FORMATS, archive_href, document_url
 from feeds.publish.render import FormatRenderer, read_back_xml, rss_renderer, verify_xml
 from feeds.text import xml_legal
 
 __all__ = [
     "EMPTY_FEED_DATE",
+    "FH_NS",
     "GENERATOR",
     "XmlLayout",
+    "archive_links",
     "character_references",
     "clean",
     "display_html",
@@ -334,7 +336,7 @@ def _rss_skeleton(channel: Channel, *, updated: datetime, published: datetime | 
     fg.load_extension("dc")
     fg.title(clean(channel.title))
     fg.description(clean(channel.description) or clean(channel.title))
-    self_url = feed_url(channel, "rss")
+    self_url = document_url(channel, "rss")
     if self_url:
         fg.link(href=clean(self_url), rel="self", type=FORMATS["rss"].media_type)
     # feedgen takes the *last* link for the RSS <link>: the site's home comes last.
@@ -351,6 +353,8 @@ def _rss_skeleton(channel: Channel, *, updated: datetime, published: datetime | 
     root, _doc = fg._create_rss()
     if channel.hub:
         _add_hub(root[0], clean(channel.hub))
+    if channel.archive:
+        _add_archive(root[0], channel, "rss")
     return root
 
 
@@ -361,6 +365,38 @@ def _add_hub(chan: Any, hub: str) -> None:
     if anchor is None:
         anchor = chan.find("description")
     anchor.addnext(link)
+
+
+#: RFC 5005's namespace: ``<fh:archive/>`` marks an archive document
+FH_NS = "http://purl.org/syndication/history/1.0"
+
+
+def archive_links(channel: Channel, fmt: str) -> list[tuple[str, str]]:
+    """(rel, href) of an archived feed's document (RFC 5005 section 4): the subscription
+    document links its newest archive page (``prev-archive``); a page links the
+    subscription document (``current``) and its older and newer pages."""
+    links = channel.archive
+    if links is None:
+        return []
+    out = [("current", archive_href(channel, fmt, None))] if links.page is not None else []
+    for rel, page in (("prev-archive", links.prev), ("next-archive", links.next)):
+        if page is not None:
+            out.append((rel, archive_href(channel, fmt, page)))
+    return out
+
+
+def _add_archive(chan: Any, channel: Channel, fmt: str) -> None:
+    """The archive links as ``<atom:link>`` (RFC 5005 appendix B) after the channel's
+    other atom links (or its description), and ``<fh:archive/>`` on an archive page."""
+    anchor = chan.findall(f"{{{ATOM_NS}}}link")
+    after = anchor[-1] if anchor else chan.find("description")
+    for rel, href in archive_links(channel, fmt):
+        link = etree.Element(f"{{{ATOM_NS}}}link", href=clean(href), rel=rel,
+                             type=FORMATS[fmt].media_type)
+        after.addnext(link)
+        after = link
+    if channel.archive is not None and channel.archive.page is not None:
+        after.addnext(etree.Element(f"{{{FH_NS}}}archive", nsmap={"fh": FH_NS}))
 
 
 # --------------------------------------------------------------------------- the table's hooks

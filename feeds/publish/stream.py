@@ -117,16 +117,19 @@ def positions(index: dict[str, object] | None) -> dict[str, int]:
 
 
 class Output:
-    """One file being published: its renderer, what it can reuse, what it rendered."""
+    """One file being published: its renderer, what it can reuse (from its own previous
+    version, or ``source``, another file of the feed), what it rendered."""
 
     def __init__(self, fmt: str, channel: Channel, path: Path,
-                 index: dict[str, object] | None, position: Mapping[str, int]) -> None:
+                 index: dict[str, object] | None, position: Mapping[str, int],
+                 source: Path | None = None) -> None:
         self.fmt = fmt
         self.path = path
+        self.source = source or path  # the file ``index`` describes (reused from)
         self.renderer = renderer(fmt, channel)
         self.context = fragment_context(fmt, channel)
         self.reusable = Reusable.of(index, position, fmt, self.context,
-                                     len(self.renderer.sep), path)
+                                     len(self.renderer.sep), self.source)
         self.old_fd = -1
         # position -> (fd of a spool file, offset, length, authorless)
         self.rendered: dict[int, tuple[int, int, int, int]] = {}
@@ -134,7 +137,7 @@ class Output:
     def open_old(self, stack: contextlib.ExitStack, count: int) -> None:
         if len(self.reusable) and count:
             try:
-                self.old_fd = os.open(self.path, os.O_RDONLY)
+                self.old_fd = os.open(self.source, os.O_RDONLY)
             except OSError:
                 self.reusable = Reusable.EMPTY
             else:

@@ -26,7 +26,7 @@ from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
-from feeds.publish import FORMATS
+from feeds.publish import FORMATS, document_format
 
 _UTF8 = "; charset=utf-8"
 _BY_SUFFIX: dict[str, str] = {
@@ -60,9 +60,9 @@ _RESOLVED_ENTRIES = 1024
 @functools.lru_cache(maxsize=256)
 def media_type_for(name: str) -> str:
     """The ``Content-Type`` for a file called ``name`` (a base name)."""
-    for fmt in FORMATS.values():  # the feed files: the formats' table
-        if fmt.file_name == name:
-            return fmt.media_type + _UTF8
+    known = document_format(name)  # the feed files and archive pages: the formats' table
+    if known is not None:
+        return FORMATS[known[0]].media_type + _UTF8
     suffix = os.path.splitext(name)[1].lower()
     if suffix in _BY_SUFFIX:
         return _BY_SUFFIX[suffix]
