@@ -207,9 +207,11 @@ class Daemon:
     # ------------------------------------------------------------------ work
 
     def _ingest(self, name: str, paths: set[str] | None = None, *,
-                settle: float = SETTLE) -> None:
+                settle: float | None = None) -> None:
+        """Ingest ``name`` (only ``paths``, when given); files changed within ``settle``
+        seconds (default ``SETTLE``) are left for a retry."""
         report = self.service.ingest(
-            name, paths, settle=settle, parallel=self.parallel,
+            name, paths, settle=SETTLE if settle is None else settle, parallel=self.parallel,
             progress=lambda _what, _done, _total: self._ping(),  # progress, not a hang
             cancelled=lambda: self.stop_requested)
         if report is None:

@@ -184,6 +184,10 @@ class InProcess:
         d._ingest("main")
         d._publish(None)
         d._start_services(server=False)
+        # the full scan asked once watching (with the settle rule), done before any test
+        # writes: a test's file is then only ever read through the watcher's reports
+        wait_until(lambda: "main" in d.queued, what="the scan asked once watching")
+        d._ingest_requested("main")
         self.thread.start()
 
     def stop(self) -> None:
@@ -214,8 +218,8 @@ def running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[InProce
 @linux_only
 def test_a_renamed_in_article_is_published_without_settling(running: InProcess) -> None:
     write_article(running.folder, "new.md", "Renamed in", rename=True)
+    # (the settle time is an hour: only the instant path can have read it)
     wait_until(lambda: "Renamed in" in running.published(), what="the renamed-in article")
-    assert running.daemon.retry_timers == {}, "nothing was left to settle"
 
 
 @linux_only
