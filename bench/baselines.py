@@ -9,8 +9,8 @@ author, tags, summary bullets, content HTML), into ``OUT/<feed>/``:
 * ``stream``: ``lxml.etree.xmlfile``, one element at a time, and ``json.dump``: the
   practical limit for writing these bytes from Python.
 
-Run as ``python -m bench.baselines {feedgen,stream} N OUT``; prints one JSON line with
-``gen_s`` (making the records in memory: not part of the baseline) and ``write_s``.
+Run as ``python -m bench.baselines {feedgen,stream} N OUT [mixed|markdown]``; prints one
+JSON line with ``gen_s`` (making the records in memory: not part of the baseline) and ``write_s``.
 """
 
 from __future__ import annotations
@@ -183,12 +183,15 @@ WRITERS: dict[str, Callable[[list[Entry], Path], None]] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) != 3 or args[0] not in WRITERS:
-        print("usage: python -m bench.baselines {feedgen,stream} N OUT", file=sys.stderr)
+    if len(args) not in (3, 4) or args[0] not in WRITERS or args[3:] not in ([], ["mixed"],
+                                                                             ["markdown"]):
+        print("usage: python -m bench.baselines {feedgen,stream} N OUT [mixed|markdown]",
+              file=sys.stderr)
         return 2
     kind, n, out = args[0], int(args[1]), Path(args[2])
+    corpus = args[3] if len(args) == 4 else "mixed"
     started = time.perf_counter()
-    items = entries(list(records(n)))
+    items = entries(list(records(n, corpus=corpus)))
     generated = time.perf_counter()
     WRITERS[kind](items, out)
     finished = time.perf_counter()

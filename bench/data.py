@@ -16,6 +16,11 @@ bytes, so runs compare.  Most articles use the plain-text layout of ``seeds/``::
 
 One article in ``markdown_every`` is Markdown with front matter instead (title, date,
 author, tags), since plain text has no way to carry tags.
+
+The ``markdown`` corpus (``corpus="markdown"``) makes every article a Markdown post as a
+blog or static site keeps them: front matter with title, date, author, tags and summary, and
+a body of about 4 KB with subheadings, a highlight list, a blockquote, emphasis, inline code
+and links.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from pathlib import Path
 
 __all__ = [
     "BASE_DATE",
+    "CORPORA",
     "Record",
     "edit_article",
     "make_record",
@@ -46,6 +52,8 @@ BASE_DATE = datetime(2024, 6, 1, 9, 0, tzinfo=UTC)
 PER_DAY = 8
 BODY_BYTES = 3000
 MARKDOWN_EVERY = 5
+#: the corpora: the plain-text layout with one Markdown post in five, or Markdown only
+CORPORA = ("mixed", "markdown")
 
 
 def _split(text: str, sep: str | None = None) -> tuple[str, ...]:
@@ -96,6 +104,7 @@ class Record:
     paragraphs: tuple[str, ...]
     markdown: bool
     label: str = "Published"
+    rich: bool = False  # the Markdown corpus: summary, subheadings, a quote, inline markup
 
     @property
     def body(self) -> str:
@@ -107,9 +116,31 @@ def _sentence(rng: random.Random) -> str:
             f"{rng.choice(_TAILS)}.")
 
 
+def _inline(rng: random.Random, text: str) -> str:
+    """Markdown emphasis, code or a link on one word of ``text`` (1 sentence in 2)."""
+    words = text.split(" ")
+    if len(words) < 4 or rng.random() < 0.5:
+        return text
+    at = rng.randrange(1, len(words) - 1)
+    word = words[at]
+    kind = rng.randrange(4)
+    if kind == 0:
+        words[at] = f"**{word}**"
+    elif kind == 1:
+        words[at] = f"*{word}*"
+    elif kind == 2:
+        words[at] = f"`{word}`"
+    else:
+        words[at] = f"[{word}](https://news.example/{word.lower().strip('.,')}/{at})"
+    return " ".join(words)
+
+
 def make_record(index: int, *, seed: int = 1, published: datetime | None = None,
-                markdown_every: int = MARKDOWN_EVERY, variant: int = 0) -> Record:
+                markdown_every: int = MARKDOWN_EVERY, variant: int = 0,
+                corpus: str = "mixed") -> Record:
     """Article ``index`` (0 = newest).  ``variant`` > 0 gives an edited body."""
+    rich = corpus == "markdown"
+    body_bytes = BODY_BYTES + 1000 if rich else BODY_BYTES
     rng = random.Random(seed * 1_000_003 + index * 7919 + variant * 104_729)
     when = published or BASE_DATE - timedelta(days=index // PER_DAY,
                                                minutes=(index % PER_DAY) * 61)
@@ -126,18 +157,19 @@ def make_record(index: int, *, seed: int = 1, published: datetime | None = None,
     paragraphs: list[str] = []
     size = 0
     first = True
-    while size < BODY_BYTES:
-        text = " ".join(_sentence(rng) for _ in range(rng.randint(3, 5)))
+    while size < body_bytes:
+        text = " ".join(_inline(rng, _sentence(rng)) if rich else _sentence(rng)
+                        for _ in range(rng.randint(3, 5)))
         if first:
             text = f"{city}: Article {index}, edition {variant}. {text}"
             first = False
         paragraphs.append(text)
         size += len(text) + 2
     tags = tuple(sorted(set(rng.sample(_TAGS, rng.randint(1, 3)))))
-    markdown = markdown_every > 0 and index % markdown_every == markdown_every - 1
+    markdown = rich or (markdown_every > 0 and index % markdown_every == markdown_every - 1)
     label = "Updated" if rng.random() < 0.2 else "Published"
     return Record(index, f"{index:06d}-report.{'md' if markdown else 'txt'}", title, when,
-                  author, role, tags, bullets, city, tuple(paragraphs), markdown, label)
+                  author, role, tags, bullets, city, tuple(paragraphs), markdown, label, rich)
 
 
 def new_record(serial: int, *, seed: int = 1, markdown_every: int = MARKDOWN_EVERY) -> Record:
@@ -149,12 +181,13 @@ def new_record(serial: int, *, seed: int = 1, markdown_every: int = MARKDOWN_EVE
 
 def _renamed(rec: Record, name: str) -> Record:
     return Record(rec.index, name, rec.title, rec.published, rec.author, rec.role, rec.tags,
-                  rec.bullets, rec.city, rec.paragraphs, rec.markdown, rec.label)
+                  rec.bullets, rec.city, rec.paragraphs, rec.markdown, rec.label, rec.rich)
 
 
-def records(n: int, *, seed: int = 1, markdown_every: int = MARKDOWN_EVERY) -> Iterator[Record]:
+def records(n: int, *, seed: int = 1, markdown_every: int = MARKDOWN_EVERY,
+            corpus: str = "mixed") -> Iterator[Record]:
     for index in range(n):
-        yield make_record(index, seed=seed, markdown_every=markdown_every)
+        yield make_record(index, seed=seed, markdown_every=markdown_every, corpus=corpus)
 
 
 def _date_line(rec: Record) -> str:
@@ -162,8 +195,31 @@ def _date_line(rec: Record) -> str:
     return f"{rec.label} {d.day:02d} {_MONTHS[d.month - 1]} {d.year}"
 
 
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _rich_markdown(rec: Record) -> str:
+    """A Markdown post of the ``markdown`` corpus: front matter with a summary, the
+    highlights as a list, sections under subheadings, a blockquote."""
+    head = ["---", f"title: {_quoted(rec.title)}", f"date: {rec.published.isoformat()}"]
+    if rec.author:
+        head.append(f"author: {rec.author}")
+    head.append(f"tags: [{', '.join(rec.tags)}]")
+    head.append(f"summary: {_quoted(rec.bullets[0] + '.')}")
+    head.append("---")
+    parts = ["\n".join(head), "## Highlights", "\n".join(f"- {b}" for b in rec.bullets)]
+    for i, paragraph in enumerate(rec.paragraphs):
+        if i and i % 3 == 0:
+            parts.append(f"## {rec.city.title()}, part {i // 3 + 1}")
+        parts.append(f"> {paragraph}" if i == 2 else paragraph)
+    return "\n\n".join(parts) + "\n"
+
+
 def render_article(rec: Record) -> bytes:
     """The file's bytes: plain-text layout, or Markdown with front matter."""
+    if rec.rich:
+        return _rich_markdown(rec).encode("utf-8")
     if rec.markdown:
         head = ["---", f'title: "{rec.title}"', f"date: {rec.published.isoformat()}"]
         if rec.author:
@@ -196,12 +252,12 @@ def write_article(folder: Path, rec: Record, *, mtime: float | None = None) -> P
 
 
 def write_folder(folder: Path, n: int, *, seed: int = 1,
-                 markdown_every: int = MARKDOWN_EVERY) -> list[Record]:
+                 markdown_every: int = MARKDOWN_EVERY, corpus: str = "mixed") -> list[Record]:
     """``n`` articles in ``folder``, every file with an mtime an hour in the past (settled)."""
     folder.mkdir(parents=True, exist_ok=True)
     past = (datetime.now(UTC) - timedelta(hours=1)).timestamp()
     out = []
-    for rec in records(n, seed=seed, markdown_every=markdown_every):
+    for rec in records(n, seed=seed, markdown_every=markdown_every, corpus=corpus):
         path = folder / rec.name
         path.write_bytes(render_article(rec))
         os.utime(path, (past, past))
@@ -212,7 +268,8 @@ def write_folder(folder: Path, n: int, *, seed: int = 1,
 def edit_article(folder: Path, rec: Record, variant: int) -> Record:
     """Rewrite ``rec``'s file with a different body (same title, date, author)."""
     edited = make_record(rec.index, published=rec.published, variant=variant,
-                         markdown_every=MARKDOWN_EVERY if rec.markdown else 0)
+                         markdown_every=MARKDOWN_EVERY if rec.markdown else 0,
+                         corpus="markdown" if rec.rich else "mixed")
     edited = _renamed(edited, rec.name)
     write_article(folder, edited)
     return edited
@@ -237,8 +294,10 @@ dir = "public"
 """
 
 
-def _feeds_toml(everything_limit: int | None) -> str:
-    """Feed ``all`` (newest 50) and, unless ``everything_limit`` is None, ``everything``."""
+def _feeds_toml(everything_limit: int | None, archive: bool = False) -> str:
+    """Feed ``all`` (newest 50) and, unless ``everything_limit`` is None, ``everything``
+    (with ``archive``: an archived feed, RFC 5005, of pages of 100)."""
+    keep = "archive = true" if archive else f"limit = {max(1, min(everything_limit or 1, 100_000))}"
     everything = "" if everything_limit is None else f"""
 [[feeds]]
 name = "everything"
@@ -246,7 +305,7 @@ title = "Everything"
 description = "Every article."
 sources = ["*"]
 formats = ["rss", "atom", "json"]
-limit = {max(1, min(everything_limit, 100_000))}
+{keep}
 """
     return """
 [[feeds]]
@@ -259,15 +318,16 @@ limit = 50
 """ + everything
 
 
-def write_build_config(workdir: Path, folder: Path, n: int) -> Path:
-    """A config in ``workdir`` (state and output beside it) over the article ``folder``."""
+def write_build_config(workdir: Path, folder: Path, n: int, *, archive: bool = False) -> Path:
+    """A config in ``workdir`` (state and output beside it) over the article ``folder``;
+    ``archive``: the every-item feed is an archived one."""
     workdir.mkdir(parents=True, exist_ok=True)
     text = _SITE + f"""
 [[sources]]
 name = "articles"
 kind = "folder"
 path = "{folder.as_posix()}"
-""" + _feeds_toml(n)
+""" + _feeds_toml(n, archive)
     path = workdir / "feeds.toml"
     path.write_text(text, encoding="utf-8")
     return path

@@ -27,14 +27,15 @@ __all__ = ["main", "profile_scenario"]
 SCENARIOS = ("cold", "no-op", "one new", "one edit")
 
 
-def profile_scenario(scenario: str, n: int, workdir: Path, *, serial: bool = True
+def profile_scenario(scenario: str, n: int, workdir: Path, *, serial: bool = True,
+                     corpus: str = "mixed", archive: bool = False
                      ) -> tuple[cProfile.Profile, float]:
     import feeds.pipeline.folder
     from feeds.cli import main as feeds_main
 
     if serial:
         feeds.pipeline.folder.PARALLEL_THRESHOLD = 1 << 62
-    ds = scenarios.prepare(workdir, n)
+    ds = scenarios.prepare(workdir, n, corpus=corpus, archive=archive)
     argv = ["build", "-q", "--config", str(ds.config)]
     if scenario != "cold":
         feeds_main(argv)
@@ -62,11 +63,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--out", type=Path, help="write the .prof file here")
     p.add_argument("--parallel", action="store_true",
                    help="keep the process pool (workers are then not profiled)")
+    p.add_argument("--corpus", choices=data.CORPORA, default="mixed")
+    p.add_argument("--archive", action="store_true", help="the every-item feed archived")
     args = p.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="feeds-profile-"))
     try:
         profiler, elapsed = profile_scenario(args.scenario, args.n, workdir,
-                                             serial=not args.parallel)
+                                             serial=not args.parallel, corpus=args.corpus,
+                                             archive=args.archive)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     out = args.out or Path(f"bench-{args.scenario.replace(' ', '-')}-{args.n}.prof")

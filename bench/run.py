@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from bench import scenarios
+from bench import data, scenarios
 from bench.scenarios import Result
 
 __all__ = ["Plan", "Target", "evaluate", "format_table", "main", "run_bench"]
@@ -45,6 +45,8 @@ class Plan:
     daemon_sizes: tuple[int, ...] = ()
     daemon_writes: int = 3
     skip: frozenset[str] = frozenset()
+    corpus: str = "mixed"  # bench.data.CORPORA
+    archive: bool = False  # the every-item feed archived (RFC 5005)
 
     @staticmethod
     def full() -> Plan:
@@ -118,11 +120,12 @@ def run_bench(plan: Plan, workdir: Path, *, log: Callable[[str], None] = lambda 
         add(scenarios.startup(plan.startup_runs))
     for n in plan.sizes:
         log(f"N = {n}: generating articles")
-        ds = scenarios.prepare(workdir, n)
+        ds = scenarios.prepare(workdir, n, corpus=plan.corpus, archive=plan.archive)
         log(f"  generated in {ds.generate_s:.1f} s")
         if "baseline" not in plan.skip:
             for kind in ("feedgen", "stream"):
-                add(scenarios.baseline(kind, n, workdir, plan.runs(n, "baseline")))
+                add(scenarios.baseline(kind, n, workdir, plan.runs(n, "baseline"),
+                                       plan.corpus))
         if "build" not in plan.skip:
             reps = {s: plan.runs(n, s) for s in BUILD_SCENARIOS}
             scenarios.build_scenarios(ds, reps, on_result=add)
@@ -323,6 +326,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--skip", default="",
                    help="comma-separated: startup, baseline, build, daemon, remote")
     p.add_argument("--remote-feeds", type=int, help="remote feeds served (default 500)")
+    p.add_argument("--corpus", choices=data.CORPORA, default="mixed",
+                   help="mixed: plain text with one Markdown post in five (default); "
+                        "markdown: Markdown posts only (front matter with summary, ~4 KB)")
+    p.add_argument("--archive", action="store_true",
+                   help="the every-item feed archived (archive = true, pages of 100)")
     p.add_argument("--workdir", type=Path, help="where the data goes (default: a temp folder)")
     p.add_argument("--keep", action="store_true", help="keep the work folder")
     p.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON")
@@ -344,7 +352,8 @@ def plan_from_args(args: argparse.Namespace) -> Plan:
                 remote_feeds=args.remote_feeds or plan.remote_feeds,
                 remote_items=plan.remote_items, remote_rounds=plan.remote_rounds,
                 remote_concurrency=plan.remote_concurrency, daemon_sizes=daemon_sizes,
-                daemon_writes=plan.daemon_writes, skip=skip)
+                daemon_writes=plan.daemon_writes, skip=skip, corpus=args.corpus,
+                archive=args.archive)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -123,13 +123,15 @@ class Dataset:
         shutil.rmtree(self.public, ignore_errors=True)
 
 
-def prepare(workdir: Path, n: int) -> Dataset:
-    """Generate ``n`` articles (timed: reported, not benchmarked) and their config."""
+def prepare(workdir: Path, n: int, *, corpus: str = "mixed", archive: bool = False
+            ) -> Dataset:
+    """Generate ``n`` articles of ``corpus`` (timed: reported, not benchmarked) and their
+    config (``archive``: the every-item feed archived)."""
     root = workdir / f"n{n}"
     started = time.perf_counter()
     folder = root / "articles"
-    recs = data.write_folder(folder, n)
-    config = data.write_build_config(root, folder, n)
+    recs = data.write_folder(folder, n, corpus=corpus)
+    config = data.write_build_config(root, folder, n, archive=archive)
     return Dataset(n, root, folder, config, recs, time.perf_counter() - started)
 
 
@@ -229,13 +231,15 @@ def build_scenarios(ds: Dataset, repeats: dict[str, int],
 # --------------------------------------------------------------------------- baselines
 
 
-def baseline(kind: str, n: int, workdir: Path, repeats: int) -> Result:
-    """``python -m bench.baselines KIND N OUT``; the wall time minus record generation."""
+def baseline(kind: str, n: int, workdir: Path, repeats: int, corpus: str = "mixed") -> Result:
+    """``python -m bench.baselines KIND N OUT CORPUS``; the wall time minus record
+    generation."""
     result = Result(f"baseline: {kind}", n, unit="articles", count=n)
     out = workdir / f"baseline-{kind}-{n}"
     for _ in range(max(1, repeats)):
         shutil.rmtree(out, ignore_errors=True)
-        run = run_command([sys.executable, "-m", "bench.baselines", kind, str(n), str(out)],
+        run = run_command([sys.executable, "-m", "bench.baselines", kind, str(n), str(out),
+                           corpus],
                           env=clean_env({"PYTHONPATH": str(Path(__file__).parent.parent)}),
                           timeout=BUILD_TIMEOUT)
         if run.returncode != 0:

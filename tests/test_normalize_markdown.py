@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feeds.errors import ArticleError
 from feeds.model import Article
@@ -436,3 +438,34 @@ def test_front_matter_reads_as_yaml_reads_it(raw: str) -> None:
 def test_invalid_front_matter_is_still_worded_by_pyyaml(raw: str) -> None:
     with pytest.raises(ArticleError, match="not valid YAML: line"):
         read(f"---\n{raw}\n---\nBody.\n".encode())
+
+
+# --- reading costs (issue 13): what is not used is not computed ---------------------------
+
+
+def test_a_summary_in_the_metadata_spares_the_first_paragraph(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import feeds.normalize.markdown as markdown
+
+    def unused(*_args: object) -> str:
+        raise AssertionError("the first paragraph was rendered, though never used")
+
+    monkeypatch.setattr(markdown, "_first_paragraph", unused)
+    monkeypatch.setattr(markdown, "_excerpt", unused)
+    article = read(b"---\ntitle: T\nsummary: Written.\n---\nFirst *para*.\n\n<!--more-->\n\n"
+                   b"Rest.\n")
+    assert article.summary == "Written."
+    with pytest.raises(AssertionError, match="never used"):
+        read(b"---\ntitle: T\n---\nFirst *para*.\n")
+
+
+_URLISH = "abwW.:/ (<\"'=_-+x1\u0130\u0131\u017f\u212a\n"
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from([*_URLISH, "://", "www.", "WWW.", "wWw.", "http"]),
+                max_size=16).map("".join))
+def test_bare_url_check_agrees_with_the_pattern(text: str) -> None:
+    from feeds.normalize.markdown import _BARE_URL, _has_bare_url
+
+    assert _has_bare_url(text) == (_BARE_URL.search(text) is not None)

@@ -45,8 +45,9 @@ from feeds.model import Article, RawInput
 from feeds.normalize import ReadContext
 from feeds.normalize.cleanup import clean_templates
 from feeds.normalize.frontmatter import MAX_FRONT_MATTER, _split_front_matter, pelican_headers
+from feeds.normalize.mdhtml import own_html
 from feeds.normalize.sanitize import html_to_text, sanitize_html
-from feeds.normalize.sitemeta import jekyll_title, lower_keys
+from feeds.normalize.sitemeta import jekyll_title, lower_keys, summary_of
 from feeds.normalize.siteread import Parsed, assemble, title_of
 from feeds.normalize.textbits import (
     SUMMARY_CHARS,
@@ -99,12 +100,30 @@ def _markdown(linkify: bool = False, footnotes: bool = False,
 
 def _extensions(text: str) -> tuple[bool, bool, bool]:
     maybe = "://" in text or "www." in text or "WWW." in text  # before the slower regex
-    bare = maybe and _BARE_URL.search(text) is not None
+    bare = maybe and _has_bare_url(text)
     return bare, "[^" in text, "~~" in text
 
 
 #: a URL that is not the target of a link or an attribute: what linkify is needed for
 _BARE_URL = re.compile(r"(?<![(<\"'=/])(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)", re.IGNORECASE)
+#: where a match of _BARE_URL can end, and the characters of a scheme before "://"
+_URL_MARK = re.compile(r"://|www\.", re.IGNORECASE)
+_SCHEME_CHAR = re.compile(r"[a-z0-9+.-]", re.IGNORECASE)
+
+
+def _has_bare_url(text: str) -> bool:
+    """``_BARE_URL.search(text) is not None``, without trying the pattern at every word of
+    the text (a tenth of reading a post with links): a match ends with "://" or "www.", so
+    it is looked for only from the start of the scheme-like run before each of them
+    (lookbehind and ``\\b`` still see the characters before ``pos``)."""
+    for mark in _URL_MARK.finditer(text):
+        start = mark.start()
+        if mark.group() == "://":
+            while start > 0 and _SCHEME_CHAR.match(text, start - 1):
+                start -= 1
+        if _BARE_URL.search(text, start, mark.end()) is not None:
+            return True
+    return False
 
 
 def _inline_text(md: MarkdownIt, token: Token) -> str:
@@ -159,9 +178,22 @@ def _excerpt(md: MarkdownIt, tokens: list[Token], env: dict[str, Any], source: s
     return None
 
 
-def parse_markdown(text: str, title: str | None, *, separator: object = None) -> Parsed:
+def _content(md: MarkdownIt, tokens: list[Token], env: dict[str, Any],
+             base_url: str | None) -> str:
+    """The post's sanitized HTML: written straight from the tokens when they hold nothing
+    the sanitizer would change (:func:`own_html`), else markdown-it's, sanitized."""
+    written = own_html(tokens, md.options, base_url)
+    if written is not None:
+        return written
+    return sanitize_html(md.renderer.render(tokens, md.options, env), base_url=base_url)
+
+
+def parse_markdown(text: str, title: str | None, *, separator: object = None,
+                   summary: bool = True) -> Parsed:
     """The body of a Markdown file (after its metadata), parsed once: its title (``title``,
-    else its first block), its HTML (not yet sanitized), excerpt and first paragraph."""
+    else its first block), its HTML (``content``: sanitized for a base URL), excerpt and
+    first paragraph (not with ``summary`` false: the metadata gives the summary, so neither
+    would be used)."""
     text = clean_templates(text)
     md = _markdown(*_extensions(text))
     env: dict[str, Any] = {}
@@ -171,10 +203,11 @@ def parse_markdown(text: str, title: str | None, *, separator: object = None) ->
         raise ArticleError("no title")
     return Parsed(
         title=title,
-        html=md.renderer.render(tokens, md.options, env),
-        excerpt=_excerpt(md, tokens, env, text, separator) if "<!--" in text or separator
-        else None,
-        first_paragraph=_first_paragraph(md, tokens) or None,
+        html="",  # (made by content, for the article's URL)
+        content=functools.partial(_content, md, tokens, env),
+        excerpt=_excerpt(md, tokens, env, text, separator)
+        if summary and ("<!--" in text or separator) else None,
+        first_paragraph=(_first_paragraph(md, tokens) or None) if summary else None,
     )
 
 
@@ -206,7 +239,12 @@ def read_markdown(
     title = title_of(meta)
     if title is None and ctx.layout == "jekyll":
         title = jekyll_title(key)  # Jekyll titles a post by its file name, not its text
-    parsed = parse_markdown(body_text, title, separator=meta.get("excerpt_separator"))
+    try:  # a summary in the metadata wins over the excerpt and the first paragraph
+        summary = summary_of(meta) is None
+    except ArticleError:
+        summary = True  # (assemble names the bad value)
+    parsed = parse_markdown(body_text, title, separator=meta.get("excerpt_separator"),
+                            summary=summary)
     return assemble(meta, parsed, source=source, key=key, ctx=ctx, mtime_ns=mtime_ns)
 
 

@@ -18,7 +18,7 @@ the body rendered to HTML but not yet sanitized.  Here, in this order:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +52,10 @@ class Parsed:
     html: str  # rendered, not yet sanitized
     excerpt: str | None = None  # plain text before <!--more--> or the excerpt separator
     first_paragraph: str | None = None  # plain text
+    #: the sanitized HTML for the article's base URL, when the reader makes it itself
+    #: (Markdown: without the sanitizer where it can, see :mod:`feeds.normalize.mdhtml`);
+    #: None: ``sanitize_html(html)``
+    content: Callable[[str | None], str] | None = None
 
 
 def title_of(meta: Mapping[str, Any]) -> str | None:
@@ -178,7 +182,8 @@ def assemble(meta: Mapping[str, Any], parsed: Parsed, *, source: str, key: str,
     link = absolutize(written_link, base_url) if isinstance(written_link, str) else None
     link = link or own
     base = url_base(own, key, base_url)  # where the article itself is published
-    content_html = sanitize_html(parsed.html, base_url=base)
+    content_html = parsed.content(base) if parsed.content is not None \
+        else sanitize_html(parsed.html, base_url=base)
     body = html_to_text(content_html)
     summary = summary_of(meta) or parsed.excerpt or parsed.first_paragraph
     image = meta.get("image")
