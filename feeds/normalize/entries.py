@@ -173,7 +173,9 @@ def _parse_feed(
     if converted is not body:
         check_xml_safety(converted)
     try:
-        d = feedparser.parse(io.BytesIO(body), response_headers=response_headers)
+        # ``sanitize_html`` (nh3, allowlist) and its base URL do both jobs after this
+        d = feedparser.parse(io.BytesIO(body), response_headers=response_headers,
+                             resolve_relative_uris=False)
     except Exception as exc:  # feedparser's own bugs, on input it should have flagged
         raise ParseError(f"feedparser failed: {type(exc).__name__}: {exc}") from exc
 
