@@ -241,8 +241,8 @@ def _memoize_base_joins() -> None:
     except ImportError:
         return
     for name in ("make_safe_absolute_uri", "_urljoin"):
-        pure = getattr(urls, name, None)
-        if callable(pure) and getattr(mixin, name, None) is pure:
+        pure: Any = getattr(urls, name, None)
+        if pure is not None and callable(pure) and getattr(mixin, name, None) is pure:
             setattr(mixin, name, functools.lru_cache(maxsize=1024)(pure))
 
 
