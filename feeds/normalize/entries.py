@@ -27,7 +27,7 @@ import html
 import io
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -241,8 +241,8 @@ def _memoize_base_joins() -> None:
     except ImportError:
         return
     for name in ("make_safe_absolute_uri", "_urljoin"):
-        pure: Any = getattr(urls, name, None)
-        if pure is not None and callable(pure) and getattr(mixin, name, None) is pure:
+        pure: Callable[..., Any] | None = getattr(urls, name, None)
+        if pure is not None and getattr(mixin, name, None) is pure:
             setattr(mixin, name, functools.lru_cache(maxsize=1024)(pure))
 
 
