@@ -242,8 +242,9 @@ def _memoize_base_joins() -> None:
         return
     for name in ("make_safe_absolute_uri", "_urljoin"):
         pure: Callable[..., Any] | None = getattr(urls, name, None)
-        if pure is not None and getattr(mixin, name, None) is pure:
-            setattr(mixin, name, functools.lru_cache(maxsize=1024)(pure))
+        if getattr(mixin, name, None) is not pure or pure is None:
+            continue  # moved or already replaced
+        setattr(mixin, name, functools.lru_cache(maxsize=1024)(pure))
 
 
 def _prepare(body: bytes) -> bytes:
