@@ -22,18 +22,18 @@ Flow::
 from __future__ import annotations
 
 import calendar
-import functools
 import html
 import io
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from feeds.errors import ParseError
 from feeds.model import Article, Author, Enclosure, Origin
+from feeds.normalize.feedparsing import as_feedparser_sees_it, memoize_base_joins
 from feeds.normalize.keys import hash_key
 from feeds.normalize.sanitize import absolutize, html_to_text, sanitize_html
 from feeds.text import canonical_key, clean_text, legal_fields, one_line
@@ -121,17 +121,6 @@ def check_xml_safety(body: bytes) -> None:
             raise ParseError("declared entities would expand the document past 1 MiB: refused")
 
 
-def _as_feedparser_sees_it(body: bytes, headers: Mapping[str, str]) -> bytes:
-    """The UTF-8 bytes feedparser will hand to expat (it transcodes first)."""
-    try:
-        from feedparser.encodings import convert_to_utf8
-
-        converted = convert_to_utf8(dict(headers), body, {})
-    except Exception:  # internal API: if it moves, the raw screening still stands
-        return body
-    return converted if isinstance(converted, bytes) else body
-
-
 # --- feedparser -----------------------------------------------------------------------
 
 
@@ -165,13 +154,13 @@ def _parse_feed(
 ) -> ParsedFeed:
     import feedparser  # imported here: the package must not pay for it when unused
 
-    _memoize_base_joins()
+    memoize_base_joins()
     check_xml_safety(body)
     body = _prepare(body)
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     response_headers["content-location"] = feed_url
     response_headers.pop("content-encoding", None)  # the body is already decoded
-    converted = _as_feedparser_sees_it(body, response_headers)
+    converted = as_feedparser_sees_it(body, response_headers)
     if converted is not body:
         check_xml_safety(converted)
     try:
@@ -226,25 +215,6 @@ def _parse_feed(
         ttl=feed_ttl(feed),
         warnings=tuple(warnings),
     )
-
-
-@functools.cache
-def _memoize_base_joins() -> None:
-    """Memoize feedparser's URL joins (pure functions of two strings).
-
-    feedparser joins the current ``xml:base`` with the element's own at every start tag,
-    almost always the same two strings: a tenth of its time on a typical feed.  Its
-    module globals are looked up at each call, so a cached copy stands in; should they
-    move in a later release, nothing is replaced and parsing stays as it was."""
-    try:
-        from feedparser import mixin, urls
-    except ImportError:
-        return
-    for name in ("make_safe_absolute_uri", "_urljoin"):
-        pure: Callable[..., Any] | None = getattr(urls, name, None)
-        if getattr(mixin, name, None) is not pure or pure is None:
-            continue  # moved or already replaced
-        setattr(mixin, name, functools.lru_cache(maxsize=1024)(pure))
 
 
 def _prepare(body: bytes) -> bytes:
