@@ -288,7 +288,7 @@ class _Progress:
 def cmd_inspect(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
-    from .pipeline import locate, lookup_id, model_cache_dir, read_path
+    from .pipeline import explain_path, locate, lookup_id, model_cache_dir, read_path
 
     path: Path = args.path
     config = _optional_config(args)
@@ -326,15 +326,20 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         "draft": article.draft,
         "id": item_id,
     }
+    explained = explain_path(path, tz=tz) if getattr(args, "explain", False) else []
+    if explained:
+        data["explain"] = explained
     if args.json:
         print(json.dumps(data, ensure_ascii=False))
         return EXIT_OK
     width = max(len(k) for k in data)
     for name, value in data.items():
-        if name in ("body", "content_html"):
+        if name in ("body", "content_html", "explain"):
             continue
         shown = ", ".join(map(str, value)) if isinstance(value, list) else value
         print(f"{name:>{width}}: {'' if shown is None else shown}")
+    for line in explained:
+        print(f"{line['line']:>4} {line['role']:<16} {line['text'][:60]:<60}  {line['why']}")
     print(f"\n{article.body}")
     return EXIT_OK
 

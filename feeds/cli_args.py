@@ -63,6 +63,9 @@ def parser() -> argparse.ArgumentParser:
                        help="show how one article file is read")
     p.add_argument("path", type=Path)
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--explain", action="store_true",
+                   help="also show, for each header line of a plain-text article, what it "
+                        "was taken for and why")
 
     p = sub.add_parser("run", parents=[common, with_config],
                        help="run as a service: schedule sources, watch folders, publish on change")

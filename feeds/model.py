@@ -46,7 +46,9 @@ def pickled_by_fields(cls: type[_T]) -> type[_T]:
     return cls
 
 
-DateSource = Literal["content", "front-matter", "feed", "filename", "mtime", "first-seen"]
+#: "relative": "2 hours ago" in the content, resolved against the file's mtime
+DateSource = Literal["content", "front-matter", "feed", "filename", "mtime", "first-seen",
+                     "relative"]
 
 
 @pickled_by_fields
@@ -140,7 +142,7 @@ class Article:
         data["enclosures"] = [{n: getattr(e, n) for n in _ENCLOSURE} for e in self.enclosures]
         origin = self.origin
         data["origin"] = None if origin is None else {n: getattr(origin, n) for n in _ORIGIN}
-        if self.date_source in ("mtime", "first-seen"):
+        if self.date_source in ("mtime", "first-seen", "relative"):
             del data["published"]  # a guessed date is not content: touching a file is no edit
         return hashlib.blake2b(_ENCODER.encode(data).encode("utf-8"), digest_size=16).hexdigest()
 

@@ -30,11 +30,13 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from feeds.normalize.zones import AMBIGUOUS, NAMED_ZONES
 from feeds.text import DIRECTION_MARKS
 
-__all__ = ["DateKind", "FoundDate", "parse_date_line", "parse_date_segments"]
+__all__ = [
+    "DateKind", "FoundDate", "opens_date", "parse_date_line", "parse_date_segments", "split_label",
+]
 
 DateKind = Literal["published", "updated", "plain"]
 
@@ -49,13 +51,16 @@ class FoundDate:
     kind: DateKind
     value: datetime
     text: str
+    #: how the date was read when it needed a guess: an ambiguous zone, a relative time
+    note: str | None = None
 
 
 # ---------------------------------------------------------------- vocabulary (casefolded, NFC)
 
 _PUBLISHED_LABELS = """
 published | published on | published at | first published | originally published | posted |
-posted on | posted at | date | dated | date published | publication date | release date |
+posted on | posted at | date | dated | publish date | published date | date posted | created |
+created on | created at | date published | publication date | release date |
 publié | publié le | publiée le | publié à | mis en ligne | mis en ligne le | date de publication |
 publicado | publicado el | publicada el | publicado en | publicado a las | fecha de publicación |
 publicado em | publicada em | data de publicação |
@@ -65,7 +70,8 @@ gepubliceerd | gepubliceerd op | geplaatst op | datum van publicatie |
 نشر | نشر في | نُشر | نُشر في | تم النشر | تم النشر في | تاريخ النشر | بتاريخ
 """
 _UPDATED_LABELS = """
-updated | updated on | updated at | last updated | last updated on | last modified | modified |
+updated | updated on | updated at | last updated | last update | update | last updated at |
+last updated on | last modified | modified |
 revised | last revised | edited |
 mis à jour | mis à jour le | mise à jour | mise à jour le | dernière mise à jour | modifié le |
 actualizado | actualizado el | actualizada el | actualizado a las | última actualización |
@@ -148,43 +154,6 @@ _PM = frozenset({"pm", "p.m", "p.m.", "مساء", "مساءً", "مساءا"})
 _UTC_WORDS = frozenset({"gmt", "utc", "ut", "z", "zulu", "wet"})
 
 
-def _zone(name: str) -> tzinfo | None:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):  # no tz database: these few stay unknown
-        return None
-
-
-def _fixed(hours: float) -> tzinfo:
-    return timezone(timedelta(minutes=round(hours * 60)))
-
-
-# Unambiguous zone abbreviations only ("IST", "AST", "CST" in Asia ... are left out).
-_NAMED_ZONES: dict[str, tzinfo | None] = {
-    "est": _fixed(-5),
-    "edt": _fixed(-4),
-    "cdt": _fixed(-5),
-    "mst": _fixed(-7),
-    "mdt": _fixed(-6),
-    "pst": _fixed(-8),
-    "pdt": _fixed(-7),
-    "bst": _fixed(1),
-    "cet": _fixed(1),
-    "cest": _fixed(2),
-    "mez": _fixed(1),
-    "mesz": _fixed(2),
-    "eet": _fixed(2),
-    "eest": _fixed(3),
-    "msk": _fixed(3),
-    "gst": _fixed(4),
-    "jst": _fixed(9),
-    "ksa": _fixed(3),
-    "et": _zone("America/New_York"),
-    "ct": _zone("America/Chicago"),
-    "mt": _zone("America/Denver"),
-    "pt": _zone("America/Los_Angeles"),
-}
-
 # ---------------------------------------------------------------- token patterns
 
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
@@ -204,7 +173,7 @@ _SPACED_AMPM = re.compile(r"(?<=\d)\s+([ap])\.\s+m\b\.?")  # Spanish "9:05 p. m.
 _SPACED_HOUR = re.compile(r"(?<![\d:.])(\d{1,2}) h(?: (\d\d))?(?![\w:])")  # French "9 h 05"
 _NUMBER = re.compile(r"(\d{1,4})(?:st|nd|rd|th|er|re|e|o|a|°|\.)?")
 _OFFSET = re.compile(r"([+-])(\d{1,2})(?::?(\d{2}))?")
-_ZONE_WORD_OFFSET = re.compile(r"(gmt|utc|ut)([+-]\d{1,2}(?::?\d{2})?)")
+_ZONE_WORD_OFFSET = re.compile(r"(gmt|utc|ut)([+-]?\d{1,2}(?::?\d{2})?)")  # "GMT9" is GMT+9
 # RFC 2822: a comment after a numeric offset, "+0200 (CEST)"; the offset is what counts.
 _OFFSET_COMMENT = re.compile(r"([+-]\d\d:?\d\d)\s*\([^()\d]{1,40}\)$")
 _YEAR_MARK = re.compile(r"(\d{4})م")  # Arabic "م" (AD) glued to a year
@@ -223,6 +192,7 @@ class _Parts:
     ampm: str | None = None
     zone: tzinfo | None = None
     zone_given: bool = False
+    note: str | None = None  # an ambiguous zone abbreviation read by its default
 
 
 def _offset(text: str) -> tzinfo | None:
@@ -323,10 +293,12 @@ def _classify(tokens: list[str], parts: _Parts) -> bool:
                 parts.ampm = "p"
         elif token in _UTC_WORDS:
             ok = _set_zone(parts, UTC)
-        elif token in _NAMED_ZONES:
-            ok = _set_zone(parts, _NAMED_ZONES[token])
+        elif token in NAMED_ZONES:
+            ok = _set_zone(parts, NAMED_ZONES[token])
+            parts.note = AMBIGUOUS.get(token) if ok else None
         elif (m := _ZONE_WORD_OFFSET.fullmatch(token)) is not None:
-            ok = _set_zone(parts, _offset(m.group(2)))
+            offset = m.group(2)
+            ok = _set_zone(parts, _offset(offset if offset[0] in "+-" else "+" + offset))
         elif token[:1] in "+-" and (zone := _offset(token)) is not None:
             if parts.zone_given and parts.zone is UTC and previous in _UTC_WORDS:
                 parts.zone = zone  # "GMT +4"
@@ -402,6 +374,17 @@ def _strip_label(text: str) -> tuple[DateKind, str]:
     return _LABELS[label], text[m.end() :]
 
 
+def opens_date(word: str) -> bool:
+    """Can a date start with this (casefolded) word: a number, a month or a weekday?"""
+    word = word.rstrip(".,")
+    return word[:1].isdigit() or word in _MONTHS or word in _WEEKDAYS
+
+
+def split_label(text: str) -> tuple[DateKind, str]:
+    """A casefolded line's Published/Updated label, and the rest (``plain``: no label)."""
+    return _strip_label(text)
+
+
 def _tokens(text: str) -> list[str]:
     text = _ISO_T.sub(" ", text)
     if text.endswith(")"):
@@ -439,26 +422,59 @@ def parse_date_line(line: str, tz: tzinfo = UTC) -> FoundDate | None:
         return None
     parts = _Parts()
     if not _classify(tokens, parts) or not _resolve_numbers(parts):
-        return None
+        return _unknown_zone(kind, tokens, tz)
     built = _build(parts, tz)
     if built is None:
         return None
-    return FoundDate(kind, built[0], built[1])
+    return FoundDate(kind, built[0], built[1], parts.note if parts.zone_given else None)
 
 
-_SEGMENT_SPLIT = re.compile(r"\s*[|•·]\s*|\s+[-–—]\s+")
+_ZONE_WORD = re.compile(r"[a-z]{2,5}")
+
+
+def _unknown_zone(kind: DateKind, tokens: list[str], tz: tzinfo) -> FoundDate | None:
+    """``31 August 2015 20:05 XYZT``: a zone word not in the table after a time keeps the
+    date (without the time, whose zone is unknown), with a note."""
+    if len(tokens) < 3 or not _ZONE_WORD.fullmatch(tokens[-1]) or tokens[-1] in _MONTHS:
+        return None
+    parts = _Parts()
+    if not _classify(tokens[:-1], parts) or not _resolve_numbers(parts) or parts.hour is None:
+        return None
+    parts.hour = None
+    built = _build(parts, tz)
+    if built is None:
+        return None
+    note = f"unknown zone {tokens[-1].upper()!r}: the time is left out"
+    return FoundDate(kind, built[0], built[1], note)
+
+
+_SEGMENT_SPLIT = re.compile(r"\s*[|•·]\s*|\s+[-–—/]\s+|^\s*/\s*")
+_CLOCK_ONLY = re.compile(r"\d{1,2}[:.h]\d{2}(?:\s*[ap]\.?\s?m\.?)?", re.IGNORECASE)
 
 
 def parse_date_segments(line: str, tz: tzinfo = UTC) -> tuple[FoundDate, ...]:
-    """Dates of a line, whole or split on ``|`` ``•`` ``·`` `` - ``:
-    ``Published 3 May 2021 | Updated 4 May 2021`` gives two."""
+    """Dates of a line, whole or split on ``|`` ``•`` ``·`` `` - `` `` / ``:
+    ``Published 3 May 2021 | Updated 4 May 2021`` gives two; a lone time after a date is
+    that date's (``/ 27 de junio de 2024 / 06:49``)."""
     if len(line) > 2 * _MAX_LINE:
         return ()
     whole = parse_date_line(line, tz)
     if whole is not None:
         return (whole,)
-    found = []
-    for segment in _SEGMENT_SPLIT.split(line):
-        if segment and (one := parse_date_line(segment, tz)) is not None:
+    segments = _SEGMENT_SPLIT.split(line)
+    if len(segments) == 1:  # no separator: the whole line was the only candidate
+        return ()
+    found: list[FoundDate] = []
+    previous = ""
+    for segment in segments:
+        if not segment:
+            continue
+        one = parse_date_line(segment, tz)
+        if one is None and found and "T" not in found[-1].text and _CLOCK_ONLY.fullmatch(segment):
+            one = parse_date_line(f"{previous} {segment}", tz)
+            if one is not None:
+                found.pop()
+        if one is not None:
             found.append(one)
+            previous = segment
     return tuple(found)

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
-from feeds.normalize.dates import FoundDate, parse_date_line, parse_date_segments
+from feeds.normalize.dates import FoundDate, opens_date, parse_date_line, parse_date_segments
+from feeds.normalize.relative import parse_relative
 from feeds.text import DIRECTION_MARKS, drop_marks, strip_marks
 
 # ---------------------------------------------------------------- boilerplate
@@ -36,7 +37,8 @@ _CHROME_LINES = frozenset(
     sponsored | listen | listen to this article | subscribe | sign up | newsletter | copy link |
     link copied | whatsapp | facebook | twitter | linkedin | telegram | close | menu | home |
     back | skip to content | skip to main content | most read | most popular | trending |
-    font size | text size | a a | a- a+ | a+ a- |
+    font size | text size | a a | a- a+ | a+ a- | rss | connect with us | listen live |
+    skip to main navigation | main content | translate | translate into |
     partager | lire aussi | lire la suite | à lire aussi | voir aussi | publicité | écouter |
     imprimer | compartir | leer más | lee también | ver también | publicidad | escuchar |
     imprimir | teilen | mehr lesen | weiterlesen | lesen sie auch | auch interessant | anzeige |
@@ -68,8 +70,6 @@ _SOCIAL_LINE = re.compile(
 
 _COUNTER = re.compile(r"\d{1,3}\s*(?:/|of|sur|de|von|di|van|من)\s*\d{1,3}")
 _BULLET = re.compile(r"(?:[•·▪●◦‣∙]\s*|[-*–]\s+)(?P<text>\S.*)")
-_CAPTION_CREDIT = re.compile(r"\((?P<credit>[^()]{1,120})\)")
-_CREDIT_AFTER_SENTENCE = re.compile(r"[.!?…][\"”’»]?\s*\([^()]{1,120}\)")
 _DATELINE = re.compile(r"(?P<place>[^\s:][^:\n]{0,48}?)\s*:\s")
 # Letters, the combining marks written on them (Arabic harakat: "عمّان"), and the
 # punctuation of place names: "ST. JOHN’S", "RAS AL-KHAIMAH", "LONDON/DUBAI".
@@ -83,11 +83,13 @@ _MAX_UNCASED_PLACE_WORDS = 3  # scripts without case (Arabic): "الدار ال�
 _BYLINE = re.compile(
     r"(?:(?:written |words |story |text |reporting |photos? )?by|par|por|von|di|door"
     r"|بقلم|كتب|كتبت|إعداد)\s*:?\s+(?P<rest>\S.*)"
-    r"|(?:authors?|autor|autora|autores|auteur|auteurs|autore|autori|المؤلف|الكاتب)"
+    r"|(?:authors?|autor|autora|autores|auteur|auteurs|autore|autori|المؤلف|الكاتب"
+    r"|(?:staff |senior |chief )?(?:writer|reporter|correspondent)|journalist|rédaction"
+    r"|redacción|redaktion)"
     r"\s*:\s*(?P<rest2>\S.*)",
     re.IGNORECASE,
 )
-_BYLINE_CUT = re.compile(r"\s*[,|•·]\s*|\s+[-–—/]\s+")
+_BYLINE_CUT = re.compile(r"\s*[,|•·]\s*|\s+[-–—/]\s+|\s{2,}")
 _AUTHOR_JOIN = re.compile(r"\s+(?:and|&|et|y|und|e|en|و)\s+", re.IGNORECASE)
 
 
@@ -117,6 +119,7 @@ _MAX_NAME_WORDS = 5  # particles not counted: "Mohammed bin Abdullah bin Saleh A
 
 _HEADLINE, _TEMPLATE, _CHROME, _COUNTER_LINE, _DATE, _BYLINE_LINE, _BULLET_LINE, _OTHER = range(8)
 _CAPTION_LINE, _DECK_LINE = 8, 9  # roles an _OTHER line may take in the header
+_LONG_LINE = 300  # characters: longer lines are paragraphs or bullets (no date, byline, chrome)
 _MARKERS = frozenset({_HEADLINE, _TEMPLATE, _COUNTER_LINE, _DATE, _BYLINE_LINE})
 
 
@@ -124,6 +127,7 @@ _MARKERS = frozenset({_HEADLINE, _TEMPLATE, _COUNTER_LINE, _DATE, _BYLINE_LINE})
 class _Line:
     kind: int
     text: str
+    key: str = ""
     dates: tuple[FoundDate, ...] = ()
     authors: tuple[str, ...] = ()
     bullet: str = ""
@@ -149,7 +153,12 @@ def _is_blank(line: str) -> bool:
     return not text or (text[0] in DIRECTION_MARKS and not strip_marks(text))
 
 
+_PUNCTUATION_LINE = re.compile(r"[|/\\·•,;:–—\-_=*~]{1,3}")  # a lone "|" between header items
+
+
 def _is_boilerplate(key: str) -> int | None:
+    if len(key) <= 3 and _PUNCTUATION_LINE.fullmatch(key):
+        return _CHROME
     bare = key.rstrip(" :：")
     if bare in _TEMPLATE_LINES or _URL_LINE.fullmatch(bare) or _BREADCRUMB.fullmatch(bare):
         return _TEMPLATE
@@ -191,7 +200,7 @@ def _looks_like_name(name: str) -> bool:
     return 0 < capitalized <= _MAX_NAME_WORDS
 
 
-def _read_byline(line: str, tz: tzinfo) -> _Line | None:
+def _read_byline(line: str, tz: tzinfo, now: datetime | None = None) -> _Line | None:
     m = _BYLINE.fullmatch(line)
     if m is None:
         return None
@@ -199,17 +208,96 @@ def _read_byline(line: str, tz: tzinfo) -> _Line | None:
     if len(rest) > 200:
         return None
     segments = _BYLINE_CUT.split(rest)
-    names = tuple(n for n in map(strip_marks, _AUTHOR_JOIN.split(segments[0])) if n)
+    head = segments[0]
+    names = tuple(n for n in map(strip_marks, _AUTHOR_JOIN.split(head)) if n)
     if not names or not all(_looks_like_name(n) for n in names):
-        return None
-    dates: list[FoundDate] = []
+        split = _name_then_date(rest)  # "By THE MEDIA LINE STAFF NOVEMBER 29, 2024 04:05"
+        if split is None:
+            return None
+        head, names = split
+        segments = [head]
     for segment in segments[1:]:
-        found = parse_date_line(segment, tz)
+        if _is_clause(segment) and parse_date_line(segment, tz) is None:
+            return None  # "By Christmas, most shops had reopened.": a sentence
+    dates = _byline_dates(rest[len(head) :], tz, now)
+    return _Line(_BYLINE_LINE, line, dates=dates, authors=names)
+
+
+_DATE_START = re.compile(r"\d|(?:" + "|".join(sorted(_NOT_NAMES - _NAME_ARTICLES)) + r")\b")
+
+
+def _name_then_date(rest: str) -> tuple[str, tuple[str, ...]] | None:
+    """A name run straight into a date: the name, up to the first date-like word."""
+    m = _DATE_START.search(rest.casefold())
+    if m is None or m.start() == 0:
+        return None
+    head = rest[: m.start()].rstrip()
+    names = tuple(n for n in map(strip_marks, _AUTHOR_JOIN.split(head)) if n)
+    if names and all(_looks_like_name(n) for n in names):
+        return head, names
+    return None
+
+
+_BYLINE_DATE_CUT = re.compile(r"\s*[|•·]\s*|\s+[-–—/]\s+|^\s*[,/]\s*|\s{2,}")
+_LABEL_CUT = re.compile(r"\s(?=(?:updated|published|last updated|modified)\b)", re.IGNORECASE)
+_TIME_ONLY = re.compile(r"\d{1,2}[:.h]\d{2}(?:\s*[ap]\.?m\.?)?|\d{1,2}\s*[ap]\.?m\.?", re.I)
+
+
+def _byline_dates(rest: str, tz: tzinfo, now: datetime | None) -> tuple[FoundDate, ...]:
+    """The dates after a byline's name: ``| Published Dec 13, 2022 | 12:10 pm`` (a lone time
+    joins the date before it), ``1 hour ago in World``, ``... Updated: ...``."""
+    if now is None and _ANY_DIGIT.search(rest) is None:
+        return ()  # every date but a relative one has digits ("an hour ago")
+    parts = [p for cut in _BYLINE_DATE_CUT.split(rest) if cut for p in _LABEL_CUT.split(cut)]
+    dates: list[FoundDate] = []
+    previous = ""
+    for part in (p.strip() for p in parts):
+        if not part or (now is None and _ANY_DIGIT.search(part) is None):
+            continue  # every date but a relative one has digits ("an hour ago")
+        found = parse_date_line(part, tz)
+        if found is None and now is not None:
+            found = parse_relative(part, now)
+        if found is None and dates and _TIME_ONLY.fullmatch(part) and "T" not in dates[-1].text:
+            found = parse_date_line(f"{previous} {part}", tz)
+            if found is not None:
+                dates.pop()
         if found is not None:
             dates.append(found)
-        elif _is_clause(segment):
-            return None  # "By Christmas, most shops had reopened.": a sentence
-    return _Line(_BYLINE_LINE, line, dates=tuple(dates), authors=names)
+            previous = part
+    return tuple(dates)
+
+
+_NAMES_SPLIT = re.compile(r"\s*,\s*|\s+(?:and|&|et|y|und|e|en|و)\s+", re.IGNORECASE)
+_BEFORE_DATE = frozenset({"le", "on", "am", "el", "il", "em", "op", "-", "–", "—", "|", "/"})
+_ANY_DIGIT = re.compile(r"\d")
+_CONNECTOR = re.compile(r",|\|| (?:le|on|am|el|il|em|op|-|–|—|/) ", re.IGNORECASE)
+
+
+def _names_and_date(text: str, tz: tzinfo) -> _Line | None:
+    """A byline without "By": names, then the date (``Sophie Brunn, Clément Parrot le
+    vendredi 14 juillet 2017``).  Each name has two words at least."""
+    if len(text) > 100 or not text[:1].isupper() or _ANY_DIGIT.search(text) is None:
+        return None
+    if _CONNECTOR.search(text) is None:
+        return None  # no connector before a date: no signature (and no words to split)
+    words = text.split()
+    start = next((i for i, w in enumerate(words) if opens_date(w.casefold())), None)
+    if start is None or start < 2:
+        return None
+    head = words[:start]
+    if head[-1].casefold() not in _BEFORE_DATE and head[-1][-1] not in ",|":
+        return None  # "Politics Materials 10 January 2007": a section, not a signature
+    while head and head[-1].casefold() in _BEFORE_DATE:
+        head.pop()
+    if head:
+        head[-1] = head[-1].rstrip(",|")
+    names = tuple(n for n in _NAMES_SPLIT.split(" ".join(head)) if n)
+    if not names or not all(len(n.split()) >= 2 and _looks_like_name(n) for n in names):
+        return None
+    found = parse_date_line(" ".join(words[start:]), tz)
+    if found is None:
+        return None
+    return _Line(_BYLINE_LINE, text, dates=(found,), authors=names)
 
 
 def _is_clause(segment: str) -> bool:
@@ -226,16 +314,50 @@ def _is_dateline_shaped(text: str) -> bool:
     return _dateline(text) is not None
 
 
+# The other common forms: "PARIS —", "LONDON (Reuters) -", "ABU DHABI //",
+# "ISLAMABAD, SEPT 22:", "WASHINGTON, Nov 29 (Reuters) –", "Islamabad [Pakistan]-".
+_DASH_DATELINE = re.compile(
+    r"(?P<place>[^\W\d_][\w'’.\-]*(?:\s[\w'’.\-]+){0,5}?)"
+    r"(?P<qual>(?:\s*,\s*[^,:()\[\]—–\n]{1,30}?|\s*\[[^\[\]\n]{1,30}\]|\s*\([^()\n]{1,40}\))*)"
+    r"\s*(?P<sep>:|[-–—]{1,2}|//)\s"
+)
+
+
+_DASH_MARK = re.compile(r"\s[-–—/]|\]-")  # what every dash form has near its start
+
+
+def _dash_dateline(text: str) -> str | None:
+    m = _DASH_DATELINE.match(text)
+    if m is None or (m.group("sep") == ":" and not m.group("qual")):
+        return None
+    place, qual = m.group("place"), m.group("qual")
+    if any(ch.isdigit() for ch in place) or not any(ch.isalpha() for ch in place):
+        return None
+    words = place.split()
+    if place.upper() == place and any(ch.lower() != ch.upper() for ch in place):
+        return place if len(words) <= _MAX_PLACE_WORDS else None
+    # Mixed case ("Riyadh, Ramadan 23, 1438 —"): only with a date, "[Country]" or "(Agency)".
+    if not (any(ch.isdigit() for ch in qual) or "[" in qual or "(" in qual):
+        return None
+    if len(words) <= 3 and all(_is_capitalized(w) for w in words):
+        return place
+    return None
+
+
 def _dateline(paragraph: str) -> str | None:
-    """The ``PLACE`` of a ``PLACE: text`` paragraph: upper case, or 1-3 uncased words.
+    """The ``PLACE`` of a ``PLACE: text`` paragraph: upper case, or 1-3 uncased words;
+    or of the dash forms (``_DASH_DATELINE``).
 
     Direction marks (``"\\u200fدبي\\u200f: ..."``) are not part of the place.
     """
-    m = _DATELINE.match(drop_marks(paragraph))
+    text = drop_marks(paragraph)
+    m = _DATELINE.match(text)
     if m is None:
-        return None
+        return _dash_dateline(text) if _DASH_MARK.search(text, 0, 120) else None
     place = m.group("place").strip()
-    if not _DATELINE_CHARS.fullmatch(place) or any(ch.isdigit() or ch == "_" for ch in place):
+    if not _DATELINE_CHARS.fullmatch(place) or any(ch.isdigit() for ch in place):
+        return _dash_dateline(text)
+    if "_" in place:
         return None
     letters = [ch for ch in place if ch.isalpha()]
     cased = [ch for ch in letters if ch.lower() != ch.upper()]
@@ -255,18 +377,60 @@ def _dateline(paragraph: str) -> str | None:
 class _Classifier:
     """Classifies the lines of one article, each at most once."""
 
-    def __init__(self, lines: list[str], title_key: str, tz: tzinfo) -> None:
+    def __init__(
+        self, lines: list[str], title_key: str, tz: tzinfo, now: datetime | None = None
+    ) -> None:
         self.lines = lines
-        self.title_key = title_key
         self.tz = tz
-        self._cache: dict[int, _Line] = {}
+        self.now = now  # what relative times ("2 hours ago") are resolved against
+        self._titled: dict[int, _Line] = {}  # lines as read with ``title_key``
+        self._datelines: dict[int, bool] = {}
+        self._cache: dict[int, _Line] = {}  # lines as read without a title
+        self._title_key = title_key
+
+    @property
+    def title_key(self) -> str:
+        """The title's key: lines with it (after a short label) are headlines."""
+        return self._title_key
+
+    @title_key.setter
+    def title_key(self, key: str) -> None:
+        if key != self._title_key:
+            self._title_key = key
+            self._titled.clear()
 
     def __call__(self, index: int) -> _Line:
+        seen = self._titled.get(index)
+        if seen is not None:
+            return seen
         line = self._cache.get(index)
+        if not self._title_key:
+            if line is None:
+                line = self._cache[index] = self._classify(strip_marks(self.lines[index]))
+            return line
+        # Read with the title known: its repeats are headlines, and need no other reading.
         if line is None:
-            line = self._classify(strip_marks(self.lines[index]))
-            self._cache[index] = line
+            text = strip_marks(self.lines[index])
+            if len(text) > _LONG_LINE:  # a paragraph: no headline, no other class but a bullet
+                line = self._cache[index] = self._classify(text)
+                self._titled[index] = line
+                return line
+            key = _key(text)
+            if self._is_headline(key):
+                seen = self._titled[index] = _Line(_HEADLINE, text, key)
+                return seen
+            line = self._cache[index] = self._classify(text, key)
+        elif self._is_headline(line.key):
+            line = _Line(_HEADLINE, line.text, line.key)
+        self._titled[index] = line
         return line
+
+    def dateline_shaped(self, index: int) -> bool:
+        """Does this line open with a dateline?  (Asked of a line at most once.)"""
+        found = self._datelines.get(index)
+        if found is None:
+            found = self._datelines[index] = _is_dateline_shaped(self(index).text)
+        return found
 
     def _is_headline(self, key: str) -> bool:
         if key == self.title_key:
@@ -276,22 +440,34 @@ class _Classifier:
             return len(label) <= 30 and len(label.split()) <= 3
         return False
 
-    def _classify(self, text: str) -> _Line:
-        key = _key(text)
-        if self._is_headline(key):
-            return _Line(_HEADLINE, text)
+    def _classify(self, text: str, key: str | None = None) -> _Line:
+        """The line's class, the headline aside (``__call__`` checks that)."""
+        if len(text) > _LONG_LINE:  # longer than any header line but a bullet: no key needed
+            bullet = _BULLET.fullmatch(text)
+            if bullet is not None:
+                return _Line(_BULLET_LINE, text, bullet=strip_marks(bullet.group("text")))
+            return _Line(_OTHER, text)
+        if key is None:
+            key = _key(text)
         boiler = _is_boilerplate(key)
         if boiler is not None:
-            return _Line(boiler, text)
+            return _Line(boiler, text, key)
         if _COUNTER.fullmatch(key):
-            return _Line(_COUNTER_LINE, text)
+            return _Line(_COUNTER_LINE, text, key)
         bullet = _BULLET.fullmatch(text)
         if bullet is not None:
-            return _Line(_BULLET_LINE, text, bullet=strip_marks(bullet.group("text")))
-        byline = _read_byline(text, self.tz)  # first: "By Jane Doe | 12 May 2021"
+            return _Line(_BULLET_LINE, text, key, bullet=strip_marks(bullet.group("text")))
+        byline = _read_byline(text, self.tz, self.now)  # first: "By Jane Doe | 12 May 2021"
         if byline is not None:
+            byline.key = key
             return byline
         dates = parse_date_segments(text, self.tz)
+        if not dates and self.now is not None and (rel := parse_relative(text, self.now)):
+            dates = (rel,)
         if dates:
-            return _Line(_DATE, text, dates=dates)
-        return _Line(_OTHER, text)
+            return _Line(_DATE, text, key, dates=dates)
+        signed = _names_and_date(text, self.tz)
+        if signed is not None:
+            signed.key = key
+            return signed
+        return _Line(_OTHER, text, key)

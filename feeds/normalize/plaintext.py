@@ -32,24 +32,30 @@ from __future__ import annotations
 import html
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from feeds.errors import ArticleError
-from feeds.model import Article, Author, RawInput
+from feeds.model import Article, Author, DateSource, RawInput
 from feeds.normalize import ReadContext
+from feeds.normalize.captions import CAPTION_CREDIT, CREDIT_AFTER_SENTENCE, is_credited_caption
 from feeds.normalize.dates import FoundDate
 from feeds.normalize.decode import decode_text
+from feeds.normalize.header import (
+    TitleChoice,
+    choose_title,
+    explain_title,
+    explained,
+    is_bare_name,
+)
 from feeds.normalize.language import detect_language
 from feeds.normalize.plainlines import (  # the lines, classified
     _BULLET,
     _BULLET_LINE,
     _BYLINE_LINE,
-    _CAPTION_CREDIT,
     _CAPTION_LINE,
     _CHROME,
     _CHROME_LINES,
     _COUNTER_LINE,
-    _CREDIT_AFTER_SENTENCE,
     _DATE,
     _DECK_LINE,
     _HEADLINE,
@@ -71,6 +77,8 @@ from feeds.text import one_line, strip_marks
 
 __all__ = ["read_plaintext"]
 
+_Explain = list[tuple[int, str, str]] | None  # (line index, role, why), when asked for
+_FURNITURE_WORDS = 6  # "Related Articles", "Contact Editor": short lines, not sentences
 _MAX_HEADER_LINES = 80  # non-blank lines; a header never runs longer
 _LOOKAHEAD = 4  # non-blank lines a caption-like line may sit before the next header marker
 _MAX_CAPTION = 400
@@ -145,17 +153,17 @@ def _caption_role(
 ) -> str | None:
     """Role of an unclassified header line: "caption", "deck" or None (the body starts)."""
     text = classify(index).text
-    if len(text) > _MAX_CAPTION or _is_dateline_shaped(text):
+    if len(text) > _MAX_CAPTION or classify.dateline_shaped(index):
         return None
     marker_ahead = _marker_ahead(classify, index + 1)
-    if _CREDIT_AFTER_SENTENCE.search(text) is not None and text.endswith(")"):
+    if CREDIT_AFTER_SENTENCE.search(text) is not None and text.endswith(")"):
         # "... sentence. (Credit)": a caption, unless it is the article's only paragraph.
         if marker_ahead or _next_nonblank(classify.lines, index + 1) is not None:
             return "caption"
         return None
     if not marker_ahead:
         return None
-    if text.endswith(")") and _CAPTION_CREDIT.search(text) is not None:
+    if text.endswith(")") and CAPTION_CREDIT.search(text) is not None:
         return "caption"
     if previous in (_HEADLINE, _COUNTER_LINE, _CAPTION_LINE):
         return "caption"
@@ -166,7 +174,12 @@ def _caption_role(
     return "caption" if _template_ahead(classify, index + 1) else None
 
 
-def _find_title(lines: list[str]) -> int:
+def _find_title(lines: list[str], classify: _Classifier) -> tuple[int, TitleChoice]:
+    choice = choose_title(classify)
+    return (_first_title(lines) if choice.index is None else choice.index), choice
+
+
+def _first_title(lines: list[str]) -> int:
     first = None
     for index, line in enumerate(lines):
         if _is_blank(line):
@@ -182,7 +195,69 @@ def _find_title(lines: list[str]) -> int:
     return first
 
 
-def _read_header(classify: _Classifier, start: int) -> tuple[_Header, int]:
+def _dates_before(classify: _Classifier, title_index: int) -> list[FoundDate]:
+    """Date lines above the title (a page's date bar), read when none follows it."""
+    return [
+        found
+        for index in range(max(0, title_index - 20), title_index)
+        if not _is_blank(classify.lines[index]) and classify(index).kind == _DATE
+        for found in classify(index).dates
+    ]
+
+
+def _is_shortened(text: str, longer: str) -> bool:
+    """``text`` is the start of ``longer`` (five words at least), as an image's alt text is
+    of its caption: "A man walks in the snow." / "A man walks in the snow in Boston. Photo: X"."""
+    words = text.rstrip(" .").split()
+    return len(words) >= 5 and len(longer) > len(text) and longer.startswith(" ".join(words))
+
+
+def _other_role(
+    classify: _Classifier, index: int, previous: int | None, under_title: bool, body_at: int | None
+) -> tuple[str | None, str]:
+    """Role of an unclassified header line and why: caption, deck, author, furniture, or
+    None (the body starts here)."""
+    text = classify(index).text
+    if classify.dateline_shaped(index) and not is_credited_caption(text):
+        return None, "the first body paragraph (a dateline)"
+    following = _next_nonblank(classify.lines, index + 1) if len(text) < _MAX_CAPTION else None
+    if following is not None and _is_shortened(text, classify.lines[following].strip()):
+        return "alt text", "the next line says the same at more length (a photo's alt text)"
+    if is_bare_name(text):
+        following = _next_nonblank(classify.lines, index + 1)
+        if following is not None and classify(following).kind == _DATE:
+            return "author", "a bare name followed by a date line"
+    role = _caption_role(classify, index, previous, under_title)
+    if role is not None:
+        return role, "caption-shaped or among template lines" if role == "caption" else (
+            "a subtitle under the title"
+        )
+    if is_credited_caption(text) and _next_nonblank(classify.lines, index + 1) is not None:
+        return "caption", "ends with a photo credit"
+    if (
+        body_at is not None
+        and index < body_at
+        and len(text.split()) <= _FURNITURE_WORDS
+        and not text.endswith(tuple(_SENTENCE_END))
+    ):
+        return "furniture", "a short line before the first body paragraph"
+    return None, "the first body paragraph"
+
+
+def _captions_before(classify: _Classifier, title_index: int) -> list[str]:
+    """Credited captions above the title (a lead photo printed before the headline)."""
+    return [
+        classify(index).text
+        for index in range(max(0, title_index - 20), title_index)
+        if not _is_blank(classify.lines[index])
+        and classify(index).kind == _OTHER
+        and is_credited_caption(classify(index).text)
+    ]
+
+
+def _read_header(
+    classify: _Classifier, start: int, body_at: int | None = None, explain: _Explain = None
+) -> tuple[_Header, int]:
     """The header zone from ``start``; returns it and the index where the body starts."""
     header = _Header()
     lines = classify.lines
@@ -198,21 +273,27 @@ def _read_header(classify: _Classifier, start: int) -> tuple[_Header, int]:
             break
         line = classify(index)
         if line.kind == _OTHER:
-            role = _caption_role(classify, index, previous, under_title=index == start)
+            role, why = _other_role(classify, index, previous, index == start, body_at)
+            if explain is not None:
+                explain.append((index, role or "body", why))
             if role is None:
                 break
             if role == "caption":
                 header.captions.append(line.text)
+            elif role == "author":
+                header.authors = header.authors or (line.text,)
             previous = _CAPTION_LINE if role == "caption" else _DECK_LINE
             index += 1
             continue
-        elif line.kind == _DATE:
+        if line.kind == _DATE:
             header.dates.extend(line.dates)
         elif line.kind == _BYLINE_LINE:
             header.authors = header.authors or line.authors
             header.dates.extend(line.dates)
         elif line.kind == _BULLET_LINE:
             header.bullets.append(line.bullet)
+        if explain is not None:
+            explain.append((index, *explained(line)))
         previous = line.kind
         index += 1
     return header, index
@@ -327,8 +408,19 @@ def _choose_dates(
 # ---------------------------------------------------------------- the reader
 
 
-def read_plaintext(data: bytes, *, source: str, key: str, tz: tzinfo = UTC) -> Article:
-    """Read one plain-text article.  Times without a zone are read in ``tz``.
+def read_plaintext(
+    data: bytes,
+    *,
+    source: str,
+    key: str,
+    tz: tzinfo = UTC,
+    mtime: float | None = None,
+    explain: _Explain = None,
+) -> Article:
+    """Read one plain-text article.  Times without a zone are read in ``tz``; relative
+    times ("2 hours ago") against ``mtime`` (the file's, in seconds), else not at all.
+    ``explain``, a list, receives (line index, role, why) for each line of the title and
+    header zone: what ``feeds inspect --explain`` prints.
 
     Raises ``ArticleError`` for input that is not an article (empty, whitespace only,
     binary, undecodable).  A file with nothing but a title is an article with an empty body.
@@ -337,10 +429,18 @@ def read_plaintext(data: bytes, *, source: str, key: str, tz: tzinfo = UTC) -> A
     if _is_blank(text):  # direction marks are invisible formatting, not content
         raise ArticleError("only whitespace")
     lines = text.split("\n")  # never splitlines(): U+0085/U+2028 are not line breaks here
-    title_index = _find_title(lines)
+    now = datetime.fromtimestamp(mtime, UTC) if mtime is not None else None
+    classify = _Classifier(lines, "", tz, now)
+    title_index, choice = _find_title(lines, classify)
     title = strip_marks(one_line(lines[title_index]))
-    classify = _Classifier(lines, _key(title), tz)
-    header, body_start = _read_header(classify, title_index + 1)
+    classify.title_key = _key(title)
+    if explain is not None:
+        explain_title(classify, title_index, choice, explain)
+    header, body_start = _read_header(classify, title_index + 1, choice.body_at, explain)
+    if not header.dates:  # a date bar above the headline: "Monday June 18th, 2018 7:44AM"
+        header.dates.extend(_dates_before(classify, title_index))
+    if title_index:  # a credited photo caption above the headline comes first
+        header.captions[:0] = _captions_before(classify, title_index)
 
     blocks = _blocks(_body_lines(lines[body_start:]))
     bullets = tuple(header.bullets)
@@ -357,10 +457,11 @@ def read_plaintext(data: bytes, *, source: str, key: str, tz: tzinfo = UTC) -> A
         summary = None
 
     published, updated = _choose_dates(header.dates)
+    source_of = _date_source(published)
     caption = header.captions[0] if header.captions else None
     credit = None
     if caption is not None and caption.endswith(")"):
-        m = _CAPTION_CREDIT.search(caption, max(0, caption.rfind("(")))
+        m = CAPTION_CREDIT.search(caption, max(0, caption.rfind("(")))
         credit = m.group("credit").strip() if m else None
 
     return Article(
@@ -371,8 +472,9 @@ def read_plaintext(data: bytes, *, source: str, key: str, tz: tzinfo = UTC) -> A
         body=body,
         summary=summary,
         published=published.value if published else None,
-        published_text=published.text if published else None,
-        date_source="content" if published else None,
+        # a relative time ("2 hours ago") is no date written in the content: flagged, no text
+        published_text=published.text if published and source_of != "relative" else None,
+        date_source=source_of,
         updated=updated.value if updated else None,
         authors=tuple(Author(name) for name in header.authors),
         caption=caption,
@@ -383,6 +485,13 @@ def read_plaintext(data: bytes, *, source: str, key: str, tz: tzinfo = UTC) -> A
     )
 
 
+def _date_source(found: FoundDate | None) -> DateSource | None:
+    if found is None:
+        return None
+    return "relative" if found.note and found.note.startswith("relative") else "content"
+
+
 def read(raw: RawInput, ctx: ReadContext) -> Article:
     """``feeds.normalize.READERS``' entry point for the 'text' kind."""
-    return read_plaintext(raw.data, source=raw.source, key=raw.key, tz=ctx.tz)
+    mtime = raw.file.mtime_ns / 1e9 if raw.file is not None else None
+    return read_plaintext(raw.data, source=raw.source, key=raw.key, tz=ctx.tz, mtime=mtime)

@@ -35,7 +35,7 @@ from ..publish.atomic import remove_temporaries, write_if_changed
 from ..publish.pages import render_index_html, render_opml
 from ..store import FeedState, Store, open_store
 from .archive import archive_pages
-from .commands import Status, discover_feed, locate, lookup_id, status
+from .commands import Status, discover_feed, explain_path, locate, lookup_id, status
 from .feeds import feed_heads, feed_items, publish_feed
 from .folder import ingest_folder, read_path
 from .recovery import RecoverReport, recover, refuse_lost_store
@@ -54,7 +54,7 @@ from .workers import model_cache_dir, one_pool
 
 __all__ = [
     "BuildReport", "Cancelled", "FeedReport", "Progress", "RecoverReport", "Service",
-    "SourceReport", "Status", "abandon", "build", "changed_keys", "discover_feed",
+    "SourceReport", "Status", "abandon", "build", "changed_keys", "discover_feed", "explain_path",
     "feed_heads", "feed_items", "fetch_settings", "ingest", "ingest_folder", "ingest_remote",
     "locate", "lookup_id", "model_cache_dir", "publish", "publish_feed",
     "read_body", "read_path", "recover", "refuse_lost_store", "remote_specs", "schedule_every",

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..config import Config, SourceConfig
 from ..errors import FeedsError
@@ -105,3 +105,26 @@ def discover_feed(config: Config, url: str) -> str:
     from ..sources.remote import resolve_feed_url_sync
 
     return resolve_feed_url_sync(url, fetch_settings(config), read_body)
+
+
+def explain_path(path: Path, *, tz: tzinfo) -> list[dict[str, Any]]:
+    """``feeds inspect --explain``: for each line of a plain-text article's title and header
+    zone, ``line`` (its number), ``role`` (what the reader took it for), ``why`` and
+    ``text``.  Empty for other kinds of file (they have no header zone to explain).
+    ``ArticleError`` as in reading."""
+    from ..errors import ArticleError
+    from ..normalize.decode import decode_text
+    from ..normalize.plaintext import read_plaintext
+
+    if path.suffix.lower() not in (".txt", ".text"):
+        return []
+    try:
+        data = path.read_bytes()
+        mtime = path.stat().st_mtime
+    except OSError as exc:
+        raise ArticleError(exc.strerror or "unreadable", path=str(path)) from None
+    notes: list[tuple[int, str, str]] = []
+    read_plaintext(data, source="", key=path.name, tz=tz, mtime=mtime, explain=notes)
+    lines = decode_text(data).split("\n")
+    return [{"line": index + 1, "role": role, "why": why, "text": lines[index].strip()}
+            for index, role, why in notes]

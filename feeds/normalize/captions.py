@@ -1,0 +1,47 @@
+"""Photo captions known by their credit: ``... sentence. (Credit)``, ``... Photo: Name``,
+``... — Reuters``, ``... REUTERS/Name``, ``... © Agency``, ``... (Petra photo)``, ``(واس)``.
+Used by the plain-text reader to tell a caption from a headline or a body paragraph."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["CAPTION_CREDIT", "CREDIT_AFTER_SENTENCE", "is_credited_caption"]
+
+#: a "(credit)" group, and one right after the end of a sentence
+CAPTION_CREDIT = re.compile(r"\((?P<credit>[^()]{1,120})\)")
+CREDIT_AFTER_SENTENCE = re.compile(r"[.!?…][\"”’»]?\s*\([^()]{1,120}\)")
+
+# A credit at the end of a caption, after a sentence or a space ("... Photo: Name",
+# "... — Reuters", "... REUTERS/Name", "... © Agency"); searched in the last characters only.
+_PHOTO_CREDIT = re.compile(
+    r"(?:[.!?…]\s*|\s+|\()(?:\(?(?:photo|photograph|picture|image|foto|bild|credit"
+    r"|crédit|courtesy|source)s?(?:\s*:| by| de| von| di)\s*\S.{0,80}"
+    r"|[-–—]\s*(?:reuters|afp|ap|epa|getty images|file|wam|spa|ap photo|anadolu|xinhua)"
+    r"|(?:reuters|afp|ap photo|epa|getty images|afp photo)\s*/\s*\S.{0,60}"
+    r"|©\s*\S.{0,80})\s*\)?$",
+    re.IGNORECASE,
+)
+# "(Petra photo)", "(REUTERS)", "(Mohammed Salem/Reuters)", "(واس)": a credit in parentheses
+# named by its words, after a caption that need not end like a sentence.
+_CREDIT_WORD_PARENS = re.compile(
+    r"\s\((?:[^()]{0,60}\b(?:photos?|foto|afp|reuters|ap|epa|getty images|handout|file|archive"
+    r"|courtesy|supplied|wam|spa|petra|xinhua|anadolu|dpa|ansa|efe)\b[^()]{0,60}"
+    r"|واس|تويتر|أرشيفية|ارشيفية|رويترز|أ\.ف\.ب|أ ف ب|أ\.ب|وام|بترا|الشرق الأوسط)\)$",
+    re.IGNORECASE,
+)
+_CREDIT_TAIL = 110  # the longest credit the pattern takes, with its lead
+
+
+def is_credited_caption(text: str) -> bool:
+    """A photo caption by its credit: ``... sentence. (Credit)``, ``... Photo: Name``,
+    ``... — Reuters``, ``... REUTERS/Name``, ``... © Agency``."""
+    if len(text) > 600:
+        return False
+    if text.endswith(")") and (
+        CREDIT_AFTER_SENTENCE.search(text) is not None
+        or _CREDIT_WORD_PARENS.search(text, max(0, len(text) - 80)) is not None
+    ):
+        return True
+    start = max(12, len(text) - _CREDIT_TAIL)
+    return _PHOTO_CREDIT.search(text, start) is not None
