@@ -73,7 +73,8 @@ class Plan:
         one = {"cold": 1, "no-op": 1, "one new": 1, "one edit": 1, "baseline": 1}
         return Plan(sizes=(20,), repeats={20: one}, startup_runs=1, remote_feeds=5,
                     remote_items=3, remote_rounds=1, remote_concurrency=5,
-                    daemon_sizes=(20,), daemon_writes=1)
+                    daemon_sizes=(20,), daemon_writes=1,
+                    skip=frozenset({"reader"}))  # no package downloads in a test
 
     def runs(self, n: int, scenario: str) -> int:
         table = self.repeats.get(n) or next(iter(self.repeats.values()))
@@ -137,10 +138,13 @@ def run_bench(plan: Plan, workdir: Path, *, log: Callable[[str], None] = lambda 
     if "remote" not in plan.skip:
         log(f"remote: {plan.remote_feeds} feeds x {plan.remote_items} items, "
             f"{plan.remote_rounds} round(s)")
-        first, second = scenarios.remote(workdir, plan.remote_feeds, plan.remote_items,
-                                         plan.remote_rounds, plan.remote_concurrency)
-        add(first)
-        add(second)
+        with_reader = "reader" not in plan.skip
+        if with_reader:
+            log("  with the reader library as a baseline (its own virtualenv, from PyPI)")
+        for result in scenarios.remote(workdir, plan.remote_feeds, plan.remote_items,
+                                       plan.remote_rounds, plan.remote_concurrency,
+                                       with_reader=with_reader):
+            add(result)
     report.elapsed_s = time.perf_counter() - started
     return report
 
@@ -208,6 +212,13 @@ def evaluate(report: Report) -> list[Target]:
     out.append(Target("remote all-304 pass >= 3x faster than 1st",
                       _status(None if not p1 or not p2 else p1 / p2 >= 3),
                       "-" if not p1 or not p2 else f"{p1 / p2:.1f}x ({p1:.2f} s vs {p2:.2f} s)"))
+    for ours, label in (("remote 1st pass", "1st pass"), ("remote all-304", "all-304 pass")):
+        mine, theirs = report.median(ours), report.median(f"baseline: reader {ours[7:]}")
+        speedup = None if not mine or not theirs else theirs / mine
+        out.append(Target(f"remote {label} >= 2x reader's feeds/s",
+                          _status(None if speedup is None else speedup >= 2),
+                          "-" if speedup is None or not mine or not theirs
+                          else f"{speedup:.1f}x ({mine:.2f} s vs reader {theirs:.2f} s)"))
     return out
 
 
@@ -273,7 +284,9 @@ def format_table(report: Report) -> str:
             notes.append(f"files written: {r.samples[-1].written}")
         if r.scenario in scenarios.PICKUPS.values():
             notes.append(_pickup_note(r))
-        if r.scenario.startswith("baseline"):
+        if r.scenario.startswith("baseline: reader"):
+            notes.append("wall minus adding the URLs")
+        elif r.scenario.startswith("baseline"):
             notes.append("wall minus record generation")
         notes.extend(r.notes)
         if r.error:
@@ -324,7 +337,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--sizes", help="comma-separated N values (default: 1000,10000,50000)")
     p.add_argument("--repeats", type=int, help="runs per scenario, for every N (cold included)")
     p.add_argument("--skip", default="",
-                   help="comma-separated: startup, baseline, build, daemon, remote")
+                   help="comma-separated: startup, baseline, build, daemon, remote, reader")
     p.add_argument("--remote-feeds", type=int, help="remote feeds served (default 500)")
     p.add_argument("--corpus", choices=data.CORPORA, default="mixed",
                    help="mixed: plain text with one Markdown post in five (default); "

@@ -254,14 +254,53 @@ def baseline(kind: str, n: int, workdir: Path, repeats: int, corpus: str = "mixe
 # --------------------------------------------------------------------------- remote
 
 
+READER_PACKAGES = ("reader", "sgmllib3k")  # reader's vendored feedparser imports sgmllib
+READER_SCRIPT = Path(__file__).with_name("reader_baseline.py")
+
+
+def reader_env(workdir: Path) -> tuple[Path | None, str | None]:
+    """A virtualenv of its own holding the ``reader`` library (from PyPI): its python, or
+    None and why not."""
+    venv = workdir / "reader-venv"
+    python = venv / "bin" / "python"
+    if python.is_file():
+        return python, None
+    steps = ([sys.executable, "-m", "venv", str(venv)],
+             [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+              *READER_PACKAGES])
+    for argv in steps:
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return None, f"{argv[2]}: {exc}"
+        if done.returncode != 0:
+            lines = [x for x in done.stderr.strip().splitlines() if "WARNING" not in x]
+            return None, f"{' '.join(argv[1:4])}: exit {done.returncode}: " + " | ".join(lines[-2:])
+    return python, None
+
+
 def remote(workdir: Path, feeds: int, items: int, rounds: int,
-           concurrency: int = 20) -> tuple[Result, Result]:
-    """First pass (empty store: all 200) and second pass (all 304), ``rounds`` times."""
+           concurrency: int = 20, *, with_reader: bool = True) -> list[Result]:
+    """First pass (empty store: all 200) and second pass (all 304), ``rounds`` times; the
+    ``reader`` library's two passes over the same server (``update_feeds()`` on a new
+    database, then ``update_feeds(scheduled=False)``, ``concurrency`` workers) interleaved
+    round by round, so load from elsewhere falls on both alike."""
     first = Result("remote 1st pass", None, unit="feeds", count=feeds)
     second = Result("remote all-304", None, unit="feeds", count=feeds)
+    results = [first, second]
+    python: Path | None = None
+    if with_reader:
+        r1 = Result("baseline: reader 1st pass", None, unit="feeds", count=feeds)
+        r2 = Result("baseline: reader all-304", None, unit="feeds", count=feeds)
+        results += [r1, r2]
+        python, why = reader_env(workdir)
+        if python is None:
+            r1.error = r2.error = f"no reader environment: {why}"
     root = workdir / "remote"
     with FeedServer(feeds, items) as server:
         config = data.write_remote_config(root, server.urls(), concurrency=concurrency)
+        urls = root / "urls.txt"
+        urls.write_text("\n".join(server.urls()) + "\n", encoding="utf-8")
         argv = [*feeds_argv(), "build", "-q", "--config", str(config)]
         for _ in range(max(1, rounds)):
             shutil.rmtree(root / "state", ignore_errors=True)
@@ -269,16 +308,38 @@ def remote(workdir: Path, feeds: int, items: int, rounds: int,
             server.statuses()
             for result, want in ((first, 200), (second, 304)):
                 run = run_command(argv, env=clean_env(), timeout=BUILD_TIMEOUT)
-                statuses = server.statuses()
-                result.extra.setdefault("statuses", []).append(statuses)
-                if run.returncode != 0:
-                    _fail(result, "feeds build", run)
-                    return first, second
-                if statuses.get(want, 0) != feeds:
-                    result.error = f"expected {feeds} x HTTP {want}, server saw {statuses}"
-                    return first, second
+                if not _check_pass(result, run, server.statuses(), want, feeds, "feeds build"):
+                    return results
                 result.add(run)
-    return first, second
+            if python is not None:
+                db = root / "reader.sqlite"
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{db}{suffix}").unlink(missing_ok=True)
+                for result, want, which in ((results[2], 200, "1"), (results[3], 304, "2")):
+                    run = run_command([str(python), str(READER_SCRIPT), str(db), str(urls),
+                                       which, str(concurrency)], env=clean_env(),
+                                      timeout=BUILD_TIMEOUT)
+                    if not _check_pass(result, run, server.statuses(), want, feeds,
+                                       "reader update_feeds"):
+                        python = None
+                        break
+                    setup = float(json.loads(run.stdout.strip().splitlines()[-1])["setup_s"])
+                    # adding the URLs to reader's database is setup, like writing our config
+                    result.add(Run(max(0.0, run.wall_s - setup), run.peak_mb, run.tree_mb,
+                                   0, "", ""))
+    return results
+
+
+def _check_pass(result: Result, run: Run, statuses: dict[int, int], want: int, feeds: int,
+                what: str) -> bool:
+    result.extra.setdefault("statuses", []).append(statuses)
+    if run.returncode != 0:
+        _fail(result, what, run)
+        return False
+    if statuses.get(want, 0) != feeds:
+        result.error = f"expected {feeds} x HTTP {want}, server saw {statuses}"
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------- daemon

@@ -6,21 +6,25 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from .. import __version__, normalize
 from ..config import Config, SourceConfig
-from ..errors import FeedsError
+from ..errors import FeedsError, ParseError
 from ..model import Article, RawInput
 from ..store import Changes, FetchState, Store
 from .reports import Cancelled, ChangeTotals, SourceReport
+from .workers import BuildPool, map_surviving, shared_pool
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from ..normalize.entries import ParsedFeed
-    from ..sources.remote import FeedSpec, FetchSettings
+    from ..sources.remote import FeedSpec, FetchResult, FetchSettings
 
 log = logging.getLogger("feeds.pipeline")
 
@@ -56,6 +60,90 @@ def read_body(raw: RawInput) -> ParsedFeed:
     return normalize.read_feed(raw, normalize.ReadContext())
 
 
+#: feeds to fetch before the build's process pool reads their bodies (a pool's start and
+#: the articles' trip back cost less than reading this many feeds)
+PARALLEL_FEEDS = 16
+
+
+def _read_job(raw: RawInput) -> ParsedFeed | ParseError:
+    """In a pool worker: one body read (its ``ParseError`` returned, to be raised here)."""
+    try:
+        return read_body(raw)
+    except ParseError as exc:
+        return exc
+
+
+def _killed(raw: RawInput) -> ParseError:
+    return ParseError("reading this feed killed its worker process", source=raw.source,
+                      url=raw.url)
+
+
+class _Reading:
+    """Bodies read by the build's process pool as they arrive (feedparser holds the GIL:
+    one process reads one body at a time, and the fetching waits meanwhile).  Only a
+    ``feeds build`` shares a pool (the daemon's threads rule out forking): elsewhere, and
+    for a few feeds, the bodies are read here, after the fetch."""
+
+    def __init__(self, pool: BuildPool) -> None:
+        self.pool = pool
+        self.futures: dict[int, Future[ParsedFeed | ParseError]] = {}
+
+    @classmethod
+    def start(cls, feeds: int) -> _Reading | None:
+        workers = os.cpu_count() or 1
+        shared = shared_pool(workers)
+        if workers <= 1 or feeds < PARALLEL_FEEDS or shared is None:
+            return None
+        from ..normalize import entries  # noqa: F401  (workers fork with feedparser loaded)
+
+        shared.get()  # forked now, before the event loop's threads exist
+        return cls(shared)
+
+    def submit(self, result: FetchResult) -> None:
+        if result.raw is not None and result.pending is not None:
+            self.futures[id(result)] = self.pool.get().submit(_read_job, result.raw)
+
+    def results(self, fetched: list[FetchResult]) -> Iterator[FetchResult]:
+        """``fetched``, settled in order; a worker's death sends the bodies not yet read
+        through ``map_surviving``, which names the one that kills its worker."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        from ..sources.remote import settle
+
+        for n, result in enumerate(fetched):
+            future = self.futures.get(id(result))
+            if future is None:
+                yield settle(result, read_body)
+                continue
+            try:
+                got = future.result()
+            except BrokenProcessPool:
+                yield from self._survivors(fetched[n:])
+                return
+            yield settle(result, _given(got))
+
+    def _survivors(self, rest: list[FetchResult]) -> Iterator[FetchResult]:
+        from ..sources.remote import settle
+
+        raws = [r.raw for r in rest if r.raw is not None and r.pending is not None]
+        parsed = iter(map_surviving(_read_job, raws, self.pool.workers, killed=_killed))
+        for result in rest:
+            yield settle(result, lambda _raw: _raised(next(parsed)))
+
+
+def _given(got: ParsedFeed | ParseError) -> Callable[[RawInput], ParsedFeed]:
+    """A reader that returns (or raises) what a worker made of the body."""
+    def read(_raw: RawInput) -> ParsedFeed:
+        return _raised(got)
+    return read
+
+
+def _raised(got: ParsedFeed | ParseError) -> ParsedFeed:
+    if isinstance(got, ParseError):
+        raise got
+    return got
+
+
 def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig], *,
                   now: datetime, force: bool = True,
                   cancelled: Cancelled | None = None) -> list[SourceReport]:
@@ -87,9 +175,12 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
         if source.source_kind.many_feeds:
             subscribed[source.name] = [spec.name for spec in specs]
     pairs = [(spec, store.source_state(spec.name)) for _source, spec in jobs]
-    results = fetch_feeds_sync(pairs, fetch_settings(config), now=now, force=force,
-                               cancelled=cancelled) if pairs else []
-    results = [settle(result, read_body) for result in results]  # the bodies, read
+    reading = _Reading.start(len(pairs))
+    fetched = fetch_feeds_sync(pairs, fetch_settings(config), now=now, force=force,
+                               cancelled=cancelled,
+                               on_result=reading.submit if reading else None) if pairs else []
+    # the bodies, read (each stored before the next is waited for)
+    results = reading.results(fetched) if reading else (settle(r, read_body) for r in fetched)
     totals: dict[str, ChangeTotals] = {name: ChangeTotals() for name in reports}
     states: dict[str, FetchState] = {}
     for (source, spec), result in zip(jobs, results, strict=True):

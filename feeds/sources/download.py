@@ -196,6 +196,9 @@ class Downloader:
                     current = target
                     continue
                 if status == 304:
+                    # read the (empty) body: closing an unread response closes its
+                    # connection, and the all-304 pass would connect once per feed
+                    await response.aread()
                     return Download(304, got, None, current, tuple(redirects))
                 if status != 200:
                     reason = response.reason_phrase or ""

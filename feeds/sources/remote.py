@@ -142,18 +142,27 @@ async def fetch_feeds(
     now: datetime,
     client: httpx.AsyncClient | None = None,
     force: bool = False,
+    on_result: Callable[[FetchResult], None] | None = None,
 ) -> list[FetchResult]:
     """Fetch every due source concurrently; one result per spec, in the given order.
 
     ``now`` is the instant every decision is made against.  ``force`` ignores the
     schedule (``next_due``) but never a 410 Gone or a server's Retry-After.
+    ``on_result`` is called with each result as soon as it is there (in the event loop:
+    it must not block), so its body can be read while the others are fetched.
     """
     own = client is None
     http = client if client is not None else make_client(settings)
     fetcher = _Fetcher(http, settings)
+
+    async def one(spec: FeedSpec, state: FetchState | None) -> FetchResult:
+        result = await fetcher.fetch(spec, state, now=now, force=force)
+        if on_result is not None:
+            on_result(result)
+        return result
+
     try:
-        jobs = [fetcher.fetch(s, state, now=now, force=force) for s, state in specs_and_states]
-        return list(await asyncio.gather(*jobs))
+        return list(await asyncio.gather(*(one(s, state) for s, state in specs_and_states)))
     finally:
         if own:
             await http.aclose()
@@ -166,6 +175,7 @@ def fetch_feeds_sync(
     now: datetime,
     force: bool = False,
     cancelled: Callable[[], bool] | None = None,
+    on_result: Callable[[FetchResult], None] | None = None,
 ) -> list[FetchResult]:
     """:func:`fetch_feeds` for the one-shot CLI and the daemon (runs its own event loop).
 
@@ -176,7 +186,7 @@ def fetch_feeds_sync(
 
     async def run() -> list[FetchResult]:
         task = asyncio.ensure_future(fetch_feeds(specs_and_states, settings, now=now,
-                                                 force=force))
+                                                 force=force, on_result=on_result))
         if cancelled is None:
             return await task
         while not task.done():
