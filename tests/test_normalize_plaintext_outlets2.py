@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from feeds.model import Article
+from feeds.normalize.dates import parse_date_segments
 from feeds.normalize.plaintext import read_plaintext
 
 BODY = (
@@ -52,3 +55,47 @@ def test_a_caption_glued_to_its_own_repeat_is_one_caption() -> None:
     article = read(f"Ferry terminal opens late\n\n{caption} {caption}\n\n{BODY}\n")
     assert article.caption is not None and article.caption.startswith(caption)
     assert article.body.startswith("The port authority")
+
+
+# ---------------------------------------------------------------- date lines
+
+
+@pytest.mark.parametrize(
+    ("line", "want"),
+    [
+        # Levantine and standard month names joined by " / ", vowel marks, "a.m." word
+        (
+            "تم نشره الأحد 3 تشرين الثّاني / نوفمبر 2019 08:15 صباحاً",
+            [("published", "2019-11-03T08:15:00")],
+        ),
+        # an outlet name, a tatweel dash, then the label; yyyy/mm/dd; "الساعة" = at
+        ("الموقع ـ نشر في 2020/05/17 الساعة 10:05", [("published", "2020-05-17T10:05:00")]),
+        # Published and Updated labels on one line without a separator
+        ("نشر: 2020-05-17 10:05 آخر تحديث: 2020-05-18 09:00",
+         [("published", "2020-05-17T10:05:00"), ("updated", "2020-05-18T09:00:00")]),
+        ("Published 4 May 2021 Updated 5 May 2021",
+         [("published", "2021-05-04"), ("updated", "2021-05-05")]),
+        # a weekday glued to the date by a hyphen
+        ("الثلاثاء-2020-05-19 04:10 pm", [("plain", "2020-05-19T16:10:00")]),
+        ("Time: June 02, 2020", [("published", "2020-06-02")]),
+    ],
+)
+def test_more_date_line_shapes(line: str, want: list[tuple[str, str]]) -> None:
+    assert [(d.kind, d.text) for d in parse_date_segments(line)] == want
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["نشر في المدينة", "Time: none", "Monday-Friday opening hours", "تشرين الأول / 2019 / مساء"],
+)
+def test_lines_that_only_look_like_the_new_shapes_give_no_date(line: str) -> None:
+    assert parse_date_segments(line) == ()
+
+
+def test_a_short_arabic_line_before_the_date_line_is_no_byline() -> None:
+    article = read(
+        "عنوان الخبر عن الميناء الجديد\n\nهنا وهناك\n\nنشر: 2020-05-17 10:05\n\n"
+        "قالت سلطة الميناء يوم الاثنين إن محطة العبارات الجديدة ستفتح في مارس.\n"
+    )
+    assert article.authors == ()
+    assert article.published is not None
