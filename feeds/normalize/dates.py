@@ -344,7 +344,11 @@ def parse_date_line(line: str, tz: tzinfo = UTC) -> FoundDate | None:
     """The date of a line that is a date as a whole (after an optional label), else None."""
     if len(line) > _MAX_LINE:
         return None
-    text = _normalize(line)
+    return _parse(_normalize(line), tz)
+
+
+def _parse(text: str, tz: tzinfo) -> FoundDate | None:
+    """``parse_date_line`` of a normalized line."""
     if _DIGIT.search(text) is None:  # every date has a year, written in digits
         return None
     kind, rest = _strip_label(text)
@@ -389,12 +393,13 @@ def parse_date_segments(line: str, tz: tzinfo = UTC) -> tuple[FoundDate, ...]:
     that date's (``/ 27 de junio de 2024 / 06:49``)."""
     if len(line) > 2 * _MAX_LINE:
         return ()
-    whole = parse_date_line(line, tz)
+    text = _normalize(line) if len(line) <= _MAX_LINE else ""
+    whole = _parse(text, tz) if text else None
     if whole is not None:
         return (whole,)
     segments = _SEGMENT_SPLIT.split(line)
     if len(segments) == 1:  # no separator: two labelled dates, or no date at all
-        return _two_labelled(line, tz)
+        return _two_labelled(text, tz) if text else ()
     found: list[FoundDate] = []
     previous = ""
     for segment in segments:
@@ -414,14 +419,13 @@ def parse_date_segments(line: str, tz: tzinfo = UTC) -> tuple[FoundDate, ...]:
 _LATER_LABEL = re.compile(" (?=" + _LABEL_RE.pattern + ")")
 
 
-def _two_labelled(line: str, tz: tzinfo) -> tuple[FoundDate, ...]:
-    """``نشر: 2019-03-26 17:38 آخر تحديث: 2019-03-26 17:49``: a second label mid-line
-    starts a second date."""
-    text = _normalize(line)
+def _two_labelled(text: str, tz: tzinfo) -> tuple[FoundDate, ...]:
+    """``نشر: 2019-03-26 17:38 آخر تحديث: 2019-03-26 17:49`` (normalized): a second label
+    mid-line starts a second date."""
     if _DIGIT.search(text) is None or _LABEL_RE.match(text) is None:
         return ()
     m = _LATER_LABEL.search(text, 1)
     if m is None:
         return ()
-    first, second = parse_date_line(text[: m.start()], tz), parse_date_line(text[m.end() :], tz)
+    first, second = _parse(text[: m.start()], tz), _parse(text[m.end() :], tz)
     return (first, second) if first is not None and second is not None else ()
