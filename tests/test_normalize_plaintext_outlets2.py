@@ -99,3 +99,11 @@ def test_a_short_arabic_line_before_the_date_line_is_no_byline() -> None:
     )
     assert article.authors == ()
     assert article.published is not None
+
+
+def test_a_language_switch_or_share_button_as_a_list_is_no_summary_bullet() -> None:
+    article = read(
+        "Ferry terminal opens late\n  • English\n  • Français\n  • Share on Facebook\n"
+        "  • Work starts in March\nBy Ana Ruiz\n\n" + BODY + "\n"
+    )
+    assert article.summary_bullets == ("Work starts in March",)

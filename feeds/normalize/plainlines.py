@@ -169,6 +169,22 @@ def _is_boilerplate(key: str) -> int | None:
     return None
 
 
+# A language switch printed as a list ("• English" "• Arabic"): the names of languages.
+_LANGUAGE_NAMES = frozenset(
+    """
+    english arabic french german spanish italian portuguese russian chinese turkish persian urdu
+    hindi japanese korean dutch hebrew français francais anglais arabe allemand espagnol
+    deutsch englisch arabisch französisch español espanol inglés ingles árabe arabe francés
+    italiano português türkçe русский 中文 日本語 한국어 العربية عربي فارسی اردو עברית
+    """.split()
+)
+
+
+def _is_menu_item(key: str) -> bool:
+    """A list item that is page chrome: a language's name, a share or follow button."""
+    return key in _LANGUAGE_NAMES or (len(key) <= 60 and _SOCIAL_LINE.fullmatch(key) is not None)
+
+
 def _is_capitalized(word: str) -> bool:
     """Its first letter is upper case, or the script has no case."""
     first = next((ch for ch in word if ch.isalpha()), "")
@@ -456,7 +472,10 @@ class _Classifier:
             return _Line(_COUNTER_LINE, text, key)
         bullet = _BULLET.fullmatch(text)
         if bullet is not None:
-            return _Line(_BULLET_LINE, text, key, bullet=strip_marks(bullet.group("text")))
+            item = strip_marks(bullet.group("text"))
+            if _is_menu_item(_key(item)):  # "• English" "• Arabic", "• Share on X"
+                return _Line(_CHROME, text, key)
+            return _Line(_BULLET_LINE, text, key, bullet=item)
         byline = _read_byline(text, self.tz, self.now)  # first: "By Jane Doe | 12 May 2021"
         if byline is not None:
             byline.key = key
