@@ -170,14 +170,13 @@ def _is_boilerplate(key: str) -> int | None:
 
 
 # A language switch printed as a list ("• English" "• Arabic"): the names of languages.
-_LANGUAGE_NAMES = frozenset(
-    """
+_LANGUAGES = """
     english arabic french german spanish italian portuguese russian chinese turkish persian urdu
     hindi japanese korean dutch hebrew français francais anglais arabe allemand espagnol
     deutsch englisch arabisch französisch español espanol inglés ingles árabe arabe francés
     italiano português türkçe русский 中文 日本語 한국어 العربية عربي فارسی اردو עברית
-    """.split()
-)
+"""
+_LANGUAGE_NAMES = frozenset(_LANGUAGES.split())
 
 
 def _is_menu_item(key: str) -> bool:
