@@ -107,3 +107,13 @@ def test_a_language_switch_or_share_button_as_a_list_is_no_summary_bullet() -> N
         "  • Work starts in March\nBy Ana Ruiz\n\n" + BODY + "\n"
     )
     assert article.summary_bullets == ("Work starts in March",)
+
+
+def test_a_headline_in_the_place_colon_form_is_no_dateline() -> None:
+    article = read(
+        "Scattered Clouds\n\nPM: We will not raise the ferry fares this year\n\n"
+        "12-03-2021 09:00 AM\n\nHARBOURTOWN: " + BODY + "\n"
+    )
+    assert article.title == "PM: We will not raise the ferry fares this year"
+    assert article.dateline == "HARBOURTOWN"
+    assert article.body.startswith("HARBOURTOWN: The port")

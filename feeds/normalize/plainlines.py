@@ -75,6 +75,7 @@ _DATELINE = re.compile(r"(?P<place>[^\s:][^:\n]{0,48}?)\s*:\s")
 # punctuation of place names: "ST. JOHN’S", "RAS AL-KHAIMAH", "LONDON/DUBAI".
 _DATELINE_CHARS = re.compile(r"[\w\s.,'’/\-\u0300-\u036f\u064b-\u065f\u0670]+")
 _SENTENCE_END = '.!?…:;"”’»)'
+_HEADLINE_MAX = 160  # a line without closing punctuation and shorter than this may be a headline
 # Upper-case place names: up to 4 words, not counting the particles that join them
 # ("SAN CRISTÓBAL DE LAS CASAS", "PORT OF SPAIN"), and up to 6 words in all.
 _MAX_PLACE_WORDS, _MAX_PLACE_WORDS_ALL = 4, 6
@@ -326,6 +327,11 @@ def _is_clause(segment: str) -> bool:
 
 
 def _is_dateline_shaped(text: str) -> bool:
+    """A first body paragraph with a dateline.  A short line that is no sentence (no
+    closing punctuation) is a headline or a kicker, even in the "PLACE:" form: "PM: We
+    will not resign"."""
+    if len(text) < _HEADLINE_MAX and not text.rstrip().endswith(tuple(_SENTENCE_END)):
+        return False
     return _dateline(text) is not None
 
 
