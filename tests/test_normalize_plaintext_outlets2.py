@@ -117,3 +117,22 @@ def test_a_headline_in_the_place_colon_form_is_no_dateline() -> None:
     assert article.title == "PM: We will not raise the ferry fares this year"
     assert article.dateline == "HARBOURTOWN"
     assert article.body.startswith("HARBOURTOWN: The port")
+
+
+def test_a_one_word_line_is_no_repeat_of_a_longer_line_ending_with_it() -> None:
+    # a weather widget: "Light Rain" then "rain"; the headline has the header after it
+    article = read(
+        "Light Rain\nrain\n18 April 2021\nHarbour\n\n"
+        "Ferry fares will stay the same, minister says\n\n12-03-2021 09:00 AM\n\n" + BODY + "\n"
+    )
+    assert article.title == "Ferry fares will stay the same, minister says"
+    assert article.body.startswith("The port authority")
+
+
+def test_a_caption_printed_again_after_the_repeated_headline_is_no_body() -> None:
+    article = read(
+        "Ferry terminal opens late\n\nThe terminal at dawn.\nThe terminal at dawn.\nTT\n\n"
+        "Ferry terminal opens late\n\nThe terminal at dawn.\n\n" + BODY + "\n"
+    )
+    assert article.caption == "The terminal at dawn."
+    assert article.body.startswith("The port authority")

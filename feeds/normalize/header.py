@@ -183,8 +183,10 @@ def _score(
 ) -> tuple[int, bool, str]:
     key = keys[position]
     score, why = 0, []
+    labelled = " " in key  # "Exclusive <title>"; "Scattered clouds" is no repeat of "clouds"
     if any(
-        p != position and (k == key or (k.endswith(key) and len(k) - len(key) <= 40))
+        p != position
+        and (k == key or (labelled and k.endswith(key) and len(k) - len(key) <= 40))
         for p, k in enumerate(keys)
     ):
         score += 4

@@ -135,7 +135,7 @@ def _read_header(
         line = classify(index)
         if line.kind == _OTHER:
             role: str | None
-            if header.captions and line.text == header.captions[-1]:
+            if line.text in header.captions:
                 role, why = "caption", "the caption again"
             else:
                 under = index == start or (previous is None and not line.text.endswith("."))
