@@ -136,3 +136,18 @@ def test_a_caption_printed_again_after_the_repeated_headline_is_no_body() -> Non
     )
     assert article.caption == "The terminal at dawn."
     assert article.body.startswith("The port authority")
+
+
+def test_a_section_label_in_front_of_a_date_is_a_date_line_not_a_caption() -> None:
+    article = read(
+        "Ferry terminal opens late\n\nBusiness News 3 March 2021 10:15 (UTC +04:00)\n\n"
+        + BODY + "\n"
+    )
+    assert article.caption is None
+    assert article.published is not None
+    assert article.published.isoformat() == "2021-03-03T06:15:00+00:00"
+
+
+def test_a_signature_like_line_without_a_date_stays_text() -> None:
+    article = read("Ferry terminal opens late\n\nBusiness News 3 boats left\n\n" + BODY + "\n")
+    assert article.published is None

@@ -10,6 +10,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
 from feeds.normalize.dates import FoundDate, opens_date, parse_date_line, parse_date_segments
+from feeds.normalize.furniture import (
+    _SOCIAL_LINE,
+    _is_capitalized,
+    _is_menu_item,
+    _kicker_and_date,
+)
 from feeds.normalize.relative import parse_relative
 from feeds.text import DIRECTION_MARKS, drop_marks, strip_marks
 
@@ -59,13 +65,6 @@ _READING_TIME = re.compile(
     r"|tempo de leitura|leestijd)\s*:?\s*)?\d{1,3}\s*(?:min|mins|minutes?|minuten|minuti|minutos)"
     r"\.?(?:\s+(?:read|de lecture|de lectura|lesezeit|di lettura|de leitura|leestijd))?"
 )
-# "Follow us on X", "Share on Facebook", "Follow @desk": never a headline or a sentence.
-_SOCIAL_LINE = re.compile(
-    r"(?:follow|share|suivez|partager|síguenos|compartir|folgen|teilen|seguici|condividi|volg"
-    r"|delen)(?: us| this| nous| uns| ons)?(?: on| sur| en| auf| su| op| via) .{1,40}"
-    r"|follow @\S+"
-)
-
 # ---------------------------------------------------------------- line shapes
 
 _COUNTER = re.compile(r"\d{1,3}\s*(?:/|of|sur|de|von|di|van|من)\s*\d{1,3}")
@@ -170,25 +169,6 @@ def _is_boilerplate(key: str) -> int | None:
     return None
 
 
-# A language switch printed as a list ("• English" "• Arabic"): the names of languages.
-_LANGUAGES = """
-    english arabic french german spanish italian portuguese russian chinese turkish persian urdu
-    hindi japanese korean dutch hebrew français francais anglais arabe allemand espagnol
-    deutsch englisch arabisch französisch español espanol inglés ingles árabe arabe francés
-    italiano português türkçe русский 中文 日本語 한국어 العربية عربي فارسی اردو עברית
-"""
-_LANGUAGE_NAMES = frozenset(_LANGUAGES.split())
-
-
-def _is_menu_item(key: str) -> bool:
-    """A list item that is page chrome: a language's name, a share or follow button."""
-    return key in _LANGUAGE_NAMES or (len(key) <= 60 and _SOCIAL_LINE.fullmatch(key) is not None)
-
-
-def _is_capitalized(word: str) -> bool:
-    """Its first letter is upper case, or the script has no case."""
-    first = next((ch for ch in word if ch.isalpha()), "")
-    return bool(first) and (first.isupper() or first.lower() == first.upper())
 
 
 def _looks_like_name(name: str) -> bool:
@@ -494,4 +474,7 @@ class _Classifier:
         if signed is not None:
             signed.key = key
             return signed
+        kicked = _kicker_and_date(text, self.tz)
+        if kicked is not None:
+            return _Line(_DATE, text, key, dates=(kicked,))
         return _Line(_OTHER, text, key)
