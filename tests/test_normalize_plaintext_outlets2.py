@@ -151,3 +151,13 @@ def test_a_section_label_in_front_of_a_date_is_a_date_line_not_a_caption() -> No
 def test_a_signature_like_line_without_a_date_stays_text() -> None:
     article = read("Ferry terminal opens late\n\nBusiness News 3 boats left\n\n" + BODY + "\n")
     assert article.published is None
+
+
+def test_a_title_with_a_site_suffix_gives_way_to_the_clean_headline() -> None:
+    article = read(
+        "Ferry terminal opens late | Harbour Times\n\nFerry terminal opens late\n\n"
+        "By Ana Ruiz\n\n" + BODY + "\n"
+    )
+    assert article.title == "Ferry terminal opens late"
+    assert [a.name for a in article.authors] == ["Ana Ruiz"]
+    assert article.body.startswith("The port authority")

@@ -76,7 +76,20 @@ _WRAP_MIN, _WRAP_MAX, _WRAP_RAGGED = 40, 100, 20  # hard-wrapped lines: width an
 
 def _find_title(lines: list[str], classify: _Classifier) -> tuple[int, TitleChoice]:
     choice = choose_title(classify)
-    return (_first_title(lines) if choice.index is None else choice.index), choice
+    index = _first_title(lines) if choice.index is None else choice.index
+    return _without_site(lines, index), choice
+
+
+def _without_site(lines: list[str], index: int) -> int:
+    """``Headline | Site`` (a page's HTML title) followed by the headline alone: that one."""
+    head, bar, _ = lines[index].strip().rpartition(" | ")
+    if not bar or not head:
+        return index
+    key = _key(head)
+    for later in range(index + 1, min(len(lines), index + 30)):
+        if _key(lines[later].strip()) == key:
+            return later
+    return index
 
 
 def _first_title(lines: list[str]) -> int:
