@@ -161,3 +161,14 @@ def test_a_title_with_a_site_suffix_gives_way_to_the_clean_headline() -> None:
     assert article.title == "Ferry terminal opens late"
     assert [a.name for a in article.authors] == ["Ana Ruiz"]
     assert article.body.startswith("The port authority")
+
+
+def test_a_menu_item_cut_from_its_row_is_chrome() -> None:
+    notes: list[tuple[int, str, str]] = []
+    article = read(
+        "HarbourFM Logo\n| Listen Live\n\nMarch 10, 2010\n\nFerry terminal opens late\n\n"
+        + BODY + "\n",
+        explain=notes,
+    )
+    assert article.title == "Ferry terminal opens late"
+    assert dict((i, role) for i, role, _ in notes)[1] == "chrome"

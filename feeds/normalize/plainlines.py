@@ -160,6 +160,8 @@ def _is_boilerplate(key: str) -> int | None:
     if len(key) <= 3 and _PUNCTUATION_LINE.fullmatch(key):
         return _CHROME
     bare = key.rstrip(" :：")
+    if bare[:2] == "| ":  # "| Listen Live": a menu item cut from its row
+        bare = bare[2:]
     if bare in _TEMPLATE_LINES or _URL_LINE.fullmatch(bare) or _BREADCRUMB.fullmatch(bare):
         return _TEMPLATE
     if bare in _CHROME_LINES or _READING_TIME.fullmatch(bare):
