@@ -4,12 +4,12 @@ py3langid keeps its 69 MB model xz-compressed and spends about 0.6 s decompressi
 every process that detects a language: most of the cost of a build that reads one new
 article.  Given a cache folder (``use_cache``; the pipeline passes the user's cache folder,
 ``~/.cache/feeds`` or systemd's ``CacheDirectory``), the decompressed arrays are kept there,
-one ``.npy`` file each, in a folder ``langid-<format>-<py3langid version>-<model size>-
-<model mtime>``, and memory-mapped back: nothing is copied, pages are read when a text
-touches them, and processes share them through the page cache.  Measured in a fresh
-process: loading from the cache takes about 2.5 ms (1 ms of it checking the probe texts),
-against 0.1-0.2 s for the uncompressed ``.npz`` this replaces; the first build, which
-writes the cache, pays py3langid's own loading plus about 0.06 s.  Importing numpy and
+one ``.npy`` file each, in a folder ``langid-<format>-<py3langid version>-<model digest>``
+(the SHA-256 of the model file's bytes), and memory-mapped back: nothing is copied, pages
+are read when a text touches them, and processes share them through the page cache.
+Measured in a fresh process: loading from the cache takes about 2.5 ms (1 ms of it checking
+the probe texts), against 0.1-0.2 s for the uncompressed ``.npz`` this replaces; the first
+build, which writes the cache, pays py3langid's own loading plus about 0.06 s.  Importing numpy and
 py3langid (about 0.1 s) is now nearly all the model costs a build.  A model not in the page
 cache is read on first use (the kernel's read-ahead: about 0.1 s here).  The score table
 is kept as float32 (py3langid ships float16 and casts every row it gathers): detection takes
@@ -22,8 +22,17 @@ answers on a few probe texts, recorded when the folder was written.  Anything wr
 cache (missing, stale, truncated, corrupt, unwritable, a py3langid whose internals moved,
 a mapped table failing mid-run) falls back to py3langid's own loading, a bad folder is
 rebuilt, and the answers are the same either way (``tests/test_normalize_language.py``).
-Writing a new folder removes our others (a reinstalled py3langid's, an older format's,
-crashed writers' leftovers).
+Entries are named after what the model file holds, not where or when it was installed:
+two installs of one py3langid (two virtual environments, a pipx install beside a
+development checkout) share one entry, and two different models keep one each, side by
+side.  Hashing the 4.6 MB model costs about 4 ms, so it is done once per install: a small
+record in ``langid.ids/``, named after the model file's path, keeps the digest with the
+file's stat and is trusted while the stat is the same.  No entry another install may still
+use is removed: loading an entry marks it used (its manifest's mtime, refreshed at most
+once a day; its atime counts too, for older versions of feeds that never mark), and writing
+a new entry removes only entries and records unused for 30 days, the least recently used
+beyond eight entries unused for a day, and crashed writers' leftovers.  Every file is
+written whole or not at all (temporary name, fsync, rename).
 
 This is the I/O half of language detection, kept out of ``normalize/`` (which stays pure):
 ``feeds.normalize.language`` detects, and is handed this module's loader by ``use_cache``.
@@ -33,6 +42,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import json
 import logging
 import math
@@ -44,6 +54,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -55,7 +66,7 @@ _cache_dir: Path | None = None
 
 # A cache entry is a folder of .npy files and a manifest; _FORMAT names its layout.
 _PREFIX = "langid-"
-_FORMAT = "v3"  # v3: ptc as float32
+_FORMAT = "v4"  # v3: ptc as float32; v4: named after the model's digest, not its mtime
 _MANIFEST = "manifest.json"
 _ARRAYS = ("ptc", "pc", "nextmove", "row", "rowbase", "output")
 # py3langid's answers on these are recorded with an entry and checked when it is loaded.
@@ -65,6 +76,14 @@ _PROBES = (
 )
 # A temporary folder this old is a crashed writer's, not one being written.
 _STALE_TEMP_SECONDS = 3600
+# Per install (model file path): the model's digest, kept with the file's stat.
+_IDS = "langid.ids"
+# An entry or record unused this long is removed when a new entry is written; one used
+# more recently is another install's, still in use.  Use is marked at most this often.
+_UNUSED_SECONDS = 30 * 86400
+_MARK_SECONDS = 86400
+# Beyond this many entries, the least recently used ones not used for a day go too.
+_MAX_ENTRIES = 8
 
 
 def use_cache(directory: Path | None) -> None:
@@ -79,33 +98,87 @@ def _cached_identifier(directory: Path) -> Classify:
     """The cached model's ``classify``, or py3langid's own after (re)writing the cache."""
     from py3langid import langid
 
-    entry, stamp = _entry(directory)
+    model = _model_file()
+    identity = _identity(directory, model)
+    entry, stamp = _entry(directory, identity)
     try:
-        return _guarded(_load(entry, stamp), entry)
+        loaded = _load(entry, stamp)
     except Exception as exc:
         if os.path.lexists(entry):
             log.debug("language model cache %s unusable, rebuilding it: %s", entry, exc)
             _discard(entry)
-    reference = langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE)
+    else:
+        _mark_used(entry / _MANIFEST)
+        identity.remember()
+        return _guarded(loaded, entry)
+    reference = langid.LanguageIdentifier.from_model_file(model)
     try:
         _save(entry, stamp, reference)
+        identity.remember()
     except Exception as exc:
         log.debug("language model cache not written: %s", exc)
     return Model(reference)
 
 
-def _entry(directory: Path) -> tuple[Path, dict[str, object]]:
-    """The cache folder for the installed py3langid's model, and the stamp it must carry."""
-    import py3langid
+def _model_file() -> Path:
     from py3langid import langid
 
-    st = (Path(langid.MODEL_DIR) / langid.MODEL_FILE).stat()
+    return Path(langid.MODEL_DIR) / str(langid.MODEL_FILE)
+
+
+@dataclass(frozen=True, slots=True)
+class _Identity:
+    """The model file's content digest, and its record in ``langid.ids/`` (``record``:
+    what to write there once the entry is in place; None when it is there already)."""
+
+    size: int
+    sha256: str
+    path: Path
+    record: dict[str, object] | None
+
+    def remember(self) -> None:
+        """Keep the digest for this install's next process (best effort)."""
+        if self.record is None:
+            _mark_used(self.path)
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _write_atomically(self.path, json.dumps(self.record).encode("utf-8"))
+        except OSError as exc:
+            log.debug("language model digest not recorded in %s: %s", self.path, exc)
+
+
+def _identity(directory: Path, model: Path) -> _Identity:
+    """``model``'s digest: from this install's record while the file's stat matches it,
+    else computed (once per install: about 4 ms)."""
+    st = model.stat()
+    where = str(model.absolute())
+    path = directory / _IDS / f"{hashlib.sha256(where.encode()).hexdigest()[:32]}.json"
+    stat = {"path": where, "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+            "ino": st.st_ino, "dev": st.st_dev}
+    with contextlib.suppress(OSError, ValueError, TypeError):
+        record = json.loads(path.read_bytes())
+        digest = record["sha256"]
+        if record["stat"] == stat and isinstance(digest, str) \
+                and re.fullmatch(r"[0-9a-f]{64}", digest):
+            return _Identity(st.st_size, digest, path, None)
+    with open(model, "rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    return _Identity(st.st_size, digest, path, {"stat": stat, "sha256": digest})
+
+
+def _entry(directory: Path, identity: _Identity | None = None) -> tuple[Path, dict[str, object]]:
+    """The cache folder for the installed py3langid's model, and the stamp it must carry."""
+    import py3langid
+
+    if identity is None:
+        identity = _identity(directory, _model_file())
     version = str(getattr(py3langid, "__version__", "0"))
     stamp: dict[str, object] = {"format": _FORMAT, "py3langid": version,
-                                "model_size": st.st_size, "model_mtime_ns": st.st_mtime_ns,
+                                "model_size": identity.size, "model_sha256": identity.sha256,
                                 "byteorder": sys.byteorder}
     safe_version = re.sub(r"[^A-Za-z0-9._+-]", "_", version)
-    return directory / f"{_PREFIX}{_FORMAT}-{safe_version}-{st.st_size}-{st.st_mtime_ns}", stamp
+    return directory / f"{_PREFIX}{_FORMAT}-{safe_version}-{identity.sha256[:32]}", stamp
 
 
 def _load(entry: Path, stamp: Mapping[str, object]) -> Classify:
@@ -294,25 +367,73 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write ``path`` whole or not at all (a temporary file beside it, fsync, rename)."""
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise
+
+
+def _mark_used(path: Path) -> None:
+    """Mark ``path`` (an entry's manifest, an install's record) as used now, at most once a
+    day: a process loading the model writes nothing more often."""
+    with contextlib.suppress(OSError):
+        if time.time() - path.stat().st_mtime > _MARK_SECONDS:
+            os.utime(path)
+
+
+def _last_used(path: Path) -> float:
+    """When ``path`` (an entry, an old single-file entry, a record) was last used."""
+    st = path.lstat()
+    if path.is_dir() and not path.is_symlink():
+        with contextlib.suppress(OSError):
+            st = (path / _MANIFEST).stat()
+    return max(st.st_mtime, st.st_atime)
+
+
 def _prune(directory: Path, *, keep: str) -> None:
-    """Remove our cache entries other than ``keep`` and crashed writers' temporary folders."""
+    """Remove our cache entries (other than ``keep``) and install records unused for long,
+    the least recently used entries beyond ``_MAX_ENTRIES``, and crashed writers' temporary
+    folders.  An entry used lately may be another install's: it stays."""
     try:
         paths = list(directory.iterdir())
+        ids = directory / _IDS
+        paths += list(ids.iterdir()) if ids.is_dir() else []
     except OSError as exc:
         log.debug("stale language model caches not removed: %s", exc)
         return
     now = time.time()
+    kept: list[tuple[float, Path]] = []
     for path in paths:
         name = path.name
         try:
-            if name.startswith(_PREFIX) and name != keep:
-                log.debug("removing stale language model cache %s", path)
-                _discard(path)
-            elif (name.startswith("." + _PREFIX) and name.endswith(".tmp")
+            record = path.parent.name == _IDS and name.endswith(".json")
+            if (name.startswith(_PREFIX) and name != keep) or record:
+                used = _last_used(path)
+                if now - used > _UNUSED_SECONDS:
+                    log.debug("removing language model cache %s, unused for long", path)
+                    _discard(path)
+                elif not record:
+                    kept.append((used, path))
+            elif (name.startswith(".") and name.endswith(".tmp")
+                  and (name.startswith("." + _PREFIX) or path.parent.name == _IDS)
                   and now - path.lstat().st_mtime > _STALE_TEMP_SECONDS):
                 _discard(path)
         except OSError as exc:  # gone meanwhile, or not ours to remove
             log.debug("%s not removed: %s", path, exc)
+    kept.sort(reverse=True)  # the most recently used first
+    for used, path in kept[_MAX_ENTRIES - 1:]:
+        if now - used > _MARK_SECONDS:
+            log.debug("removing language model cache %s, the least recently used", path)
+            _discard(path)
 
 
 def _discard(path: Path) -> None:

@@ -3,10 +3,16 @@
 Threads feed one queue; only the main thread touches the store and the output::
 
     APScheduler jobs (one per source: every / cron, jitter) ─┐
-    watchfiles (folder sources: instant pickup)             ─┼─► queue ─► main loop ─► ingest
+    folder watcher (inotify, else watchfiles)               ─┼─► queue ─► main loop ─► ingest
     signals (HUP reload, TERM/INT stop)                      ─┘                │
-                                                             debounced publish of the feeds
-                                                             whose sources changed
+                                                             publish of the feeds whose
+                                                             sources changed, once quiet
+
+Instant pickup: a file the watcher reports complete (renamed into the folder, or closed by
+its writer: inotify) is read at once; any other change is read once the file was left
+alone for ``SETTLE`` (the fallback, and watchfiles' only way).  What changed is published
+as soon as nothing else is pending and the watcher saw nothing for ``QUIET`` (a burst of
+files gives one rewrite), and at the latest ``PUBLISH_DEBOUNCE`` after the first change.
 
 The main loop also pings the systemd watchdog and speaks the notify protocol (READY after
 the first publish, RELOADING/READY around a reload, STOPPING on the way out).  What to
@@ -47,7 +53,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("feeds.daemon")
 
-PUBLISH_DEBOUNCE = 0.25  # seconds: a burst of changes gives one rewrite
+PUBLISH_DEBOUNCE = 0.25  # seconds: the longest a change waits for a burst to end
+QUIET = 0.03  # seconds without a watcher event before what changed is published
 SETTLE = 0.5  # seconds a file must be left alone before it is read
 IDLE_WAKEUP = 5.0  # seconds between loop wake-ups when there is no watchdog to ping
 START_EXTENSION = 60.0  # seconds asked of systemd at a time while a long first build runs
@@ -69,8 +76,11 @@ class Daemon:
         # SimpleQueue: its put() is reentrant, so signal handlers may call it (queue.Queue's
         # may deadlock when the signal lands while the main thread holds the queue's lock).
         self.queue: queue.SimpleQueue[Work] = queue.SimpleQueue()
-        # source -> the changed keys to look at (None: the whole folder)
+        # source -> the changed keys to look at once settled (None: the whole folder)
         self.pending: dict[str, set[str] | None] = {}
+        # source -> keys the watcher reported complete: read at once, without settling
+        self.complete: dict[str, set[str]] = {}
+        self.queued: set[str] = set()  # sources with an "ingest" work in the queue
         self.pending_lock = threading.Lock()
         self.stop_requested = False  # set by SIGTERM/SIGINT (a plain store: signal-safe)
         self.ready = False
@@ -122,8 +132,9 @@ class Daemon:
     def _loop(self) -> None:
         while not self.stop_requested:
             timeout = self.watchdog_every or IDLE_WAKEUP
-            if self.publish_at is not None:
-                timeout = max(0.0, min(timeout, self.publish_at - time.monotonic()))
+            due = self._publish_due()
+            if due is not None:
+                timeout = max(0.0, min(timeout, due - time.monotonic()))
             try:
                 work: Work | None = self.queue.get(timeout=timeout)
             except queue.Empty:
@@ -137,37 +148,70 @@ class Daemon:
             elif work.kind == "reload":
                 self._reload()
             elif work.kind == "ingest" and work.source:
-                with self.pending_lock:
-                    paths = self.pending.pop(work.source, None)
-                self._ingest(work.source, paths)  # (none, if a reload removed it)
-            if self.publish_at is not None and time.monotonic() >= self.publish_at:
+                self._ingest_requested(work.source)
+            due = self._publish_due()
+            if due is not None and time.monotonic() >= due:
                 self._publish(self.dirty)
         if self.dirty:  # changes already in the store reach the feeds before we go
             self._publish(self.dirty)
 
-    def request(self, source: str, paths: Iterable[str] | None = None) -> None:
+    def _publish_due(self) -> float | None:
+        """When to publish what changed (None: nothing did): once nothing else is pending
+        and the watcher has been quiet for ``QUIET``, at the latest at ``publish_at``."""
+        if self.publish_at is None:
+            return None
+        if not self.queue.empty() or self.pending or self.complete:
+            return self.publish_at
+        quiet = self.watcher.last_event + QUIET if self.watcher is not None else 0.0
+        return min(self.publish_at, quiet)
+
+    def request(self, source: str, paths: Iterable[str] | None = None, *,
+                complete: bool = False) -> None:
         """Ask for one source to be ingested soon (thread-safe, collapses duplicates).
 
         ``paths``: only these keys of a folder changed (the watcher knows); None: look at
         everything.  Requests waiting together merge; one for everything wins.
+        ``complete``: the watcher saw these files complete (closed by their writer,
+        renamed in): they are read without waiting for them to settle.
         """
         with self.pending_lock:
-            if source in self.pending:
+            if complete and paths is not None:
+                self.complete.setdefault(source, set()).update(paths)
+            elif source in self.pending:
                 waiting = self.pending[source]
                 if waiting is not None:
                     if paths is None:
                         self.pending[source] = None
                     else:
                         waiting.update(paths)
+            else:
+                self.pending[source] = None if paths is None else set(paths)
+            if source in self.queued:
                 return
-            self.pending[source] = None if paths is None else set(paths)
+            self.queued.add(source)
         self.queue.put(Work("ingest", source))
+
+    def _ingest_requested(self, name: str) -> None:
+        """Ingest what was asked of ``name``: the complete files first, at once, then the
+        rest once settled.  (Nothing, if a reload removed the source.)"""
+        with self.pending_lock:
+            self.queued.discard(name)
+            complete = self.complete.pop(name, None)
+            asked = name in self.pending
+            paths = self.pending.pop(name, None)
+        if complete:
+            self._ingest(name, complete, settle=0.0)
+        if asked:
+            self._ingest(name, paths)
 
     # ------------------------------------------------------------------ work
 
-    def _ingest(self, name: str, paths: set[str] | None = None) -> None:
+    def _ingest(self, name: str, paths: set[str] | None = None, *,
+                settle: float | None = None) -> None:
+        """Ingest ``name`` (only ``paths``, when given); files changed within ``settle``
+        seconds (default ``SETTLE``) are left for a retry."""
         report = self.service.ingest(
-            name, paths, settle=SETTLE, parallel=self.parallel,
+            name, paths, settle=SETTLE if settle is None else settle, parallel=self.parallel,
             progress=lambda _what, _done, _total: self._ping(),  # progress, not a hang
             cancelled=lambda: self.stop_requested)
         if report is None:
@@ -182,11 +226,14 @@ class Daemon:
             if self.publish_at is None:
                 self.publish_at = time.monotonic() + PUBLISH_DEBOUNCE
 
-    def _changed(self, folders: dict[Path, str], paths: list[str]) -> None:
-        """The watcher saw ``paths`` change: ask for the sources they touch."""
-        keys = changed_keys(folders, paths)
-        for name in sorted(keys):
-            self.request(name, keys[name])
+    def _changed(self, folders: dict[Path, str], paths: list[str],
+                 unsettled: list[str] | None = None) -> None:
+        """The watcher saw ``paths`` complete (closed, renamed in, gone) and ``unsettled``
+        change otherwise: ask for the sources they touch."""
+        for keys, complete in ((changed_keys(folders, paths), True),
+                               (changed_keys(folders, unsettled or []), False)):
+            for name in sorted(keys):
+                self.request(name, keys[name], complete=complete)
 
     def _retry_later(self, name: str, keys: Iterable[str]) -> None:
         """Look at ``keys`` of ``name`` again once they had time to settle (one timer per
@@ -274,8 +321,9 @@ class Daemon:
         folders = watched_folders(self.config)
         if folders:
             self.watcher = Watcher(  # once watching: one full scan of every folder
-                folders, on_ready=lambda: self._changed(folders, [str(f) for f in folders]),
-                on_changes=lambda paths: self._changed(folders, paths))
+                folders, on_ready=lambda: self._changed(folders, [], [str(f) for f in folders]),
+                on_changes=lambda complete, unsettled: self._changed(folders, complete,
+                                                                     unsettled))
             self.watcher.start()
         if server and self.config.server.enabled and self.server is None:
             from .server import FeedServer

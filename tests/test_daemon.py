@@ -323,6 +323,8 @@ def test_readers_never_see_a_partial_file(running: Running) -> None:
             write_article(running.folder, "churning.md", f"Churning title {n}", rename=True)
             wait_until(lambda n=n: running.atom_has(f"Churn {n}"),  # type: ignore[misc]
                        what=f"churn {n}")
+        # (pickup is quick now: the readers may need a moment more for their 50 reads)
+        wait_until(lambda: reads[0] > 50, what="50 reads")
     finally:
         stop.set()
         for reader in readers:

@@ -176,7 +176,7 @@ def zero_ptc_keeping_its_size(entry: Path) -> None:
 
 def change_stamp(entry: Path) -> None:
     manifest = json.loads((entry / "manifest.json").read_bytes())
-    manifest["stamp"]["model_mtime_ns"] += 1
+    manifest["stamp"]["model_size"] += 1
     (entry / "manifest.json").write_text(json.dumps(manifest))
 
 
@@ -212,13 +212,29 @@ def test_a_cache_failing_while_detecting_falls_back_for_good(
     assert entries(cache) == [], "the failing entry is dropped, to be rebuilt"
 
 
+LONG_AGO = (1_000_000_000, 1_000_000_000)  # (atime, mtime): 2001
+
+
 def test_stale_entries_are_removed_when_a_new_one_is_written(tmp_path: Path,
                                                              own_loads: list[int]) -> None:
     old_npz = tmp_path / "langid-0.4.0-4586720-1795468745807557499.npz"
     old_npz.write_bytes(b"an older format")
+    os.utime(old_npz, LONG_AGO)
     reinstalled = tmp_path / "langid-v2-0.3.0-1-2"
     reinstalled.mkdir()
     (reinstalled / "ptc.npy").write_bytes(b"x")
+    os.utime(reinstalled, LONG_AGO)
+    older_format = tmp_path / "langid-v3-0.4.0-4586720-1796216566879100624"
+    older_format.mkdir()
+    (older_format / "manifest.json").write_text("{}")
+    os.utime(older_format / "manifest.json", LONG_AGO)
+    gone_install = tmp_path / "langid.ids" / "0123456789abcdef.json"
+    gone_install.parent.mkdir()
+    gone_install.write_text("{}")
+    os.utime(gone_install, LONG_AGO)
+    other_install = tmp_path / "langid-v3-0.4.0-4586720-1796216566879100625"
+    other_install.mkdir()
+    (other_install / "manifest.json").write_text("{}")  # used now: another install's
     crashed = tmp_path / ".langid-v2-0.4.0-1-2.abc123.tmp"
     crashed.mkdir()
     (crashed / "ptc.npy").write_bytes(b"x")
@@ -230,9 +246,10 @@ def test_stale_entries_are_removed_when_a_new_one_is_written(tmp_path: Path,
 
     new_process(tmp_path)
     assert answers() == {code: code for code in SAMPLES}
-    [entry] = entries(tmp_path)
+    [entry] = [e for e in entries(tmp_path) if e != other_install]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [entry.name, being_written.name, unrelated.name])
+        [entry.name, other_install.name, being_written.name, unrelated.name, "langid.ids"])
+    assert not gone_install.exists()
 
 
 def test_failing_to_remove_stale_entries_is_not_an_error(

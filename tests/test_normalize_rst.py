@@ -116,3 +116,22 @@ def test_deeply_nested_input_is_one_files_rejection_not_a_crash() -> None:
     nested = "\n".join(" " * (2 * depth) + "* x" for depth in range(1500))
     with pytest.raises(ArticleError, match="reStructuredText"):
         read(f"Title\n=====\n\n{nested}\n")
+
+
+def _substitution_bomb(levels: int) -> str:
+    """Each substitution twice the one below: 2**levels copies of "boom" once expanded."""
+    lines = [f".. |s{i}| replace:: |s{i + 1}| |s{i + 1}|" for i in range(levels)]
+    lines.append(f".. |s{levels}| replace:: boom")
+    return "Title\n=====\n\n|s0| text.\n\n" + "\n".join(lines) + "\n"
+
+
+def test_a_substitution_bomb_is_one_files_rejection_not_a_hang() -> None:
+    # docutils expands nested substitutions without a bound: 2**22 nodes took minutes and
+    # 2**30 never finished, stalling the whole build on one file
+    with pytest.raises(ArticleError, match="substitutions expand"):
+        read(_substitution_bomb(22))
+
+
+def test_nested_substitutions_of_a_normal_size_still_expand() -> None:
+    article = read(_substitution_bomb(6) + "\n.. |Name| replace:: Ann\n\nBy |name|.\n")
+    assert article.body.count("boom") == 64 and "By Ann." in article.body

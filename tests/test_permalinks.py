@@ -170,3 +170,18 @@ def test_hugo_makes_spaces_in_a_content_path_hyphens_as_hugo_does() -> None:
                       datetime(2024, 1, 2, tzinfo=UTC))
     assert link_for(facts, base_url="https://h.example/", pattern=None, layout="hugo") == \
         "https://h.example/posts/mixed-case/"
+
+
+def test_literal_braces_and_spaces_of_a_pattern_are_percent_encoded() -> None:
+    # "{{" is a literal brace, but "{" is not allowed in a URL: the validator and
+    # feedparser (bozo) refused the feeds
+    made = link("x {{v}}/{slug}.html")
+    assert made is not None and made.startswith(BASE)
+    assert "{" not in made and " " not in made and "x%20%7Bv%7D/" in made
+
+
+def test_a_slug_never_climbs_out_of_its_pattern_with_dot_segments() -> None:
+    # slug "../../x" used to eat {month}/{day}: 2020/x.html instead of 2020/03/05/...
+    made = link("{year}/{month}/{day}/{slug}.html", facts(slug="../../x"))
+    assert made is not None and "/2024/03/05/" in made and "/x.html" in made
+    assert link("{slug}/", facts(slug="..")) != BASE

@@ -250,3 +250,11 @@ def test_a_news_article_is_not_taken_for_a_repositorys_news_file(tmp_path: Path)
     read, skipped = scanned(root)
     assert read == ["history.txt", "news.md"]
     assert set(skipped) == {"NEWS.md", "readme.md"}  # (HISTORY has no reader: ignored)
+
+
+def test_a_negated_set_stays_within_one_folder() -> None:
+    # "[!a]" is one character of a name, never the "/" between folders (as "*" and "?")
+    regex = glob_regex(["b[!a]x"])
+    assert regex.match("bcx") and not regex.match("bax")
+    assert not regex.match("b/x")
+    assert not glob_regex(["posts/[!_]*.md"]).match("posts/x/y.md")

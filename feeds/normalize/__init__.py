@@ -59,7 +59,8 @@ class Reader:
 #: input kind -> Reader
 READERS: dict[str, Reader] = {
     "text": Reader("text", "feeds.normalize.plaintext", (".txt", ".text")),
-    "markdown": Reader("markdown", "feeds.normalize.markdown", (".md", ".markdown")),
+    "markdown": Reader("markdown", "feeds.normalize.markdown",
+                       (".md", ".markdown", ".mkd", ".mdown")),  # as Pelican and Hugo
     "html": Reader("html", "feeds.normalize.htmlpage", (".html", ".htm")),
     "rst": Reader("rst", "feeds.normalize.rst", (".rst",)),  # Pelican's reStructuredText
     "feed": Reader("feed", "feeds.normalize.feedxml", feed=True),  # RSS, Atom, RDF

@@ -26,6 +26,7 @@ generators honour everywhere.  Text without ``{{`` or ``{%`` is returned as it i
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from collections.abc import Callable
@@ -37,19 +38,117 @@ _HUGO_ESCAPED = re.compile(r"\{\{(<)/\*(.*?)\*/(>)\}\}|\{\{(%)/\*(.*?)\*/(%)\}\}
 _FENCE_OPEN = re.compile(r" {0,3}(`{3,}|~{3,})")
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)((?:[^\n]|\n(?!\n))+?)(?<!`)\1(?!`)")
 _HTML_CODE = re.compile(r"<(pre|code)\b.*?</\1\s*>", re.DOTALL | re.IGNORECASE)
-_HIGHLIGHT = re.compile(
-    r"\{%-?\s*highlight\s+([\w+#.-]+)[^%]*?-?%\}\n?(.*?)\n?\{%-?\s*endhighlight\s*-?%\}"
-    r"|\{\{<\s*highlight\s+\"?([\w+#.-]+)\"?[^>]*?>\}\}\n?(.*?)\n?\{\{<\s*/highlight\s*>\}\}",
-    re.DOTALL,
+_HIGHLIGHT = (
+    re.compile(r"\{%-?\s*highlight\s+([\w+#.-]+)[^%]{0,2000}?-?%\}\n?(.*?)\n?"
+               r"\{%-?\s*endhighlight\s*-?%\}", re.DOTALL),
+    re.compile(r"\{\{<\s*highlight\s+\"?([\w+#.-]+)\"?[^>]{0,2000}?>\}\}\n?(.*?)\n?"
+               r"\{\{<\s*/highlight\s*>\}\}", re.DOTALL),
 )
 _COMMENT = re.compile(r"\{%-?\s*comment\s*-?%\}.*?\{%-?\s*endcomment\s*-?%\}", re.DOTALL)
+#: the patterns above whose closing depends on the opening: (opening, closing, the
+#: closing's kind for each opening's kind where they differ)
+_PAIRED: dict[re.Pattern[str], tuple[re.Pattern[str], re.Pattern[str], dict[str, str]]] = {
+    _HTML_CODE: (re.compile(r"<(pre|code)\b", re.IGNORECASE),
+                 re.compile(r"</(pre|code)\s*>", re.IGNORECASE), {}),
+    _HUGO_ESCAPED: (re.compile(r"\{\{([<%])/\*"), re.compile(r"\*/([>%])\}\}"), {"<": ">"}),
+}
+#: the closing part of each other pattern above whose middle is unbounded (``.*?``)
+_CLOSES = {
+    _RAW: re.compile(r"\{%-?\s*endraw\s*-?%\}"),
+    _HIGHLIGHT[0]: re.compile(r"\{%-?\s*endhighlight\s*-?%\}"),
+    _HIGHLIGHT[1]: re.compile(r"\{\{<\s*/highlight\s*>\}\}"),
+    _COMMENT: re.compile(r"\{%-?\s*endcomment\s*-?%\}"),
+}
 _SHORTCODE = re.compile(
     r"\{\{(?:<|(%))\s*(/?)\s*([\w./-]+)((?:[^\n]|\n(?!\n)){0,2000}?)\s*(?(1)%|>)\}\}")
 _LIQUID_OUTPUT = re.compile(r"\{\{-?(.{0,2000}?)-?\}\}", re.DOTALL)
 _LIQUID_TAG = re.compile(r"\{%-?.{0,2000}?-?%\}", re.DOTALL)
+#: where the patterns with a bounded middle (above) open and close: a match is tried only
+#: where it opens with a closing near enough (each try then costs at most _WINDOW)
+_WINDOWED = {
+    _SHORTCODE: (re.compile(r"(?=\{\{[<%])"), re.compile(r"(?=[>%]\}\})")),
+    _LIQUID_OUTPUT: (re.compile(r"(?=\{\{)"), re.compile(r"(?=\}\})")),
+    _LIQUID_TAG: (re.compile(r"(?=\{%)"), re.compile(r"(?=%\})")),
+}
+_WINDOW = 4096
 _URL_FILTER = re.compile(r"""\s*(["'])([^"']*)\1\s*\|\s*(?:relative_url|absolute_url)\s*""")
 _ARGUMENT = re.compile(r"""(?:([\w-]+)\s*=\s*)?("[^"]*"|'[^']*'|[^\s"']+)""")
 _PLACEHOLDER = re.compile("\x00(\\d+)\x00")
+
+
+def _sub(pattern: re.Pattern[str], render: Callable[[re.Match[str]], str], text: str) -> str:
+    """``pattern.sub(render, text)`` in linear time.  A pattern with an unbounded middle
+    (``{% raw %}.*?{% endraw %}``) scans to the end of the text from each opening that is
+    never closed: quadratic on ``{% raw %}`` repeated.  No match can end after the last
+    closing, so only the text up to it is searched; in there every opening finds its
+    closing, and the text it scans is consumed by its match."""
+    if pattern in _PAIRED:
+        return _paired_sub(pattern, render, text)
+    if pattern in _WINDOWED:
+        return _windowed_sub(pattern, render, text)
+    close = _CLOSES.get(pattern)
+    if close is None:
+        return pattern.sub(render, text)
+    last = None
+    for last in close.finditer(text):  # noqa: B007 (the last one is wanted)
+        pass
+    if last is None:
+        return text
+    return pattern.sub(render, text[:last.end()]) + text[last.end():]
+
+
+def _paired_sub(pattern: re.Pattern[str], render: Callable[[re.Match[str]], str],
+                text: str) -> str:
+    """``pattern.sub`` for a pattern of pairs whose closing depends on the opening
+    (``<pre>...</pre>``, ``{{</* */>}}``): each opening is matched up to the first closing
+    of its own kind, found by bisection in the closings' positions; one pass, whatever
+    is left unclosed (``re.sub`` scanned to the end of the text from each)."""
+    opening, closing, kinds = _PAIRED[pattern]
+    closes: dict[str, list[tuple[int, int]]] = {}
+    for m in closing.finditer(text):
+        closes.setdefault(m.group(1).lower(), []).append((m.start(), m.end()))
+    out: list[str] = []
+    done = 0
+    for m in opening.finditer(text):
+        if m.start() < done:
+            continue
+        ends = closes.get(kinds.get(m.group(1).lower(), m.group(1).lower()), [])
+        nearest = bisect.bisect_left(ends, (m.end(), 0))
+        if nearest == len(ends):
+            continue
+        found = pattern.match(text, m.start(), ends[nearest][1])
+        if found is not None:
+            out.append(text[done:m.start()])
+            out.append(render(found))
+            done = found.end()
+    out.append(text[done:])
+    return "".join(out)
+
+
+def _windowed_sub(pattern: re.Pattern[str], render: Callable[[re.Match[str]], str],
+                  text: str) -> str:
+    """``pattern.sub`` for a pattern whose middle is bounded (``{{ .{0,2000}? }}``):
+    ``re.sub`` tries every opening and scans up to 2,000 characters from each, 6 s on
+    200 KB of ``{{``; here only openings with a closing within :data:`_WINDOW` are tried."""
+    opening, closing = _WINDOWED[pattern]
+    closes = [m.start() for m in closing.finditer(text)]
+    out: list[str] = []
+    done = 0
+    for start in (m.start() for m in opening.finditer(text)):
+        if start < done:
+            continue
+        nearest = bisect.bisect_left(closes, start + 2)
+        if nearest == len(closes):
+            break
+        if closes[nearest] - start > _WINDOW:
+            continue
+        found = pattern.match(text, start)
+        if found is not None:
+            out.append(text[done:start])
+            out.append(render(found))
+            done = found.end()
+    out.append(text[done:])
+    return "".join(out)
 
 
 class _Protected:
@@ -65,7 +164,7 @@ class _Protected:
 
     def sub(self, pattern: re.Pattern[str], text: str,
             render: Callable[[re.Match[str]], str] | None = None) -> str:
-        return pattern.sub(lambda m: self.keep(render(m) if render else m.group(0)), text)
+        return _sub(pattern, lambda m: self.keep(render(m) if render else m.group(0)), text)
 
     def restore(self, text: str) -> str:
         for _ in range(len(self.pieces) + 1):
@@ -99,8 +198,7 @@ def _fences(text: str, kept: _Protected) -> str:
 
 
 def _highlighted(match: re.Match[str], as_html: bool) -> str:
-    language = match.group(1) or match.group(3) or ""
-    code = match.group(2) if match.group(1) else match.group(4)
+    language, code = match.group(1), match.group(2)
     if as_html:
         escaped = html.escape(code)
         return f'<pre><code class="language-{html.escape(language)}">{escaped}</code></pre>'
@@ -169,10 +267,11 @@ def clean_templates(text: str, *, as_html: bool = False) -> str:
     else:
         text = _fences(text, kept)
         text = kept.sub(_CODE_SPAN, text)
-    text = kept.sub(_HIGHLIGHT, text, lambda m: _highlighted(m, as_html))
-    text = _COMMENT.sub("", text)
+    for highlight in _HIGHLIGHT:
+        text = kept.sub(highlight, text, lambda m: _highlighted(m, as_html))
+    text = _sub(_COMMENT, lambda m: "", text)
     if "{{<" in text or "{{%" in text:
-        text = _SHORTCODE.sub(_shortcode, text)
-    text = _LIQUID_OUTPUT.sub(_liquid_output, text)
-    text = _LIQUID_TAG.sub("", text)
+        text = _sub(_SHORTCODE, _shortcode, text)
+    text = _sub(_LIQUID_OUTPUT, _liquid_output, text)
+    text = _sub(_LIQUID_TAG, lambda m: "", text)
     return kept.restore(text)

@@ -58,6 +58,7 @@ _JEKYLL_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}-")
 _JEKYLL_TOKEN = re.compile(r":(i_month|i_day|short_year|output_ext|categories|year|month|day"
                            r"|title|slug|hour|minute|second|name)")
 _SLASHES = re.compile(r"/{2,}")
+_URL_SAFE = "/%:@!$&'()*+,;=?#~"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +110,10 @@ def url_base(link: str | None, key: str, base_url: str | None) -> str | None:
 
 
 def _join(base_url: str, relative: str) -> str:
-    """``relative`` under ``base_url``: no ``//``, and a leading ``/`` is the site's root."""
-    relative = _SLASHES.sub("/", relative).lstrip("/")
+    """``relative`` under ``base_url``: no ``//``, and a leading ``/`` is the site's root.
+    What a URL may not hold (a pattern's literal ``{``, a space ...) is %-encoded; the
+    ``%`` of the values' encoding and the URL's own delimiters are kept."""
+    relative = quote(_SLASHES.sub("/", relative).lstrip("/"), safe=_URL_SAFE)
     return urljoin(base_url if base_url.endswith("/") else base_url + "/", relative)
 
 
@@ -160,7 +163,14 @@ def _undated(facts: PostFacts, layout: str) -> dict[str, str]:
                                              if c.strip())),
         "year": "", "month": "", "day": "",
     }
-    return {name: quote(value, safe="/") for name, value in values.items()}
+    return {name: _encoded(value) for name, value in values.items()}
+
+
+def _encoded(value: str) -> str:
+    """A placeholder's value %-encoded, its ``/`` kept, and its ``.``/``..`` parts too
+    (``%2E``), so that no value climbs out of its place in the pattern."""
+    return "/".join(part.replace(".", "%2E") if part in (".", "..") else quote(part, safe="")
+                    for part in value.split("/"))
 
 
 def _values(facts: PostFacts, layout: str, tz: tzinfo) -> dict[str, str] | None:

@@ -89,8 +89,61 @@ def _publish(text: str, key: str) -> tuple[Any, dict[str, str]]:
     publisher.process_programmatic_settings(None, dict(_SETTINGS), None)
     publisher.set_source(text, key)
     publisher.set_destination(None, None)
-    publisher.publish()
-    return publisher.document, publisher.writer.parts
+    publisher.set_io()
+    # Publisher.publish(), with the substitutions measured before they are expanded
+    document = publisher.document = publisher.reader.read(
+        publisher.source, publisher.parser, publisher.settings)
+    _check_substitutions(document)
+    publisher.apply_transforms()
+    publisher.writer.write(document, publisher.destination)
+    publisher.writer.assemble_parts()
+    return document, publisher.writer.parts
+
+
+#: most substitution references a document may expand to, nested ones included
+_MAX_SUBSTITUTIONS = 10_000
+
+
+def _check_substitutions(document: Any) -> None:
+    """Refuse a document whose substitutions expand too far: docutils expands nested
+    ones (``.. |a| replace:: |b| |b|``) without a bound, so a few lines can double into
+    billions of nodes.  Counted over the definitions' graph, each definition once."""
+    nodes = _docutils().nodes
+    defs, names = document.substitution_defs, document.substitution_names
+
+    def target(ref: Any) -> str | None:
+        name = ref.get("refname", "")
+        found: str | None = name if name in defs else names.get(name.lower())
+        return found
+
+    refs = {name: [target(r) for r in node.findall(nodes.substitution_reference)]
+            for name, node in defs.items()}
+    size: dict[str, int] = {}
+
+    def expanded(name: str | None, seen: frozenset[str]) -> int:
+        if name is None or name in seen:  # unknown or circular: docutils reports it
+            return 1
+        if name not in size:
+            size[name] = 1 + sum(min(expanded(r, seen | {name}), _MAX_SUBSTITUTIONS)
+                                 for r in refs.get(name, ()))
+        return size[name]
+
+    total = 0
+    for ref in document.findall(nodes.substitution_reference):
+        if not _in_definition(ref, nodes):
+            total += expanded(target(ref), frozenset())
+            if total > _MAX_SUBSTITUTIONS:
+                raise ArticleError("reStructuredText substitutions expand too far "
+                                   f"(over {_MAX_SUBSTITUTIONS:,} nested references)")
+
+
+def _in_definition(node: Any, nodes: Any) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, nodes.substitution_definition):
+            return True
+        parent = parent.parent
+    return False
 
 
 def _docinfo(document: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ published              ``date``, ``published``, ``publishDate``, ``pubdate``: th
 updated                ``updated``, ``lastmod``, ``modified``, ``last_modified_at``
 expires                ``expiryDate`` / ``unpublishdate`` (Hugo)
 unpublished            ``draft: true`` ("draft", also ``draft=True``), ``published:
-                       false``, Pelican ``Status: draft|hidden``.  (A date to come and an
+                       false``, Pelican ``Status: draft|hidden|skip``.  (A date to come and an
                        expiry passed are the pipeline's to judge, at each build: under
                        ``hugo`` a ``publishDate`` later than ``date`` is ``published``)
 categories             ``category`` then ``categories``; Jekyll: also the folders above
@@ -204,7 +204,7 @@ def read_status(meta: Mapping[str, Any]) -> Status:
     if meta.get("published") in (False, "false", "False", "no"):  # else a date (Hugo)
         return Status(False, "published: false")
     status = meta.get("status")
-    if isinstance(status, str) and status.strip().lower() in ("draft", "hidden"):
+    if isinstance(status, str) and status.strip().lower() in ("draft", "hidden", "skip"):
         word = status.strip().lower()
         return Status(word == "draft", f"Status: {word}")
     return Status()

@@ -64,25 +64,53 @@ def title_of(meta: Mapping[str, Any]) -> str | None:
     return one_line(str(value)) or None
 
 
-def _author(value: object, base_url: str | None) -> Author | None:
+#: where one author of a string of linked authors ends: ",", ";", "and", "&" outside brackets
+#: (tried only where a separator or a run of spaces starts: linear in the text)
+_AUTHOR_SEPARATOR = re.compile(r"[,;]\s*(?:and\s+)?|(?<!\s)\s+(?:and|&)\s+")
+
+
+def _linked_authors(text: str, base_url: str | None) -> list[Author]:
+    """A string of authors written with Markdown links (the OpenTelemetry blog's
+    ``[Ann](url) (Company), [Bob](url) and [Cy](url)``): one author per part, named by its
+    text with the links' text kept (``Ann (Company)``), linked by its first link."""
+    depth, outside = 0, []  # whether each character is outside brackets
+    for c in text:
+        depth += (c in "([") - (c in ")]")
+        outside.append(depth == 0)
+    parts: list[str] = []
+    start = 0
+    for m in _AUTHOR_SEPARATOR.finditer(text):
+        if outside[m.start()]:
+            parts.append(text[start:m.start()])
+            start = m.end()
+    parts.append(text[start:])
+    found: list[Author] = []
+    for part in parts:
+        first = _MARKDOWN_LINK.search(part)
+        name = one_line(_MARKDOWN_LINK.sub(lambda m: m.group(1), part))
+        if name:
+            url = absolutize(first.group(2), base_url) if first else None
+            found.append(Author(name, url=url))
+    return found
+
+
+def _author(value: object, base_url: str | None) -> list[Author]:
     if isinstance(value, str):
-        linked = _MARKDOWN_LINK.fullmatch(value.strip())
-        if linked:  # author: "[Ann Lee](https://ann.example)"
-            name = one_line(linked.group(1))
-            return Author(name, url=absolutize(linked.group(2), base_url)) if name else None
+        if _MARKDOWN_LINK.search(value):  # author: "[Ann Lee](https://ann.example)"
+            return _linked_authors(value.strip(), base_url)
         name = one_line(value)
-        return Author(name) if name else None
+        return [Author(name)] if name else []
     if isinstance(value, Mapping):
         given = value.get("name")
         if not isinstance(given, str) or not one_line(given):
             raise ArticleError("author must have a name")
         email_ = value.get("email")
         url = value.get("url")
-        return Author(
+        return [Author(
             one_line(given),
             email=(one_line(email_) or None) if isinstance(email_, str) else None,
             url=absolutize(url, base_url) if isinstance(url, str) else None,
-        )
+        )]
     raise ArticleError(f"author must be a string or a mapping, not {_kind(value)}")
 
 
@@ -90,9 +118,7 @@ def authors_of(meta: Mapping[str, Any], base_url: str | None) -> tuple[Author, .
     """``author`` then ``authors`` (a list, or Pelican's ``A, B`` / ``A; B``)."""
     found: list[Author] = []
     if meta.get("author") is not None:
-        author = _author(meta["author"], base_url)
-        if author:
-            found.append(author)
+        found.extend(_author(meta["author"], base_url))
     listed = meta.get("authors")
     if listed is not None:
         if isinstance(listed, str):
@@ -103,9 +129,9 @@ def authors_of(meta: Mapping[str, Any], base_url: str | None) -> tuple[Author, .
         if not isinstance(listed, list):
             raise ArticleError(f"authors must be a list, not {_kind(listed)}")
         for value in listed:
-            author = _author(value, base_url)
-            if author and author.name not in {known.name for known in found}:
-                found.append(author)
+            for author in _author(value, base_url):
+                if author.name not in {known.name for known in found}:
+                    found.append(author)
     return tuple(found)
 
 

@@ -103,8 +103,8 @@ def scan(root: Path, suffixes: Suffixes, rules: Rules | None = None) -> Scan:
         raise SourceError(f"{root} is not a folder")
     result = Scan()
     rules = rules or Rules("plain")
-    _walk(real_root, str(real_root), "", {real_root}, result, suffixes, rules,
-          rules.root_state())
+    _walk(real_root, str(real_root), "", {}, result, suffixes, rules, rules.root_state(),
+          frozenset({real_root}))
     result.files.sort(key=lambda f: f.key)
     return result
 
@@ -192,13 +192,20 @@ def _sort(result: Scan, key: str, path: str, reader: str | None, st: os.stat_res
         result.files.append(FoundFile(key, path, reader, state))
 
 
-def _walk(real_root: Path, directory: str, prefix: str, seen: set[Path], result: Scan,
-          suffixes: Suffixes, rules: Rules, state: DirState) -> None:
+def _walk(real_root: Path, directory: str, prefix: str, seen: dict[tuple[Path, DirState], str],
+          result: Scan, suffixes: Suffixes, rules: Rules, state: DirState,
+          ancestors: frozenset[Path]) -> None:
     """One ``stat`` per regular file (``DirEntry`` caches it); links are resolved and
-    checked.  A folder the rules skip is one entry of ``result.skipped``, not walked."""
+    checked.  A folder the rules skip is one entry of ``result.skipped``, not walked.
+
+    A folder reached again through a link (``_posts -> archive``) is walked again only
+    when the rules see it differently there (Jekyll's posts, not pages), else skipped as
+    the same folder; ``seen`` holds each (folder, state) walked, so links cost at most
+    one walk per state.  A link to a folder above is a cycle (``ancestors``).  Entries
+    are walked in name order: the same tree gives the same keys."""
     try:
         with os.scandir(directory) as it:
-            entries = list(it)
+            entries = sorted(it, key=lambda e: e.name)
     except OSError as exc:
         result.problems.append(Problem(prefix.rstrip("/") or ".", _reason(exc)))
         return
@@ -249,11 +256,15 @@ def _walk(real_root: Path, directory: str, prefix: str, seen: set[Path], result:
                 result.skipped.append((key + "/", entered))
                 continue
             real = Path(path).resolve()
-            if real in seen:
-                result.problems.append(Problem(key, "folder already visited (symlink cycle)"))
+            if real in ancestors:
+                result.problems.append(Problem(key, "symlink cycle (a folder above)"))
                 continue
-            seen.add(real)
-            _walk(real_root, path, key + "/", seen, result, suffixes, rules, entered)
+            walked = seen.setdefault((real, entered), key)
+            if walked != key:
+                result.skipped.append((key + "/", f"the same folder as {walked}/"))
+                continue
+            _walk(real_root, path, key + "/", seen, result, suffixes, rules, entered,
+                  ancestors | {real})
             continue
         if path != entry.path and reader is not None \
                 and (why := file_rule(state, key, name)) is not None:  # a link to a file

@@ -316,8 +316,8 @@ def _translate(glob: str) -> str:
                 i += 1
                 continue
             inner = glob[i + 1:end]
-            if inner.startswith("!"):
-                inner = "^" + inner[1:]
+            if inner.startswith("!"):  # never the "/" between folders
+                inner = "^/" + inner[1:]
             out.append("[" + inner.replace("\\", "\\\\") + "]")
             i = end + 1
         else:
