@@ -172,3 +172,19 @@ def test_a_menu_item_cut_from_its_row_is_chrome() -> None:
     )
     assert article.title == "Ferry terminal opens late"
     assert dict((i, role) for i, role, _ in notes)[1] == "chrome"
+
+
+def test_a_short_subtitle_over_a_credited_caption_is_a_deck() -> None:
+    captions = [
+        "صورة للميناء الجديد من البحر (واس)",
+        "الميناء في الليل (واس)",
+        "رافعة على الرصيف (واس)",
+    ]
+    article = read(
+        "عنوان الخبر عن الميناء\n\nالميناء ينتظر سفنه الجديدة\n\n"
+        + "\n\n".join(captions)
+        + "\n\n" + " ".join(captions) + "\n\nTT\n\nعنوان الخبر عن الميناء\n\n"
+        "قالت سلطة الميناء يوم الاثنين إن محطة العبارات الجديدة ستفتح في مارس.\n"
+    )
+    assert article.caption == captions[0]
+    assert article.body.startswith("قالت سلطة الميناء")

@@ -105,18 +105,18 @@ def _template_ahead(classify: _Classifier, start: int) -> bool:
 
 def _is_deck(classify: _Classifier, text: str, index: int) -> bool:
     """A subtitle right under the title: a short line that is no sentence (no closing
-    punctuation), followed by a longer paragraph that is one."""
+    punctuation), followed by a longer paragraph that is one, or by a credited caption."""
     if len(text.split()) > _DECK_WORDS or text.endswith((*_SENTENCE_END, "：")):
         return False
     following = next_nonblank(classify.lines, index + 1)
     if following is None:
         return False
     after = classify(following)
-    return (
-        after.kind == _OTHER
-        and len(after.text) > 2 * len(text)
-        and after.text.endswith(tuple(_SENTENCE_END))
-    )
+    if after.kind != _OTHER:
+        return False
+    if len(after.text) > 2 * len(text) and after.text.endswith(tuple(_SENTENCE_END)):
+        return True
+    return is_credited_caption(after.text)  # the lead photo's caption under the subtitle
 
 
 def _caption_role(
