@@ -29,8 +29,20 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
-from typing import Literal
 
+from feeds.normalize.datewords import (
+    _AM,
+    _FILLERS,
+    _LABEL_RE,
+    _LABELS,
+    _MONTHS,
+    _PM,
+    _TWO_WORD_MONTHS,
+    _UTC_WORDS,
+    _WEEKDAY_OR_MONTH,
+    _WEEKDAYS,
+    DateKind,
+)
 from feeds.normalize.zones import AMBIGUOUS, NAMED_ZONES
 from feeds.text import DIRECTION_MARKS
 
@@ -38,7 +50,6 @@ __all__ = [
     "DateKind", "FoundDate", "opens_date", "parse_date_line", "parse_date_segments", "split_label",
 ]
 
-DateKind = Literal["published", "updated", "plain"]
 
 _MAX_LINE = 120  # a dedicated date line is short; longer lines are prose (and cost nothing)
 _YEARS = range(1800, 2200)
@@ -53,105 +64,6 @@ class FoundDate:
     text: str
     #: how the date was read when it needed a guess: an ambiguous zone, a relative time
     note: str | None = None
-
-
-# ---------------------------------------------------------------- vocabulary (casefolded, NFC)
-
-_PUBLISHED_LABELS = """
-published | published on | published at | first published | originally published | posted |
-posted on | posted at | date | dated | publish date | published date | date posted | created |
-created on | created at | date published | publication date | release date |
-publié | publié le | publiée le | publié à | mis en ligne | mis en ligne le | date de publication |
-publicado | publicado el | publicada el | publicado en | publicado a las | fecha de publicación |
-publicado em | publicada em | data de publicação |
-veröffentlicht | veröffentlicht am | erschienen | erschienen am | erstellt am | datum |
-pubblicato | pubblicato il | pubblicata il | data di pubblicazione | data |
-gepubliceerd | gepubliceerd op | geplaatst op | datum van publicatie |
-نشر | نشر في | نُشر | نُشر في | تم النشر | تم النشر في | تاريخ النشر | بتاريخ
-"""
-_UPDATED_LABELS = """
-updated | updated on | updated at | last updated | last update | update | last updated at |
-last updated on | last modified | modified |
-revised | last revised | edited |
-mis à jour | mis à jour le | mise à jour | mise à jour le | dernière mise à jour | modifié le |
-actualizado | actualizado el | actualizada el | actualizado a las | última actualización |
-modificado el |
-aktualisiert | aktualisiert am | zuletzt aktualisiert | zuletzt aktualisiert am | stand |
-geändert am |
-aggiornato | aggiornato il | aggiornata il | ultimo aggiornamento | modificato il |
-atualizado | atualizado em | atualizada em | última atualização | modificado em |
-bijgewerkt | bijgewerkt op | laatst bijgewerkt | laatst bijgewerkt op | gewijzigd op |
-آخر تحديث | تم التحديث | تم التحديث في | تحديث | محدث | حدث في | آخر تعديل
-"""
-
-
-def _words(block: str) -> frozenset[str]:
-    return frozenset(block.split())
-
-
-def _phrases(block: str) -> list[str]:
-    return [p.strip() for p in block.replace("\n", " ").split("|") if p.strip()]
-
-
-_LABELS: dict[str, DateKind] = {p: "published" for p in _phrases(_PUBLISHED_LABELS)}
-_LABELS.update({p: "updated" for p in _phrases(_UPDATED_LABELS)})
-_LABEL_RE = re.compile(
-    "(?:"
-    + "|".join(re.escape(p) for p in sorted(_LABELS, key=len, reverse=True))
-    + r")(?=[\s:：\-–—]|$)[\s:：\-–—]*"
-)
-
-_MONTH_NAMES: dict[int, str] = {
-    1: "january jan janvier janv enero ene januar jänner jän gennaio gen janeiro januari "
-    "يناير كانون_الثاني جانفي",
-    2: "february feb febr février fevrier févr fevr febrero februar febbraio fevereiro fev "
-    "februari فبراير شباط فيفري",
-    3: "march mar mars marzo märz maerz mär março marco maart mrt مارس آذار اذار",
-    4: "april apr avril avr abril abr aprile aprilie أبريل ابريل إبريل نيسان أفريل افريل",
-    5: "may mai mayo maggio mag maio mei مايو أيار ايار ماي",
-    6: "june jun juin junio juni giugno giu junho يونيو يونيه حزيران جوان",
-    7: "july jul juillet juil julio juli luglio lug julho يوليو يوليه تموز يوليوز جويلية",
-    8: "august aug août aout agosto ago augustus أغسطس اغسطس آب اب غشت أوت اوت",
-    9: "september sep sept septembre septiembre setiembre set settembre setembro "
-    "سبتمبر أيلول ايلول شتنبر",
-    10: "october oct octobre octubre oktober okt ottobre ott outubro out "
-    "أكتوبر اكتوبر تشرين_الأول تشرين_الاول",
-    11: "november nov novembre noviembre novembro نوفمبر تشرين_الثاني نونبر",
-    12: "december dec décembre decembre déc diciembre dic dezember dez dicembre dezembro "
-    "ديسمبر كانون_الأول كانون_الاول دجنبر",
-}
-_MONTHS: dict[str, int] = {
-    name: number for number, names in _MONTH_NAMES.items() for name in names.split()
-}
-# Two-word month names (Levantine Arabic) are joined with "_" into one token before classifying.
-_TWO_WORD_MONTHS = {name.replace("_", " "): name for name in _MONTHS if "_" in name}
-
-_WEEKDAYS = _words(
-    """
-    monday mon tuesday tue tues wednesday wed thursday thu thur thurs friday fri saturday sat
-    sunday sun
-    lundi mardi mercredi jeudi vendredi samedi dimanche lun mer jeu ven sam dim
-    lunes martes miércoles miercoles jueves viernes sábado sabado domingo mié mie jue vie sáb dom
-    montag dienstag mittwoch donnerstag freitag samstag sonnabend sonntag mo di mi do fr sa so
-    lunedì lunedi martedì martedi mercoledì mercoledi giovedì giovedi venerdì venerdi sabato
-    domenica gio sab
-    segunda-feira terça-feira terca-feira quarta-feira quinta-feira sexta-feira segunda terça
-    terca quarta quinta sexta seg ter qua qui sex sáb
-    maandag dinsdag woensdag donderdag vrijdag zaterdag zondag ma wo vr za zo
-    الاثنين الإثنين الأثنين الثلاثاء الأربعاء الاربعاء الخميس الجمعة السبت الأحد الاحد
-    """
-)
-_WEEKDAY_OR_MONTH = frozenset({"mar"})  # March, or Tuesday (mardi, martes, martedì)
-# Words that join the parts of a date or introduce its time.
-_FILLERS = _words(
-    """
-    de del of the on at le el am um uhr à a las la en em il alle ore às as om den der du dem
-    um h hrs hours kl. kl - – — , ، في يوم الساعة الموافق
-    """
-)
-_AM = frozenset({"am", "a.m", "a.m.", "ص", "صباحا", "صباحًا", "صباحاً"})
-_PM = frozenset({"pm", "p.m", "p.m.", "مساء", "مساءً", "مساءا"})
-_UTC_WORDS = frozenset({"gmt", "utc", "ut", "z", "zulu", "wet"})
 
 
 # ---------------------------------------------------------------- token patterns
@@ -178,6 +90,9 @@ _ZONE_WORD_OFFSET = re.compile(r"(gmt|utc|ut)([+-]?\d{1,2}(?::?\d{2})?)")  # "GM
 _OFFSET_COMMENT = re.compile(r"([+-]\d\d:?\d\d)\s*\([^()\d]{1,40}\)$")
 _YEAR_MARK = re.compile(r"(\d{4})م")  # Arabic "م" (AD) glued to a year
 _DIGIT = re.compile(r"\d")
+_HARAKAT = re.compile("[\u064b-\u0652]")
+_MONTH_PAIR = re.compile(r"(\S+) / (\S+)")  # "تشرين_الاول / اكتوبر": one month, two names
+_GLUED_WEEKDAY = re.compile(r"([^\W\d]+)-(?=\d)")  # "الإثنين-2017-03-27"
 
 
 @dataclass(slots=True)
@@ -363,6 +278,8 @@ def _build(parts: _Parts, tz: tzinfo) -> tuple[datetime, str] | None:
 
 def _normalize(line: str) -> str:
     text = unicodedata.normalize("NFKC", line).translate(_DIGITS).casefold()
+    if not text.isascii():
+        text = _HARAKAT.sub("", text)  # "الأوّل" is "الأول": vowel marks are optional
     return _SPACES.sub(" ", text).strip().rstrip(".;")
 
 
@@ -385,6 +302,16 @@ def split_label(text: str) -> tuple[DateKind, str]:
     return _strip_label(text)
 
 
+def _one_month(m: re.Match[str]) -> str:
+    first, second = m.group(1), m.group(2)
+    same = first in _MONTHS and _MONTHS[first] == _MONTHS.get(second)
+    return second if same else m.group(0)
+
+
+def _weekday_apart(m: re.Match[str]) -> str:
+    return f"{m.group(1)} " if m.group(1) in _WEEKDAYS else m.group(0)
+
+
 def _tokens(text: str) -> list[str]:
     text = _ISO_T.sub(" ", text)
     if text.endswith(")"):
@@ -399,6 +326,10 @@ def _tokens(text: str) -> list[str]:
         for name, joined in _TWO_WORD_MONTHS.items():
             if name in text:
                 text = text.replace(name, joined)
+        if " / " in text:
+            text = _MONTH_PAIR.sub(_one_month, text)
+    if "-" in text:
+        text = _GLUED_WEEKDAY.sub(_weekday_apart, text)
     tokens = []
     for raw in _SPLIT.split(text):
         token = raw.strip(_EDGE_PUNCT)
@@ -413,7 +344,11 @@ def parse_date_line(line: str, tz: tzinfo = UTC) -> FoundDate | None:
     """The date of a line that is a date as a whole (after an optional label), else None."""
     if len(line) > _MAX_LINE:
         return None
-    text = _normalize(line)
+    return _parse(_normalize(line), tz)
+
+
+def _parse(text: str, tz: tzinfo) -> FoundDate | None:
+    """``parse_date_line`` of a normalized line."""
     if _DIGIT.search(text) is None:  # every date has a year, written in digits
         return None
     kind, rest = _strip_label(text)
@@ -448,7 +383,7 @@ def _unknown_zone(kind: DateKind, tokens: list[str], tz: tzinfo) -> FoundDate | 
     return FoundDate(kind, built[0], built[1], note)
 
 
-_SEGMENT_SPLIT = re.compile(r"\s*[|•·]\s*|\s+[-–—/]\s+|^\s*/\s*")
+_SEGMENT_SPLIT = re.compile(r"\s*[|•·]\s*|\s+[-–—/ـ]\s+|^\s*/\s*")
 _CLOCK_ONLY = re.compile(r"\d{1,2}[:.h]\d{2}(?:\s*[ap]\.?\s?m\.?)?", re.IGNORECASE)
 
 
@@ -458,12 +393,13 @@ def parse_date_segments(line: str, tz: tzinfo = UTC) -> tuple[FoundDate, ...]:
     that date's (``/ 27 de junio de 2024 / 06:49``)."""
     if len(line) > 2 * _MAX_LINE:
         return ()
-    whole = parse_date_line(line, tz)
+    text = _normalize(line) if len(line) <= _MAX_LINE else ""
+    whole = _parse(text, tz) if text else None
     if whole is not None:
         return (whole,)
     segments = _SEGMENT_SPLIT.split(line)
-    if len(segments) == 1:  # no separator: the whole line was the only candidate
-        return ()
+    if len(segments) == 1:  # no separator: two labelled dates, or no date at all
+        return _two_labelled(text, tz) if text else ()
     found: list[FoundDate] = []
     previous = ""
     for segment in segments:
@@ -478,3 +414,18 @@ def parse_date_segments(line: str, tz: tzinfo = UTC) -> tuple[FoundDate, ...]:
             found.append(one)
             previous = segment
     return tuple(found)
+
+
+_LATER_LABEL = re.compile(" (?=" + _LABEL_RE.pattern + ")")
+
+
+def _two_labelled(text: str, tz: tzinfo) -> tuple[FoundDate, ...]:
+    """``نشر: 2019-03-26 17:38 آخر تحديث: 2019-03-26 17:49`` (normalized): a second label
+    mid-line starts a second date."""
+    if _DIGIT.search(text) is None or _LABEL_RE.match(text) is None:
+        return ()
+    m = _LATER_LABEL.search(text, 1)
+    if m is None:
+        return ()
+    first, second = _parse(text[: m.start()], tz), _parse(text[m.end() :], tz)
+    return (first, second) if first is not None and second is not None else ()

@@ -62,8 +62,11 @@ _CREDIT_FIRST = re.compile(r"[©(]|(?:photo|credit|crédit|foto|image|source)s?\
 
 def is_bare_name(text: str) -> bool:
     """A line that is only a person's name: "Paul Radley" (two to five words, no
-    punctuation but ``.-'``)."""
+    punctuation but ``.-'``, capitalized: in a script without capitals, such as Arabic, a
+    short line is as likely a section kicker as a name)."""
     if len(text) > 60 or not 2 <= len(text.split()) <= 5 or text.endswith("."):
+        return False
+    if not any(ch.isupper() for ch in text):  # no capitals (Arabic): no evidence of a name
         return False
     return _NAME_TEXT.fullmatch(text) is not None and _looks_like_name(text)
 
@@ -180,8 +183,10 @@ def _score(
 ) -> tuple[int, bool, str]:
     key = keys[position]
     score, why = 0, []
+    labelled = " " in key  # "Exclusive <title>"; "Scattered clouds" is no repeat of "clouds"
     if any(
-        p != position and (k == key or (k.endswith(key) and len(k) - len(key) <= 40))
+        p != position
+        and (k == key or (labelled and k.endswith(key) and len(k) - len(key) <= 40))
         for p, k in enumerate(keys)
     ):
         score += 4

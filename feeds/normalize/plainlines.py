@@ -10,6 +10,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
 from feeds.normalize.dates import FoundDate, opens_date, parse_date_line, parse_date_segments
+from feeds.normalize.furniture import (
+    _SOCIAL_LINE,
+    _is_capitalized,
+    _is_menu_item,
+    _kicker_and_date,
+)
 from feeds.normalize.relative import parse_relative
 from feeds.text import DIRECTION_MARKS, drop_marks, strip_marks
 
@@ -59,13 +65,6 @@ _READING_TIME = re.compile(
     r"|tempo de leitura|leestijd)\s*:?\s*)?\d{1,3}\s*(?:min|mins|minutes?|minuten|minuti|minutos)"
     r"\.?(?:\s+(?:read|de lecture|de lectura|lesezeit|di lettura|de leitura|leestijd))?"
 )
-# "Follow us on X", "Share on Facebook", "Follow @desk": never a headline or a sentence.
-_SOCIAL_LINE = re.compile(
-    r"(?:follow|share|suivez|partager|síguenos|compartir|folgen|teilen|seguici|condividi|volg"
-    r"|delen)(?: us| this| nous| uns| ons)?(?: on| sur| en| auf| su| op| via) .{1,40}"
-    r"|follow @\S+"
-)
-
 # ---------------------------------------------------------------- line shapes
 
 _COUNTER = re.compile(r"\d{1,3}\s*(?:/|of|sur|de|von|di|van|من)\s*\d{1,3}")
@@ -75,6 +74,7 @@ _DATELINE = re.compile(r"(?P<place>[^\s:][^:\n]{0,48}?)\s*:\s")
 # punctuation of place names: "ST. JOHN’S", "RAS AL-KHAIMAH", "LONDON/DUBAI".
 _DATELINE_CHARS = re.compile(r"[\w\s.,'’/\-\u0300-\u036f\u064b-\u065f\u0670]+")
 _SENTENCE_END = '.!?…:;"”’»)'
+_HEADLINE_MAX = 160  # a line without closing punctuation and shorter than this may be a headline
 # Upper-case place names: up to 4 words, not counting the particles that join them
 # ("SAN CRISTÓBAL DE LAS CASAS", "PORT OF SPAIN"), and up to 6 words in all.
 _MAX_PLACE_WORDS, _MAX_PLACE_WORDS_ALL = 4, 6
@@ -160,6 +160,8 @@ def _is_boilerplate(key: str) -> int | None:
     if len(key) <= 3 and _PUNCTUATION_LINE.fullmatch(key):
         return _CHROME
     bare = key.rstrip(" :：")
+    if bare[:2] == "| ":  # "| Listen Live": a menu item cut from its row
+        bare = bare[2:]
     if bare in _TEMPLATE_LINES or _URL_LINE.fullmatch(bare) or _BREADCRUMB.fullmatch(bare):
         return _TEMPLATE
     if bare in _CHROME_LINES or _READING_TIME.fullmatch(bare):
@@ -169,10 +171,6 @@ def _is_boilerplate(key: str) -> int | None:
     return None
 
 
-def _is_capitalized(word: str) -> bool:
-    """Its first letter is upper case, or the script has no case."""
-    first = next((ch for ch in word if ch.isalpha()), "")
-    return bool(first) and (first.isupper() or first.lower() == first.upper())
 
 
 def _looks_like_name(name: str) -> bool:
@@ -311,6 +309,11 @@ def _is_clause(segment: str) -> bool:
 
 
 def _is_dateline_shaped(text: str) -> bool:
+    """A first body paragraph with a dateline.  A short line that is no sentence (no
+    closing punctuation) is a headline or a kicker, even in the "PLACE:" form: "PM: We
+    will not resign"."""
+    if len(text) < _HEADLINE_MAX and not text.rstrip().endswith(tuple(_SENTENCE_END)):
+        return False
     return _dateline(text) is not None
 
 
@@ -456,7 +459,10 @@ class _Classifier:
             return _Line(_COUNTER_LINE, text, key)
         bullet = _BULLET.fullmatch(text)
         if bullet is not None:
-            return _Line(_BULLET_LINE, text, key, bullet=strip_marks(bullet.group("text")))
+            item = strip_marks(bullet.group("text"))
+            if _is_menu_item(_key(item)):  # "• English" "• Arabic", "• Share on X"
+                return _Line(_CHROME, text, key)
+            return _Line(_BULLET_LINE, text, key, bullet=item)
         byline = _read_byline(text, self.tz, self.now)  # first: "By Jane Doe | 12 May 2021"
         if byline is not None:
             byline.key = key
@@ -470,4 +476,7 @@ class _Classifier:
         if signed is not None:
             signed.key = key
             return signed
+        kicked = _kicker_and_date(text, self.tz)
+        if kicked is not None:
+            return _Line(_DATE, text, key, dates=(kicked,))
         return _Line(_OTHER, text, key)

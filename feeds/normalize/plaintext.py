@@ -30,14 +30,13 @@ lookahead is bounded, and the header zone is capped.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
 from feeds.errors import ArticleError
 from feeds.model import Article, Author, DateSource, RawInput
 from feeds.normalize import ReadContext
-from feeds.normalize.captions import CAPTION_CREDIT, CREDIT_AFTER_SENTENCE, is_credited_caption
+from feeds.normalize.captions import CAPTION_CREDIT, is_credited_caption
 from feeds.normalize.dates import FoundDate
 from feeds.normalize.decode import decode_text
 from feeds.normalize.header import (
@@ -45,7 +44,6 @@ from feeds.normalize.header import (
     choose_title,
     explain_title,
     explained,
-    is_bare_name,
 )
 from feeds.normalize.language import detect_language
 from feeds.normalize.plainlines import (  # the lines, classified
@@ -53,130 +51,45 @@ from feeds.normalize.plainlines import (  # the lines, classified
     _BULLET_LINE,
     _BYLINE_LINE,
     _CAPTION_LINE,
-    _CHROME,
     _CHROME_LINES,
-    _COUNTER_LINE,
     _DATE,
     _DECK_LINE,
-    _HEADLINE,
-    _MARKERS,
     _OTHER,
     _SENTENCE_END,
-    _TEMPLATE,
     _TEMPLATE_LINES,
     _Classifier,
     _dateline,
     _Header,
     _is_blank,
     _is_boilerplate,
-    _is_dateline_shaped,
     _key,
-    _Line,
 )
+from feeds.normalize.roles import other_role
 from feeds.text import one_line, strip_marks
 
 __all__ = ["read_plaintext"]
 
 _Explain = list[tuple[int, str, str]] | None  # (line index, role, why), when asked for
-_FURNITURE_WORDS = 6  # "Related Articles", "Contact Editor": short lines, not sentences
 _MAX_HEADER_LINES = 80  # non-blank lines; a header never runs longer
-_LOOKAHEAD = 4  # non-blank lines a caption-like line may sit before the next header marker
-_MAX_CAPTION = 400
 _SUMMARY_MAX = 300
 _WRAP_MIN, _WRAP_MAX, _WRAP_RAGGED = 40, 100, 20  # hard-wrapped lines: width and raggedness
 
-def _next_nonblank(lines: list[str], start: int) -> int | None:
-    for index in range(start, min(len(lines), start + 50)):
-        if not _is_blank(lines[index]):
-            return index
-    return None
-
-
-def _is_caption_like(line: _Line) -> bool:
-    """An unclassified line that may be a caption: short, and no "PLACE:" paragraph."""
-    if line.kind != _OTHER or len(line.text) > _MAX_CAPTION:
-        return False
-    return not _is_dateline_shaped(line.text)
-
-
-def _ahead(classify: _Classifier, start: int) -> Iterator[tuple[int, _Line]]:
-    """The next few non-blank lines from ``start`` (at most ``_LOOKAHEAD``), classified."""
-    index = start
-    for _ in range(_LOOKAHEAD):
-        found = _next_nonblank(classify.lines, index)
-        if found is None:
-            return
-        yield found, classify(found)
-        index = found + 1
-
-
-def _marker_ahead(classify: _Classifier, start: int) -> bool:
-    """Does the header visibly go on within a few lines after ``start``?"""
-    for _, line in _ahead(classify, start):
-        if line.kind in _MARKERS:
-            return True
-        if not _is_caption_like(line):
-            return False
-    return False
-
-
-def _is_template_word(line: _Line) -> bool:
-    """A page-template line such as "Follow", "Short Url", "You are here" (not a URL)."""
-    return line.kind == _TEMPLATE and _key(line.text).rstrip(" :：") in _TEMPLATE_LINES
-
-
-def _content_ahead(classify: _Classifier, start: int) -> bool:
-    """Is there more than page chrome within a few lines after ``start``?"""
-    return any(line.kind not in (_TEMPLATE, _CHROME) for _, line in _ahead(classify, start))
-
-
-def _template_ahead(classify: _Classifier, start: int) -> bool:
-    """Does the page template go on within a few lines after ``start``?
-
-    A repeated headline, a gallery counter, or a "Follow"-type line with more than page
-    chrome after it (not the end of the article), reached past date lines, bylines and
-    other caption-like lines.  A body paragraph is never followed by these; it may be
-    followed by a date line or a byline.
-    """
-    for found, line in _ahead(classify, start):
-        if line.kind in (_HEADLINE, _COUNTER_LINE):
-            return True
-        if _is_template_word(line):
-            return _content_ahead(classify, found + 1)
-        if line.kind not in (_DATE, _BYLINE_LINE, _TEMPLATE) and not _is_caption_like(line):
-            return False
-    return False
-
-
-def _caption_role(
-    classify: _Classifier, index: int, previous: int | None, under_title: bool
-) -> str | None:
-    """Role of an unclassified header line: "caption", "deck" or None (the body starts)."""
-    text = classify(index).text
-    if len(text) > _MAX_CAPTION or classify.dateline_shaped(index):
-        return None
-    marker_ahead = _marker_ahead(classify, index + 1)
-    if CREDIT_AFTER_SENTENCE.search(text) is not None and text.endswith(")"):
-        # "... sentence. (Credit)": a caption, unless it is the article's only paragraph.
-        if marker_ahead or _next_nonblank(classify.lines, index + 1) is not None:
-            return "caption"
-        return None
-    if not marker_ahead:
-        return None
-    if text.endswith(")") and CAPTION_CREDIT.search(text) is not None:
-        return "caption"
-    if previous in (_HEADLINE, _COUNTER_LINE, _CAPTION_LINE):
-        return "caption"
-    if under_title:  # a subtitle printed right under the title, before the byline or date
-        return "deck"
-    # A line among the page template's lines ("Published ...", "Follow", the repeated
-    # headline) is a photo caption, with or without a credit.
-    return "caption" if _template_ahead(classify, index + 1) else None
-
-
 def _find_title(lines: list[str], classify: _Classifier) -> tuple[int, TitleChoice]:
     choice = choose_title(classify)
-    return (_first_title(lines) if choice.index is None else choice.index), choice
+    index = _first_title(lines) if choice.index is None else choice.index
+    return _without_site(lines, index), choice
+
+
+def _without_site(lines: list[str], index: int) -> int:
+    """``Headline | Site`` (a page's HTML title) followed by the headline alone: that one."""
+    head, bar, _ = lines[index].strip().rpartition(" | ")
+    if not bar or not head:
+        return index
+    key = _key(head)
+    for later in range(index + 1, min(len(lines), index + 30)):
+        if _key(lines[later].strip()) == key:
+            return later
+    return index
 
 
 def _first_title(lines: list[str]) -> int:
@@ -203,45 +116,6 @@ def _dates_before(classify: _Classifier, title_index: int) -> list[FoundDate]:
         if not _is_blank(classify.lines[index]) and classify(index).kind == _DATE
         for found in classify(index).dates
     ]
-
-
-def _is_shortened(text: str, longer: str) -> bool:
-    """``text`` is the start of ``longer`` (five words at least), as an image's alt text is
-    of its caption: "A man walks in the snow." / "A man walks in the snow in Boston. Photo: X"."""
-    words = text.rstrip(" .").split()
-    return len(words) >= 5 and len(longer) > len(text) and longer.startswith(" ".join(words))
-
-
-def _other_role(
-    classify: _Classifier, index: int, previous: int | None, under_title: bool, body_at: int | None
-) -> tuple[str | None, str]:
-    """Role of an unclassified header line and why: caption, deck, author, furniture, or
-    None (the body starts here)."""
-    text = classify(index).text
-    if classify.dateline_shaped(index) and not is_credited_caption(text):
-        return None, "the first body paragraph (a dateline)"
-    following = _next_nonblank(classify.lines, index + 1) if len(text) < _MAX_CAPTION else None
-    if following is not None and _is_shortened(text, classify.lines[following].strip()):
-        return "alt text", "the next line says the same at more length (a photo's alt text)"
-    if is_bare_name(text):
-        following = _next_nonblank(classify.lines, index + 1)
-        if following is not None and classify(following).kind == _DATE:
-            return "author", "a bare name followed by a date line"
-    role = _caption_role(classify, index, previous, under_title)
-    if role is not None:
-        return role, "caption-shaped or among template lines" if role == "caption" else (
-            "a subtitle under the title"
-        )
-    if is_credited_caption(text) and _next_nonblank(classify.lines, index + 1) is not None:
-        return "caption", "ends with a photo credit"
-    if (
-        body_at is not None
-        and index < body_at
-        and len(text.split()) <= _FURNITURE_WORDS
-        and not text.endswith(tuple(_SENTENCE_END))
-    ):
-        return "furniture", "a short line before the first body paragraph"
-    return None, "the first body paragraph"
 
 
 def _captions_before(classify: _Classifier, title_index: int) -> list[str]:
@@ -273,13 +147,19 @@ def _read_header(
             break
         line = classify(index)
         if line.kind == _OTHER:
-            role, why = _other_role(classify, index, previous, index == start, body_at)
+            role: str | None
+            if line.text in header.captions:
+                role, why = "caption", "the caption again"
+            else:
+                under = index == start or (previous is None and not line.text.endswith("."))
+                role, why = other_role(classify, index, previous, under, body_at)
             if explain is not None:
                 explain.append((index, role or "body", why))
             if role is None:
                 break
             if role == "caption":
-                header.captions.append(line.text)
+                if line.text not in header.captions:
+                    header.captions.append(line.text)
             elif role == "author":
                 header.authors = header.authors or (line.text,)
             previous = _CAPTION_LINE if role == "caption" else _DECK_LINE

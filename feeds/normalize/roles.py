@@ -1,0 +1,195 @@
+"""Roles of the unclassified lines of a plain-text article's header zone.
+
+A line that is no date, byline, bullet, template or chrome line is a photo caption, a
+subtitle (deck), an alt text, a bare-name byline, furniture, or the first body paragraph;
+which one is decided by the evidence around it (what follows within a few lines, whether it
+is printed twice, its shape).  ``feeds.normalize.plaintext`` reads the header with these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from feeds.normalize.captions import CAPTION_CREDIT, CREDIT_AFTER_SENTENCE, is_credited_caption
+from feeds.normalize.header import is_bare_name
+from feeds.normalize.plainlines import (
+    _BYLINE_LINE,
+    _CAPTION_LINE,
+    _CHROME,
+    _COUNTER_LINE,
+    _DATE,
+    _HEADLINE,
+    _MARKERS,
+    _OTHER,
+    _SENTENCE_END,
+    _TEMPLATE,
+    _TEMPLATE_LINES,
+    _Classifier,
+    _is_blank,
+    _is_dateline_shaped,
+    _key,
+    _Line,
+)
+from feeds.text import strip_marks
+
+__all__ = ["next_nonblank", "other_role"]
+
+_FURNITURE_WORDS = 6  # "Related Articles", "Contact Editor": short lines, not sentences
+_LOOKAHEAD = 4  # non-blank lines a caption-like line may sit before the next header marker
+_MAX_CAPTION = 400
+_DECK_WORDS = 16  # a subtitle without a marker after it is a short line
+
+
+def next_nonblank(lines: list[str], start: int) -> int | None:
+    for index in range(start, min(len(lines), start + 50)):
+        if not _is_blank(lines[index]):
+            return index
+    return None
+
+
+def _is_caption_like(line: _Line) -> bool:
+    """An unclassified line that may be a caption: short, and no "PLACE:" paragraph."""
+    if line.kind != _OTHER or len(line.text) > _MAX_CAPTION:
+        return False
+    return not _is_dateline_shaped(line.text)
+
+
+def _ahead(classify: _Classifier, start: int) -> Iterator[tuple[int, _Line]]:
+    """The next few non-blank lines from ``start`` (at most ``_LOOKAHEAD``), classified."""
+    index = start
+    for _ in range(_LOOKAHEAD):
+        found = next_nonblank(classify.lines, index)
+        if found is None:
+            return
+        yield found, classify(found)
+        index = found + 1
+
+
+def _marker_ahead(classify: _Classifier, start: int) -> bool:
+    """Does the header visibly go on within a few lines after ``start``?"""
+    for _, line in _ahead(classify, start):
+        if line.kind in _MARKERS:
+            return True
+        if not _is_caption_like(line):
+            return False
+    return False
+
+
+def _is_template_word(line: _Line) -> bool:
+    """A page-template line such as "Follow", "Short Url", "You are here" (not a URL)."""
+    return line.kind == _TEMPLATE and _key(line.text).rstrip(" :：") in _TEMPLATE_LINES
+
+
+def _content_ahead(classify: _Classifier, start: int) -> bool:
+    """Is there more than page chrome within a few lines after ``start``?"""
+    return any(line.kind not in (_TEMPLATE, _CHROME) for _, line in _ahead(classify, start))
+
+
+def _template_ahead(classify: _Classifier, start: int) -> bool:
+    """Does the page template go on within a few lines after ``start``?
+
+    A repeated headline, a gallery counter, or a "Follow"-type line with more than page
+    chrome after it (not the end of the article), reached past date lines, bylines and
+    other caption-like lines.  A body paragraph is never followed by these; it may be
+    followed by a date line or a byline.
+    """
+    for found, line in _ahead(classify, start):
+        if line.kind in (_HEADLINE, _COUNTER_LINE):
+            return True
+        if _is_template_word(line):
+            return _content_ahead(classify, found + 1)
+        if line.kind not in (_DATE, _BYLINE_LINE, _TEMPLATE) and not _is_caption_like(line):
+            return False
+    return False
+
+
+def _is_deck(classify: _Classifier, text: str, index: int) -> bool:
+    """A subtitle right under the title: a short line that is no sentence (no closing
+    punctuation), followed by a longer paragraph that is one, or by a credited caption."""
+    if len(text.split()) > _DECK_WORDS or text.endswith((*_SENTENCE_END, "：")):
+        return False
+    following = next_nonblank(classify.lines, index + 1)
+    if following is None:
+        return False
+    after = classify(following)
+    if after.kind != _OTHER:
+        return False
+    if len(after.text) > 2 * len(text) and after.text.endswith(tuple(_SENTENCE_END)):
+        return True
+    return is_credited_caption(after.text)  # the lead photo's caption under the subtitle
+
+
+def _caption_role(
+    classify: _Classifier, index: int, previous: int | None, under_title: bool
+) -> str | None:
+    """Role of an unclassified header line: "caption", "deck" or None (the body starts)."""
+    text = classify(index).text
+    if len(text) > _MAX_CAPTION or classify.dateline_shaped(index):
+        return None
+    marker_ahead = _marker_ahead(classify, index + 1)
+    if CREDIT_AFTER_SENTENCE.search(text) is not None and text.endswith(")"):
+        # "... sentence. (Credit)": a caption, unless it is the article's only paragraph.
+        if marker_ahead or next_nonblank(classify.lines, index + 1) is not None:
+            return "caption"
+        return None
+    if not marker_ahead:
+        return "deck" if under_title and _is_deck(classify, text, index) else None
+    if text.endswith(")") and CAPTION_CREDIT.search(text) is not None:
+        return "caption"
+    if previous in (_HEADLINE, _COUNTER_LINE, _CAPTION_LINE):
+        return "caption"
+    if under_title:  # a subtitle printed right under the title, before the byline or date
+        return "deck"
+    # A line among the page template's lines ("Published ...", "Follow", the repeated
+    # headline) is a photo caption, with or without a credit.
+    return "caption" if _template_ahead(classify, index + 1) else None
+
+
+def _is_shortened(text: str, longer: str) -> bool:
+    """``text`` is the start of ``longer`` (five words at least), as an image's alt text is
+    of its caption: "A man walks in the snow." / "A man walks in the snow in Boston. Photo: X"."""
+    words = text.rstrip(" .").split()
+    return len(words) >= 5 and len(longer) > len(text) and longer.startswith(" ".join(words))
+
+
+def _is_printed_twice(text: str, following: str) -> bool:
+    """The line is the next one again, or itself twice ("A caption. A caption.")."""
+    if strip_marks(following.strip()) == text:
+        return True
+    half = len(text) // 2
+    return len(text) > 20 and text[:half].strip() == text[half:].strip()
+
+
+def other_role(
+    classify: _Classifier, index: int, previous: int | None, under_title: bool, body_at: int | None
+) -> tuple[str | None, str]:
+    """Role of an unclassified header line and why: caption, deck, author, furniture, or
+    None (the body starts here)."""
+    text = classify(index).text
+    if classify.dateline_shaped(index) and not is_credited_caption(text):
+        return None, "the first body paragraph (a dateline)"
+    following = next_nonblank(classify.lines, index + 1) if len(text) < _MAX_CAPTION else None
+    if following is not None and _is_printed_twice(text, classify.lines[following]):
+        return "caption", "printed twice (a photo caption; a paragraph is never repeated)"
+    if following is not None and _is_shortened(text, classify.lines[following].strip()):
+        return "alt text", "the next line says the same at more length (a photo's alt text)"
+    if is_bare_name(text):
+        following = next_nonblank(classify.lines, index + 1)
+        if following is not None and classify(following).kind == _DATE:
+            return "author", "a bare name followed by a date line"
+    role = _caption_role(classify, index, previous, under_title)
+    if role is not None:
+        return role, "caption-shaped or among template lines" if role == "caption" else (
+            "a subtitle under the title"
+        )
+    if is_credited_caption(text) and next_nonblank(classify.lines, index + 1) is not None:
+        return "caption", "ends with a photo credit"
+    if (
+        body_at is not None
+        and index < body_at
+        and len(text.split()) <= _FURNITURE_WORDS
+        and not text.endswith(tuple(_SENTENCE_END))
+    ):
+        return "furniture", "a short line before the first body paragraph"
+    return None, "the first body paragraph"
+
