@@ -31,7 +31,6 @@ name holds no ``/``): its ids are what keeps an item on its page.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -42,7 +41,7 @@ from ..config import Config, FeedConfig
 from ..model import ArchiveLinks, Channel
 from ..publish import FORMATS, document_name, stream
 from ..publish.atomic import write_if_changed
-from ..publish.render import fragment_key, render
+from ..publish.render import render
 from ..store import FeedIndex, FeedState, ItemHead, Store
 from .feeds import (
     Document,
@@ -53,6 +52,8 @@ from .feeds import (
     _same_selection,
     _select,
     as_published,
+    item_keys,
+    keys_digest,
     publish_documents,
 )
 from .reports import Cancelled, FeedReport
@@ -85,8 +86,6 @@ def _all_paths(folder: Path, formats: Sequence[str], pages: Sequence[int]) -> di
     return paths
 
 
-def _digest(texts: Sequence[str] | tuple[str, ...]) -> str:
-    return hashlib.blake2b("\n".join(texts).encode(), digest_size=16).hexdigest()
 
 
 @dataclass
@@ -116,12 +115,12 @@ class _Plan:
                             numbers[at + 1] if at + 1 < len(numbers) else page + 1)
 
     def frame_key(self, page: int | None) -> str:
-        return _digest((self.channel_key, repr(self.links(page))))
+        return keys_digest((self.channel_key, repr(self.links(page))))
 
     def page_state(self, page: int) -> FeedState:
         positions = self.pages[page]
         return FeedState(channel=self.frame_key(page),
-                         items=_digest([self.keys[n] for n in positions]),
+                         items=keys_digest([self.keys[n] for n in positions]),
                          count=len(positions))
 
     def document(self, page: int | None) -> Document:
@@ -158,9 +157,8 @@ def publish_archived(config: Config, store: Store, feed: FeedConfig, *, now: dat
         report.kept.extend(paths.values())  # nothing to select or render
         return report
     heads = _select(config, store, feed, rows, now=now)
-    mode = "" if feed.content == "full" else ":" + feed.content
-    keys = [fragment_key(h.id, h.content_hash + mode, h.published, h.updated) for h in heads]
-    items_digest = _digest(keys)
+    keys = item_keys(feed, heads)
+    items_digest = keys_digest(keys)
     if same_files and prev.items == items_digest:
         report.unchanged = len(heads)
         report.kept.extend(paths.values())

@@ -162,9 +162,8 @@ def publish_feed(config: Config, store: Store, feed: FeedConfig, *, now: datetim
         report.kept.extend(paths.values())  # nothing to select or render
         return report
     heads = _select(config, store, feed, rows, now=now)
-    mode = "" if feed.content == "full" else ":" + feed.content  # a summary is another item
-    keys = [fragment_key(h.id, h.content_hash + mode, h.published, h.updated) for h in heads]
-    items_digest = hashlib.blake2b("\n".join(keys).encode(), digest_size=16).hexdigest()
+    keys = item_keys(feed, heads)
+    items_digest = keys_digest(keys)
     if same_files and prev.items == items_digest:
         report.unchanged = len(heads)
         report.kept.extend(paths.values())  # nothing to render: the files are what we wrote
@@ -195,6 +194,18 @@ def publish_feed(config: Config, store: Store, feed: FeedConfig, *, now: datetim
                   files=stream.file_stats(paths), selection=state),
         new_index)
     return report
+
+
+def item_keys(feed: FeedConfig, heads: Sequence[ItemHead]) -> list[str]:
+    """Each item's fragment key in ``feed``: a summary (``content = "summary"``) is another
+    fragment than the whole item, so switching renders again."""
+    mode = "" if feed.content == "full" else ":" + feed.content
+    return [fragment_key(h.id, h.content_hash + mode, h.published, h.updated) for h in heads]
+
+
+def keys_digest(keys: Sequence[str]) -> str:
+    """One digest of a sequence of keys: the feed state compares it, not the keys."""
+    return hashlib.blake2b("\n".join(keys).encode(), digest_size=16).hexdigest()
 
 
 def _count_changes(report: FeedReport, heads: Sequence[ItemHead],
