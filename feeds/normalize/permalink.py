@@ -130,7 +130,7 @@ def _parts(key: str, layout: str) -> tuple[list[str], str]:
         return folders, _hugo_path(path.stem)
     if layout == "jekyll":
         folders = [f for f in folders if f not in ("_posts", "_drafts")]
-        return folders, _JEKYLL_DATE.sub("", path.stem).replace(" ", "-")
+        return folders, jekyll_name(path.stem).replace(" ", "-")
     return folders, path.stem
 
 
@@ -142,6 +142,12 @@ def _hugo_path(part: str) -> str:
     """A path part as Hugo makes it a URL (``helpers.PathSpec.MakePath``): spaces become
     ``-``, and what is not a letter, digit or one of ``._-#+~`` is dropped."""
     return _HUGO_DROP.sub("", _HUGO_SPACES.sub("-", part.strip()))
+
+
+def jekyll_name(stem: str) -> str:
+    """A Jekyll post's file name without its date (``2024-1-5-my-post`` -> ``my-post``);
+    a name without a date is returned as it is."""
+    return _JEKYLL_DATE.sub("", stem)
 
 
 def _undated(facts: PostFacts, layout: str) -> dict[str, str]:

@@ -43,6 +43,7 @@ from feeds.errors import ArticleError
 from feeds.model import DateSource
 from feeds.normalize.dates import parse_date_line
 from feeds.normalize.fallbacks import date_from_filename
+from feeds.normalize.permalink import jekyll_name
 from feeds.normalize.textbits import parse_date
 from feeds.text import one_line
 
@@ -266,16 +267,14 @@ def categories_of(meta: Mapping[str, Any], *, key: str, layout: str) -> tuple[st
     return tuple(unique)
 
 
-_JEKYLL_NAME = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}-(.+)$")
-
-
 def jekyll_title(key: str) -> str | None:
     """The title Jekyll gives a post without one: its file name's slug, each word
     capitalized (``2021-04-05-untitled-post-here.md`` -> ``Untitled Post Here``)."""
-    found = _JEKYLL_NAME.match(PurePosixPath(key).stem)
-    if found is None:
+    stem = PurePosixPath(key).stem
+    name = jekyll_name(stem)
+    if name == stem:
         return None
-    words = [w[:1].upper() + w[1:].lower() for w in found[1].split("-") if w]
+    words = [w[:1].upper() + w[1:].lower() for w in name.split("-") if w]
     return " ".join(words) or None
 
 
