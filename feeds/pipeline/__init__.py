@@ -121,11 +121,21 @@ def publish(config: Config, store: Store, *, now: datetime, dry_run: bool = Fals
     pages = []
     for name, data in (("index.html", render_index_html(config.site.title, channels,
                                                         archives)),
-                       ("feeds.opml", render_opml(config.site.title, channels))):
+                       ("feeds.opml", render_opml(config.site.title, channels)),
+                       *_status_page(config, store, now)):
         path = config.output_dir / name
         if write_if_changed(path, data, dry_run=dry_run):
             pages.append(path)
     return reports, pages
+
+
+def _status_page(config: Config, store: Store, now: datetime) -> list[tuple[str, bytes]]:
+    """``status.html``, when ``[output] status_page`` asks for it (it shows source URLs)."""
+    if not config.status_page:
+        return []
+    from .overview import as_html, gather
+
+    return [("status.html", as_html(gather(config, now=now, store=store)))]
 
 
 # --------------------------------------------------------------------------- build

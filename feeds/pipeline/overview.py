@@ -82,7 +82,7 @@ def gather(config: Config, *, now: datetime, store: Store | None = None,
         for source in config.sources:
             _gather_source(overview, store, source)
         if only is None:
-            overview.feeds = [_feed_row(config, store, feed) for feed in config.feeds]
+            overview.feeds = feed_rows(config, store)
     finally:
         if owned and store is not None:
             store.close()
@@ -131,6 +131,11 @@ def _folder_details(row: SourceRow, store: Store | None, source: SourceConfig) -
     state = store.folder_state(source.name) if store is not None else None
     if state is not None:
         row.scanned, row.skipped, row.not_published = True, state.skipped, state.not_published
+
+
+def feed_rows(config: Config, store: Store | None) -> list[FeedRow]:
+    """Every configured feed: what its last publication left, and its files on disk."""
+    return [_feed_row(config, store, feed) for feed in config.feeds]
 
 
 def _feed_row(config: Config, store: Store | None, feed: FeedConfig) -> FeedRow:
@@ -188,6 +193,15 @@ def as_json_document(overview: Overview) -> dict[str, Any]:
         "feeds": [_feed_json(row) for row in overview.feeds],
         "errors": [{"source": name, "reason": reason} for name, reason in overview.errors],
     }
+
+
+def as_html(overview: Overview, *, health: str | None = None) -> bytes:
+    """The status page (``/status``, ``status.html``): the JSON document, rendered by
+    :func:`feeds.publish.statuspage.render_status_html`."""
+    from ..publish.statuspage import render_status_html
+
+    return render_status_html(as_json_document(overview), site_title=overview.config.site.title,
+                              health=health)
 
 
 def _source_json(row: SourceRow) -> dict[str, Any]:
