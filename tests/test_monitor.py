@@ -22,6 +22,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from feeds import config as config_module
+from feeds.errors import ConfigError
 from feeds.model import Changes, FetchState
 from feeds.monitor import Monitor, fetch_outcome
 from feeds.pipeline import FeedReport, SourceReport
@@ -112,11 +113,11 @@ def test_each_monitor_has_its_own_registry(tmp_path: Path) -> None:
 
 def test_metrics_sources_is_validated_by_feeds_check(tmp_path: Path) -> None:
     (tmp_path / "feeds.toml").write_text('[server]\nmetrics_sources = -1\n', encoding="utf-8")
-    with pytest.raises(config_module.ConfigError, match=r"server\.metrics_sources"):
+    with pytest.raises(ConfigError, match=r"server\.metrics_sources"):
         config_module.load(tmp_path / "feeds.toml")
     (tmp_path / "feeds.toml").write_text('[server]\nmetrics_sources = "many"\n',
                                          encoding="utf-8")
-    with pytest.raises(config_module.ConfigError, match="must be an integer"):
+    with pytest.raises(ConfigError, match="must be an integer"):
         config_module.load(tmp_path / "feeds.toml")
 
 
