@@ -35,7 +35,9 @@ ul.items h3 { font-size: 1.05rem; margin: 0 0 .25rem; }
 .wide { overflow-x: auto; }
 table { border-collapse: collapse; font-size: .9rem; }
 th, td { border-bottom: 1px solid var(--line); padding: .3rem .5rem; text-align: left;
-         vertical-align: top; }
+         vertical-align: top; overflow-wrap: normal; }
+th { white-space: nowrap; }
+td code { display: inline-block; min-width: 10rem; overflow-wrap: anywhere; }
 .bad { color: #c0392b; font-weight: bold; }
 .good { color: #2e8b57; }
 """.strip()
