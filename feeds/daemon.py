@@ -113,7 +113,7 @@ class Daemon:
         self._install_signals()
         self.last_extend = time.monotonic()
         self.service.open()
-        self.monitor.refresh(self.service.overview())
+        self.monitor.reset(self.service)
         try:
             self.notifier.status("first build")
             for source in self.config.sources:
@@ -223,7 +223,7 @@ class Daemon:
             cancelled=lambda: self.stop_requested)
         if report is None:
             return
-        self.monitor.observe_ingest(report, self.service.overview(name).sources, self.clock())
+        self.monitor.ingested(self.service, report)
         if report.unsettled:
             self._retry_later(name, report.unsettled)
         if report.wake_at is not None:
@@ -283,9 +283,7 @@ class Daemon:
         self.publish_at = None
         started = time.monotonic()
         reports = self.service.publish(names)
-        self.monitor.observe_publish(reports, time.monotonic() - started,
-                                     self.service.publish_error, self.service.overview().feeds,
-                                     self.clock())
+        self.monitor.published(self.service, reports, time.monotonic() - started)
         if reports is None:  # (an unwritable output folder...): try again, not too often
             self.dirty.update(names if names is not None else {f.name for f in self.config.feeds})
             self.publish_at = time.monotonic()
@@ -306,7 +304,7 @@ class Daemon:
             log.warning("store.path changed: the new path takes effect on restart")
             new = dataclasses.replace(new, store_path=old.store_path)
         self.config = self.service.config = new
-        self.monitor.refresh(self.service.overview())
+        self.monitor.reset(self.service)
         restart_server = (new.server, new.output_dir) != (old.server, old.output_dir)
         self._stop_services(server=restart_server)
         self._start_services(server=restart_server)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -27,11 +28,20 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from .config import Config
-from .pipeline import FeedReport, SourceReport
-from .pipeline.overview import FeedRow, Overview, SourceRow, as_html, as_json_document
+from .pipeline import FeedReport, Service, SourceReport
+from .pipeline.overview import (
+    FeedRow,
+    Overview,
+    SourceRow,
+    as_html,
+    as_json_document,
+    feed_rows,
+)
 from .server import Reply
 
 __all__ = ["Monitor", "fetch_outcome"]
+
+log = logging.getLogger("feeds.daemon")
 
 _DURATIONS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
@@ -80,9 +90,9 @@ class Monitor:
                                          buckets=_DURATIONS, registry=r)
         self.publishes = Counter("feeds_publishes", "Publications by outcome", ["outcome"],
                                  registry=r)
-        self.ingested = Counter("feeds_items_ingested", "Articles stored by change",
+        self.items_ingested = Counter("feeds_items_ingested", "Articles stored by change",
                                 ["change"], registry=r)
-        self.published = Counter("feeds_items_published",
+        self.items_published = Counter("feeds_items_published",
                                  "Items written into feed files (added or changed)", registry=r)
         self.rejected = Counter("feeds_rejected_inputs",
                                 "Inputs rejected (files, entries, whole sources)", registry=r)
@@ -98,6 +108,30 @@ class Monitor:
         self.generated: datetime | None = None
 
     # ------------------------------------------------------------------ told by the daemon
+
+    def reset(self, service: Service) -> None:
+        """At start and after a reload: take what the service's store says as known."""
+        self._safely(lambda: self.refresh(service.overview()))
+
+    def ingested(self, service: Service, report: SourceReport) -> None:
+        """After one ingest: count it, with the fetch states the store now holds."""
+        self._safely(lambda: self.observe_ingest(
+            report, service.overview(report.name).sources, service.clock()))
+
+    def published(self, service: Service, reports: Sequence[FeedReport] | None,
+                  seconds: float) -> None:
+        """After one publication (``reports`` None: it failed, for ``service.publish_error``)."""
+        self._safely(lambda: self.observe_publish(
+            reports, seconds, service.publish_error, feed_rows(service.config, service.store),
+            service.clock()))
+
+    @staticmethod
+    def _safely(observe: Callable[[], None]) -> None:
+        """Monitoring never stops the service: a failure is logged, the work goes on."""
+        try:
+            observe()
+        except Exception:
+            log.exception("monitor: could not record what happened")
 
     def refresh(self, overview: Overview) -> None:
         """Take a whole gathering (at start, after a reload) as what is known, counting
@@ -134,7 +168,7 @@ class Monitor:
             for change, keys in (("added", report.changes.added),
                                  ("changed", report.changes.changed),
                                  ("removed", report.changes.removed)):
-                self.ingested.labels(change).inc(len(keys))
+                self.items_ingested.labels(change).inc(len(keys))
         self.rejected.inc(report.rejected)
         self.generated = now
 
@@ -150,7 +184,7 @@ class Monitor:
         else:
             self.publish_error = None
         self.publishes.labels("error" if self.publish_error else "ok").inc()
-        self.published.inc(sum(r.added + r.changed for r in reports or () if r.written))
+        self.items_published.inc(sum(r.added + r.changed for r in reports or () if r.written))
         self.feeds = list(feeds)
         allowed = self._allowed([f.name for f in self.config.feeds])
         for row in feeds:

@@ -298,3 +298,23 @@ def test_status_page_and_document_are_served(daemon: Daemon) -> None:
     doc = json.loads(body)
     assert {s["name"]: s["http_status"] for s in doc["sources"]} == {"notes": None, "afar": 200}
     assert not (daemon.public / "status.html").exists()  # not asked for
+
+
+def test_a_monitoring_failure_is_logged_and_never_stops_the_service(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    monitor = monitor_of(config_of(tmp_path, sources=1, limit=10))
+
+    class Broken:
+        config = monitor.config
+        store = None
+        publish_error = None
+
+        def overview(self, only: str | None = None) -> Overview:
+            raise RuntimeError("store gone")
+
+        def clock(self) -> object:
+            return NOW
+
+    monitor.ingested(Broken(), SourceReport("s0", "folder"))  # type: ignore[arg-type]
+    monitor.reset(Broken())  # type: ignore[arg-type]
+    assert caplog.text.count("monitor: could not record") == 2

@@ -78,8 +78,9 @@ def gather(config: Config, *, now: datetime, store: Store | None = None,
     owned = store is None and config.store_path.is_file()
     if owned:
         store = open_store(config.store_path)
+    named = [s for s in config.sources if s.name == only]  # else an OPML outline, or none
     try:
-        for source in config.sources:
+        for source in named or config.sources:
             _gather_source(overview, store, source)
         if only is None:
             overview.feeds = feed_rows(config, store)
