@@ -57,7 +57,8 @@ log = logging.getLogger("feeds.daemon")
 PUBLISH_DEBOUNCE = 0.25  # seconds: the longest a change waits for a burst to end
 QUIET = 0.03  # seconds without a watcher event before what changed is published
 SETTLE = 0.5  # seconds a file must be left alone before it is read
-PUBLISH_RETRY = 2.0  # seconds between tries of a publication that failed as a whole
+PUBLISH_RETRY = 2.0  # seconds before a publication that failed as a whole is tried again
+PUBLISH_RETRY_MAX = 60.0  # ... doubling at each failure in a row, up to this
 IDLE_WAKEUP = 5.0  # seconds between loop wake-ups when there is no watchdog to ping
 START_EXTENSION = 60.0  # seconds asked of systemd at a time while a long first build runs
 
@@ -94,6 +95,7 @@ class Daemon:
                                scheduler_running=lambda: bool(self.scheduler
                                                               and self.scheduler.running))
         self.publish_not_before = 0.0  # monotonic: a failed publication waits to retry
+        self.publish_retry = PUBLISH_RETRY
         self.dirty: set[str] = set()
         self.publish_at: float | None = None
         self.retry_timers: dict[str, threading.Timer] = {}  # by source
@@ -284,10 +286,13 @@ class Daemon:
         started = time.monotonic()
         reports = self.service.publish(names)
         self.monitor.published(self.service, reports, time.monotonic() - started)
-        if reports is None:  # (an unwritable output folder...): try again, not too often
+        if reports is None:  # (an unwritable output folder...): try again, less and less often
             self.dirty.update(names if names is not None else {f.name for f in self.config.feeds})
             self.publish_at = time.monotonic()
-            self.publish_not_before = self.publish_at + PUBLISH_RETRY
+            self.publish_not_before = self.publish_at + self.publish_retry
+            self.publish_retry = min(self.publish_retry * 2, PUBLISH_RETRY_MAX)
+        else:
+            self.publish_retry = PUBLISH_RETRY
 
     def _reload(self) -> None:
         self.notifier.reloading("reloading the configuration")
