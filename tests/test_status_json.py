@@ -160,3 +160,27 @@ def test_an_unreadable_opml_source_is_an_error_entry_not_a_crash(
     doc = status_json(site, capsys)
     jsonschema.validate(doc, SCHEMA)
     assert [e["source"] for e in doc["errors"]] == ["list"]
+
+
+def test_each_outline_of_an_opml_source_is_an_entry_and_can_be_asked_for(
+        site: Path, server: FeedServer, capsys: pytest.CaptureFixture[str]) -> None:
+    server.documents["/two.xml"] = rss([("g9", "From two", "https://two.example/a")])
+    (site / "list.opml").write_text(
+        '<?xml version="1.0"?><opml version="2.0"><head><title>L</title></head><body>'
+        f'<outline type="rss" text="One" xmlUrl="{server.base}/one.xml"/>'
+        f'<outline type="rss" text="Two" xmlUrl="{server.base}/two.xml"/></body></opml>',
+        encoding="utf-8")
+    toml = site / "feeds.toml"
+    toml.write_text(toml.read_text() + '[[sources]]\nname = "list"\nkind = "opml"\n'
+                    'path = "list.opml"\n', encoding="utf-8")
+    build(config_module.load(toml), now=NOW)
+    doc = status_json(site, capsys, "--source", "list")
+    jsonschema.validate(doc, SCHEMA)
+    outlines = doc["sources"]
+    assert [(s["source"], s["kind"], s["http_status"]) for s in outlines] == [
+        ("list", "opml", 200), ("list", "opml", 200)]
+    assert [s["url"] for s in outlines] == [f"{server.base}/one.xml", f"{server.base}/two.xml"]
+    assert all(s["path"] == str((site / "list.opml").resolve()) for s in outlines)
+    one = outlines[0]["name"]
+    doc = status_json(site, capsys, "--source", one)
+    assert [s["name"] for s in doc["sources"]] == [one]
