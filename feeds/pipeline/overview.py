@@ -10,6 +10,7 @@ One entry per fetched feed: a ``feed`` source is one, an ``opml`` source one per
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -188,7 +189,7 @@ def as_json_document(overview: Overview) -> dict[str, Any]:
     return {
         "version": SCHEMA_VERSION,
         "generated": _iso(overview.now),
-        "config": str(overview.config.path),
+        "config": os.path.abspath(overview.config.path),
         "output_dir": str(overview.config.output_dir),
         "sources": [_source_json(row) for row in overview.sources],
         "feeds": [_feed_json(row) for row in overview.feeds],
