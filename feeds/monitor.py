@@ -22,7 +22,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -204,7 +204,7 @@ class Monitor:
 
     def overview(self) -> Overview:
         """What is known now, as ``feeds status`` would gather it."""
-        now = self.generated or datetime.now().astimezone()
+        now = self.generated or datetime.now(UTC)
         return Overview(now, self.config, list(self.rows.values()), list(self.feeds))
 
     def respond(self, method: str, path: bytes, headers: Mapping[str, str]) -> Reply | None:
