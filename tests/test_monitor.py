@@ -318,3 +318,16 @@ def test_a_monitoring_failure_is_logged_and_never_stops_the_service(
     monitor.ingested(Broken(), SourceReport("s0", "folder"))  # type: ignore[arg-type]
     monitor.reset(Broken())  # type: ignore[arg-type]
     assert caplog.text.count("monitor: could not record") == 2
+
+
+@pytest.mark.parametrize(("table", "key"), [
+    ("[server]\nmetrics_sources = 1001\n", "server.metrics_sources"),
+    ("[output]\nstatus_page = \"yes\"\n", "output.status_page"),
+])
+def test_feeds_check_names_a_bad_monitoring_key(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], table: str, key: str) -> None:
+    from feeds.cli import main
+
+    (tmp_path / "feeds.toml").write_text(table, encoding="utf-8")
+    assert main(["check", "--config", str(tmp_path / "feeds.toml")]) == 2
+    assert key in capsys.readouterr().err
