@@ -214,6 +214,7 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
     store_path = v.path(store_table, "store", "path", default="../state/feeds.db")
     output_table = v.table(v.sub(top, "output"), "output", {"dir", "status_page"})
     output_dir = v.path(output_table, "output", "dir", default="../public")
+    status_page = v.boolean(output_table, "output", "status_page", False)
     fetch = _fetch(v, v.sub(top, "fetch"))
     server = _server(v, v.sub(top, "server"))
     schedule = v.table(v.sub(top, "schedule"), "schedule", {"folder_every"})
@@ -236,7 +237,7 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
         fetch=fetch,
         server=server,
         folder_every=folder_every,
-        status_page=v.boolean(output_table, "output", "status_page", False),
+        status_page=status_page,
     )
 
 
