@@ -80,20 +80,28 @@ formats = ["atom"]
         daemon.close()
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def start_browser(profile: Path, *, script: bool = True) -> Any:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     assert CHROMIUM is not None and CHROMEDRIVER is not None
     options.binary_location = CHROMIUM
-    for flag in (*FLAGS, f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+    for flag in (*FLAGS, f"--user-data-dir={profile}"):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    if not script:
+        options.add_experimental_option(
+            "prefs", {"profile.managed_default_content_settings.javascript": 2})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
     driver.set_window_size(1200, 900)
+    return driver
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    driver = start_browser(tmp_path_factory.mktemp("chromium-profile"))
     try:
         yield driver
     finally:
@@ -193,3 +201,19 @@ def test_pages_fit_a_phone_screen(served: str, browser: Any, tmp_path: Path,
         screenshot(browser, tmp_path / f"phone-{path.strip('/') or 'index'}.png")
     finally:
         browser.set_window_size(1200, 900)
+
+
+def test_without_script_the_feed_page_shows_the_url_and_no_dead_button(
+        served: str, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver = start_browser(tmp_path / "profile", script=False)
+    try:
+        driver.get(served + "all/")
+        assert driver.find_element(By.ID, "feed-url").get_attribute("value") == "rss.xml"
+        assert not driver.find_element(By.ID, "copy-button").is_displayed()
+        headings = [h.text for h in driver.find_elements(By.CSS_SELECTOR, "ul.items h3")]
+        assert headings == ["Post number 3", "Post number 2", "Post number 1"]
+        screenshot(driver, tmp_path / "feed-page-no-script.png")
+    finally:
+        driver.quit()
