@@ -117,6 +117,11 @@ def test_path_is_the_whole_path_and_its_date_dates_an_undated_page() -> None:
     assert a.date_source == "permalink"
 
 
+def test_path_is_always_a_path_on_the_site_never_another_host() -> None:
+    a = read("x.md", '+++\ntitle = "X"\npath = "https://evil.example/2020/01/01/x"\n+++\nB\n')
+    assert a.link is not None and a.link.startswith(BASE)
+
+
 def test_a_permalink_without_a_real_date_falls_back_to_the_mtime() -> None:
     for path in ("2020/13/40/x", "v2020/01/02x/y", "notes/x"):
         a = read("x.md", f'+++\ntitle = "X"\npath = "{path}"\n+++\n\nB.\n',

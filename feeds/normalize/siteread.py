@@ -171,7 +171,7 @@ def assemble(meta: Mapping[str, Any], parsed: Parsed, *, source: str, key: str,
     base_url = ctx.base_url
     permalink = _optional_text(meta, "permalink", "url")
     if ctx.layout == "zola" and (path := _optional_text(meta, "path")):
-        permalink = path.rstrip("/") + "/"  # Zola's page path: from the site's root
+        permalink = "/" + path.strip("/") + "/"  # Zola's page path: from the site's root
     dates = read_dates(meta, ctx.tz, key=key, mtime_ns=mtime_ns, hugo=ctx.layout == "hugo",
                        permalink=permalink)
     status = read_status(meta)
