@@ -9,7 +9,10 @@ date, as the Rust blog's own feed template does, before the file's mtime.
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -168,3 +171,46 @@ def test_the_rust_blog_is_read_as_zola_with_every_post_dated_and_linked() -> Non
             "%Y/%m/%d/") in a.link, (f.key, a.link, a.published)
     assert read_count >= 700
     assert "mtime" not in sources
+
+
+# --------------------------------------------------------------------------- feeds inspect
+
+def inspect(path: Path, cwd: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "feeds", "inspect", "--json", *extra,
+                           str(path)], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def test_inspect_reads_a_file_of_a_site_with_the_sites_layout(tmp_path: Path) -> None:
+    """Without a config, the site's own files (here Zola's) tell how ``feeds build`` would
+    read the file: its date and slug come from the bundle's name, not the mtime."""
+    site = write(tmp_path / "site", {
+        "config.toml": ZOLA_CONFIG, "content/_index.md": SECTION,
+        "content/blog/2023-05-06-trip/index.md": '+++\ntitle = "Trip"\n+++\n\nBody.\n'})
+    result = inspect(site / "content/blog/2023-05-06-trip/index.md", tmp_path)
+    data = json.loads(result.stdout)
+    assert (data["published_at"], data["date_source"]) == ("2023-05-06T00:00:00+00:00",
+                                                           "filename")
+    assert result.stderr == ""
+
+
+def test_inspect_says_when_the_build_leaves_the_file_out(tmp_path: Path) -> None:
+    site = write(tmp_path / "site", {"config.toml": ZOLA_CONFIG, "content/_index.md": SECTION})
+    result = inspect(site / "content/_index.md", tmp_path)
+    assert result.returncode == 0  # it is still shown as it would read
+    assert result.stderr.strip() == ("feeds: note: _index.md: feeds build leaves it "
+                                     "out (zola layout): a Zola section (list) page")
+
+
+def test_inspect_uses_the_layout_and_link_pattern_of_the_source_that_holds_the_file(
+        tmp_path: Path) -> None:
+    site = write(tmp_path / "site", {
+        "config.toml": ZOLA_CONFIG,
+        "content/blog/2024-01-02-hello.md": '+++\ntitle = "Hello"\n+++\n\nBody.\n'})
+    (tmp_path / "feeds.toml").write_text(
+        '[site]\ntitle = "t"\nlink = "https://blog.example/"\n'
+        'base_url = "https://blog.example/"\n'
+        f'[[sources]]\nname = "blog"\nkind = "folder"\npath = "{site}"\n'
+        '[[feeds]]\nname = "all"\ntitle = "all"\n', encoding="utf-8")
+    result = inspect(site / "content/blog/2024-01-02-hello.md", tmp_path,
+                     "-c", str(tmp_path / "feeds.toml"))
+    assert json.loads(result.stdout)["link"] == "https://blog.example/blog/hello/"

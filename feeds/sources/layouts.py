@@ -33,6 +33,7 @@ expired posts are decided after reading (the metadata says so): see
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Collection, Sequence
@@ -195,6 +196,24 @@ class Rules:
         if suffix not in _PELICAN_SUFFIXES:
             return f"not a Pelican content file ({suffix})"
         return None
+
+
+    def judge(self, root: Path, key: str) -> str | None:
+        """Why the scan of ``root`` leaves out the file ``key`` (a '/'-separated path in
+        it), or None when it reads it: the same questions, asked of one path
+        (``feeds inspect``)."""
+        state = self.root_state()
+        parts = key.split("/")
+        for depth, name in enumerate(parts[:-1]):
+            folder = "/".join(parts[: depth + 1])
+            entered = self.enter(state, folder, name)
+            if isinstance(entered, str):
+                return entered
+            state = entered
+            if self.needs_listing:
+                with contextlib.suppress(OSError):  # unlistable: the scan would skip it too
+                    state = self.listed(state, folder, os.listdir(root / folder))
+        return self.file(state, key, parts[-1])
 
 
 def _is_hugo_index(name: str, stem: str) -> bool:
