@@ -214,3 +214,12 @@ def test_inspect_uses_the_layout_and_link_pattern_of_the_source_that_holds_the_f
     result = inspect(site / "content/blog/2024-01-02-hello.md", tmp_path,
                      "-c", str(tmp_path / "feeds.toml"))
     assert json.loads(result.stdout)["link"] == "https://blog.example/blog/hello/"
+
+
+def test_inspect_of_a_symlink_loop_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "a.md").symlink_to(tmp_path / "b.md")
+    (tmp_path / "b.md").symlink_to(tmp_path / "a.md")
+    result = inspect(tmp_path / "a.md", tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"feeds: {tmp_path / 'a.md'}: ")
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1

@@ -99,7 +99,10 @@ def locate(config: Config | None, path: Path) -> Located:
     Hugo, Zola, Pelican) whose files stand in a folder above it, else a plain folder."""
     from ..sources.layouts import Rules, detect
 
-    real = path.resolve()
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: reading it says so
+        real = path.absolute()
     for source in config.sources if config is not None else ():
         if not source.remote and source.path and real.is_relative_to(source.path):
             key = real.relative_to(source.path).as_posix()
