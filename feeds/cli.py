@@ -294,10 +294,15 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     config = _optional_config(args)
     tz = config.site.timezone if config else ZoneInfo("UTC")
     base_url = config.site.base_url if config else None
-    source, key = locate(config, path)
+    found = locate(config, path)
+    source, key = found.source, found.key
+    if found.skipped:
+        print(f"feeds: note: {key}: feeds build leaves it out ({found.layout} layout): "
+              f"{found.skipped}", file=sys.stderr)
     try:
         article = read_path(path, tz=tz, base_url=base_url, source=source or "", key=key,
-                            model_cache=model_cache_dir())
+                            model_cache=model_cache_dir(), layout=found.layout,
+                            link_pattern=found.link_pattern)
     except ArticleError as exc:  # the line ``feeds build`` prints for it, where a source holds it
         where = f"{source}: {key}" if source and key else str(path)
         print(f"feeds: {where}: {exc.reason}", file=sys.stderr)

@@ -47,8 +47,8 @@ def pickled_by_fields(cls: type[_T]) -> type[_T]:
 
 
 #: "relative": "2 hours ago" in the content, resolved against the file's mtime
-DateSource = Literal["content", "front-matter", "feed", "filename", "mtime", "first-seen",
-                     "relative"]
+DateSource = Literal["content", "front-matter", "feed", "filename", "permalink", "mtime",
+                     "first-seen", "relative"]
 
 
 @pickled_by_fields

@@ -184,7 +184,7 @@ def test_globs_that_leave_out_every_file_say_so_without_v(
 
 
 @pytest.mark.parametrize(("extra", "message"), [
-    ('layout = "jekyl"', "sources[0].layout: must be one of 'auto', 'jekyll', 'hugo', "
+    ('layout = "jekyl"', "sources[0].layout: must be one of 'auto', 'jekyll', 'hugo', 'zola', "
                          "'pelican', 'plain', got 'jekyl'"),
     ("layout = 3", "sources[0].layout: must be one of"),
     ('include = [""]', "sources[0].include: '': must not be empty"),

@@ -29,8 +29,10 @@ Placeholders (every value URL-quoted; an empty one leaves no ``//`` behind):
 Presets: Jekyll ``/:categories/:year/:month/:day/:title:output_ext``
 (``{categories}/{year}/{month}/{day}/{slug}.html``); Hugo the content path, lower-cased
 (``posts/my-post/``, the bundle's folder for ``posts/my-post/index.md``; ``slug`` replaces
-the last part); Pelican ``ARTICLE_URL = '{slug}.html'``.  ``plain`` has none: no pattern,
-no link.
+the last part); Zola the same shape, ``{path}/{slug}/``, its slug the name without its date
+(``2024-01-02-my-post.md`` -> ``my-post``), slugified, and its front matter ``path`` the
+whole path (read as the permalink); Pelican ``ARTICLE_URL = '{slug}.html'``.  ``plain`` has
+none: no pattern, no link.
 """
 
 from __future__ import annotations
@@ -51,10 +53,15 @@ FIELDS = ("year", "month", "day", "slug", "stem", "path", "section", "category",
 PRESETS: dict[str, str] = {
     "jekyll": "{categories}/{year}/{month}/{day}/{slug}.html",
     "hugo": "{path}/{slug}/",
+    "zola": "{path}/{slug}/",
     "pelican": "{slug}.html",
 }
 _DATED = ("year", "month", "day")
 _JEKYLL_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}-")
+#: a Zola page's dated name (``2024-01-02-x``, ``2024-01-02_x``, with a time too): Zola's own
+#: ``RFC3339_DATE``; the rest is the slug
+_ZOLA_DATE = re.compile(r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
+                        r"(?:T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}))?[_-](?=.)")
 _JEKYLL_TOKEN = re.compile(r":(i_month|i_day|short_year|output_ext|categories|year|month|day"
                            r"|title|slug|hour|minute|second|name)")
 _SLASHES = re.compile(r"/{2,}")
@@ -128,6 +135,12 @@ def _parts(key: str, layout: str) -> tuple[list[str], str]:
         if path.stem == "index" and folders:  # a page bundle: the folder is the page
             return folders[:-1], folders[-1]
         return folders, _hugo_path(path.stem)
+    if layout == "zola":  # the page's name (a bundle's folder) without its date
+        if folders[:1] == ["content"]:
+            folders = folders[1:]
+        if path.stem == "index" and folders:
+            return folders[:-1], _ZOLA_DATE.sub("", folders[-1])
+        return folders, _ZOLA_DATE.sub("", path.stem)
     if layout == "jekyll":
         folders = [f for f in folders if f not in ("_posts", "_drafts")]
         return folders, jekyll_name(path.stem).replace(" ", "-")
@@ -152,7 +165,9 @@ def jekyll_name(stem: str) -> str:
 
 def _undated(facts: PostFacts, layout: str) -> dict[str, str]:
     folders, name = _parts(facts.key, layout)
-    if facts.slug and facts.slug.strip():
+    if layout == "zola":  # Zola slugifies the slug and the name (``slugify.paths = "on"``)
+        slug = slugify(facts.slug or name) or slugify(name) or "article"
+    elif facts.slug and facts.slug.strip():
         slug = facts.slug.strip()
     elif layout in ("jekyll", "hugo"):
         slug = name

@@ -7,8 +7,11 @@ and Pelican do (``publishDate`` = ``publishdate``).
 =====================  ================================================================
 published              ``date``, ``published``, ``publishDate``, ``pubdate``: the first
                        one that reads as a date.  One that does not is passed over, never
-                       a rejection: then the file name's date (``2024-1-5-x.md`` too),
-                       then the file's mtime, flagged by ``date_source``
+                       a rejection: then the file name's date (``2024-1-5-x.md`` too; a
+                       page bundle's ``2024-01-05-x/index.md``: its folder's), then a
+                       ``YEAR/MONTH/DAY`` in the permalink as written (``url``,
+                       ``permalink``, Zola's ``path``), then the file's mtime, flagged by
+                       ``date_source``
 updated                ``updated``, ``lastmod``, ``modified``, ``last_modified_at``
 expires                ``expiryDate`` / ``unpublishdate`` (Hugo)
 unpublished            ``draft: true`` ("draft", also ``draft=True``), ``published:
@@ -147,9 +150,11 @@ class Dates:
 
 
 def read_dates(meta: Mapping[str, Any], tz: tzinfo, *, key: str = "",
-               mtime_ns: int | None = None, hugo: bool = False) -> Dates:
-    """The dates of lower-cased ``meta``; without a readable one the file name's date, then
-    (when ``mtime_ns`` is given) the file's mtime.  ``hugo``: a ``publishDate`` later than
+               mtime_ns: int | None = None, hugo: bool = False,
+               permalink: str | None = None) -> Dates:
+    """The dates of lower-cased ``meta``; without a readable one the file name's date (a
+    page bundle's folder name), then a date in ``permalink`` (as written), then (when
+    ``mtime_ns`` is given) the file's mtime.  ``hugo``: a ``publishDate`` later than
     ``date`` is the publication date (Hugo publishes the page only from then on)."""
     published = _first_date(meta, PUBLISHED_KEYS, tz)
     updated = _first_date(meta, UPDATED_KEYS, tz)
@@ -165,13 +170,44 @@ def read_dates(meta: Mapping[str, Any], tz: tzinfo, *, key: str = "",
         published = publish_date  # Hugo shows it from then on: it is published then
     if published is not None:
         return Dates(published[0], published[1], "front-matter", **common)
-    from_name = date_from_filename(key, tz) if key else None
+    from_name = _date_of_name(key, tz) if key else None
     if from_name is not None:
         return Dates(from_name, None, "filename", **common)
+    from_link = _date_of_permalink(permalink, tz) if permalink else None
+    if from_link is not None:
+        return Dates(from_link, None, "permalink", **common)
     if mtime_ns is not None:
         mtime = datetime.fromtimestamp(mtime_ns / 1e9, UTC).replace(microsecond=0)
         return Dates(mtime, None, "mtime", **common)
     return Dates(**common)  # type: ignore[arg-type]
+
+
+#: ``2024/05/01`` as whole parts of a URL path (``/blog/2024/05/01/x/``)
+_PATH_DATE = re.compile(r"(?:^|/)(\d{4})/(\d{1,2})/(\d{1,2})(?=/|$)")
+
+
+def _date_of_name(key: str, tz: tzinfo) -> datetime | None:
+    """The date in the file's name; for a page bundle's ``index`` file (Hugo, Zola), in
+    its folder's name (``posts/2024-05-01-trip/index.md``)."""
+    path = PurePosixPath(key)
+    found = date_from_filename(path.name, tz)
+    if found is None and path.stem == "index" and path.parent.name:
+        found = date_from_filename(path.parent.name, tz)
+    return found
+
+
+def _date_of_permalink(permalink: str, tz: tzinfo) -> datetime | None:
+    """``YEAR/MONTH/DAY`` in a permalink's path (``2025/06/26/Rust-1.88.0``), midnight in
+    ``tz``: many blogs date their URLs, and some (the Rust blog's Zola site) keep the date
+    nowhere else."""
+    match = _PATH_DATE.search(permalink.split("?", 1)[0].split("#", 1)[0])
+    if match is None:
+        return None
+    try:
+        local = datetime(int(match[1]), int(match[2]), int(match[3]), tzinfo=tz)
+    except ValueError:
+        return None
+    return local.astimezone(UTC)
 
 
 # --- what not to publish ------------------------------------------------------------------

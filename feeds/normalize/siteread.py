@@ -31,6 +31,7 @@ from feeds.normalize.permalink import PostFacts, link_for, url_base
 from feeds.normalize.sanitize import absolutize, html_to_text, sanitize_html
 from feeds.normalize.sitemeta import (
     categories_of,
+    lower_keys,
     read_dates,
     read_status,
     split_terms,
@@ -168,14 +169,21 @@ def assemble(meta: Mapping[str, Any], parsed: Parsed, *, source: str, key: str,
              ctx: ReadContext, mtime_ns: int | None = None) -> Article:
     """The article of lower-cased ``meta`` and ``parsed`` (see the module docstring)."""
     base_url = ctx.base_url
-    dates = read_dates(meta, ctx.tz, key=key, mtime_ns=mtime_ns, hugo=ctx.layout == "hugo")
+    permalink = _optional_text(meta, "permalink", "url")
+    if ctx.layout == "zola" and (path := _optional_text(meta, "path")):
+        permalink = "/" + path.strip("/") + "/"  # Zola's page path: from the site's root
+    dates = read_dates(meta, ctx.tz, key=key, mtime_ns=mtime_ns, hugo=ctx.layout == "hugo",
+                       permalink=permalink)
     status = read_status(meta)
+    taxonomies = meta.get("taxonomies")
+    if isinstance(taxonomies, Mapping):  # Zola: [taxonomies] tags = [...], categories = [...]
+        meta = {**{k: v for k, v in lower_keys(taxonomies).items()
+                   if k in ("tags", "categories")}, **meta}
     categories = categories_of(meta, key=key, layout=ctx.layout)
     tags = split_terms(meta.get("tags"), "tags", spaces=ctx.layout == "jekyll")
     if not tags and ctx.layout == "pelican":
         tags = split_terms(meta.get("keywords"), "keywords")
     slug = _optional_text(meta, "slug")
-    permalink = _optional_text(meta, "permalink", "url")
     own = link_for(PostFacts(key, parsed.title, dates.published, slug, permalink, categories),
                    base_url=base_url, pattern=ctx.link_pattern, layout=ctx.layout, tz=ctx.tz)
     written_link = meta.get("link")  # wins as the link, may point elsewhere (a link post)

@@ -32,15 +32,46 @@ def status(config: Config, *, now: datetime) -> Status:
     return Status(as_text(overview), overview.errors)
 
 
-def locate(config: Config | None, path: Path) -> tuple[str | None, str | None]:
-    """Which folder source holds ``path``, and its key there."""
-    if config is None:
-        return None, None
-    real = path.resolve()
-    for source in config.sources:
+@dataclass(frozen=True, slots=True)
+class Located:
+    """How ``feeds inspect`` reads a file as ``feeds build`` would: the folder source that
+    holds it (if any), its key there, the layout and link pattern it is read with, and why
+    the build leaves it out (None: it reads it)."""
+
+    source: str | None = None
+    key: str | None = None
+    layout: str = "plain"
+    link_pattern: str | None = None
+    skipped: str | None = None
+
+
+#: how many folders above a file ``feeds inspect`` looks for a site generator's files
+_SITE_DEPTH = 8
+
+
+def locate(config: Config | None, path: Path) -> Located:
+    """Where ``path`` is read from: the folder source that holds it, else the site (Jekyll,
+    Hugo, Zola, Pelican) whose files stand in a folder above it, else a plain folder."""
+    from ..sources.layouts import Rules, detect
+
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: reading it says so
+        real = path.absolute()
+    for source in config.sources if config is not None else ():
         if not source.remote and source.path and real.is_relative_to(source.path):
-            return source.name, real.relative_to(source.path).as_posix()
-    return None, None
+            key = real.relative_to(source.path).as_posix()
+            if "layout" not in source.source_kind.keys:
+                return Located(source.name, key)
+            rules = Rules.build(source.path, source.layout, source.include, source.exclude)
+            return Located(source.name, key, rules.layout, source.link_pattern,
+                           rules.judge(source.path, key))
+    for root in list(real.parents)[:_SITE_DEPTH]:
+        layout = detect(root)
+        if layout != "plain":
+            key = real.relative_to(root).as_posix()
+            return Located(None, key, layout, None, Rules.build(root, layout).judge(root, key))
+    return Located()
 
 
 def lookup_id(config: Config | None, source: str | None, key: str | None) -> str | None:

@@ -95,8 +95,10 @@ def _read_one(job: _ReadJob) -> _Read:
 
 def read_path(path: Path, *, tz: tzinfo, base_url: str | None = None, source: str = "",
               max_size: int = 5 * 1024 * 1024, key: str | None = None,
-              model_cache: Path | None = None) -> Article:
-    """Read one article file outside of any scan (``feeds inspect``)."""
+              model_cache: Path | None = None, layout: str = "plain",
+              link_pattern: str | None = None) -> Article:
+    """Read one article file outside of any scan (``feeds inspect``), as a folder of
+    ``layout`` reads it."""
     reader = folder.reader_for(path.name, normalize.suffixes())
     if reader is None:
         raise ArticleError("not an article file (unknown extension)", path=str(path))
@@ -106,7 +108,8 @@ def read_path(path: Path, *, tz: tzinfo, base_url: str | None = None, source: st
         raise ArticleError(folder._reason(exc), path=str(path)) from None
     found = folder.FoundFile(key or path.name, str(path),
                              reader, FileState(st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev))
-    job = _ReadJob(found, source, max_size, tz, base_url, None, model_cache, encode=False)
+    job = _ReadJob(found, source, max_size, tz, base_url, link_pattern, model_cache,
+                   encode=False, layout=layout)
     _key, article, _state, problem, _encoded = _read_one(job)
     if article is None:
         raise ArticleError(problem or "unreadable", path=str(path))

@@ -33,7 +33,7 @@ from typing import Literal
 __all__ = ["COMMON_KEYS", "LAYOUTS", "SOURCES", "SourceKind"]
 
 #: the values of a folder source's ``layout`` key (``feeds.sources.layouts``)
-LAYOUTS = ("auto", "jekyll", "hugo", "pelican", "plain")
+LAYOUTS = ("auto", "jekyll", "hugo", "zola", "pelican", "plain")
 
 #: keys every source takes (besides ``name`` and ``kind``)
 COMMON_KEYS = frozenset({"every", "cron"})

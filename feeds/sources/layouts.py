@@ -1,6 +1,6 @@
 """Which files of a folder are articles, as the site generator that owns the folder says.
 
-A folder source has a ``layout``: ``jekyll``, ``hugo``, ``pelican`` or ``plain`` (``auto``
+A folder source has a ``layout``: ``jekyll``, ``hugo``, ``zola``, ``pelican`` or ``plain`` (``auto``
 picks one by :func:`detect`), and may have ``include``/``exclude`` globs.  :class:`Rules`
 is both, compiled once per scan; the walker asks it about each folder it enters
 (:meth:`Rules.enter`, which may skip the whole folder) and each file it finds
@@ -18,6 +18,8 @@ What each layout publishes (the generators' documented defaults):
   folder): ``_index.*`` files are section/list pages; in a leaf bundle (a folder holding an
   ``index.*`` file) only the ``index`` file is a page, the rest are its resources; only
   Hugo's content formats are pages.
+* ``zola``: as Hugo (``_index.md`` sections, page bundles), but only Markdown files are
+  pages (Zola reads no other format).
 * ``pelican``: articles under ``content/`` (or the folder itself), but not ``pages/``
   (pages, not articles) nor the static folders ``images/``, ``static/``, ``extra/``; only
   Pelican's reader formats (reStructuredText, Markdown, HTML).
@@ -31,6 +33,7 @@ expired posts are decided after reading (the metadata says so): see
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Collection, Sequence
@@ -42,7 +45,7 @@ __all__ = ["LAYOUTS", "Rules", "detect", "glob_problem", "glob_regex"]
 
 from . import LAYOUTS
 
-Layout = Literal["jekyll", "hugo", "pelican", "plain"]
+Layout = Literal["jekyll", "hugo", "zola", "pelican", "plain"]
 
 #: a repository's files, not articles: by the name before its first dot, in any case ...
 _REPOSITORY_FILES = frozenset({"README", "LICENSE", "LICENCE", "COPYING", "CHANGELOG",
@@ -55,6 +58,13 @@ _SITE_FILES = frozenset({"robots.txt", "humans.txt", "ads.txt", "security.txt"})
 _JEKYLL_CONFIGS = ("_config.yml", "_config.yaml", "_config.toml")
 _HUGO_CONFIGS = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json")
 _OLD_HUGO_CONFIGS = ("config.toml", "config.yaml", "config.yml", "config.json")
+#: Zola's ``config.toml`` has ``base_url`` (Hugo spells it ``baseURL``, in any case)
+_ZOLA_CONFIG_KEY = re.compile(rb"^[ \t]*base_url[ \t]*=", re.MULTILINE)
+#: keys only a Zola section's front matter has (``_index.md``): a content folder of Zola's
+#: without its config beside it
+_ZOLA_SECTION_KEYS = re.compile(
+    rb"^[ \t]*(?:sort_by|paginate_by|paginate_path|generate_feeds?|page_template"
+    rb"|insert_anchor_links|in_search_index|transparent)[ \t]*=", re.MULTILINE)
 #: Jekyll's default ``exclude`` list (folders), besides every ``_x`` folder but ``_posts``
 _JEKYLL_SKIP_DIRS = frozenset({"node_modules", "vendor", "gemfiles", ".sass-cache",
                                ".jekyll-cache"})
@@ -63,6 +73,8 @@ _JEKYLL_POST = re.compile(r"^\d{2,4}-\d{1,2}-\d{1,2}-.+\.[^.]+$")
 #: Hugo's content formats (by file suffix); others in content/ are resources
 _HUGO_SUFFIXES = frozenset({".md", ".markdown", ".mdown", ".html", ".htm", ".rst", ".adoc",
                             ".asciidoc", ".ad", ".org", ".pandoc", ".pdc"})
+#: Zola reads Markdown only
+_ZOLA_SUFFIXES = frozenset({".md"})
 #: Pelican's readers (by file suffix)
 _PELICAN_SUFFIXES = frozenset({".rst", ".md", ".markdown", ".mkd", ".mdown", ".html", ".htm"})
 #: Pelican's default PAGE_PATHS and the usual STATIC_PATHS, at the top of its content folder
@@ -144,8 +156,9 @@ class Rules:
 
     @property
     def needs_listing(self) -> bool:
-        """Whether :meth:`listed` can change a folder's state (Hugo's leaf bundles)."""
-        return self.layout == "hugo"
+        """Whether :meth:`listed` can change a folder's state (Hugo's and Zola's page
+        bundles)."""
+        return self.layout in ("hugo", "zola")
 
     def file(self, state: DirState, key: str, name: str) -> str | None:
         """Why the file ``key`` (``name`` in a folder of ``state``) is not an article, or
@@ -170,11 +183,12 @@ class Rules:
             if not _JEKYLL_POST.match(name):
                 return "not named YEAR-MONTH-DAY-title as Jekyll posts must be"
             return None
-        if layout == "hugo":
+        if layout in ("hugo", "zola"):
+            generator = layout.capitalize()
             if _is_hugo_index(name, "_index"):
-                return "a Hugo section (list) page"
-            if suffix not in _HUGO_SUFFIXES:
-                return f"not a Hugo content file ({suffix})"
+                return f"a {generator} section (list) page"
+            if suffix not in (_HUGO_SUFFIXES if layout == "hugo" else _ZOLA_SUFFIXES):
+                return f"not a {generator} content file ({suffix})"
             if state.bundle is not None and not (
                     key == state.bundle + name and _is_hugo_index(name, "index")):
                 return f"a resource of the page bundle {state.bundle}"
@@ -182,6 +196,24 @@ class Rules:
         if suffix not in _PELICAN_SUFFIXES:
             return f"not a Pelican content file ({suffix})"
         return None
+
+
+    def judge(self, root: Path, key: str) -> str | None:
+        """Why the scan of ``root`` leaves out the file ``key`` (a '/'-separated path in
+        it), or None when it reads it: the same questions, asked of one path
+        (``feeds inspect``)."""
+        state = self.root_state()
+        parts = key.split("/")
+        for depth, name in enumerate(parts[:-1]):
+            folder = "/".join(parts[: depth + 1])
+            entered = self.enter(state, folder, name)
+            if isinstance(entered, str):
+                return entered
+            state = entered
+            if self.needs_listing:
+                with contextlib.suppress(OSError):  # unlistable: the scan would skip it too
+                    state = self.listed(state, folder, os.listdir(root / folder))
+        return self.file(state, key, parts[-1])
 
 
 def _is_hugo_index(name: str, stem: str) -> bool:
@@ -194,6 +226,10 @@ def detect(root: Path) -> Layout:
     ``stat`` calls; the parent is asked too, for a source that is a site's content folder):
 
     * Jekyll: ``_config.yml`` (or ``.yaml``/``.toml``), or a ``_posts`` folder;
+    * Zola: ``config.toml`` (or ``zola.toml``) with a ``base_url`` key beside ``content/``,
+      or (a source that is the content folder itself) an ``_index.md`` whose front matter
+      holds a key only Zola's sections have (``sort_by``, ``paginate_by``,
+      ``generate_feeds`` ...);
     * Hugo: ``hugo.toml`` (``.yaml``/``.yml``/``.json``), or ``config.toml`` (...) beside a
       ``content/`` or ``archetypes/`` folder, or a ``config/_default/`` folder;
     * Pelican: ``pelicanconf.py``, or a ``content/`` folder holding a reStructuredText file
@@ -213,12 +249,38 @@ def _detect_at(root: Path, *, content: bool) -> Layout | None:
 
     if any(has(n) for n in _JEKYLL_CONFIGS) or (not content and has("_posts")):
         return "jekyll"
+    if _zola_site(root) or (not content and (
+            _zola_section(root / "_index.md") or _zola_section(root / "content/_index.md"))):
+        return "zola"
     if any(has(n) for n in _HUGO_CONFIGS) or has("config/_default") or (
             any(has(n) for n in _OLD_HUGO_CONFIGS) and (has("content") or has("archetypes"))):
         return "hugo"
     if has("pelicanconf.py") or (not content and _pelican_content(root / "content")):
         return "pelican"
     return None
+
+
+def _head(path: Path, size: int = 4096) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read(size)
+    except OSError:
+        return b""
+
+
+def _zola_site(root: Path) -> bool:
+    """Zola's config (``base_url = ...``) beside a ``content/`` folder."""
+    return (root / "content").is_dir() and any(
+        _ZOLA_CONFIG_KEY.search(_head(root / name)) for name in ("config.toml", "zola.toml"))
+
+
+def _zola_section(index: Path) -> bool:
+    """An ``_index.md`` in TOML front matter with a key of Zola's sections."""
+    head = _head(index).lstrip(b"\xef\xbb\xbf")
+    if not head.startswith(b"+++"):
+        return False
+    front = head[3:].split(b"\n+++", 1)[0]
+    return bool(_ZOLA_SECTION_KEYS.search(front))
 
 
 def _pelican_content(folder: Path, limit: int = 20) -> bool:
@@ -246,7 +308,7 @@ def _pelican_content(folder: Path, limit: int = 20) -> bool:
 def _content_folder(root: Path, layout: Layout) -> str:
     """Where a layout's articles are, relative to ``root``: Hugo's and Pelican's
     ``content/`` when ``root`` is the site (holds it), else ``root`` itself."""
-    if layout in ("hugo", "pelican") and (root / "content").is_dir() \
+    if layout in ("hugo", "zola", "pelican") and (root / "content").is_dir() \
             and root.name != "content":
         return "content/"
     return ""
