@@ -417,14 +417,9 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from .pipeline import status
+    from .pipeline.overview import print_status
 
-    report = status(_load_config(args), now=_now())
-    for name, reason in report.errors:
-        print(f"feeds: source {name}: {reason}", file=sys.stderr)
-    for line in report.lines:
-        print(line)
-    return EXIT_OK
+    return print_status(_load_config(args), now=_now(), as_json=args.json, only=args.source)
 
 
 # --------------------------------------------------------------------------- check

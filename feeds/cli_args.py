@@ -84,6 +84,9 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", parents=[common, with_config],
                        help="one line per source: last fetch, status, next due, errors")
+    p.add_argument("--json", action="store_true",
+                   help="one JSON document (docs/status.schema.json) with the feeds too")
+    p.add_argument("--source", metavar="NAME", help="this source only")
 
     p = sub.add_parser("check", parents=[common, with_config],
                        help="validate the configuration and report every problem")

@@ -124,6 +124,7 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     max_age: int = 300
+    metrics_sources: int = 20  # /metrics: per-source series for this many sources at most
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ class Config:
     fetch: FetchConfig = field(default_factory=FetchConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
     folder_every: timedelta = timedelta(minutes=5)
+    status_page: bool = False  # [output] status_page: write status.html (it shows source URLs)
 
     def source(self, name: str) -> SourceConfig:
         for source in self.sources:
@@ -210,8 +212,9 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
     site = _site(v, v.sub(top, "site"))
     store_table = v.table(v.sub(top, "store"), "store", {"path"})
     store_path = v.path(store_table, "store", "path", default="../state/feeds.db")
-    output_table = v.table(v.sub(top, "output"), "output", {"dir"})
+    output_table = v.table(v.sub(top, "output"), "output", {"dir", "status_page"})
     output_dir = v.path(output_table, "output", "dir", default="../public")
+    status_page = v.boolean(output_table, "output", "status_page", False)
     fetch = _fetch(v, v.sub(top, "fetch"))
     server = _server(v, v.sub(top, "server"))
     schedule = v.table(v.sub(top, "schedule"), "schedule", {"folder_every"})
@@ -234,6 +237,7 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
         fetch=fetch,
         server=server,
         folder_every=folder_every,
+        status_page=status_page,
     )
 
 
@@ -301,13 +305,15 @@ def _fetch(v: _Validator, raw: Any) -> FetchConfig:
 
 
 def _server(v: _Validator, raw: Any) -> ServerConfig:
-    t = v.table(raw, "server", {"enabled", "host", "port", "max_age"})
+    t = v.table(raw, "server", {"enabled", "host", "port", "max_age", "metrics_sources"})
     d = ServerConfig()
     return ServerConfig(
         enabled=v.boolean(t, "server", "enabled", True if t else d.enabled),
         host=_host(v, t) or d.host,
         port=v.integer(t, "server", "port", d.port, minimum=0, maximum=65535),
         max_age=v.integer(t, "server", "max_age", d.max_age, maximum=MAX_MAX_AGE),
+        metrics_sources=v.integer(t, "server", "metrics_sources", d.metrics_sources,
+                                  maximum=1000),
     )
 
 

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Config, SourceConfig, load
 from .errors import ConfigError, FeedsError
+from .monitor import Monitor
 from .pipeline import (
     Service,
     changed_keys,
@@ -56,6 +57,8 @@ log = logging.getLogger("feeds.daemon")
 PUBLISH_DEBOUNCE = 0.25  # seconds: the longest a change waits for a burst to end
 QUIET = 0.03  # seconds without a watcher event before what changed is published
 SETTLE = 0.5  # seconds a file must be left alone before it is read
+PUBLISH_RETRY = 2.0  # seconds before a publication that failed as a whole is tried again
+PUBLISH_RETRY_MAX = 60.0  # ... doubling at each failure in a row, up to this
 IDLE_WAKEUP = 5.0  # seconds between loop wake-ups when there is no watchdog to ping
 START_EXTENSION = 60.0  # seconds asked of systemd at a time while a long first build runs
 
@@ -88,6 +91,11 @@ class Daemon:
         self.watcher: Watcher | None = None
         self.server: FeedServer | None = None
         self.service = Service(config, clock=clock)
+        self.monitor = Monitor(config, queue_depth=lambda: self.queue.qsize(),
+                               scheduler_running=lambda: bool(self.scheduler
+                                                              and self.scheduler.running))
+        self.publish_not_before = 0.0  # monotonic: a failed publication waits to retry
+        self.publish_retry = PUBLISH_RETRY
         self.dirty: set[str] = set()
         self.publish_at: float | None = None
         self.retry_timers: dict[str, threading.Timer] = {}  # by source
@@ -107,6 +115,7 @@ class Daemon:
         self._install_signals()
         self.last_extend = time.monotonic()
         self.service.open()
+        self.monitor.reset(self.service)
         try:
             self.notifier.status("first build")
             for source in self.config.sources:
@@ -163,7 +172,7 @@ class Daemon:
         if not self.queue.empty() or self.pending or self.complete:
             return self.publish_at
         quiet = self.watcher.last_event + QUIET if self.watcher is not None else 0.0
-        return min(self.publish_at, quiet)
+        return max(min(self.publish_at, quiet), self.publish_not_before)
 
     def request(self, source: str, paths: Iterable[str] | None = None, *,
                 complete: bool = False) -> None:
@@ -216,6 +225,7 @@ class Daemon:
             cancelled=lambda: self.stop_requested)
         if report is None:
             return
+        self.monitor.ingested(self.service, report)
         if report.unsettled:
             self._retry_later(name, report.unsettled)
         if report.wake_at is not None:
@@ -273,7 +283,16 @@ class Daemon:
         names = set(only) if only is not None else None
         self.dirty.clear()
         self.publish_at = None
-        self.service.publish(names)
+        started = time.monotonic()
+        reports = self.service.publish(names)
+        self.monitor.published(self.service, reports, time.monotonic() - started)
+        if reports is None:  # (an unwritable output folder...): try again, less and less often
+            self.dirty.update(names if names is not None else {f.name for f in self.config.feeds})
+            self.publish_at = time.monotonic()
+            self.publish_not_before = self.publish_at + self.publish_retry
+            self.publish_retry = min(self.publish_retry * 2, PUBLISH_RETRY_MAX)
+        else:
+            self.publish_retry = PUBLISH_RETRY
 
     def _reload(self) -> None:
         self.notifier.reloading("reloading the configuration")
@@ -290,6 +309,7 @@ class Daemon:
             log.warning("store.path changed: the new path takes effect on restart")
             new = dataclasses.replace(new, store_path=old.store_path)
         self.config = self.service.config = new
+        self.monitor.reset(self.service)
         restart_server = (new.server, new.output_dir) != (old.server, old.output_dir)
         self._stop_services(server=restart_server)
         self._start_services(server=restart_server)
@@ -329,7 +349,8 @@ class Daemon:
             from .server import FeedServer
 
             srv = self.config.server
-            candidate = FeedServer(self.config.output_dir, max_age=srv.max_age)
+            candidate = FeedServer(self.config.output_dir, max_age=srv.max_age,
+                                   routes=self.monitor.respond)
             try:
                 candidate.start(srv.host, srv.port)
             except OSError as exc:  # ListenError: port in use, no right to it, unknown host

@@ -61,9 +61,9 @@ def importers_of(target: str) -> set[str]:
 STAGES = ("feeds.sources", "feeds.normalize", "feeds.store", "feeds.publish")
 #: the pure decisions the pipeline and config call (no stage of their own)
 DECISIONS = ("feeds.select",)
-#: the thin shells: command line, service, server, watcher
+#: the thin shells: command line, service, server, watcher, the service's monitor
 SHELLS = ("feeds.__main__", "feeds.cli", "feeds.cli_args", "feeds.daemon", "feeds.server",
-          "feeds.watch")
+          "feeds.watch", "feeds.monitor")
 #: what every stage may use: the shared types, the exception tree, the text helpers
 SHARED = ("feeds.model", "feeds.errors", "feeds.text")
 

@@ -90,7 +90,12 @@ def test_index_head_has_one_autodiscovery_link_per_feed_and_format() -> None:
 def test_index_body_links_every_feed_visibly() -> None:
     body = links(render_index_html("Site", CHANNELS)).body
     assert [a["href"] for a in body][-3:] == ["bare/rss.xml", "bare/atom.xml", "bare/feed.json"]
-    assert len(body) == 6
+    assert len(body) == 8  # each feed's page, then its three documents
+
+
+def test_index_links_each_feed_to_its_page() -> None:
+    body = links(render_index_html("Site", CHANNELS)).body
+    assert [a["href"] for a in body if "type" not in a] == ["all/", "bare/"]
 
 
 def test_index_lists_only_the_formats_a_channel_publishes() -> None:

@@ -36,6 +36,7 @@ from ..publish.pages import render_index_html, render_opml
 from ..store import FeedState, Store, open_store
 from .archive import archive_pages
 from .commands import Status, discover_feed, explain_path, locate, lookup_id, status
+from .feedpages import write_feed_pages
 from .feeds import feed_heads, feed_items, publish_feed
 from .folder import ingest_folder, read_path
 from .recovery import RecoverReport, recover, refuse_lost_store
@@ -118,14 +119,24 @@ def publish(config: Config, store: Store, *, now: datetime, dry_run: bool = Fals
     channels = [config.channel(f) for f in config.feeds]
     archives = {f.name: archive_pages((store.feed_state(f.name) or FeedState()).files)
                 for f in config.feeds if f.archive}
-    pages = []
+    pages = write_feed_pages(config, reports, dry_run=dry_run)
     for name, data in (("index.html", render_index_html(config.site.title, channels,
                                                         archives)),
-                       ("feeds.opml", render_opml(config.site.title, channels))):
+                       ("feeds.opml", render_opml(config.site.title, channels)),
+                       *_status_page(config, store, now)):
         path = config.output_dir / name
         if write_if_changed(path, data, dry_run=dry_run):
             pages.append(path)
     return reports, pages
+
+
+def _status_page(config: Config, store: Store, now: datetime) -> list[tuple[str, bytes]]:
+    """``status.html``, when ``[output] status_page`` asks for it (it shows source URLs)."""
+    if not config.status_page:
+        return []
+    from .overview import as_html, gather
+
+    return [("status.html", as_html(gather(config, now=now, store=store)))]
 
 
 # --------------------------------------------------------------------------- build

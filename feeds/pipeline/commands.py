@@ -6,15 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..config import Config, SourceConfig
+from ..config import Config
 from ..errors import FeedsError
-from ..store import Store, open_store
-from .remote import fetch_settings, read_body, remote_specs
-
-if TYPE_CHECKING:
-    from ..sources.politeness import FetchState
+from ..store import open_store
+from .remote import fetch_settings, read_body
 
 
 @dataclass
@@ -27,54 +24,12 @@ class Status:
 
 def status(config: Config, *, now: datetime) -> Status:
     """One line per folder source (its article count), then one per remote feed (last
-    fetch, status, next due, errors: see :func:`feeds.sources.politeness.format_status`)."""
-    from ..sources.politeness import format_status
+    fetch, status, next due, errors: see :func:`feeds.sources.politeness.format_status`);
+    gathered by :func:`feeds.pipeline.overview.gather`, which ``--json`` renders too."""
+    from .overview import as_text, gather
 
-    report = Status()
-    rows: list[tuple[str, str, FetchState | None]] = []
-    counts: dict[str, int] = {}
-    folders: dict[str, str] = {}
-    store = open_store(config.store_path) if config.store_path.is_file() else None
-    try:
-        for source in config.sources:
-            if store is not None:
-                counts[source.name] = store.count([source.name])
-            if not source.remote:
-                folders[source.name] = _folder_status(store, source)
-                continue
-            try:
-                specs = remote_specs(source)
-            except FeedsError as exc:
-                report.errors.append((source.name, exc.reason))
-                continue
-            for spec in specs:
-                state = store.source_state(spec.name) if store is not None else None
-                rows.append((spec.name, source.kind, state))
-    finally:
-        if store is not None:
-            store.close()
-    report.lines.extend(f"{s.name}: {s.kind} {s.path}, {counts.get(s.name, 0)} articles"
-                        f"{folders[s.name]}" for s in config.sources if not s.remote)
-    if rows:
-        report.lines.append(format_status(rows, now=now))
-    return report
-
-
-def _folder_status(store: Store | None, source: SourceConfig) -> str:
-    """What a folder source's line adds: its layout (``auto`` resolved) and what its last
-    scan skipped (left out, not published), as the store keeps it."""
-    from ..sources.layouts import detect
-
-    if "layout" not in source.source_kind.keys or source.path is None:
-        return ""
-    layout = source.layout
-    if layout == "auto":
-        layout = f"{detect(source.path)} (auto)" if source.path.is_dir() else "auto"
-    state = store.folder_state(source.name) if store is not None else None
-    if state is None:
-        return f", layout {layout}, not scanned yet"
-    return (f", layout {layout}, {state.skipped} files skipped, "
-            f"{state.not_published} not published")
+    overview = gather(config, now=now)
+    return Status(as_text(overview), overview.errors)
 
 
 @dataclass(frozen=True, slots=True)

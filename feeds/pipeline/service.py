@@ -20,6 +20,7 @@ from ..select import feeds_touched
 from ..sources.folder import is_ignored_name
 from ..store import Store, open_store
 from .folder import ingest_folder
+from .overview import Overview, gather
 from .remote import ingest_remote
 from .reports import Cancelled, FeedReport, Progress, SourceReport
 from .workers import model_cache_dir
@@ -36,6 +37,7 @@ class Service:
         self.config = config
         self.clock = clock
         self.store: Store | None = None
+        self.publish_error: str | None = None  # why the last publication failed as a whole
 
     def open(self) -> None:
         self.store = open_store(self.config.store_path)
@@ -108,13 +110,20 @@ class Service:
             reports, _pages = publish(self.config, self.store, now=self.clock(), only=only)
         except FeedsError as exc:
             log.error("publish failed: %s", exc, extra={"status": "error"})
+            self.publish_error = str(exc)
             return None
-        except Exception:  # a bug must not kill the service; the next change tries again
+        except Exception as exc:  # a bug must not kill the service; the next change tries again
             log.exception("publish failed", extra={"status": "error"})
+            self.publish_error = f"unexpected error: {exc!r}"
             return None
+        self.publish_error = None
         log_published(reports, f"{time.monotonic() - started:.3f}s")
         self._announce([r for r in reports if r.written])
         return reports
+
+    def overview(self, only: str | None = None) -> Overview:
+        """What ``feeds status`` shows, read from the open store (``only``: one source)."""
+        return gather(self.config, now=self.clock(), store=self.store, only=only)
 
     def _announce(self, changed: list[FeedReport]) -> None:
         if not changed or not self.config.site.hub:

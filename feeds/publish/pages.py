@@ -46,7 +46,8 @@ def render_index_html(site_title: str, channels: Sequence[Channel],
             links.append(f'<a href="{href}" type="{FORMATS[fmt].media_type}">{label}</a>')
         about = f" <span>{_h(channel.description)}</span>" if channel.description else ""
         pages = _archive_list(channel, (archives or {}).get(channel.name, ()))
-        body.append(f"<li><strong>{name}</strong>:{about} {' · '.join(links)}{pages}</li>")
+        page = f'<a href="{_h(channel.name)}/">{name}</a>'  # its page: feedpage.py
+        body.append(f"<li><strong>{page}</strong>:{about} {' · '.join(links)}{pages}</li>")
     lines = [
         "<!DOCTYPE html>",
         "<html>",

@@ -49,7 +49,7 @@ import os
 import signal
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -59,7 +59,7 @@ from feeds.errors import ListenError
 from feeds.server.connection import ClientConnection, ConnectionHub, Limits, wsgi_responder
 from feeds.server.files import FeedApp, Reply, make_app, media_type_for
 
-__all__ = ["FeedApp", "FeedServer", "Limits", "Reply", "make_app", "media_type_for",
+__all__ = ["FeedApp", "FeedServer", "Limits", "Reply", "Routes", "make_app", "media_type_for",
            "serve_forever"]
 
 log = logging.getLogger(__name__)
@@ -122,9 +122,13 @@ class FeedServer:
     """
 
     def __init__(
-        self, root: Path, *, max_age: int = 300, limits: Limits = _DEFAULT_LIMITS
+        self, root: Path, *, max_age: int = 300, limits: Limits = _DEFAULT_LIMITS,
+        routes: Routes | None = None,
     ) -> None:
         self.root = Path(root)
+        # paths answered before the files (``feeds run``'s /metrics, /healthz, /status):
+        # a reply, or None for the files to answer
+        self.routes = routes
         # any WSGI application may stand in (a recording middleware in the tests)
         self.app: FeedApp | WSGIApplication = FeedApp(self.root, max_age=max_age)
         self.limits = limits
@@ -164,8 +168,9 @@ class FeedServer:
         self._address = (str(bound[0]), int(bound[1]))
         loop = asyncio.new_event_loop()
         app = self.app
-        hub = ConnectionHub(app.respond if isinstance(app, FeedApp) else wsgi_responder(app),
-                   self.limits)
+        respond = app.respond if isinstance(app, FeedApp) else wsgi_responder(app)
+        hub = ConnectionHub(respond if self.routes is None else _routed(self.routes, respond),
+                            self.limits)
         try:
             hub.server = loop.run_until_complete(
                 loop.create_server(lambda: ClientConnection(hub), sock=sock, start_serving=False))
@@ -213,6 +218,18 @@ class FeedServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+Routes = Callable[[str, bytes, Mapping[str, str]], Reply | None]
+
+
+def _routed(routes: Routes, files: Callable[[str, bytes, Mapping[str, str]], Reply]
+            ) -> Callable[[str, bytes, Mapping[str, str]], Reply]:
+    def respond(method: str, path: bytes, headers: Mapping[str, str]) -> Reply:
+        reply = routes(method, path, headers)
+        return files(method, path, headers) if reply is None else reply
+
+    return respond
 
 
 async def _shutdown(loop: asyncio.AbstractEventLoop, hub: ConnectionHub, timeout: float) -> None:
