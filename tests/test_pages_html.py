@@ -223,3 +223,20 @@ def test_an_unreadable_document_is_a_value_error(fmt: str, data: bytes) -> None:
 def test_an_empty_feed_page_says_so() -> None:
     tree = strict(render_feed_page(CHANNEL, [], site_title="S"))
     assert "No items yet." in "".join(tree.itertext())
+
+
+@pytest.mark.parametrize("fmt", ["atom", "rss"])
+def test_a_feeds_page_reads_its_document_only_as_far_as_its_items(fmt: str) -> None:
+    """An every-item feed's document may hold 50,000 items: the page reads its first ones
+    and stops (what follows them here is not even well-formed)."""
+    if fmt == "atom":
+        head = b'<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>'
+        item = b"<entry><title>T%d</title><summary>S</summary></entry>"
+    else:
+        head = b"<rss version=\"2.0\"><channel><title>t</title>"
+        item = b"<item><title>T%d</title><description>S</description></item>"
+    body = head + b"".join(item % n for n in range(PAGE_ITEMS + 5)) + b"<broken" * 10_000
+    entries = page_entries(fmt, body, PAGE_ITEMS)
+    assert [e.title for e in entries] == [f"T{n}" for n in range(PAGE_ITEMS)]
+    with pytest.raises(ValueError):  # read to the end, the same bytes are an error
+        page_entries(fmt, body, 10 * PAGE_ITEMS)

@@ -39,15 +39,17 @@ def write_feed_pages(config: Config, reports: Sequence[FeedReport], *,
 
 
 def _entries(config: Config, feed: FeedConfig, dry_run: bool) -> list[PageEntry]:
-    """The feed's newest items from its richest document on disk (none on a dry run: the
-    documents were not written; none when it cannot be read: the page says so)."""
+    """The feed's newest items from its document on disk, Atom or RSS read only as far as
+    those items (none on a dry run: the documents were not written; none when it cannot be
+    read: the page says so)."""
     if dry_run:
         return []
-    for fmt in ("json", "atom", "rss"):
+    for fmt in ("atom", "rss", "json"):  # streamed first: JSON is read whole
         if fmt in feed.formats:
             path = config.output_dir / feed.name / FORMATS[fmt].file_name
             try:
-                return page_entries(fmt, path.read_bytes(), PAGE_ITEMS)
+                with path.open("rb") as stream:
+                    return page_entries(fmt, stream, PAGE_ITEMS)
             except (OSError, ValueError) as exc:
                 log.warning("feed %s: its page lists no items: %s unreadable (%s)",
                             feed.name, path, exc)
