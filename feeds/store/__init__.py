@@ -7,9 +7,11 @@ for speed: see there); no SQL, no JSON, no file path.  Implementations:
 
 * :mod:`feeds.store.sqlite`: the one the program uses (schema and migrations, codecs,
   queries); :func:`open_store` opens it.
+* :mod:`feeds.store.postgres`: one PostgreSQL database shared by several nodes (psycopg 3,
+  the ``postgresql`` extra); :func:`open_store` opens it for a ``postgresql://`` URL.
 * :mod:`feeds.store.memory`: dicts, for pure tests.
 
-Both pass the same protocol test suite (``tests/test_store_protocol.py``).  The decisions
+All pass the same protocol test suite (``tests/test_store_protocol.py``).  The decisions
 (ids, what changed, what retention drops) are pure functions of :mod:`feeds.store.plan`
 and :mod:`feeds.store.retention`, shared by both.  Shaped
 after lemon24/reader's ``StorageType`` protocol and APScheduler 3's ``BaseJobStore`` (with
@@ -22,10 +24,11 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self
 
 from ..model import Article, Changes, FetchState, FileState, Item, Retention
 from .memory import MemoryStore
+from .postgres.connection import is_postgres_url
 from .sqlite import (
     MIGRATIONS,
     RECOVER_HINT,
@@ -48,6 +51,9 @@ from .types import (
     instant,
     stamp,
 )
+
+if TYPE_CHECKING:
+    from .postgres import PostgresStore
 
 __all__ = [
     "MIGRATIONS",
@@ -73,6 +79,7 @@ __all__ = [
     "article_to_json",
     "instant",
     "is_empty_file",
+    "is_postgres_url",
     "open_store",
     "stamp",
 ]
@@ -187,11 +194,29 @@ def open_store(path: str | Path, *, dry_run: bool = False,
                id_factory: Callable[[], str] | None = None,
                busy_timeout: float = 10.0) -> SqliteStore:
     """The SQLite store at ``path`` (created if missing).  ``dry_run``: an in-memory copy of
-    it (empty if there is none): the file is only read, nothing written reaches it."""
+    it (empty if there is none): the file is only read, nothing written reaches it.
+
+    A ``postgresql://`` URL opens that database (its schema created or migrated); a dry
+    run of one works on an in-memory SQLite copy of it."""
+    if is_postgres_url(path):
+        from .postgres import PostgresStore
+
+        assert isinstance(path, str)
+        store = PostgresStore.open(path, id_factory=id_factory, busy_timeout=busy_timeout)
+        if not dry_run:
+            return store  # type: ignore[return-value]  # (a Store: checked by _conforms)
+        from .copy import copy_store
+
+        with store:
+            scratch = SqliteStore.open(":memory:", id_factory=id_factory)
+            copy_store(store, scratch)
+        scratch._copy = True
+        return scratch
     opener = SqliteStore.open_copy if dry_run else SqliteStore.open
     return opener(path, id_factory=id_factory, busy_timeout=busy_timeout)
 
 
-def _conforms(sqlite: SqliteStore, memory: MemoryStore) -> tuple[Store, Store]:
-    """Both implementations are stores (checked by mypy)."""
-    return sqlite, memory
+def _conforms(sqlite: SqliteStore, memory: MemoryStore,
+              postgres: PostgresStore) -> tuple[Store, Store, Store]:
+    """Every implementation is a store (checked by mypy)."""
+    return sqlite, memory, postgres
