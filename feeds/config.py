@@ -22,6 +22,7 @@ from .configcheck import (
     _HEADER_NOT,
     MAX_MAX_AGE,
     MAX_SINCE,
+    SharedStore,
     _host,
     _join,
     _short,
@@ -137,6 +138,12 @@ class Config:
     fetch: FetchConfig = field(default_factory=FetchConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
     folder_every: timedelta = timedelta(minutes=5)
+    shared: SharedStore | None = None  # [store] url: a PostgreSQL store nodes share
+
+    @property
+    def store(self) -> str | Path:
+        """Where the store is: the shared store's URL, else the SQLite file."""
+        return self.shared.url if self.shared else self.store_path
 
     def source(self, name: str) -> SourceConfig:
         for source in self.sources:
@@ -208,7 +215,8 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
     top = v.table(raw, "", {"site", "store", "output", "sources", "feeds", "fetch", "server",
                             "schedule", "retention"})
     site = _site(v, v.sub(top, "site"))
-    store_table = v.table(v.sub(top, "store"), "store", {"path"})
+    store_table = v.table(v.sub(top, "store"), "store", {"path", "url", "lease", "node"})
+    shared = v.shared_store(store_table)
     store_path = v.path(store_table, "store", "path", default="../state/feeds.db")
     output_table = v.table(v.sub(top, "output"), "output", {"dir"})
     output_dir = v.path(output_table, "output", "dir", default="../public")
@@ -234,6 +242,7 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
         fetch=fetch,
         server=server,
         folder_every=folder_every,
+        shared=shared,
     )
 
 

@@ -286,9 +286,9 @@ class Daemon:
                                 + str(exc).splitlines()[0])
             return
         old = self.config
-        if new.store_path != old.store_path:
-            log.warning("store.path changed: the new path takes effect on restart")
-            new = dataclasses.replace(new, store_path=old.store_path)
+        if new.store != old.store:
+            log.warning("the store's path or url changed: the new one takes effect on restart")
+            new = dataclasses.replace(new, store_path=old.store_path, shared=old.shared)
         self.config = self.service.config = new
         restart_server = (new.server, new.output_dir) != (old.server, old.output_dir)
         self._stop_services(server=restart_server)

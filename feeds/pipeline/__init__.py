@@ -161,7 +161,7 @@ def build(config: Config, *, now: datetime, dry_run: bool = False,
     report = BuildReport(config.output_dir, dry_run=dry_run)
     model_cache = None if dry_run else model_cache_dir()
     workers = os.cpu_count() or 1
-    with open_store(config.store_path, dry_run=dry_run) as store, \
+    with open_store(config.store, dry_run=dry_run) as store, \
             one_pool(workers, model_cache):
         report.sources = ingest(config, store, now=now, progress=progress,
                                 model_cache=model_cache, cancelled=cancelled)

@@ -34,7 +34,8 @@ def status(config: Config, *, now: datetime) -> Status:
     rows: list[tuple[str, str, FetchState | None]] = []
     counts: dict[str, int] = {}
     folders: dict[str, str] = {}
-    store = open_store(config.store_path) if config.store_path.is_file() else None
+    store = open_store(config.store) \
+        if config.shared or config.store_path.is_file() else None
     try:
         for source in config.sources:
             if store is not None:
@@ -91,10 +92,11 @@ def locate(config: Config | None, path: Path) -> tuple[str | None, str | None]:
 def lookup_id(config: Config | None, source: str | None, key: str | None) -> str | None:
     """The id the store gave the article ``key`` of ``source``, if any (and if there is a
     usable store)."""
-    if config is None or source is None or key is None or not config.store_path.is_file():
+    if config is None or source is None or key is None or not (
+            config.shared or config.store_path.is_file()):
         return None
     try:
-        with open_store(config.store_path) as store:
+        with open_store(config.store) as store:
             return store.lookup_id(source, key)
     except FeedsError:
         return None

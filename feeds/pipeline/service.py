@@ -38,7 +38,7 @@ class Service:
         self.store: Store | None = None
 
     def open(self) -> None:
-        self.store = open_store(self.config.store_path)
+        self.store = open_store(self.config.store)
 
     def close(self) -> None:
         if self.store is not None:

@@ -21,7 +21,7 @@ its ``MemoryJobStore`` beside the SQL one).
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self
@@ -176,6 +176,17 @@ class Store(Protocol):
     def source_state(self, source: str) -> FetchState | None: ...
 
     def set_source_states(self, states: Mapping[str, FetchState]) -> None: ...
+
+    # claims: which node fetches which remote feed (or scans which folder) now
+    def claim(self, feeds: Collection[str], *, lease: timedelta,
+              limit: int | None = None) -> list[str]:
+        """Of ``feeds`` (fetch state names, or folder sources), those this node fetches
+        now, sorted, each leased to it for ``lease`` unless released sooner: on a
+        shared store, at most ``limit``, and none another node holds a live lease on; on a
+        store one node uses, every one."""
+
+    def release(self, feeds: Collection[str]) -> None:
+        """Give up this node's leases on ``feeds`` (their state is saved)."""
 
     def folder_state(self, source: str) -> FolderState | None:
         """What the last scan of folder ``source`` left (None: none yet)."""
