@@ -144,7 +144,6 @@ class Config:
     def store(self) -> str | Path:
         """Where the store is: the shared store's URL, else the SQLite file."""
         return self.shared.url if self.shared else self.store_path
-
     def source(self, name: str) -> SourceConfig:
         for source in self.sources:
             if source.name == name:

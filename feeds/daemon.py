@@ -40,6 +40,7 @@ from .errors import ConfigError, FeedsError
 from .pipeline import (
     Service,
     changed_keys,
+    feeds_of_change,
     refuse_lost_store,
     schedule_every,
     sources_changed,
@@ -62,7 +63,7 @@ START_EXTENSION = 60.0  # seconds asked of systemd at a time while a long first 
 
 @dataclass(frozen=True)
 class Work:
-    kind: str  # "ingest", "reload", "stop"
+    kind: str  # "ingest", "reload", "stop", "changed" (by another node: the source or "")
     source: str | None = None  # the source to ingest; for "stop", the signal's name
 
 
@@ -87,6 +88,7 @@ class Daemon:
         self.scheduler: Any = None
         self.watcher: Watcher | None = None
         self.server: FeedServer | None = None
+        self.unlisten: Callable[[], None] | None = None  # stops hearing the other nodes
         self.service = Service(config, clock=clock)
         self.dirty: set[str] = set()
         self.publish_at: float | None = None
@@ -149,6 +151,8 @@ class Daemon:
                 self._reload()
             elif work.kind == "ingest" and work.source:
                 self._ingest_requested(work.source)
+            elif work.kind == "changed":
+                self._mark(feeds_of_change(self.config, work.source or ""))
             due = self._publish_due()
             if due is not None and time.monotonic() >= due:
                 self._publish(self.dirty)
@@ -220,7 +224,10 @@ class Daemon:
             self._retry_later(name, report.unsettled)
         if report.wake_at is not None:
             self._wake(name, report.wake_at)
-        touched = self.service.touched(report)
+        self._mark(self.service.touched(report))
+
+    def _mark(self, touched: set[str]) -> None:
+        """Publish the feeds ``touched`` soon."""
         if touched:
             self.dirty.update(touched)
             if self.publish_at is None:
@@ -318,6 +325,7 @@ class Daemon:
             if at > now:
                 self._add_wake(name, at)
         self.scheduler.start()
+        self.unlisten = self.service.listen(lambda name: self.queue.put(Work("changed", name)))
         folders = watched_folders(self.config)
         if folders:
             self.watcher = Watcher(  # once watching: one full scan of every folder
@@ -350,6 +358,9 @@ class Daemon:
         if self.watcher is not None:
             self.watcher.stop()
             self.watcher = None
+        if self.unlisten is not None:
+            self.unlisten()
+            self.unlisten = None
         if timers:  # a reload keeps them: a file waiting to settle is still read soon
             for timer in self.retry_timers.values():
                 timer.cancel()
@@ -399,10 +410,13 @@ def _trigger(source: SourceConfig, config: Config) -> Any:
 
 def run(config_path: Path, *, lock_wait: float | None = 0) -> int:
     """Entry point for ``feeds run``: lock the state directory, then loop until stopped."""
+    from contextlib import nullcontext
+
     from .lock import lock_state_dir
 
     config = load(config_path)
     notifier = Notifier.from_env()
-    with lock_state_dir(config.store_path, wait=lock_wait):
+    # (nodes of a shared store run side by side: the database serializes them)
+    with nullcontext() if config.shared else lock_state_dir(config.store_path, wait=lock_wait):
         refuse_lost_store(config)  # a new store would mint every published id anew
         return Daemon(config_path, config, notifier=notifier).run()

@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-__all__ = ["Cluster", "find_bindir", "unavailable"]
+__all__ = ["Cluster", "find_bindir", "free_port", "unavailable"]
 
 
 def find_bindir() -> Path | None:
@@ -104,6 +104,10 @@ class Cluster:
 
     def restart(self) -> None:
         self.stop()
+        self._start()
+
+    def restart_after_stop(self) -> None:
+        """Start the server again, on the same port, after :meth:`stop`."""
         self._start()
 
     def url(self, database: str = "postgres") -> str:

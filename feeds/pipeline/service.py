@@ -22,6 +22,7 @@ from ..store import Store, open_store
 from .folder import ingest_folder
 from .remote import ingest_remote
 from .reports import Cancelled, FeedReport, Progress, SourceReport
+from .shared import announce, claimed_folder, output_key
 from .workers import model_cache_dir
 
 log = logging.getLogger("feeds.daemon")
@@ -38,7 +39,7 @@ class Service:
         self.store: Store | None = None
 
     def open(self) -> None:
-        self.store = open_store(self.config.store)
+        self.store = open_store(self.config.store, output=output_key(self.config))
 
     def close(self) -> None:
         if self.store is not None:
@@ -56,6 +57,8 @@ class Service:
             source = self.config.source(name)
         except KeyError:
             return None
+        if self.config.shared and not self.config.shared.fetches:
+            return None  # a publish-only node: the others fetch
         started = time.monotonic()
         try:
             report = self._ingest(source, paths, settle=settle, parallel=parallel,
@@ -77,20 +80,38 @@ class Service:
             return None
         report.duration = time.monotonic() - started
         log_ingest(report)
+        if self.config.shared and self.touched(report):
+            announce(self.store, name)
         return report
 
     def _ingest(self, source: SourceConfig, paths: set[str] | None, *, settle: float,
                 parallel: bool, progress: Progress | None,
                 cancelled: Cancelled | None) -> SourceReport:
-        assert self.store is not None
+        store = self.store
+        assert store is not None
         if not source.remote:
-            return ingest_folder(self.store, source, self.config, now=self.clock(),
-                                 settle_ns=int(settle * 1e9), progress=progress,
-                                 workers=None if parallel else 1,
-                                 model_cache=model_cache_dir(), paths=paths,
-                                 cancelled=cancelled)
-        return ingest_remote(self.config, self.store, [source], now=self.clock(), force=False,
+            def scan() -> SourceReport:
+                return ingest_folder(store, source, self.config, now=self.clock(),
+                                     settle_ns=int(settle * 1e9), progress=progress,
+                                     workers=None if parallel else 1,
+                                     model_cache=model_cache_dir(), paths=paths,
+                                     cancelled=cancelled)
+            return claimed_folder(store, self.config, source, scan, now=self.clock())
+        return ingest_remote(self.config, store, [source], now=self.clock(), force=False,
                              cancelled=cancelled)[0]
+
+    def listen(self, on_change: Callable[[str], None]) -> Callable[[], None] | None:
+        """On a shared store, call ``on_change(source)`` (from a thread) when another node
+        changed ``source`` (``""``: maybe anything: on connecting, then at least once a
+        lease); the function that stops listening.  None: nothing to hear (a lone store,
+        a fetch-only node)."""
+        from ..store.postgres import PostgresStore
+
+        shared = self.config.shared
+        if shared is None or not shared.publishes or not isinstance(self.store, PostgresStore):
+            return None
+        every = min(60.0, shared.lease.total_seconds())
+        return self.store.listen(on_change, every=every).stop
 
     def touched(self, report: SourceReport) -> set[str]:
         """The feeds to publish again after ``report``'s ingest."""
@@ -103,6 +124,8 @@ class Service:
         from . import publish
 
         assert self.store is not None
+        if self.config.shared and not self.config.shared.publishes:
+            return []  # a fetch-only node: the others publish
         started = time.monotonic()
         try:
             reports, _pages = publish(self.config, self.store, now=self.clock(), only=only)

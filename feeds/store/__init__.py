@@ -188,6 +188,10 @@ class Store(Protocol):
     def release(self, feeds: Collection[str]) -> None:
         """Give up this node's leases on ``feeds`` (their state is saved)."""
 
+    def announce(self, source: str) -> None:
+        """Tell the other nodes sharing this store that ``source``'s articles changed
+        (they publish the feeds showing it again)."""
+
     def folder_state(self, source: str) -> FolderState | None:
         """What the last scan of folder ``source`` left (None: none yet)."""
 
@@ -203,17 +207,19 @@ class Store(Protocol):
 
 def open_store(path: str | Path, *, dry_run: bool = False,
                id_factory: Callable[[], str] | None = None,
-               busy_timeout: float = 10.0) -> SqliteStore:
+               busy_timeout: float = 10.0, output: str = "") -> SqliteStore:
     """The SQLite store at ``path`` (created if missing).  ``dry_run``: an in-memory copy of
     it (empty if there is none): the file is only read, nothing written reaches it.
 
     A ``postgresql://`` URL opens that database (its schema created or migrated); a dry
-    run of one works on an in-memory SQLite copy of it."""
+    run of one works on an in-memory SQLite copy of it.  ``output``: the output folder
+    this process publishes to (several nodes share that store, each its own folder)."""
     if is_postgres_url(path):
         from .postgres import PostgresStore
 
         assert isinstance(path, str)
         store = PostgresStore.open(path, id_factory=id_factory, busy_timeout=busy_timeout)
+        store.output = output
         if not dry_run:
             return store  # type: ignore[return-value]  # (a Store: checked by _conforms)
         from .copy import copy_store

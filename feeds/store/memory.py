@@ -353,6 +353,9 @@ class MemoryStore:
     def release(self, feeds: Collection[str]) -> None:
         """Give up this node's claims on ``feeds``: here, there are none."""
 
+    def announce(self, source: str) -> None:
+        """Tell the other nodes that ``source``'s articles changed: here, there are none."""
+
     def set_source_states(self, states: Mapping[str, FetchState]) -> None:
         self._source_states.update(states)
 

@@ -13,14 +13,16 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
 from ..sqlite.ingest import IngestQueries
 from ..sqlite.reading import ReadQueries
 from ..sqlite.state import StateQueries
+from ..types import FeedIndex, FeedState
 from .connection import PgConnection, is_postgres_url, redact
+from .listen import Listener
 
 __all__ = ["CHANNEL", "PostgresHandle", "PostgresStore", "is_postgres_url", "redact"]
 
@@ -37,9 +39,25 @@ class PostgresStore(PgConnection, IngestQueries, ReadQueries, StateQueries):  # 
     """The store in a PostgreSQL database (see the module's docstring)."""
 
     node = ""
+    #: the output folder this process publishes to (``host:path``): each node writes its
+    #: own files, so what a feed's last publication left is kept per output
+    output = ""
 
     def handle(self) -> PostgresHandle:
-        return PostgresHandle(self.url)
+        return PostgresHandle(self.url, self.output)
+
+    def _feed(self, feed: str) -> str:
+        return f"{self.output}\x1f{feed}" if self.output else feed
+
+    def feed_state(self, feed: str) -> FeedState | None:
+        return super().feed_state(self._feed(feed))
+
+    def feed_index(self, feed: str) -> FeedIndex | None:
+        return super().feed_index(self._feed(feed))
+
+    def set_feed_state(self, feed: str, state: FeedState, index: FeedIndex | None = None, *,
+                       keep_index: bool = False) -> None:
+        super().set_feed_state(self._feed(feed), state, index, keep_index=keep_index)
 
     def _node(self) -> str:
         if not self.node:
@@ -82,10 +100,15 @@ class PostgresStore(PgConnection, IngestQueries, ReadQueries, StateQueries):  # 
             conn.execute("UPDATE claims SET until = '-infinity'"
                          " WHERE feed = ANY(%s::text[]) AND node = %s", (names, self._node()))
 
-    def notify(self, what: str = "") -> None:
-        """Tell every node listening that the store changed (``what``: a hint, a source)."""
+    def announce(self, source: str) -> None:
+        """Tell every node listening that ``source``'s articles changed."""
         with self._transaction("announce a change") as conn:
-            conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, what[:7000]))
+            conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"{self._node()} {source}"[:7000]))
+
+    def listen(self, on_change: Callable[[str], None], *, every: float = 60.0) -> Listener:
+        """Call ``on_change(source)`` (in a thread) for each change another node announces,
+        and ``on_change("")`` on (re)connecting and every ``every`` seconds; ``stop()`` it."""
+        return Listener(self.url, CHANNEL, self._node(), on_change, every=every).start()
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +116,9 @@ class PostgresHandle:
     """The database another process (a render worker) opens for itself: picklable."""
 
     url: str
+    output: str = ""
 
     def open(self) -> PostgresStore:
-        return PostgresStore.open(self.url)
+        store = PostgresStore.open(self.url)
+        store.output = self.output
+        return store

@@ -76,6 +76,9 @@ class StateQueries(Connection):
     def release(self, feeds: Collection[str]) -> None:
         """Give up this node's claims on ``feeds``: here, there are none."""
 
+    def announce(self, source: str) -> None:
+        """Tell the other nodes that ``source``'s articles changed: here, there are none."""
+
     def set_source_states(self, states: Mapping[str, FetchState]) -> None:
         """Several sources' states in one transaction (a poll of many feeds)."""
         rows = [(source, fetch_state_to_json(state)) for source, state in states.items()]
