@@ -15,14 +15,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from ..config import Config, SourceConfig
-from ..errors import FeedsError, Stopped
+from ..errors import FeedsError, Stopped, StoreError
 from ..select import feeds_touched
 from ..sources.folder import is_ignored_name
 from ..store import Store, open_store
 from .folder import ingest_folder
 from .remote import ingest_remote
 from .reports import Cancelled, FeedReport, Progress, SourceReport
-from .shared import announce, claimed_folder, output_key
+from .shared import announce, claimed_folder, output_key, retry_after
 from .workers import model_cache_dir
 
 log = logging.getLogger("feeds.daemon")
@@ -37,6 +37,7 @@ class Service:
         self.config = config
         self.clock = clock
         self.store: Store | None = None
+        self.failures: dict[str, int] = {}  # by source: ingests failed in a row (no store)
 
     def open(self) -> None:
         self.store = open_store(self.config.store, output=output_key(self.config))
@@ -74,11 +75,15 @@ class Service:
                          extra={"source": source.name, "status": "interrupted"})
                 return None
             report = SourceReport(source.name, source.kind, error=str(exc))
+            if isinstance(exc, StoreError) and self.config.shared:  # the database is away
+                report.wake_at = self.clock() + retry_after(self.failures, source.name)
         except Exception:  # a bug in one source must not kill the service
             log.exception("source %s: unexpected error", source.name,
                           extra={"source": source.name, "status": "error"})
             return None
         report.duration = time.monotonic() - started
+        if report.wake_at is None or not report.error:
+            self.failures.pop(source.name, None)
         log_ingest(report)
         if self.config.shared and self.touched(report):
             announce(self.store, name)

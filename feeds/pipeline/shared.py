@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ..config import Config, SourceConfig
 from ..errors import FeedsError
@@ -19,7 +19,7 @@ from ..store import Store
 from .remote import DEFAULT_LEASE
 from .reports import SourceReport
 
-__all__ = ["announce", "claimed_folder", "feeds_of_change", "output_key"]
+__all__ = ["announce", "claimed_folder", "feeds_of_change", "output_key", "retry_after"]
 
 log = logging.getLogger("feeds.daemon")
 
@@ -61,3 +61,15 @@ def feeds_of_change(config: Config, source: str) -> set[str]:
     """The feeds to publish again when another node says ``source`` changed: those that
     show it; every feed for ``""`` (anything may have changed)."""
     return {f.name for f in config.feeds if not source or f.matches(source)}
+
+
+#: longest wait before a source whose ingest found no database is tried again
+MAX_RETRY = timedelta(minutes=5)
+
+
+def retry_after(failures: dict[str, int], source: str) -> timedelta:
+    """How long to wait before ingesting ``source`` again, its ingest having failed for
+    want of the shared store: 2, 4, 8 ... seconds, at most :data:`MAX_RETRY` (one more
+    failure counted in ``failures``)."""
+    failures[source] = count = failures.get(source, 0) + 1
+    return min(timedelta(seconds=2 ** min(count, 16)), MAX_RETRY)
