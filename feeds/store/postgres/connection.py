@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, cast
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit, urlunsplit
 
 from ...errors import StoreError
@@ -24,8 +24,6 @@ from ..sqlite import MIGRATIONS as SQLITE_MIGRATIONS
 from . import schema
 
 if TYPE_CHECKING:
-    import sqlite3
-
     import psycopg
 
 __all__ = ["PgConnection", "PgDb", "is_postgres_url", "redact", "sql_for_postgres"]
@@ -191,17 +189,17 @@ class PgConnection:
 
     # The SQLite queries are typed for sqlite3's connection; PgDb answers the same calls.
     @contextmanager
-    def _read(self, doing: str) -> Iterator[sqlite3.Connection]:
+    def _read(self, doing: str) -> Iterator[Any]:
         with self._lock, _translate(self._path, doing):
-            yield cast("sqlite3.Connection", PgDb(self._live()))
+            yield PgDb(self._live())
 
     @contextmanager
-    def _write(self, doing: str) -> Iterator[sqlite3.Connection]:
+    def _write(self, doing: str) -> Iterator[Any]:
         """One write transaction: all of it, or (on any exception) none of it."""
         with self._lock, _translate(self._path, doing):
             conn = self._live()
             with conn.transaction():
-                yield cast("sqlite3.Connection", PgDb(conn))
+                yield PgDb(conn)
 
     @contextmanager
     def _transaction(self, doing: str) -> Iterator[psycopg.Connection[Any]]:
