@@ -28,7 +28,7 @@ FEEDS, ITEMS = 300, 3
 
 
 def node_config(root: Path, url: str, *, lease: str = "30s", port: int | None = None,
-                folder: Path | None = None) -> Path:
+                folder: Path | None = None, role: str = "both") -> Path:
     """A node's configuration: the shared store, one OPML source of every feed, one feed
     showing every item, its own state and output folders."""
     root.mkdir(parents=True, exist_ok=True)
@@ -43,6 +43,7 @@ base_url = "https://nodes.example/"
 [store]
 url = "{url}"
 lease = "{lease}"
+node = "{role}"
 [output]
 dir = "{root / 'public'}"
 [fetch]
@@ -184,3 +185,20 @@ def test_nodes_ride_out_a_database_restart_and_keep_serving(
         for node in nodes:
             node.signal(signal.SIGTERM)
             node.close()
+
+
+def test_a_fetch_only_node_stores_and_a_publish_only_node_publishes(
+        tmp_path: Path, pg_url: str, feeds_server: DelayedFeeds) -> None:
+    fetcher = DaemonProcess(node_config(tmp_path / "node0", pg_url, role="fetch"),
+                            tmp_path / "node0" / "log")
+    publisher = DaemonProcess(node_config(tmp_path / "node1", pg_url, role="publish"),
+                              tmp_path / "node1" / "log")
+    try:
+        out = tmp_path / "node1" / "public"
+        wait_until(lambda: len(items(out)) == FEEDS * ITEMS, timeout=180, interval=0.5)
+        assert set(feeds_server.requests().values()) == {1}
+        assert not (tmp_path / "node0" / "public" / "all").exists()  # it writes no feed
+        assert "ingested" not in publisher.log()  # it fetches nothing
+    finally:
+        fetcher.close()
+        publisher.close()
