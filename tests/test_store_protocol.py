@@ -532,3 +532,23 @@ def test_the_pipeline_publishes_the_same_files_from_either_store_and_then_nothin
     assert built.keys() == here.keys() and len(built) > 4
     assert {k: without_ids(v) for k, v in here.items()} == \
         {k: without_ids(v) for k, v in built.items()}
+
+
+def test_keys_and_links_of_any_length_are_stored_and_found(store: Store) -> None:
+    """An entry's id comes from its feed, whatever its length (PostgreSQL's B-tree entries
+    hold at most 2,704 bytes: no index may hold a key whole)."""
+    import random
+    import string
+
+    rng = random.Random(14)
+    long_key = "".join(rng.choice(string.ascii_letters) for _ in range(20_000))
+    link = "https://example.org/" + "".join(rng.choice(string.ascii_letters) for _ in range(9000))
+    store.ingest(SRC, [(art(long_key, link=link), fs(1)), (art("short"), fs(2))], now=NOW,
+                 present={long_key, "short"})
+    assert store.lookup_id(SRC, long_key) == "id-1"
+    assert store.file_states(SRC, [long_key]) == {long_key: fs(1)}
+    assert store.link_holders(SRC, [link]) == {link: long_key}
+    changes = store.ingest(SRC, [(art("short"), fs(2))], now=LATER, present={"short"})
+    assert changes.removed == (long_key,) and store.file_states(SRC) == {"short": fs(2)}
+    store.ingest(SRC, [(art(long_key, link=link), fs(1))], now=LATER, present={long_key, "short"})
+    assert store.lookup_id(SRC, long_key) == "id-1"  # back, with its id

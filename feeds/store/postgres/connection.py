@@ -5,7 +5,8 @@ place psycopg's errors become ``StoreError``.
 The queries are the SQLite store's own (``feeds.store.sqlite``: ingest, reading, state),
 run through :class:`PgDb`, which speaks their dialect to PostgreSQL: ``?`` placeholders,
 ``json_set``/``json_extract`` on the article's JSON text, ``IS NOT`` between values,
-``INSERT OR REPLACE``.  One set of queries, two engines: they cannot drift apart.
+``INSERT OR REPLACE``, and ``ON CONFLICT (source, key)`` (unique by the key's md5 here:
+see ``schema``).  One set of queries, two engines: they cannot drift apart.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ def sql_for_postgres(sql: str) -> str:
     sql = _JSON_SET.sub(r"jsonb_set(data::jsonb, '{\1}', to_jsonb(?::text))::text", sql)
     sql = _JSON_EXTRACT.sub(r"(data::jsonb ->> '\1')", sql)
     sql = re.sub(r" IS NOT (?!NULL)", " IS DISTINCT FROM ", sql)
+    sql = sql.replace("ON CONFLICT (source, key)", "ON CONFLICT (source, md5(key))")
     return sql.replace("?", "%s")
 
 
@@ -94,7 +96,7 @@ class PgDb:
                                    " AND NOT (source = %s AND key = %s)", (id_, source, key))
                 self._conn.execute(
                     "INSERT INTO id_registry (source, key, id, first_seen)"
-                    " VALUES (%s, %s, %s, %s) ON CONFLICT (source, key) DO UPDATE SET"
+                    " VALUES (%s, %s, %s, %s) ON CONFLICT (source, md5(key)) DO UPDATE SET"
                     " id = excluded.id, first_seen = excluded.first_seen",
                     (source, key, id_, first_seen))
             return

@@ -36,6 +36,22 @@ class PgMigration:
     statements: Sequence[str]
 
 
+# A key is an entry's id as its feed gives it, of any length, and a B-tree entry holds at
+# most 2,704 bytes: (source, key) is unique by the key's md5 (the dialect's ON CONFLICT
+# names that index), looked up by a hash index (no size limit); file states follow their
+# article (SQLite's foreign key, ON DELETE and ON UPDATE CASCADE) by triggers.
+_FOLLOW = """CREATE FUNCTION feeds_file_states_follow() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        DELETE FROM file_states WHERE source = OLD.source AND key = OLD.key;
+        RETURN OLD;
+    END IF;
+    UPDATE file_states SET source = NEW.source, key = NEW.key
+        WHERE source = OLD.source AND key = OLD.key;
+    RETURN NEW;
+END $$"""
+
+
 def _m0001() -> list[str]:
     return [
         f"""CREATE TABLE articles (
@@ -46,18 +62,21 @@ def _m0001() -> list[str]:
             published {T} NOT NULL,
             first_seen {T} NOT NULL,
             updated {T} NOT NULL,
-            data TEXT NOT NULL,
-            UNIQUE (source, key)
+            data TEXT NOT NULL
         )""",
+        "CREATE UNIQUE INDEX articles_source_key ON articles (source, md5(key))",
+        "CREATE INDEX articles_key ON articles USING hash (key)",
         "CREATE INDEX articles_newest ON articles (published DESC, id)",
         "CREATE INDEX articles_source_newest ON articles (source, published DESC, id)",
         f"""CREATE TABLE id_registry (
             source {T} NOT NULL,
             key {T} NOT NULL,
             id {T} NOT NULL UNIQUE,
-            first_seen {T} NOT NULL,
-            PRIMARY KEY (source, key)
+            first_seen {T} NOT NULL
         )""",
+        "CREATE UNIQUE INDEX id_registry_source_key ON id_registry (source, md5(key))",
+        "CREATE INDEX id_registry_key ON id_registry USING hash (key)",
+        "CREATE INDEX id_registry_source ON id_registry (source, first_seen)",
         f"""CREATE TABLE file_states (
             source {T} NOT NULL,
             key {T} NOT NULL,
@@ -65,11 +84,17 @@ def _m0001() -> list[str]:
             mtime_ns BIGINT NOT NULL,
             inode BIGINT NOT NULL,
             device BIGINT NOT NULL,
-            digest TEXT,
-            PRIMARY KEY (source, key),
-            FOREIGN KEY (source, key) REFERENCES articles (source, key)
-                ON DELETE CASCADE ON UPDATE CASCADE
+            digest TEXT
         )""",
+        "CREATE UNIQUE INDEX file_states_source_key ON file_states (source, md5(key))",
+        "CREATE INDEX file_states_key ON file_states USING hash (key)",
+        "CREATE INDEX file_states_source ON file_states (source)",
+        _FOLLOW,
+        "CREATE TRIGGER articles_gone AFTER DELETE ON articles FOR EACH ROW"
+        " EXECUTE FUNCTION feeds_file_states_follow()",
+        "CREATE TRIGGER articles_moved AFTER UPDATE OF source, key ON articles FOR EACH ROW"
+        " WHEN (OLD.source IS DISTINCT FROM NEW.source OR OLD.key IS DISTINCT FROM NEW.key)"
+        " EXECUTE FUNCTION feeds_file_states_follow()",
         f"CREATE TABLE source_state (source {T} PRIMARY KEY, state TEXT NOT NULL)",
         f"CREATE TABLE feed_state (feed {T} PRIMARY KEY, digest TEXT NOT NULL)",
     ]
