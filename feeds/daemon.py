@@ -108,7 +108,7 @@ class Daemon:
     def run(self) -> int:
         self._install_signals()
         self.last_extend = time.monotonic()
-        self.service.open()
+        self.service.open(cancelled=lambda: self.stop_requested)
         try:
             self.notifier.status("first build")
             for source in self.config.sources:

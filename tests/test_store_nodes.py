@@ -202,3 +202,22 @@ def test_a_fetch_only_node_stores_and_a_publish_only_node_publishes(
     finally:
         fetcher.close()
         publisher.close()
+
+
+def test_a_node_started_before_its_database_waits_for_it(
+        tmp_path: Path, pg_url: str, pg_cluster: Cluster, feeds_server: DelayedFeeds) -> None:
+    pg_cluster.stop()
+    node = None
+    try:
+        node = DaemonProcess(node_config(tmp_path / "node0", pg_url), tmp_path / "node0" / "log")
+        wait_until(lambda: "trying again" in node.log(), timeout=60, interval=0.2)
+        time.sleep(1.5)
+        assert node.alive(), node.log()  # waiting, not exiting (and restarted in a loop)
+    finally:
+        pg_cluster.restart_after_stop()
+    try:
+        out = tmp_path / "node0" / "public"
+        wait_until(lambda: len(items(out)) == FEEDS * ITEMS, timeout=180, interval=0.5)
+        assert node.alive()
+    finally:
+        node.close()

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from ..config import Config, SourceConfig
-from ..errors import FeedsError, Stopped, StoreError
+from ..errors import FeedsError, Stopped, StoreError, UnreachableError
 from ..select import feeds_touched
 from ..sources.folder import is_ignored_name
 from ..store import Store, open_store
@@ -39,8 +39,24 @@ class Service:
         self.store: Store | None = None
         self.failures: dict[str, int] = {}  # by source: ingests failed in a row (no store)
 
-    def open(self) -> None:
-        self.store = open_store(self.config.store, output=output_key(self.config))
+    def open(self, cancelled: Cancelled | None = None) -> None:
+        """Open the store.  A shared store's database that cannot be reached is waited
+        for (1, 2, 4 ... 60 s between tries, each logged) until it can, or ``cancelled``:
+        a node started before its database, or during its restart, does not exit (and
+        is not restarted in a loop by systemd)."""
+        pause = 1.0
+        while True:
+            try:
+                self.store = open_store(self.config.store, output=output_key(self.config))
+                return
+            except UnreachableError as exc:
+                log.error("%s; trying again in %.0f s", exc, pause, extra={"status": "error"})
+            deadline = time.monotonic() + pause
+            while time.monotonic() < deadline:
+                if cancelled is not None and cancelled():
+                    raise Stopped("stopped while waiting for the store")
+                time.sleep(0.1)
+            pause = min(pause * 2, 60.0)
 
     def close(self) -> None:
         if self.store is not None:

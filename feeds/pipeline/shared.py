@@ -34,8 +34,12 @@ def claimed_folder(store: Store, config: Config, source: SourceConfig,
                    scan: Callable[[], SourceReport], *, now: datetime) -> SourceReport:
     """``scan()`` a folder source once this node holds its claim (several nodes may see
     the same folder: one scans it at a time); when another node holds it, nothing is
-    scanned and the report asks to look again after a lease."""
+    scanned and the report asks to look again after a lease.  A node of a shared store
+    that cannot see the folder leaves it to those that can (and says so)."""
     lease = config.shared.lease if config.shared else DEFAULT_LEASE
+    if config.shared and source.path is not None and not source.path.is_dir():
+        return SourceReport(source.name, source.kind, warning=(
+            f"{source.path} is not a folder on this node: left to the nodes that see it"))
     if not store.claim([source.name], lease=lease):
         report = SourceReport(source.name, source.kind, elsewhere=1)
         report.wake_at = now + lease

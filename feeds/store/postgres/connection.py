@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit, urlunsplit
 
-from ...errors import StoreError
+from ...errors import StoreError, UnreachableError
 from ..plan import default_id_factory
 from ..sqlite import MIGRATIONS as SQLITE_MIGRATIONS
 from . import schema
@@ -148,10 +148,13 @@ class PgConnection:
     @staticmethod
     def _connect_to(url: str, timeout: float = 10.0) -> psycopg.Connection[Any]:
         driver = import_psycopg()
-        with _translate(redact(url), "connect to the store"):
-            conn: psycopg.Connection[Any] = driver.connect(
-                url, autocommit=True, connect_timeout=max(1, int(timeout)),
-                application_name="feeds")
+        try:
+            with _translate(redact(url), "connect to the store"):
+                conn: psycopg.Connection[Any] = driver.connect(
+                    url, autocommit=True, connect_timeout=max(1, int(timeout)),
+                    application_name="feeds")
+        except StoreError as exc:
+            raise UnreachableError(exc.message) from exc.__cause__
         return conn
 
     def _live(self) -> psycopg.Connection[Any]:
