@@ -316,3 +316,32 @@ def test_a_restarted_database_is_reconnected_to(pg_url: str, pg_cluster: Cluster
             assert redact(pg_url) in str(exc)
             count = store.count()  # ... the next reconnects
         assert count == 1
+
+
+# --------------------------------------------------------------------------- the pipeline
+
+
+def test_a_remote_ingest_leaves_the_feeds_another_node_holds_and_looks_again_later(
+        tmp_path: Path, pg_url: str) -> None:
+    from bench.delayed import DelayedFeeds
+    from feeds.pipeline import ingest_remote, remote_specs
+
+    with DelayedFeeds(4, items=2, delay=0.0) as server:
+        (tmp_path / "planet.opml").write_text(server.opml(), encoding="utf-8")
+        (tmp_path / "feeds.toml").write_text(
+            f'[site]\ntitle = "t"\nlink = "https://x.example/"\n[store]\nurl = "{pg_url}"\n'
+            'lease = "90s"\n[fetch]\nallow_private = true\n'
+            '[[sources]]\nname = "planet"\nkind = "opml"\npath = "planet.opml"\n'
+            '[[feeds]]\nname = "all"\ntitle = "All"\n', encoding="utf-8")
+        config = config_module.load(tmp_path / "feeds.toml")
+        with PostgresStore.open(pg_url) as other, PostgresStore.open(pg_url) as store:
+            names = sorted(spec.name for spec in remote_specs(config.sources[0]))
+            held = other.claim(names[:1], lease=LEASE)  # another node, mid-fetch
+            [report] = ingest_remote(config, store, config.sources, now=NOW, force=False)
+            assert report.error is None and report.elsewhere == 1
+            assert report.wake_at == NOW + timedelta(seconds=90)
+            assert store.count() == 6 and len(server.requests()) == 3
+            other.release(held)
+            [again] = ingest_remote(config, store, config.sources, now=NOW, force=False)
+            assert again.elsewhere == 0 and store.count() == 8
+            assert sum(server.requests().values()) == 4  # the others were not due: not asked
