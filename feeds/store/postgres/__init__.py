@@ -35,6 +35,7 @@ def node_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+# (ignored: PgConnection.open takes a URL where SQLite's Connection.open takes a path)
 class PostgresStore(PgConnection, IngestQueries, ReadQueries, StateQueries):  # type: ignore[misc]
     """The store in a PostgreSQL database (see the module's docstring)."""
 

@@ -11,6 +11,7 @@ see ``schema``).  One set of queries, two engines: they cannot drift apart.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -63,6 +64,7 @@ _JSON_EXTRACT = re.compile(r"json_extract\(data, '\$\.(\w+)'\)")
 _REPLACE = "INSERT OR REPLACE INTO id_registry (source, key, id, first_seen) VALUES (?, ?, ?, ?)"
 
 
+@functools.lru_cache(maxsize=512)
 def sql_for_postgres(sql: str) -> str:
     """A query of the SQLite store in PostgreSQL's words (same meaning, same rows)."""
     sql = sql.replace("%", "%%")
@@ -78,13 +80,10 @@ class PgDb:
 
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self._conn = conn
-        self._sql: dict[str, str] = {}
 
-    def _q(self, sql: str) -> str:
-        done = self._sql.get(sql)
-        if done is None:
-            done = self._sql[sql] = sql_for_postgres(sql)
-        return done
+    @staticmethod
+    def _q(sql: str) -> str:
+        return sql_for_postgres(sql)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
         return self._conn.execute(self._q(sql), tuple(params) or None)
@@ -105,10 +104,6 @@ class PgDb:
             with self._conn.cursor() as cursor:
                 cursor.executemany(self._q(sql), rows)
 
-    @property
-    def in_transaction(self) -> bool:
-        return True
-
 
 # --------------------------------------------------------------------------- the connection
 
@@ -120,8 +115,6 @@ class PgConnection:
     server dropped (a restart, the network) is replaced at the next call: that call's
     ``StoreError`` says what happened; the one after it reconnects.
     """
-
-    _copy = False
 
     def __init__(self, url: str, conn: psycopg.Connection[Any],
                  id_factory: Callable[[], str]) -> None:
