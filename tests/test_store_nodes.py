@@ -221,3 +221,14 @@ def test_a_node_started_before_its_database_waits_for_it(
         assert node.alive()
     finally:
         node.close()
+
+
+def test_the_nodes_bench_runs_at_a_toy_size(tmp_path: Path, pg_cluster: Cluster) -> None:
+    """``python -m bench.nodes`` end to end at a toy size (no timing is asserted)."""
+    from bench.nodes import one_round
+
+    with DelayedFeeds(8, items=2, delay=0.0) as server:
+        (tmp_path / "planet.opml").write_text(server.opml(), encoding="utf-8")
+        for nodes in (1, 2):
+            stored, converged_at, per_feed = one_round(pg_cluster, server, tmp_path, nodes, 2)
+            assert 0 < stored <= converged_at and per_feed == 1.0
