@@ -345,3 +345,11 @@ def test_a_remote_ingest_leaves_the_feeds_another_node_holds_and_looks_again_lat
             [again] = ingest_remote(config, store, config.sources, now=NOW, force=False)
             assert again.elsewhere == 0 and store.count() == 8
             assert sum(server.requests().values()) == 4  # the others were not due: not asked
+
+
+def test_recover_says_it_rebuilds_sqlite_stores_only(tmp_path: Path, pg_url: str) -> None:
+    config = config_module.load(write_site(tmp_path, f'url = "{pg_url}"'))
+    from feeds.pipeline import recover
+
+    with pytest.raises(StoreError, match="feeds store copy"):
+        recover(config, now=NOW)
