@@ -25,6 +25,7 @@ from typing import Any, TextIO
 
 from .cli_args import parse
 from .errors import ArticleError, ConfigError, FeedsError, Stopped
+from .storecmd import cmd_store
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -490,4 +491,5 @@ def cmd_recover(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "build": cmd_build, "inspect": cmd_inspect, "run": cmd_run, "serve": cmd_serve,
     "add": cmd_add, "status": cmd_status, "check": cmd_check, "recover": cmd_recover,
+    "store": cmd_store,
 }

@@ -96,6 +96,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true",
                    help="replace a store that still holds ids (the old file is kept aside)")
     _wait_option(p)
+
+    p = sub.add_parser("store", parents=[common], help="work on a store as a whole")
+    verbs = p.add_subparsers(dest="store_command", required=True, metavar="STORE_COMMAND")
+    p = verbs.add_parser("copy", parents=[common],
+                         help="copy a whole store (ids, validators, politeness state) into a "
+                              "new one: SQLite to PostgreSQL, or back")
+    p.add_argument("--from", dest="source", required=True, metavar="PATH_OR_URL",
+                   help="the store to copy: a SQLite file or a postgresql:// URL")
+    p.add_argument("--to", dest="destination", required=True, metavar="PATH_OR_URL",
+                   help="the new store (it must be empty): a SQLite file or a postgresql:// URL")
     return main
 
 

@@ -22,6 +22,7 @@ from .configcheck import (
     _HEADER_NOT,
     MAX_MAX_AGE,
     MAX_SINCE,
+    SharedStore,
     _host,
     _join,
     _short,
@@ -139,6 +140,12 @@ class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     folder_every: timedelta = timedelta(minutes=5)
     status_page: bool = False  # [output] status_page: write status.html (it shows source URLs)
+    shared: SharedStore | None = None  # [store] url: a PostgreSQL store nodes share
+
+    @property
+    def store(self) -> str | Path:
+        """Where the store is: the shared store's URL, else the SQLite file."""
+        return self.shared.url if self.shared else self.store_path
 
     def source(self, name: str) -> SourceConfig:
         for source in self.sources:
@@ -210,7 +217,8 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
     top = v.table(raw, "", {"site", "store", "output", "sources", "feeds", "fetch", "server",
                             "schedule", "retention"})
     site = _site(v, v.sub(top, "site"))
-    store_table = v.table(v.sub(top, "store"), "store", {"path"})
+    store_table = v.table(v.sub(top, "store"), "store", {"path", "url", "lease", "node"})
+    shared = v.shared_store(store_table)
     store_path = v.path(store_table, "store", "path", default="../state/feeds.db")
     output_table = v.table(v.sub(top, "output"), "output", {"dir", "status_page"})
     output_dir = v.path(output_table, "output", "dir", default="../public")
@@ -238,6 +246,7 @@ def parse(raw: Mapping[str, Any], path: Path) -> Config:
         server=server,
         folder_every=folder_every,
         status_page=status_page,
+        shared=shared,
     )
 
 

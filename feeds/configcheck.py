@@ -7,10 +7,12 @@ of single values live here, so that each module stays readable on its own.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import string
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,47 @@ _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP header name (RF
 _HEADER_VALUE = re.compile(r"^[\t\x20-\x7e]*$")  # printable ASCII: what httpx sends as is
 _HEADER_NOT = re.compile(r"[^\t\x20-\x7e]")
 _NAME_MAX, _PATH_MAX = 255, 4095
+
+
+#: what a node of a shared store does: fetch sources, publish feeds, or both
+NODE_ROLES = ("both", "fetch", "publish")
+#: how long a node holds a remote feed it claimed, unless it finishes sooner
+DEFAULT_LEASE = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class SharedStore:
+    """``[store] url``: a PostgreSQL store several nodes share (``feeds.store.postgres``)."""
+
+    url: str
+    lease: timedelta = DEFAULT_LEASE
+    role: str = "both"  # NODE_ROLES
+
+    @property
+    def fetches(self) -> bool:
+        return self.role != "publish"
+
+    @property
+    def publishes(self) -> bool:
+        return self.role != "fetch"
+
+
+def _store_url_problem(url: str) -> str | None:
+    """What is wrong with a PostgreSQL URL (None: nothing seen without connecting)."""
+    if not url.startswith(("postgresql://", "postgres://")):
+        return f"must be a PostgreSQL URL like postgresql://user@host:5432/feeds, got {_short(url)}"
+    if _URL_BAD.search(url):
+        return "must not contain spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises on a bad port)
+    except ValueError as exc:
+        return f"not a usable URL: {exc}"
+    if not parts.hostname and "host=" not in parts.query:
+        return "must name a host, e.g. postgresql://user@db.example:5432/feeds"
+    if not parts.path.strip("/"):
+        return "must name a database, e.g. postgresql://user@host:5432/feeds"
+    return None
 
 
 def parse_duration(text: str, *, minimum: timedelta = MIN_EVERY,
@@ -278,6 +321,28 @@ class _Validator:
                          f"must be one of {', '.join(repr(c) for c in choices)}, got {shown}")
             return default
         return value
+
+    def shared_store(self, table: Mapping[str, Any]) -> SharedStore | None:
+        """``[store] url`` (a PostgreSQL database), ``lease`` and ``node``; None: no url
+        (the SQLite file at ``path``)."""
+        url = self.string(table, "store", "url")
+        lease = self.duration(table, "store", "lease", minimum=timedelta(seconds=1))
+        role = self.choice(table, "store", "node", NODE_ROLES, default="both")
+        if url is None:
+            for key in ("lease", "node"):
+                if key in table:
+                    self.problem(f"store.{key}", "applies only with store.url (a shared store)")
+            return None
+        problem = _store_url_problem(url)
+        if problem is None and "path" in table:
+            problem = "give store.path (a SQLite file) or store.url, not both"
+        if problem is None and importlib.util.find_spec("psycopg") is None:
+            problem = ("a PostgreSQL store needs psycopg 3, which is not installed: "
+                       "pip install 'feeds[postgresql]'")
+        if problem:
+            self.problem("store.url", problem)
+            return None
+        return SharedStore(url, lease or DEFAULT_LEASE, role)
 
     def globs(self, table: Mapping[str, Any], where: str, key: str) -> tuple[str, ...]:
         """A list of include/exclude globs (``feeds.sources.layouts.glob_regex``); one

@@ -41,6 +41,7 @@ from .monitor import Monitor
 from .pipeline import (
     Service,
     changed_keys,
+    feeds_of_change,
     refuse_lost_store,
     schedule_every,
     sources_changed,
@@ -65,7 +66,7 @@ START_EXTENSION = 60.0  # seconds asked of systemd at a time while a long first 
 
 @dataclass(frozen=True)
 class Work:
-    kind: str  # "ingest", "reload", "stop"
+    kind: str  # "ingest", "reload", "stop", "changed" (by another node: the source or "")
     source: str | None = None  # the source to ingest; for "stop", the signal's name
 
 
@@ -90,6 +91,7 @@ class Daemon:
         self.scheduler: Any = None
         self.watcher: Watcher | None = None
         self.server: FeedServer | None = None
+        self.unlisten: Callable[[], None] | None = None  # stops hearing the other nodes
         self.service = Service(config, clock=clock)
         self.monitor = Monitor(config, queue_depth=lambda: self.queue.qsize(),
                                scheduler_running=lambda: bool(self.scheduler
@@ -114,7 +116,7 @@ class Daemon:
     def run(self) -> int:
         self._install_signals()
         self.last_extend = time.monotonic()
-        self.service.open()
+        self.service.open(cancelled=lambda: self.stop_requested)
         self.monitor.reset(self.service)
         try:
             self.notifier.status("first build")
@@ -158,6 +160,8 @@ class Daemon:
                 self._reload()
             elif work.kind == "ingest" and work.source:
                 self._ingest_requested(work.source)
+            elif work.kind == "changed":
+                self._mark(feeds_of_change(self.config, work.source or ""))
             due = self._publish_due()
             if due is not None and time.monotonic() >= due:
                 self._publish(self.dirty)
@@ -230,7 +234,10 @@ class Daemon:
             self._retry_later(name, report.unsettled)
         if report.wake_at is not None:
             self._wake(name, report.wake_at)
-        touched = self.service.touched(report)
+        self._mark(self.service.touched(report))
+
+    def _mark(self, touched: set[str]) -> None:
+        """Publish the feeds ``touched`` soon."""
         if touched:
             self.dirty.update(touched)
             if self.publish_at is None:
@@ -305,9 +312,9 @@ class Daemon:
                                 + str(exc).splitlines()[0])
             return
         old = self.config
-        if new.store_path != old.store_path:
-            log.warning("store.path changed: the new path takes effect on restart")
-            new = dataclasses.replace(new, store_path=old.store_path)
+        if new.store != old.store:
+            log.warning("the store's path or url changed: the new one takes effect on restart")
+            new = dataclasses.replace(new, store_path=old.store_path, shared=old.shared)
         self.config = self.service.config = new
         self.monitor.reset(self.service)
         restart_server = (new.server, new.output_dir) != (old.server, old.output_dir)
@@ -338,6 +345,7 @@ class Daemon:
             if at > now:
                 self._add_wake(name, at)
         self.scheduler.start()
+        self.unlisten = self.service.listen(lambda name: self.queue.put(Work("changed", name)))
         folders = watched_folders(self.config)
         if folders:
             self.watcher = Watcher(  # once watching: one full scan of every folder
@@ -371,6 +379,9 @@ class Daemon:
         if self.watcher is not None:
             self.watcher.stop()
             self.watcher = None
+        if self.unlisten is not None:
+            self.unlisten()
+            self.unlisten = None
         if timers:  # a reload keeps them: a file waiting to settle is still read soon
             for timer in self.retry_timers.values():
                 timer.cancel()
@@ -420,10 +431,13 @@ def _trigger(source: SourceConfig, config: Config) -> Any:
 
 def run(config_path: Path, *, lock_wait: float | None = 0) -> int:
     """Entry point for ``feeds run``: lock the state directory, then loop until stopped."""
+    from contextlib import nullcontext
+
     from .lock import lock_state_dir
 
     config = load(config_path)
     notifier = Notifier.from_env()
-    with lock_state_dir(config.store_path, wait=lock_wait):
+    # (nodes of a shared store run side by side: the database serializes them)
+    with nullcontext() if config.shared else lock_state_dir(config.store_path, wait=lock_wait):
         refuse_lost_store(config)  # a new store would mint every published id anew
         return Daemon(config_path, config, notifier=notifier).run()

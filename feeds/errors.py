@@ -7,7 +7,8 @@
     │   └── FetchError         an HTTP fetch failed (network, status, size, redirects)
     │       └── ParseError     a fetched body is not a feed we can read
     ├── StoreError             the SQLite store cannot be opened, migrated or written
-    │   └── LockedError        another writer holds the state directory
+    │   ├── LockedError        another writer holds the state directory
+    │   └── UnreachableError   the shared store's database cannot be reached (yet)
     ├── PublishError           an output file could not be rendered, verified or written
     │   └── OutputError        the file system refused a write (full, read-only, no
     │                          permission): no feed can be published, the build stops
@@ -83,6 +84,10 @@ class StoreError(FeedsError):
 
 
 class LockedError(StoreError):
+    pass
+
+
+class UnreachableError(StoreError):
     pass
 
 

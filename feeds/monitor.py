@@ -99,8 +99,9 @@ class Monitor:
         self.feed_items = Gauge("feeds_feed_items", "Items each feed shows", ["feed"], registry=r)
         Gauge("feeds_queue_depth", "Work waiting in the daemon's queue",
               registry=r).set_function(lambda: float(queue_depth()))
-        Gauge("feeds_store_bytes", "Size of the store on disk (with its write-ahead log)",
-              registry=r).set_function(self._store_bytes)
+        if config.shared is None:  # a shared PostgreSQL store is the database's to measure
+            Gauge("feeds_store_bytes", "Size of the SQLite store on disk (with its "
+                  "write-ahead log)", registry=r).set_function(self._store_bytes)
         self.last_seen: dict[str, float] = {}  # source -> its gauge's value
         self.rows: dict[str, SourceRow] = {}
         self.feeds: list[FeedRow] = []

@@ -95,3 +95,31 @@ def parse_body(body: bytes, *, source: str, feed_url: str,
     from feeds.sources.remote import raw_body
 
     return read_body(raw_body(body, source=source, url=feed_url, headers=headers))
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[object]:
+    """One throwaway PostgreSQL server for the session (``tests.pgcluster``); skips, saying
+    why, where PostgreSQL or psycopg is not installed."""
+    from tests.pgcluster import Cluster, unavailable
+
+    why = unavailable()
+    if why:
+        pytest.skip(why)
+    cluster = Cluster().start()
+    try:
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+@pytest.fixture
+def pg_url(pg_cluster: object) -> str:
+    """The URL of a fresh, empty database on the session's PostgreSQL server."""
+    from tests.pgcluster import Cluster
+
+    assert isinstance(pg_cluster, Cluster)
+    return pg_cluster.database()

@@ -173,6 +173,8 @@ def test_only_one_module_touches_each_boundary_library() -> None:
     assert users("feedparser") <= {"feeds.normalize.entries", "feeds.publish.render"}
     assert users("feedgen") <= {"feeds.publish.rss", "feeds.publish.atom"}
     assert users("sqlite3") and all(m.startswith("feeds.store.sqlite.") for m in users("sqlite3"))
+    assert users("psycopg") and all(m.startswith("feeds.store.postgres.")
+                                    for m in users("psycopg"))
     # the scheduler in the daemon, its triggers in schedule (which config checks cron with)
     assert users("apscheduler") == {"feeds.daemon", "feeds.schedule"}
 

@@ -1,7 +1,8 @@
 """The Store protocol, specified once and run against every implementation.
 
-Each test takes ``store``: the SQLite store (a file in a temporary directory) and the
-in-memory one, both minting ids ``id-1``, ``id-2`` ...  What only SQLite has (migrations,
+Each test takes ``store``: the SQLite store (a file in a temporary directory), the
+in-memory one and the PostgreSQL one (a fresh database on the session's throwaway server,
+``tests.pgcluster``), all minting ids ``id-1``, ``id-2`` ...  What only SQLite has (migrations,
 locking, crash safety, query plans) is specified in ``test_store.py``.
 """
 
@@ -29,6 +30,7 @@ from feeds.store import (
     instant,
     stamp,
 )
+from feeds.store.postgres import PostgresStore
 from tests.conftest import TWO_FEED_SITE
 
 SRC = "notes"
@@ -50,18 +52,21 @@ def counter(prefix: str = "id") -> Callable[[], str]:
     return lambda: f"{prefix}-{next(numbers)}"
 
 
-IMPLEMENTATIONS = ["sqlite", "memory"]
+IMPLEMENTATIONS = ["sqlite", "memory", "postgres"]
 
 
-def open_store(kind: str, tmp_path: Path, id_factory: Callable[[], str]) -> Store:
+def open_store(kind: str, tmp_path: Path, id_factory: Callable[[], str],
+               request: pytest.FixtureRequest) -> Store:
     if kind == "sqlite":
         return SqliteStore.open(tmp_path / "state" / "feeds.sqlite", id_factory=id_factory)
+    if kind == "postgres":  # a fresh database on the session's server (skips without one)
+        return PostgresStore.open(request.getfixturevalue("pg_url"), id_factory=id_factory)
     return MemoryStore(id_factory=id_factory)
 
 
 @pytest.fixture(params=IMPLEMENTATIONS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    with open_store(request.param, tmp_path, counter()) as s:
+    with open_store(request.param, tmp_path, counter(), request) as s:
         yield s
 
 
@@ -474,7 +479,7 @@ def test_a_handle_reopens_the_same_store_in_another_process(store: Store) -> Non
 def test_a_store_is_a_context_manager_and_a_store(store: Store) -> None:
     with store as same:
         assert same is store
-    assert isinstance(store, (SqliteStore, MemoryStore))
+    assert isinstance(store, (SqliteStore, MemoryStore, PostgresStore))
 
 
 # --------------------------------------------------------------------------- through the pipeline
@@ -485,7 +490,7 @@ SITE = TWO_FEED_SITE.format(author="")  # the perf tests' site: a feed of 3 and 
 
 @pytest.mark.parametrize("kind", IMPLEMENTATIONS)
 def test_the_pipeline_publishes_the_same_files_from_either_store_and_then_nothing(
-        tmp_path: Path, kind: str) -> None:
+        tmp_path: Path, kind: str, request: pytest.FixtureRequest) -> None:
     """Ingest and publish ask only the protocol: the memory store gives the files a build
     gives, and its kept feed state makes the next publication a no-op."""
     from feeds import config as config_module
@@ -503,7 +508,7 @@ def test_the_pipeline_publishes_the_same_files_from_either_store_and_then_nothin
     reference = config_module.load(site(tmp_path / "built") / "feeds.toml")
     build(reference, now=NOW)
     config = config_module.load(site(tmp_path / "here") / "feeds.toml")
-    with open_store(kind, tmp_path / "here", counter("urn:x")) as store:
+    with open_store(kind, tmp_path / "here", counter("urn:x"), request) as store:
         ingest(config, store, now=NOW)
         reports, _pages = publish(config, store, now=NOW)
         assert all(r.error is None for r in reports)
@@ -527,3 +532,23 @@ def test_the_pipeline_publishes_the_same_files_from_either_store_and_then_nothin
     assert built.keys() == here.keys() and len(built) > 4
     assert {k: without_ids(v) for k, v in here.items()} == \
         {k: without_ids(v) for k, v in built.items()}
+
+
+def test_keys_and_links_of_any_length_are_stored_and_found(store: Store) -> None:
+    """An entry's id comes from its feed, whatever its length (PostgreSQL's B-tree entries
+    hold at most 2,704 bytes: no index may hold a key whole)."""
+    import random
+    import string
+
+    rng = random.Random(14)
+    long_key = "".join(rng.choice(string.ascii_letters) for _ in range(20_000))
+    link = "https://example.org/" + "".join(rng.choice(string.ascii_letters) for _ in range(9000))
+    store.ingest(SRC, [(art(long_key, link=link), fs(1)), (art("short"), fs(2))], now=NOW,
+                 present={long_key, "short"})
+    assert store.lookup_id(SRC, long_key) == "id-1"
+    assert store.file_states(SRC, [long_key]) == {long_key: fs(1)}
+    assert store.link_holders(SRC, [link]) == {link: long_key}
+    changes = store.ingest(SRC, [(art("short"), fs(2))], now=LATER, present={"short"})
+    assert changes.removed == (long_key,) and store.file_states(SRC) == {"short": fs(2)}
+    store.ingest(SRC, [(art(long_key, link=link), fs(1))], now=LATER, present={long_key, "short"})
+    assert store.lookup_id(SRC, long_key) == "id-1"  # back, with its id

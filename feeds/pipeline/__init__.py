@@ -51,13 +51,14 @@ from .reports import (
     log_source,
 )
 from .service import Service, changed_keys, schedule_every, sources_changed, watched_folders
+from .shared import feeds_of_change, output_key
 from .workers import model_cache_dir, one_pool
 
 __all__ = [
     "BuildReport", "Cancelled", "FeedReport", "Progress", "RecoverReport", "Service",
     "SourceReport", "Status", "abandon", "build", "changed_keys", "discover_feed", "explain_path",
-    "feed_heads", "feed_items", "fetch_settings", "ingest", "ingest_folder", "ingest_remote",
-    "locate", "lookup_id", "model_cache_dir", "publish", "publish_feed",
+    "feed_heads", "feed_items", "feeds_of_change", "fetch_settings", "ingest", "ingest_folder",
+    "ingest_remote", "locate", "lookup_id", "model_cache_dir", "publish", "publish_feed",
     "read_body", "read_path", "recover", "refuse_lost_store", "remote_specs", "schedule_every",
     "sources_changed", "status", "watched_folders",
 ]
@@ -172,7 +173,8 @@ def build(config: Config, *, now: datetime, dry_run: bool = False,
     report = BuildReport(config.output_dir, dry_run=dry_run)
     model_cache = None if dry_run else model_cache_dir()
     workers = os.cpu_count() or 1
-    with open_store(config.store_path, dry_run=dry_run) as store, \
+    with open_store(config.store, dry_run=dry_run,
+                                           output=output_key(config)) as store, \
             one_pool(workers, model_cache):
         report.sources = ingest(config, store, now=now, progress=progress,
                                 model_cache=model_cache, cancelled=cancelled)

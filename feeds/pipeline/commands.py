@@ -77,10 +77,11 @@ def locate(config: Config | None, path: Path) -> Located:
 def lookup_id(config: Config | None, source: str | None, key: str | None) -> str | None:
     """The id the store gave the article ``key`` of ``source``, if any (and if there is a
     usable store)."""
-    if config is None or source is None or key is None or not config.store_path.is_file():
+    if config is None or source is None or key is None or not (
+            config.shared or config.store_path.is_file()):
         return None
     try:
-        with open_store(config.store_path) as store:
+        with open_store(config.store) as store:
             return store.lookup_id(source, key)
     except FeedsError:
         return None

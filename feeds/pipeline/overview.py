@@ -76,9 +76,9 @@ def gather(config: Config, *, now: datetime, store: Store | None = None,
     the configured one is opened to read, if it exists.  ``only``: one source's name (the
     configured name, or an OPML outline's): that source alone, and no feeds."""
     overview = Overview(now, config)
-    owned = store is None and config.store_path.is_file()
+    owned = store is None and (config.shared is not None or config.store_path.is_file())
     if owned:
-        store = open_store(config.store_path)
+        store = open_store(config.store)
     named = [s for s in config.sources if s.name == only]  # else an OPML outline, or none
     try:
         for source in named or config.sources:

@@ -63,6 +63,9 @@ def recover(config: Config, *, now: datetime, force: bool = False,
     from . import ingest  # the package's: read exactly as a build reads
     from .rematch import check_replaceable, match, merged_entries, read_published
 
+    if config.shared:
+        raise StoreError(f"{config.path}: store.url: `feeds recover` rebuilds a SQLite store: "
+                         f"recover with store.path, then `feeds store copy` it to the database")
     path = config.store_path
     check_replaceable(path, force=force, ids=_ids_in(path))
     files = read_published(config)

@@ -420,8 +420,8 @@ def _restored(entry: Entry, article: Identity, *, edited: bool, now: datetime) -
 def lost_store_problem(config: Config) -> str | None:
     """Why a build must not start: the store is missing, yet published feeds hold ids a
     fresh store would mint anew.  None when the store exists or nothing was published."""
-    if config.store_path.exists() or config.store_path.is_symlink():
-        return None
+    if config.shared or config.store_path.exists() or config.store_path.is_symlink():
+        return None  # (a shared store: its nodes start with an empty output folder)
     files = read_published(config)
     count = len({e.id for f in files for e in f.entries})
     if not count:

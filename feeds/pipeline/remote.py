@@ -9,7 +9,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from .. import __version__, normalize
@@ -59,6 +59,11 @@ def read_body(raw: RawInput) -> ParsedFeed:
     """A fetched body's entries, by the readers' table (``ParseError``: not a feed)."""
     return normalize.read_feed(raw, normalize.ReadContext())
 
+
+#: feeds claimed at a time from a shared store (at least; twice the fetch concurrency)
+CLAIM_BATCH = 16
+#: how long a claim lasts when the configuration has no shared store to say so
+DEFAULT_LEASE = timedelta(minutes=2)
 
 #: feeds to fetch before the build's process pool reads their bodies (a pool's start and
 #: the articles' trip back cost less than reading this many feeds)
@@ -158,8 +163,6 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
     that was read, what it no longer lists is pruned to its source's ``retention``; what
     was pruned is reported as removed, so the feeds showing it are published again.
     """
-    from ..sources.remote import fetch_feeds_sync, settle
-
     started = time.monotonic()
     reports: dict[str, SourceReport] = {}
     jobs: list[tuple[SourceConfig, FeedSpec]] = []
@@ -174,6 +177,47 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
         jobs.extend((source, spec) for spec in specs)
         if source.source_kind.many_feeds:
             subscribed[source.name] = [spec.name for spec in specs]
+    totals: dict[str, ChangeTotals] = {name: ChangeTotals() for name in reports}
+    # Claimed a batch at a time: on a store nodes share, each node takes the next feeds
+    # no other holds, so a round is divided between them; here, one batch of all.
+    waiting = {spec.name: (source, spec) for source, spec in jobs}
+    lease = config.shared.lease if config.shared else DEFAULT_LEASE
+    while waiting:
+        claimed = store.claim(waiting, lease=lease,
+                              limit=max(CLAIM_BATCH, 2 * config.fetch.concurrency))
+        if not claimed:
+            break
+        batch = [waiting.pop(name) for name in sorted(claimed, key=list(waiting).index)]
+        try:
+            _fetch_batch(config, store, batch, reports, totals, now=now, force=force,
+                         cancelled=cancelled)
+        finally:
+            store.release(claimed)
+    for source, _spec in waiting.values():  # another node holds them: retried after a lease
+        reports[source.name].elsewhere += 1
+        reports[source.name].wake_at = now + lease
+    for name, feeds in subscribed.items():  # feeds taken out of an OPML file
+        gone = store.prune_unlisted_feeds(name, feeds)
+        if gone:
+            log.info("%s: %d entr%s of feeds no longer in its OPML file removed", name,
+                     len(gone), "y" if len(gone) == 1 else "ies")
+            totals[name].add(Changes(added=(), changed=(), removed=gone, unchanged=0))
+    for name, report in reports.items():
+        report.changes = totals[name].result()
+        for key, reason in report.changes.rejected:
+            report.problems.append((key, reason))
+        report.duration = time.monotonic() - started
+    return list(reports.values())
+
+
+def _fetch_batch(config: Config, store: Store, jobs: list[tuple[SourceConfig, FeedSpec]],
+                 reports: dict[str, SourceReport], totals: dict[str, ChangeTotals], *,
+                 now: datetime, force: bool, cancelled: Cancelled | None) -> None:
+    """Fetch the feeds of ``jobs`` (claimed by this node), store what is new, prune, and
+    save their fetch states last (their states are read only now: after the claim, so
+    what another node fetched before is seen)."""
+    from ..sources.remote import fetch_feeds_sync, settle
+
     pairs = [(spec, store.source_state(spec.name)) for _source, spec in jobs]
     reading = _Reading.start(len(pairs))
     fetched = fetch_feeds_sync(pairs, fetch_settings(config), now=now, force=force,
@@ -181,7 +225,6 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
                                on_result=reading.submit if reading else None) if pairs else []
     # the bodies, read (each stored before the next is waited for)
     results = reading.results(fetched) if reading else (settle(r, read_body) for r in fetched)
-    totals: dict[str, ChangeTotals] = {name: ChangeTotals() for name in reports}
     states: dict[str, FetchState] = {}
     for (source, spec), result in zip(jobs, results, strict=True):
         report = reports[source.name]
@@ -209,19 +252,7 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
             report.skipped += 1
         if result.articles is not None:  # the feed was read: what it lists now is known
             totals[source.name].add(_prune(store, source, spec, result.articles, now=now))
-    for name, feeds in subscribed.items():  # feeds taken out of an OPML file
-        gone = store.prune_unlisted_feeds(name, feeds)
-        if gone:
-            log.info("%s: %d entr%s of feeds no longer in its OPML file removed", name,
-                     len(gone), "y" if len(gone) == 1 else "ies")
-            totals[name].add(Changes(added=(), changed=(), removed=gone, unchanged=0))
     store.set_source_states(states)
-    for name, report in reports.items():
-        report.changes = totals[name].result()
-        for key, reason in report.changes.rejected:
-            report.problems.append((key, reason))
-        report.duration = time.monotonic() - started
-    return list(reports.values())
 
 
 def _prune(store: Store, source: SourceConfig, spec: FeedSpec, listed: Sequence[Article], *,

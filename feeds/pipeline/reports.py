@@ -44,6 +44,7 @@ class SourceReport:
     unsettled: list[str] = field(default_factory=list)  # modified too recently to read yet
     collisions: list[tuple[str, str]] = field(default_factory=list)  # (key, what link it got)
     duration: float = 0.0
+    elsewhere: int = 0  # remote feeds another node of a shared store was fetching
 
     @property
     def rejected(self) -> int:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from ..config import Config, SourceConfig
-from ..errors import FeedsError, Stopped
+from ..errors import FeedsError, Stopped, StoreError, UnreachableError
 from ..select import feeds_touched
 from ..sources.folder import is_ignored_name
 from ..store import Store, open_store
@@ -23,6 +23,7 @@ from .folder import ingest_folder
 from .overview import Overview, gather
 from .remote import ingest_remote
 from .reports import Cancelled, FeedReport, Progress, SourceReport
+from .shared import announce, claimed_folder, output_key, retry_after
 from .workers import model_cache_dir
 
 log = logging.getLogger("feeds.daemon")
@@ -38,9 +39,26 @@ class Service:
         self.clock = clock
         self.store: Store | None = None
         self.publish_error: str | None = None  # why the last publication failed as a whole
+        self.failures: dict[str, int] = {}  # by source: ingests failed in a row (no store)
 
-    def open(self) -> None:
-        self.store = open_store(self.config.store_path)
+    def open(self, cancelled: Cancelled | None = None) -> None:
+        """Open the store.  A shared store's database that cannot be reached is waited
+        for (1, 2, 4 ... 60 s between tries, each logged) until it can, or ``cancelled``:
+        a node started before its database, or during its restart, does not exit (and
+        is not restarted in a loop by systemd)."""
+        pause = 1.0
+        while True:
+            try:
+                self.store = open_store(self.config.store, output=output_key(self.config))
+                return
+            except UnreachableError as exc:
+                log.error("%s; trying again in %.0f s", exc, pause, extra={"status": "error"})
+            deadline = time.monotonic() + pause
+            while time.monotonic() < deadline:
+                if cancelled is not None and cancelled():
+                    raise Stopped("stopped while waiting for the store")
+                time.sleep(0.1)
+            pause = min(pause * 2, 60.0)
 
     def close(self) -> None:
         if self.store is not None:
@@ -58,6 +76,8 @@ class Service:
             source = self.config.source(name)
         except KeyError:
             return None
+        if self.config.shared and not self.config.shared.fetches:
+            return None  # a publish-only node: the others fetch
         started = time.monotonic()
         try:
             report = self._ingest(source, paths, settle=settle, parallel=parallel,
@@ -73,26 +93,48 @@ class Service:
                          extra={"source": source.name, "status": "interrupted"})
                 return None
             report = SourceReport(source.name, source.kind, error=str(exc))
+            if isinstance(exc, StoreError) and self.config.shared:  # the database is away
+                report.wake_at = self.clock() + retry_after(self.failures, source.name)
         except Exception:  # a bug in one source must not kill the service
             log.exception("source %s: unexpected error", source.name,
                           extra={"source": source.name, "status": "error"})
             return None
         report.duration = time.monotonic() - started
+        if report.wake_at is None or not report.error:
+            self.failures.pop(source.name, None)
         log_ingest(report)
+        if self.config.shared and self.touched(report):
+            announce(self.store, name)
         return report
 
     def _ingest(self, source: SourceConfig, paths: set[str] | None, *, settle: float,
                 parallel: bool, progress: Progress | None,
                 cancelled: Cancelled | None) -> SourceReport:
-        assert self.store is not None
+        store = self.store
+        assert store is not None
         if not source.remote:
-            return ingest_folder(self.store, source, self.config, now=self.clock(),
-                                 settle_ns=int(settle * 1e9), progress=progress,
-                                 workers=None if parallel else 1,
-                                 model_cache=model_cache_dir(), paths=paths,
-                                 cancelled=cancelled)
-        return ingest_remote(self.config, self.store, [source], now=self.clock(), force=False,
+            def scan() -> SourceReport:
+                return ingest_folder(store, source, self.config, now=self.clock(),
+                                     settle_ns=int(settle * 1e9), progress=progress,
+                                     workers=None if parallel else 1,
+                                     model_cache=model_cache_dir(), paths=paths,
+                                     cancelled=cancelled)
+            return claimed_folder(store, self.config, source, scan, now=self.clock())
+        return ingest_remote(self.config, store, [source], now=self.clock(), force=False,
                              cancelled=cancelled)[0]
+
+    def listen(self, on_change: Callable[[str], None]) -> Callable[[], None] | None:
+        """On a shared store, call ``on_change(source)`` (from a thread) when another node
+        changed ``source`` (``""``: maybe anything: on connecting, then at least once a
+        lease); the function that stops listening.  None: nothing to hear (a lone store,
+        a fetch-only node)."""
+        from ..store.postgres import PostgresStore
+
+        shared = self.config.shared
+        if shared is None or not shared.publishes or not isinstance(self.store, PostgresStore):
+            return None
+        every = min(60.0, shared.lease.total_seconds())
+        return self.store.listen(on_change, every=every).stop
 
     def touched(self, report: SourceReport) -> set[str]:
         """The feeds to publish again after ``report``'s ingest."""
@@ -105,6 +147,8 @@ class Service:
         from . import publish
 
         assert self.store is not None
+        if self.config.shared and not self.config.shared.publishes:
+            return []  # a fetch-only node: the others publish
         started = time.monotonic()
         try:
             reports, _pages = publish(self.config, self.store, now=self.clock(), only=only)

@@ -7,9 +7,11 @@ for speed: see there); no SQL, no JSON, no file path.  Implementations:
 
 * :mod:`feeds.store.sqlite`: the one the program uses (schema and migrations, codecs,
   queries); :func:`open_store` opens it.
+* :mod:`feeds.store.postgres`: one PostgreSQL database shared by several nodes (psycopg 3,
+  the ``postgresql`` extra); :func:`open_store` opens it for a ``postgresql://`` URL.
 * :mod:`feeds.store.memory`: dicts, for pure tests.
 
-Both pass the same protocol test suite (``tests/test_store_protocol.py``).  The decisions
+All pass the same protocol test suite (``tests/test_store_protocol.py``).  The decisions
 (ids, what changed, what retention drops) are pure functions of :mod:`feeds.store.plan`
 and :mod:`feeds.store.retention`, shared by both.  Shaped
 after lemon24/reader's ``StorageType`` protocol and APScheduler 3's ``BaseJobStore`` (with
@@ -19,13 +21,14 @@ its ``MemoryJobStore`` beside the SQL one).
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self
 
 from ..model import Article, Changes, FetchState, FileState, Item, Retention
 from .memory import MemoryStore
+from .postgres.connection import is_postgres_url
 from .sqlite import (
     MIGRATIONS,
     RECOVER_HINT,
@@ -48,6 +51,9 @@ from .types import (
     instant,
     stamp,
 )
+
+if TYPE_CHECKING:
+    from .postgres import PostgresStore
 
 __all__ = [
     "MIGRATIONS",
@@ -73,6 +79,7 @@ __all__ = [
     "article_to_json",
     "instant",
     "is_empty_file",
+    "is_postgres_url",
     "open_store",
     "stamp",
 ]
@@ -170,6 +177,21 @@ class Store(Protocol):
 
     def set_source_states(self, states: Mapping[str, FetchState]) -> None: ...
 
+    # claims: which node fetches which remote feed (or scans which folder) now
+    def claim(self, feeds: Collection[str], *, lease: timedelta,
+              limit: int | None = None) -> list[str]:
+        """Of ``feeds`` (fetch state names, or folder sources), those this node fetches
+        now, sorted, each leased to it for ``lease`` unless released sooner: on a
+        shared store, at most ``limit``, and none another node holds a live lease on; on a
+        store one node uses, every one."""
+
+    def release(self, feeds: Collection[str]) -> None:
+        """Give up this node's leases on ``feeds`` (their state is saved)."""
+
+    def announce(self, source: str) -> None:
+        """Tell the other nodes sharing this store that ``source``'s articles changed
+        (they publish the feeds showing it again)."""
+
     def folder_state(self, source: str) -> FolderState | None:
         """What the last scan of folder ``source`` left (None: none yet)."""
 
@@ -185,13 +207,33 @@ class Store(Protocol):
 
 def open_store(path: str | Path, *, dry_run: bool = False,
                id_factory: Callable[[], str] | None = None,
-               busy_timeout: float = 10.0) -> SqliteStore:
+               busy_timeout: float = 10.0, output: str = "") -> SqliteStore:
     """The SQLite store at ``path`` (created if missing).  ``dry_run``: an in-memory copy of
-    it (empty if there is none): the file is only read, nothing written reaches it."""
+    it (empty if there is none): the file is only read, nothing written reaches it.
+
+    A ``postgresql://`` URL opens that database (its schema created or migrated); a dry
+    run of one works on an in-memory SQLite copy of it.  ``output``: the output folder
+    this process publishes to (several nodes share that store, each its own folder)."""
+    if is_postgres_url(path):
+        from .postgres import PostgresStore
+
+        assert isinstance(path, str)
+        store = PostgresStore.open(path, id_factory=id_factory, busy_timeout=busy_timeout)
+        store.output = output
+        if not dry_run:
+            return store  # type: ignore[return-value]  # (a Store: checked by _conforms)
+        from .copy import copy_store
+
+        with store:
+            scratch = SqliteStore.open(":memory:", id_factory=id_factory)
+            copy_store(store, scratch)
+        scratch._copy = True
+        return scratch
     opener = SqliteStore.open_copy if dry_run else SqliteStore.open
     return opener(path, id_factory=id_factory, busy_timeout=busy_timeout)
 
 
-def _conforms(sqlite: SqliteStore, memory: MemoryStore) -> tuple[Store, Store]:
-    """Both implementations are stores (checked by mypy)."""
-    return sqlite, memory
+def _conforms(sqlite: SqliteStore, memory: MemoryStore,
+              postgres: PostgresStore) -> tuple[Store, Store, Store]:
+    """Every implementation is a store (checked by mypy)."""
+    return sqlite, memory, postgres

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
@@ -342,6 +342,19 @@ class MemoryStore:
             if link in wanted:
                 out[link] = key  # the first key in sort order, if two hold it
         return out
+
+    # Claims: a store only one node uses (SQLite, memory) holds none.  Every feed is this
+    # node's, whatever the limit; a shared store (PostgreSQL) divides them between nodes.
+    def claim(self, feeds: Collection[str], *, lease: timedelta,
+              limit: int | None = None) -> list[str]:
+        """Of ``feeds``, those this node fetches now, sorted: here, all of them."""
+        return sorted(set(feeds))
+
+    def release(self, feeds: Collection[str]) -> None:
+        """Give up this node's claims on ``feeds``: here, there are none."""
+
+    def announce(self, source: str) -> None:
+        """Tell the other nodes that ``source``'s articles changed: here, there are none."""
 
     def set_source_states(self, states: Mapping[str, FetchState]) -> None:
         self._source_states.update(states)

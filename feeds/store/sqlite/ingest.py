@@ -323,6 +323,6 @@ class IngestQueries(Connection):
             " SELECT key FROM (SELECT r.key, r.first_seen, row_number() OVER"
             "  (ORDER BY r.first_seen DESC, r.id) AS n"
             f"  FROM id_registry AS r WHERE {where}"
-            "  AND NOT EXISTS (SELECT 1 FROM articles AS a WHERE a.id = r.id))"
+            "  AND NOT EXISTS (SELECT 1 FROM articles AS a WHERE a.id = r.id)) AS ranked"
             " WHERE n > ? OR first_seen < ?)",
             (*bounds, *bounds, 2**62 if memory.most is None else memory.most, oldest or ""))

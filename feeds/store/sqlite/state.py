@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping
+from datetime import timedelta
 
 from ...model import FetchState
 from ..types import FeedIndex, FeedState, FolderState
@@ -64,6 +65,19 @@ class StateQueries(Connection):
                 "SELECT state FROM source_state WHERE source = ?", (source,)
             ).fetchone()
         return None if row is None else fetch_state_from_json(row[0])
+
+    # Claims: a store only one node uses (SQLite, memory) holds none.  Every feed is this
+    # node's, whatever the limit; a shared store (PostgreSQL) divides them between nodes.
+    def claim(self, feeds: Collection[str], *, lease: timedelta,
+              limit: int | None = None) -> list[str]:
+        """Of ``feeds``, those this node fetches now, sorted: here, all of them."""
+        return sorted(set(feeds))
+
+    def release(self, feeds: Collection[str]) -> None:
+        """Give up this node's claims on ``feeds``: here, there are none."""
+
+    def announce(self, source: str) -> None:
+        """Tell the other nodes that ``source``'s articles changed: here, there are none."""
 
     def set_source_states(self, states: Mapping[str, FetchState]) -> None:
         """Several sources' states in one transaction (a poll of many feeds)."""
