@@ -483,21 +483,7 @@ def _feeds(v: _Validator, raw: Any, source_names: set[str]) -> list[FeedConfig]:
             exclude=exclude,
             since=v.duration(t, where, "since", maximum=MAX_SINCE),
             content=v.choice(t, where, "content", ("full", "summary"), default="full"),
-            **_archive(v, t, where),
+            **v.archive(t, where),
         ))
     return out
 
-
-def _archive(v: _Validator, t: Mapping[str, Any], where: str) -> dict[str, Any]:
-    """``archive`` and ``archive_size`` of one ``[[feeds]]`` table (RFC 5005 archives)."""
-    archive = v.boolean(t, where, "archive", False)
-    size = v.integer(t, where, "archive_size", 100, minimum=1, maximum=100_000)
-    if "archive_size" in t and not archive:
-        v.problem(_join(where, "archive_size"),
-                  "applies only to an archived feed: add archive = true, or remove it")
-    if archive and "limit" in t:
-        v.problem(_join(where, "limit"),
-                  "does not apply to an archived feed (archive = true), which keeps every "
-                  "item: its subscription document holds the newest archive_size to "
-                  "2 × archive_size − 1 and archive pages the rest; remove limit")
-    return {"archive": archive, "archive_size": size}

@@ -322,6 +322,21 @@ class _Validator:
             return default
         return value
 
+    def archive(self, t: Mapping[str, Any], where: str) -> dict[str, Any]:
+        """``archive`` and ``archive_size`` of one ``[[feeds]]`` table (RFC 5005 archives)."""
+        archive = self.boolean(t, where, "archive", False)
+        size = self.integer(t, where, "archive_size", 100, minimum=1, maximum=100_000)
+        if "archive_size" in t and not archive:
+            self.problem(_join(where, "archive_size"),
+                         "applies only to an archived feed: add archive = true, or remove it")
+        if archive and "limit" in t:
+            self.problem(_join(where, "limit"),
+                         "does not apply to an archived feed (archive = true), which keeps "
+                         "every item: its subscription document holds the newest "
+                         "archive_size to 2 × archive_size − 1 and archive pages the rest; "
+                         "remove limit")
+        return {"archive": archive, "archive_size": size}
+
     def shared_store(self, table: Mapping[str, Any]) -> SharedStore | None:
         """``[store] url`` (a PostgreSQL database), ``lease`` and ``node``; None: no url
         (the SQLite file at ``path``)."""
