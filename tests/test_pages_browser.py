@@ -176,6 +176,25 @@ def test_a_feed_link_opens_the_document_it_announces(served: str, browser: Any) 
     assert link.get_attribute("href") == served + "atom-only/atom.xml"
 
 
+@pytest.mark.parametrize("document", ["rss.xml", "atom.xml", "feed.json"])
+def test_a_feed_url_opened_in_the_browser_shows_the_feeds_page_not_raw_xml(
+        served: str, browser: Any, tmp_path: Path, document: str) -> None:
+    """Typed, bookmarked or followed from elsewhere, a feed's URL shows its page; the page's
+    own subscription link still opens the document itself."""
+    from selenium.webdriver.common.by import By
+
+    browser.get(served + "all/" + document)
+    assert browser.current_url == served + "all/"
+    assert browser.find_element(By.TAG_NAME, "h1").text == "All the notes"
+    screenshot(browser, tmp_path / "opened-feed-url.png")
+    [link] = [a for a in browser.find_elements(By.CSS_SELECTOR, "ul.subscribe a")
+              if a.get_attribute("href") == served + "all/" + document]
+    link.click()
+    assert browser.current_url == served + "all/" + document
+    assert "All the notes" in browser.page_source
+    assert browser.find_elements(By.TAG_NAME, "h1") == []  # the document, not the page
+
+
 def test_the_status_page_loads_without_script(served: str, browser: Any,
                                               tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By

@@ -398,3 +398,56 @@ def test_nginx_serves_feeds_like_feeds_serve(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.communicate()
+
+
+def test_nginx_sends_a_browser_from_outside_to_the_feeds_page(tmp_path: Path) -> None:
+    """As ``feeds run`` does (tests/test_server_feed_urls.py): a browser's navigation from
+    outside the site to a feed's URL is a 303 to the feed's page; a reader, and a link on
+    the site itself, get the document; a feed without a page is served as it is."""
+    nginx = nginx_binary()
+    public = tmp_path / "public"
+    for name in ("news/rss.xml", "news/atom.xml", "news/feed.json", "bare/rss.xml"):
+        (public / name).parent.mkdir(parents=True, exist_ok=True)
+        (public / name).write_bytes(b"<rss/>")
+    (public / "news" / "index.html").write_bytes(b"<!doctype html>")
+    port = free_port()
+    site = NGINX.read_text(encoding="utf-8")
+    site = re.sub(r"^\s*listen .*$", "", site, flags=re.M)
+    site = re.sub(r"^(\s*)server_name .*$", rf"\1listen 127.0.0.1:{port};", site, flags=re.M)
+    site = site.replace("root /var/www/feeds;", f"root {public};")
+    proc = subprocess.Popen([nginx, "-p", str(tmp_path), "-c",
+                             str(nginx_wrapper(tmp_path, site))],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    browser = {"Sec-Fetch-Dest": "document", "Sec-Fetch-Mode": "navigate",
+               "Sec-Fetch-Site": "none", "Accept": "text/html,*/*;q=0.8"}
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(base + "/", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.communicate()[1]
+                assert time.monotonic() < deadline, "nginx did not start"
+                time.sleep(0.1)
+        with httpx.Client(base_url=base, timeout=10) as client:
+            for document in ("rss.xml", "atom.xml", "feed.json"):
+                for site_header in ("none", "cross-site"):
+                    sent = client.get(f"/news/{document}",
+                                      headers={**browser, "Sec-Fetch-Site": site_header})
+                    assert sent.status_code == 303, (document, site_header)
+                    assert sent.headers["location"].endswith("/news/")
+                    assert sent.headers["cache-control"] == "no-cache"
+                assert client.get(f"/news/{document}").status_code == 200
+                own_link = client.get(f"/news/{document}",
+                                      headers={**browser, "Sec-Fetch-Site": "same-origin"})
+                assert own_link.status_code == 200
+            assert client.get("/bare/rss.xml", headers=browser).status_code == 200
+    finally:
+        proc.send_signal(signal.SIGQUIT)
+        try:
+            proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()

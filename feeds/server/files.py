@@ -44,10 +44,14 @@ _BY_SUFFIX: dict[str, str] = {
 _COMPRESSIBLE = re.compile(r"^(text/|application/(.+\+)?(xml|json)\b|image/svg\+xml)")
 _ETAG = re.compile(r'(?:W/)?"([^"]*)"')
 _QVALUE = re.compile(r"^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$")
-REASONS = {200: "OK", 301: "Moved Permanently", 304: "Not Modified", 400: "Bad Request",
+REASONS = {200: "OK", 301: "Moved Permanently", 303: "See Other", 304: "Not Modified",
+           400: "Bad Request",
             404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout",
             431: "Request Header Fields Too Large", 500: "Internal Server Error",
             503: "Service Unavailable"}
+
+#: what a feed document's reply depends on besides its path (see _opened_from_outside)
+_FEED_VARY = "Sec-Fetch-Dest, Sec-Fetch-Site"
 
 _CACHE_ENTRIES = 256
 _CACHE_BYTES = 64 * 1024 * 1024
@@ -178,7 +182,25 @@ class FeedApp:
             return simple_reply(404)
         except _Redirect as redirect:
             return simple_reply(301, [("Location", redirect.location)])
+        feed = document_format(name)
+        if feed is not None and feed[1] is None and self._has_page(path):
+            # a feed's subscription document, beside the feed's page
+            if _opened_from_outside(headers):
+                folder = path[: path.rfind(b"/") + 1]
+                return simple_reply(303, [("Location", urllib.parse.quote(folder)),
+                                          ("Vary", _FEED_VARY)])
+            reply = self._represent(name, st, entity, headers)
+            reply.headers.append(("Vary", _FEED_VARY))
+            return reply
         return self._represent(name, st, entity, headers)
+
+    def _has_page(self, path: bytes) -> bool:
+        """Whether the folder of the document ``path`` has its feed's page."""
+        try:
+            self._open(path[: path.rfind(b"/") + 1] + b"index.html")
+        except (_NotFound, _Redirect):
+            return False
+        return True
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
@@ -188,7 +210,7 @@ class FeedApp:
         reply = self.respond(method, path, headers)
         status_line = f"{reply.status} {reply.reason}"
         out = reply.headers
-        if reply.status == 301:
+        if reply.status in (301, 303):
             prefix = environ.get("SCRIPT_NAME", "")
             out = [(k, prefix + v if k == "Location" else v) for k, v in out]
         start_response(status_line, out)
@@ -308,6 +330,17 @@ class FeedApp:
             ("Access-Control-Allow-Origin", "*"),
         ]
         return Reply(200, out, body)
+
+
+def _opened_from_outside(headers: Mapping[str, str]) -> bool:
+    """A person opened a feed's URL in a browser from outside the site: a top-level
+    navigation (``Sec-Fetch-Dest: document``, a header only browsers send, and never for a
+    fetch by a script or an extension) typed, bookmarked or followed from another site
+    (``Sec-Fetch-Site: none`` or ``cross-site``).  They get the feed's page, not raw XML;
+    feed readers send no such headers, and a link on the site itself (the page's own
+    subscription links) still opens the document."""
+    return headers.get("sec-fetch-dest", "").lower() == "document" and \
+        headers.get("sec-fetch-site", "").lower() in ("none", "cross-site")
 
 
 def simple_reply(status: int, extra: list[tuple[str, str]] | None = None) -> Reply:
