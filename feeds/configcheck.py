@@ -81,7 +81,8 @@ def _store_url_problem(url: str) -> str | None:
     except ValueError as exc:
         return f"not a usable URL: {exc}"
     if not parts.hostname and "host=" not in parts.query:
-        return "must name a host, e.g. postgresql://user@db.example:5432/feeds"
+        return ("must name a host, e.g. postgresql://user@db.example:5432/feeds (a local "
+                "socket: postgresql:///feeds?host=/var/run/postgresql)")
     if not parts.path.strip("/"):
         return "must name a database, e.g. postgresql://user@host:5432/feeds"
     return None
