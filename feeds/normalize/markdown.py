@@ -42,10 +42,10 @@ from markdown_it.token import Token
 
 from feeds.errors import ArticleError
 from feeds.model import Article, RawInput
-from feeds.normalize import ReadContext
+from feeds.normalize import ReadContext, mdfast
 from feeds.normalize.cleanup import clean_templates
 from feeds.normalize.frontmatter import MAX_FRONT_MATTER, _split_front_matter, pelican_headers
-from feeds.normalize.mdhtml import own_html
+from feeds.normalize.mdhtml import own_html, own_html_of
 from feeds.normalize.sanitize import html_to_text, sanitize_html
 from feeds.normalize.sitemeta import jekyll_title, lower_keys, summary_of
 from feeds.normalize.siteread import Parsed, assemble, title_of
@@ -188,13 +188,66 @@ def _content(md: MarkdownIt, tokens: list[Token], env: dict[str, Any],
     return sanitize_html(md.renderer.render(tokens, md.options, env), base_url=base_url)
 
 
+_H1_END = "</h1>\n"
+
+
+def _html_content(html: str, base_url: str | None) -> str:
+    """:func:`_content` of the tokens markdown-it renders as ``html`` (from a simple text)."""
+    written = own_html_of(html, base_url)
+    return written if written is not None else sanitize_html(html, base_url=base_url)
+
+
+def _first_html_paragraph(html: str) -> str:
+    """:func:`_first_paragraph` from markdown-it's HTML of a simple text: the first ``<p>``
+    outside quotes and lists."""
+    depth = 0
+    for match in _BLOCK_TAG.finditer(html):
+        closing, name = match.groups()
+        if name != "p":
+            depth += -1 if closing else 1
+        elif depth == 0:
+            end = html.index("</p>", match.end())
+            return html_to_text(sanitize_html(html[match.end():end]))
+    return ""
+
+
+_BLOCK_TAG = re.compile(r"<(/?)(p|blockquote|ul|ol|li)\b[^>]*>")
+
+
+def _parse_simple(text: str, title: str, separator: object, summary: bool
+                  ) -> Parsed | None:
+    """:func:`parse_markdown` by the compiled parser for a text it reads as markdown-it-py
+    does (:mod:`feeds.normalize.mdfast`), to the same bytes; None for any other text."""
+    if summary and isinstance(separator, str) and separator.strip() and separator in text:
+        return None  # (an excerpt: markdown-it-py's tokens give it)
+    if any(_extensions(text)):
+        return None
+    html = mdfast.render(text)
+    if html is None:
+        return None
+    if html.startswith("<h1>"):  # a first heading repeating the title goes
+        end = html.index(_H1_END)
+        heading = one_line(html_to_text(sanitize_html(html[4:end])))
+        if heading.casefold() == title.casefold():
+            html = html[end + len(_H1_END):]
+    return Parsed(
+        title=title,
+        html="",
+        content=functools.partial(_html_content, html),
+        excerpt=None,
+        first_paragraph=(_first_html_paragraph(html) or None) if summary else None,
+    )
+
+
 def parse_markdown(text: str, title: str | None, *, separator: object = None,
                    summary: bool = True) -> Parsed:
     """The body of a Markdown file (after its metadata), parsed once: its title (``title``,
     else its first block), its HTML (``content``: sanitized for a base URL), excerpt and
     first paragraph (not with ``summary`` false: the metadata gives the summary, so neither
-    would be used)."""
+    would be used).  A simple text with a title is parsed by the compiled parser."""
     text = clean_templates(text)
+    if title and (simple := _parse_simple(text, title, separator, summary)) is not None:
+        return simple
     md = _markdown(*_extensions(text))
     env: dict[str, Any] = {}
     tokens = md.parse(text, env)

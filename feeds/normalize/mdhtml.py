@@ -161,3 +161,63 @@ def _html5(options: OptionsDict) -> OptionsDict:
         copied.xhtmlOut = False
         known = _OPTIONS[id(options)] = (options, copied)
     return known[1]
+
+
+# --- the same from markdown-it's HTML (the compiled parser's, :mod:`feeds.normalize.mdfast`)
+
+#: a tag as markdown-it writes it (no raw HTML: the caller's text held no "<")
+_WRITTEN_TAG = re.compile(r"<(/?)([a-z0-9]+)((?: [a-z]+=\"[^\"]*\")*)( /)?>")
+_ATTRIBUTE = re.compile(r' ([a-z]+)="([^"]*)"')
+_BARE_TAGS = frozenset({
+    "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "em", "strong",
+    "s", "pre", "code", "a", "hr", "br",
+})  # fmt: skip
+
+
+def _unescape(value: str) -> str:
+    """markdown-it's ``escapeHtml`` undone (it writes only these four)."""
+    return value.replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">") \
+        .replace("&amp;", "&")
+
+
+def _own_tag(closing: str, name: str, attributes: str, base_url: str | None) -> str | None:
+    """One tag of markdown-it's HTML as :class:`_Renderer` writes it; None: not plain."""
+    if closing or not attributes:
+        return f"<{closing}{name}>" if name in _BARE_TAGS else None
+    attrs = dict(_ATTRIBUTE.findall(attributes))
+    if name == "a" and set(attrs) <= {"href", "title"} and "href" in attrs:
+        href = _unescape(attrs["href"])
+        if href.strip().lower().startswith("mailto:"):
+            return None
+        absolute = absolutize(href, base_url)
+        if absolute is None:
+            return None
+        titled = f' title="{attrs["title"]}"' if "title" in attrs else ""
+        return f'<a href="{_escape_attribute(absolute)}"{titled}{_REL}>'
+    if name == "ol" and set(attrs) == {"start"}:
+        return f'<ol start="{attrs["start"]}">' if _START.fullmatch(attrs["start"]) else None
+    if name == "code" and set(attrs) == {"class"} and attrs["class"].startswith("language-"):
+        return f"<code{attributes}>" if _LANGUAGE.fullmatch(attrs["class"][9:]) else None
+    return None
+
+
+def own_html_of(html: str, base_url: str | None) -> str | None:
+    """:func:`own_html` of the tokens markdown-it renders as ``html``, from that HTML: its
+    text with ``"`` unescaped, its links absolute with ``rel``, void tags without ``/``.
+    ``html`` must come from text without ``<`` or U+0338 (every tag is then markdown-it's);
+    None when the tokens would not be plain (an image, a table, a link or list start or
+    code language the sanitizer would change)."""
+    out: list[str] = []
+    last = 0
+    for match in _WRITTEN_TAG.finditer(html):
+        out.append(html[last:match.start()].replace("&quot;", '"'))
+        tag = _own_tag(match.group(1), match.group(2), match.group(3), base_url)
+        if tag is None:
+            return None
+        out.append(tag)
+        last = match.end()
+    out.append(html[last:].replace("&quot;", '"'))
+    written = "".join(out)
+    if not written.strip():
+        return ""
+    return clean_text(clean_text(written).replace("&nbsp;", "\u00a0")).strip()
