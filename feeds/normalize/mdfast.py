@@ -78,6 +78,8 @@ def _kind(line: str) -> str | None:
         return "fence" if _FENCE.match(line) else None
     if "``" in line or "***" in line or "___" in line or line.count("`") % 2:
         return None  # runs of backticks, or of three delimiters, are matched differently
+    if line[0].isalpha():  # most lines: text (setext lines, breaks and markers are not)
+        return None if line[-1] == " " else "text"
     if _BREAK.match(line):
         return "break"
     if _SETEXT.match(line):

@@ -21,6 +21,7 @@ holds the two to the same bytes.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -165,13 +166,13 @@ def _html5(options: OptionsDict) -> OptionsDict:
 
 # --- the same from markdown-it's HTML (the compiled parser's, :mod:`feeds.normalize.mdfast`)
 
-#: a tag as markdown-it writes it (no raw HTML: the caller's text held no "<")
-_WRITTEN_TAG = re.compile(r"<(/?)([a-z0-9]+)((?: [a-z]+=\"[^\"]*\")*)( /)?>")
-_ATTRIBUTE = re.compile(r' ([a-z]+)="([^"]*)"')
-_BARE_TAGS = frozenset({
-    "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "em", "strong",
-    "s", "pre", "code", "a", "hr", "br",
-})  # fmt: skip
+#: every tag markdown-it writes that :class:`_Renderer` writes alike (the links, list
+#: starts and code languages it checks: :data:`_LINK`, :data:`_CHECKED`)
+_OWN_TAG = re.compile(r'</?(?:p|h[1-6]|ul|ol|li|blockquote|em|strong|s|pre|code|a)>'
+                      r'|<(?:br|hr) />|<a href="[^"]*"(?: title="[^"]*")?>'
+                      r'|<ol start="[^"]*">|<code class="language-[^"]*">')
+_LINK = re.compile(r'<a href="([^"]*)"(?: title="([^"]*)")?>')
+_CHECKED = re.compile(r'<ol start="([^"]*)">|<code class="language-([^"]*)">')
 
 
 def _unescape(value: str) -> str:
@@ -180,25 +181,18 @@ def _unescape(value: str) -> str:
         .replace("&amp;", "&")
 
 
-def _own_tag(closing: str, name: str, attributes: str, base_url: str | None) -> str | None:
-    """One tag of markdown-it's HTML as :class:`_Renderer` writes it; None: not plain."""
-    if closing or not attributes:
-        return f"<{closing}{name}>" if name in _BARE_TAGS else None
-    attrs = dict(_ATTRIBUTE.findall(attributes))
-    if name == "a" and set(attrs) <= {"href", "title"} and "href" in attrs:
-        href = _unescape(attrs["href"])
-        if href.strip().lower().startswith("mailto:"):
-            return None
-        absolute = absolutize(href, base_url)
-        if absolute is None:
-            return None
-        titled = f' title="{attrs["title"]}"' if "title" in attrs else ""
-        return f'<a href="{_escape_attribute(absolute)}"{titled}{_REL}>'
-    if name == "ol" and set(attrs) == {"start"}:
-        return f'<ol start="{attrs["start"]}">' if _START.fullmatch(attrs["start"]) else None
-    if name == "code" and set(attrs) == {"class"} and attrs["class"].startswith("language-"):
-        return f"<code{attributes}>" if _LANGUAGE.fullmatch(attrs["class"][9:]) else None
-    return None
+def _plain_tags(html: str) -> bool:
+    """Whether every tag of ``html`` (markdown-it's, from text without ``<``: every ``<``
+    starts a tag) is one :class:`_Renderer` writes alike, with a list start and a code
+    language that the sanitizer keeps."""
+    if len(_OWN_TAG.findall(html)) != html.count("<"):
+        return False
+    return all(_START.fullmatch(start) if start else _LANGUAGE.fullmatch(language)
+               for start, language in _CHECKED.findall(html))
+
+
+#: :func:`absolutize`, remembered: a site's posts link the same pages again and again
+_absolute = functools.lru_cache(maxsize=4096)(absolutize)
 
 
 def own_html_of(html: str, base_url: str | None) -> str | None:
@@ -207,17 +201,22 @@ def own_html_of(html: str, base_url: str | None) -> str | None:
     ``html`` must come from text without ``<`` or U+0338 (every tag is then markdown-it's);
     None when the tokens would not be plain (an image, a table, a link or list start or
     code language the sanitizer would change)."""
+    if not _plain_tags(html):
+        return None
+    parts = _LINK.split(html)  # text, href, title, text, href, title ..., text
     out: list[str] = []
-    last = 0
-    for match in _WRITTEN_TAG.finditer(html):
-        out.append(html[last:match.start()].replace("&quot;", '"'))
-        tag = _own_tag(match.group(1), match.group(2), match.group(3), base_url)
-        if tag is None:
+    for at in range(0, len(parts) - 1, 3):
+        out.append(parts[at].replace("&quot;", '"'))
+        href, title = _unescape(parts[at + 1]), parts[at + 2]
+        if href.strip().lower().startswith("mailto:"):
             return None
-        out.append(tag)
-        last = match.end()
-    out.append(html[last:].replace("&quot;", '"'))
-    written = "".join(out)
+        absolute = _absolute(href, base_url)
+        if absolute is None:
+            return None
+        titled = f' title="{title}"' if title is not None else ""
+        out.append(f'<a href="{_escape_attribute(absolute)}"{titled}{_REL}>')
+    out.append(parts[-1].replace("&quot;", '"'))
+    written = "".join(out).replace("<br />", "<br>").replace("<hr />", "<hr>")
     if not written.strip():
         return ""
     return clean_text(clean_text(written).replace("&nbsp;", "\u00a0")).strip()
