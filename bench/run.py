@@ -207,6 +207,7 @@ def evaluate(report: Report) -> list[Target]:
     out.append(Target("peak memory N=50,000 < 300 MB", _status(max(peaks) < 300 if peaks else None),
                       f"largest process {max(peaks):.0f} MB, process tree {max(trees):.0f} MB"
                       if peaks else "-"))
+    out.extend(_issue13_targets(report, beyond))
     out.extend(_daemon_targets(report))
     p1, p2 = report.median("remote 1st pass"), report.median("remote all-304")
     out.append(Target("remote all-304 pass >= 3x faster than 1st",
@@ -219,6 +220,36 @@ def evaluate(report: Report) -> list[Target]:
                           _status(None if speedup is None else speedup >= 2),
                           "-" if speedup is None or not mine or not theirs
                           else f"{speedup:.1f}x ({mine:.2f} s vs reader {theirs:.2f} s)"))
+    return out
+
+
+def _issue13_targets(report: Report,
+                     beyond: Callable[[str, int], float | None]) -> list[Target]:
+    """Issue 13: a cold build of 10,000 Markdown articles (an archived every-item feed
+    and a newest-50 one) in 3 s and within 2x the streaming baseline; one new article
+    within 0.3 s beyond start-up at 10,000 and 50,000; the process tree under 600 MB."""
+    plan = report.plan
+    corpus = "" if plan.corpus == "markdown" and plan.archive else \
+        " (needs --corpus markdown --archive)"
+    cold10 = report.median("cold", 10_000)
+    out = [Target(f"issue 13: cold N=10,000 Markdown, archived <= 3 s{corpus}",
+                  _status(None if cold10 is None or corpus else cold10 <= 3),
+                  "-" if cold10 is None else f"median {cold10:.2f} s")]
+    st10 = report.median("baseline: stream", 10_000)
+    ratio = None if cold10 is None or not st10 else cold10 / st10
+    out.append(Target("issue 13: cold N=10,000 <= 2x the streaming baseline",
+                      _status(None if ratio is None else ratio <= 2),
+                      "-" if ratio is None else f"{ratio:.1f}x ({cold10:.2f} s vs {st10:.2f} s)"))
+    for n in (10_000, 50_000):
+        b = beyond("one new", n)
+        out.append(Target(f"issue 13: one new N={n:,} <= 0.3 s beyond start-up",
+                          _status(None if b is None else b <= 0.3),
+                          "-" if b is None else f"{b * 1000:.0f} ms beyond start-up"))
+    trees = [s.tree_mb for r in report.results if r.n == 50_000 for s in r.samples
+             if not r.scenario.startswith("baseline")]
+    out.append(Target("issue 13: process tree N=50,000 < 600 MB",
+                      _status(max(trees) < 600 if trees else None),
+                      f"{max(trees):.0f} MB" if trees else "-"))
     return out
 
 

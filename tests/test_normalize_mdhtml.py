@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from feeds.normalize.frontmatter import _split_front_matter
 from feeds.normalize.markdown import _extensions, _markdown, read_markdown
-from feeds.normalize.mdhtml import own_html
+from feeds.normalize.mdhtml import own_html, own_html_of
 from feeds.normalize.sanitize import sanitize_html
 
 BASES = ("https://blog.example/posts/a-post/", None)
@@ -54,6 +54,21 @@ def test_own_html_is_the_sanitizers(text: str, base: str | None) -> None:
     mine, sanitized = both(text, base)
     if mine is not None:
         assert mine == sanitized
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from([p for p in PIECES if "<" not in p and "\u0338" not in p]),
+                max_size=25).map("".join),
+       st.sampled_from(BASES))
+def test_own_html_from_markdown_its_html_is_own_html_from_its_tokens(
+        text: str, base: str | None) -> None:
+    """What the compiled parser's path writes from markdown-it's HTML (a text without
+    ``<``) is what :func:`own_html` writes from the tokens, and None exactly when that is."""
+    md = _markdown(*_extensions(text))
+    env: dict[str, object] = {}
+    tokens = md.parse(text, env)
+    assert own_html_of(md.renderer.render(tokens, md.options, env), base) == \
+        own_html(tokens, md.options, base)
 
 
 def _markdown_files() -> list[Path]:

@@ -42,10 +42,10 @@ from markdown_it.token import Token
 
 from feeds.errors import ArticleError
 from feeds.model import Article, RawInput
-from feeds.normalize import ReadContext
+from feeds.normalize import ReadContext, mdfast
 from feeds.normalize.cleanup import clean_templates
 from feeds.normalize.frontmatter import MAX_FRONT_MATTER, _split_front_matter, pelican_headers
-from feeds.normalize.mdhtml import own_html
+from feeds.normalize.mdhtml import own_html, own_html_of
 from feeds.normalize.sanitize import html_to_text, sanitize_html
 from feeds.normalize.sitemeta import jekyll_title, lower_keys, summary_of
 from feeds.normalize.siteread import Parsed, assemble, title_of
@@ -107,7 +107,8 @@ def _extensions(text: str) -> tuple[bool, bool, bool]:
 #: a URL that is not the target of a link or an attribute: what linkify is needed for
 _BARE_URL = re.compile(r"(?<![(<\"'=/])(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)", re.IGNORECASE)
 #: where a match of _BARE_URL can end, and the characters of a scheme before "://"
-_URL_MARK = re.compile(r"://|www\.", re.IGNORECASE)
+_URL_MARK = re.compile(r"[:wW](?:(?<=:)//|(?<=[wW])[wW][wW]\.)")  # "://", "www." any case
+# (a class first: scanned 2.5x as fast as the alternatives "://|www\." with IGNORECASE)
 _SCHEME_CHAR = re.compile(r"[a-z0-9+.-]", re.IGNORECASE)
 
 
@@ -119,11 +120,25 @@ def _has_bare_url(text: str) -> bool:
     for mark in _URL_MARK.finditer(text):
         start = mark.start()
         if mark.group() == "://":
-            while start > 0 and _SCHEME_CHAR.match(text, start - 1):
+            while start > 0 and _scheme_char(text[start - 1]):
                 start -= 1
+            if start and text[start - 1] in _NOT_BEFORE \
+                    and not _INNER_BOUNDARY.intersection(text[start:mark.start()]):
+                continue  # "(https://": the only place a match could start is refused
         if _BARE_URL.search(text, start, mark.end()) is not None:
             return True
     return False
+
+
+_ASCII_SCHEME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
+_NOT_BEFORE = frozenset("(<\"'=/")  # _BARE_URL's lookbehind
+_INNER_BOUNDARY = frozenset("+.-")  # (a word boundary inside a scheme follows one of these)
+
+
+def _scheme_char(char: str) -> bool:
+    """``_SCHEME_CHAR.match(char)``: a set for ASCII (case-insensitive ``[a-z]`` also takes
+    a few other letters, such as the Kelvin sign)."""
+    return char in _ASCII_SCHEME or (not char.isascii() and _SCHEME_CHAR.match(char) is not None)
 
 
 def _inline_text(md: MarkdownIt, token: Token) -> str:
@@ -188,13 +203,66 @@ def _content(md: MarkdownIt, tokens: list[Token], env: dict[str, Any],
     return sanitize_html(md.renderer.render(tokens, md.options, env), base_url=base_url)
 
 
+_H1_END = "</h1>\n"
+
+
+def _html_content(html: str, base_url: str | None) -> str:
+    """:func:`_content` of the tokens markdown-it renders as ``html`` (from a simple text)."""
+    written = own_html_of(html, base_url)
+    return written if written is not None else sanitize_html(html, base_url=base_url)
+
+
+def _first_html_paragraph(html: str) -> str:
+    """:func:`_first_paragraph` from markdown-it's HTML of a simple text: the first ``<p>``
+    outside quotes and lists."""
+    depth = 0
+    for match in _BLOCK_TAG.finditer(html):
+        closing, name = match.groups()
+        if name != "p":
+            depth += -1 if closing else 1
+        elif depth == 0:
+            end = html.index("</p>", match.end())
+            return html_to_text(sanitize_html(html[match.end():end]))
+    return ""
+
+
+_BLOCK_TAG = re.compile(r"<(/?)(p|blockquote|ul|ol|li)\b[^>]*>")
+
+
+def _parse_simple(text: str, title: str, separator: object, summary: bool
+                  ) -> Parsed | None:
+    """:func:`parse_markdown` by the compiled parser for a text it reads as markdown-it-py
+    does (:mod:`feeds.normalize.mdfast`), to the same bytes; None for any other text."""
+    if summary and isinstance(separator, str) and separator.strip() and separator in text:
+        return None  # (an excerpt: markdown-it-py's tokens give it)
+    if any(_extensions(text)):
+        return None
+    html = mdfast.render(text)
+    if html is None:
+        return None
+    if html.startswith("<h1>"):  # a first heading repeating the title goes
+        end = html.index(_H1_END)
+        heading = one_line(html_to_text(sanitize_html(html[4:end])))
+        if heading.casefold() == title.casefold():
+            html = html[end + len(_H1_END):]
+    return Parsed(
+        title=title,
+        html="",
+        content=functools.partial(_html_content, html),
+        excerpt=None,
+        first_paragraph=(_first_html_paragraph(html) or None) if summary else None,
+    )
+
+
 def parse_markdown(text: str, title: str | None, *, separator: object = None,
                    summary: bool = True) -> Parsed:
     """The body of a Markdown file (after its metadata), parsed once: its title (``title``,
     else its first block), its HTML (``content``: sanitized for a base URL), excerpt and
     first paragraph (not with ``summary`` false: the metadata gives the summary, so neither
-    would be used)."""
+    would be used).  A simple text with a title is parsed by the compiled parser."""
     text = clean_templates(text)
+    if title and (simple := _parse_simple(text, title, separator, summary)) is not None:
+        return simple
     md = _markdown(*_extensions(text))
     env: dict[str, Any] = {}
     tokens = md.parse(text, env)

@@ -21,6 +21,7 @@ holds the two to the same bytes.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -161,3 +162,61 @@ def _html5(options: OptionsDict) -> OptionsDict:
         copied.xhtmlOut = False
         known = _OPTIONS[id(options)] = (options, copied)
     return known[1]
+
+
+# --- the same from markdown-it's HTML (the compiled parser's, :mod:`feeds.normalize.mdfast`)
+
+#: every tag markdown-it writes that :class:`_Renderer` writes alike (the links, list
+#: starts and code languages it checks: :data:`_LINK`, :data:`_CHECKED`)
+_OWN_TAG = re.compile(r'</?(?:p|h[1-6]|ul|ol|li|blockquote|em|strong|s|pre|code|a)>'
+                      r'|<(?:br|hr) />|<a href="[^"]*"(?: title="[^"]*")?>'
+                      r'|<ol start="[^"]*">|<code class="language-[^"]*">')
+_LINK = re.compile(r'<a href="([^"]*)"(?: title="([^"]*)")?>')
+_CHECKED = re.compile(r'<ol start="([^"]*)">|<code class="language-([^"]*)">')
+
+
+def _unescape(value: str) -> str:
+    """markdown-it's ``escapeHtml`` undone (it writes only these four)."""
+    return value.replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">") \
+        .replace("&amp;", "&")
+
+
+def _plain_tags(html: str) -> bool:
+    """Whether every tag of ``html`` (markdown-it's, from text without ``<``: every ``<``
+    starts a tag) is one :class:`_Renderer` writes alike, with a list start and a code
+    language that the sanitizer keeps."""
+    if len(_OWN_TAG.findall(html)) != html.count("<"):
+        return False
+    return all(_START.fullmatch(start) if start else _LANGUAGE.fullmatch(language)
+               for start, language in _CHECKED.findall(html))
+
+
+#: :func:`absolutize`, remembered: a site's posts link the same pages again and again
+_absolute = functools.lru_cache(maxsize=4096)(absolutize)
+
+
+def own_html_of(html: str, base_url: str | None) -> str | None:
+    """:func:`own_html` of the tokens markdown-it renders as ``html``, from that HTML: its
+    text with ``"`` unescaped, its links absolute with ``rel``, void tags without ``/``.
+    ``html`` must come from text without ``<`` or U+0338 (every tag is then markdown-it's);
+    None when the tokens would not be plain (an image, a table, a link or list start or
+    code language the sanitizer would change)."""
+    if not _plain_tags(html):
+        return None
+    parts = _LINK.split(html)  # text, href, title, text, href, title ..., text
+    out: list[str] = []
+    for at in range(0, len(parts) - 1, 3):
+        out.append(parts[at].replace("&quot;", '"'))
+        href, title = _unescape(parts[at + 1]), parts[at + 2]
+        if href.strip().lower().startswith("mailto:"):
+            return None
+        absolute = _absolute(href, base_url)
+        if absolute is None:
+            return None
+        titled = f' title="{title}"' if title is not None else ""
+        out.append(f'<a href="{_escape_attribute(absolute)}"{titled}{_REL}>')
+    out.append(parts[-1].replace("&quot;", '"'))
+    written = "".join(out).replace("<br />", "<br>").replace("<hr />", "<hr>")
+    if not written.strip():
+        return ""
+    return clean_text(clean_text(written).replace("&nbsp;", "\u00a0")).strip()

@@ -33,8 +33,9 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from itertools import chain
 from pathlib import Path
 
 from ..config import Config, FeedConfig
@@ -105,6 +106,16 @@ class _Plan:
     indexes: dict[int, FeedIndex | None]
     main: FeedIndex | None  # the subscription document's, as last published
     same_channel: bool  # the channel is what it was at the last build
+    #: the files' stats at the start of the build (keys as :func:`_all_paths`'), so that a
+    #: build stats each file once, not once per question
+    stats: dict[str, list[int] | None] = field(default_factory=dict)
+
+    def file_stats(self, page: int | None) -> dict[str, list[int] | None]:
+        """:func:`stream.file_stats` of ``page``'s files, as they were at the start."""
+        keys = {fmt: fmt if page is None else f"{fmt}@{page}" for fmt in self.formats}
+        if all(key in self.stats for key in keys.values()):
+            return {fmt: self.stats[key] for fmt, key in keys.items()}
+        return stream.file_stats(_paths(self.folder, self.formats, page))
 
     def links(self, page: int | None) -> ArchiveLinks:
         numbers = list(self.pages)
@@ -149,8 +160,8 @@ def publish_archived(config: Config, store: Store, feed: FeedConfig, *, now: dat
     prev = previous or FeedState()
     before = archive_pages(prev.files)
     paths = _all_paths(folder, feed.formats, before)
-    same_files = previous is not None and prev.channel == channel_key \
-        and prev.files == stream.file_stats(paths)
+    stats = stream.file_stats(paths)
+    same_files = previous is not None and prev.channel == channel_key and prev.files == stats
     rows, state = _candidates(config, store, feed, now=now)
     if same_files and prev.count is not None and _same_selection(prev.selection, state, now):
         report.unchanged = prev.count
@@ -170,11 +181,12 @@ def publish_archived(config: Config, store: Store, feed: FeedConfig, *, now: dat
     plan = _plan(config, store, feed, heads, keys, sorted(set(before) | set(found)),
                  channel_key, store.feed_index(feed.name) if previous else None, found)
     plan.same_channel = prev.channel == channel_key
-    old_ids = [i for index in (plan.main, *plan.indexes.values()) if index for i in index.ids]
-    old_updated = [u for index in (plan.main, *plan.indexes.values()) if index
-                   for u in index.updated]
+    plan.stats = stats
+    known = [index for index in (plan.main, *plan.indexes.values()) if index]
+    old_ids = tuple(chain.from_iterable(index.ids for index in known))
+    old_updated = tuple(chain.from_iterable(index.updated for index in known))
     _count_changes(report, heads, previous,
-                   FeedIndex(tuple(old_ids), (), tuple(old_updated), {}) if previous else None)
+                   FeedIndex(old_ids, (), old_updated, {}) if previous else None)
     todo: list[int | None] = [page for page in plan.pages if _stale(plan, page)]
     if _stale(plan, None, prev.files):
         todo.append(None)  # last: new pages copy from the subscription document
@@ -192,9 +204,21 @@ def publish_archived(config: Config, store: Store, feed: FeedConfig, *, now: dat
         store.set_feed_state(
             feed.name,
             FeedState(channel=channel_key, items=items_digest, count=len(heads),
-                      files=stream.file_stats(done), selection=state),
+                      files=_stats_after(done, stats, todo, feed.formats), selection=state),
             main, keep_index=main is None)
     return report
+
+
+def _stats_after(done: dict[str, Path], before: dict[str, list[int] | None],
+                 todo: Sequence[int | None], formats: Sequence[str]
+                 ) -> dict[str, list[int] | None]:
+    """:func:`stream.file_stats` of ``done``: the documents of ``todo`` (written, or
+    deleted) and any file not seen at the start are stat'ed again, the others are as they
+    were at the start of the build (this build did not touch them)."""
+    again = {fmt if page is None else f"{fmt}@{page}" for page in todo for fmt in formats}
+    fresh = stream.file_stats({key: path for key, path in done.items()
+                               if key in again or key not in before})
+    return {key: fresh[key] if key in fresh else before[key] for key in done}
 
 
 def _plan(config: Config, store: Store, feed: FeedConfig, heads: list[ItemHead],
@@ -247,16 +271,14 @@ def _stale(plan: _Plan, page: int | None,
         keys = tuple(plan.keys[n] for n in plan.current)
         newest = plan.before[-1] if plan.before else None
         links = plan.links(None)
-        paths = _paths(plan.folder, plan.formats, None)
         return not plan.same_channel or plan.main is None or plan.main.keys != keys \
             or links.prev != newest \
             or any((files or {}).get(fmt) != stat
-                   for fmt, stat in stream.file_stats(paths).items())
+                   for fmt, stat in plan.file_stats(None).items())
     old = plan.states.get(page)
     want = plan.page_state(page)
-    paths = _paths(plan.folder, plan.formats, page)
     return old is None or (old.channel, old.items) != (want.channel, want.items) \
-        or old.files != stream.file_stats(paths) or plan.indexes.get(page) is None
+        or old.files != plan.file_stats(page) or plan.indexes.get(page) is None
 
 
 def _write(store: Store, feed: FeedConfig, plan: _Plan, todo: list[int | None],

@@ -210,7 +210,7 @@ def atom_fragment(layout: XmlLayout, item: Item, *, feed_language: str | None) -
 # "&amp;" in the text itself is not taken for an entity left in it (the W3C Feed
 # Validator's ContainsUndeclaredHTML).
 _TEXT = re.compile(rb'(<(title|subtitle|summary|content|rights)(?: type="text")?>)'
-                   rb"([^<]*)(</\2>)")
+                   rb"([^<&]*&[^<]*)(</\2>)")
 
 
 def atom_wrapper() -> Any:

@@ -258,10 +258,11 @@ def rss_fragment(layout: XmlLayout, item: Item) -> bytes:
 # The plain-text elements of RSS (no HTML in them), of the channel and of an item.  The
 # RSS profile (and the W3C Feed Validator's "CharacterData" warning) wants "&" and "<" in
 # them written as the character references &#x26; and &#x3C;, which readers cannot take
-# for markup; lxml writes &amp; and &lt;, the same characters to an XML parser.
-_CHANNEL_TEXT = re.compile(rb"(<(title|description)>)([^<]*)(</\2>)")
+# for markup; lxml writes &amp; and &lt;, the same characters to an XML parser.  (The
+# patterns match only a text holding "&": the others are left as they are without a call.)
+_CHANNEL_TEXT = re.compile(rb"(<(title|description)>)([^<&]*&[^<]*)(</\2>)")
 _ITEM_TEXT = re.compile(rb"(<(title|category|author|dc:creator|source)(?: url=\"[^\"]*\")?>)"
-                        rb"([^<]*)(</\2>)")
+                        rb"([^<&]*&[^<]*)(</\2>)")
 
 
 def character_references(data: bytes, elements: re.Pattern[bytes]) -> bytes:
