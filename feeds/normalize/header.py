@@ -207,8 +207,9 @@ def _score(
             or ahead == body_at
             or (line.kind == _OTHER and is_credited_caption(line.text))
         ):
-            score += 2
-            why.append("header follows")
+            # Right under it, the header is this line's; further down, it may be another's.
+            score += 2 if looked == 1 else 1
+            why.append("header follows" if looked == 1 else "header follows after a line")
             break
         if looked == 1 and line.kind == _OTHER and is_bare_name(line.text):
             score += 2

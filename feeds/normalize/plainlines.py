@@ -119,6 +119,7 @@ _MAX_NAME_WORDS = 5  # particles not counted: "Mohammed bin Abdullah bin Saleh A
 
 _HEADLINE, _TEMPLATE, _CHROME, _COUNTER_LINE, _DATE, _BYLINE_LINE, _BULLET_LINE, _OTHER = range(8)
 _CAPTION_LINE, _DECK_LINE = 8, 9  # roles an _OTHER line may take in the header
+_COUNT_LINE = 12  # characters: a shorter line without letters (no date) is a counter
 _LONG_LINE = 300  # characters: longer lines are paragraphs or bullets (no date, byline, chrome)
 _MARKERS = frozenset({_HEADLINE, _TEMPLATE, _COUNTER_LINE, _DATE, _BYLINE_LINE})
 
@@ -479,4 +480,6 @@ class _Classifier:
         kicked = _kicker_and_date(text, self.tz)
         if kicked is not None:
             return _Line(_DATE, text, key, dates=(kicked,))
+        if len(key) <= _COUNT_LINE and not any(ch.isalpha() for ch in key):
+            return _Line(_CHROME, text, key)  # "0", "132", "٢٣:": a counter or a cut clock
         return _Line(_OTHER, text, key)

@@ -1,0 +1,44 @@
+"""News pages from many outlets (issue 16), third round: forms found on a fresh set of
+unseen pages.  Each example is short and invented, in the shape real pages have when saved
+to text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from feeds.model import Article
+from feeds.normalize.plaintext import read_plaintext
+
+BODY = (
+    "The port authority said on Monday that the new ferry terminal would open in March, "
+    "two years later than planned, after a review of the building contracts."
+)
+
+
+def read(text: str, **kwargs: Any) -> Article:
+    return read_plaintext(text.encode(), source="test", key="page.txt", **kwargs)
+
+
+# ---------------------------------------------------------------- the title
+
+
+def test_a_section_label_above_the_title_gives_way_to_the_line_right_above_the_body() -> None:
+    # The header follows both lines; it follows the headline directly.
+    article = read("Harbour City News\n\nFerry terminal opens two years late\n\n"
+                   f"PORTVILLE: {BODY}\n")
+    assert article.title == "Ferry terminal opens two years late"
+    assert article.dateline == "PORTVILLE"
+
+
+def test_a_comment_counter_between_title_and_body_is_chrome() -> None:
+    article = read("Saturday, September 20, 2025\nStart Blog Page 12\n\n"
+                   f"Ferry terminal opens two years late\n\n0\n\n{BODY}\n")
+    assert article.title == "Ferry terminal opens two years late"
+    assert article.body.startswith("The port authority")
+
+
+def test_a_clock_cut_over_lines_does_not_hide_the_headline() -> None:
+    article = read("Ferry terminal opens two years late\n٢٣:\n١٠\nم\n"
+                   "Wednesday 26 July 2017\nHarbour Desk - City News\n" + BODY + "\n")
+    assert article.title == "Ferry terminal opens two years late"
+    assert article.published is not None and article.published.date().isoformat() == "2017-07-26"
