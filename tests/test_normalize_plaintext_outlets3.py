@@ -42,3 +42,49 @@ def test_a_clock_cut_over_lines_does_not_hide_the_headline() -> None:
                    "Wednesday 26 July 2017\nHarbour Desk - City News\n" + BODY + "\n")
     assert article.title == "Ferry terminal opens two years late"
     assert article.published is not None and article.published.date().isoformat() == "2017-07-26"
+
+
+# ---------------------------------------------------------------- captions
+
+
+def test_a_caption_credited_by_names_after_its_sentence_is_no_title() -> None:
+    caption = "The new terminal seen from the sea on Monday. Jane Roe / The Harbour Times"
+    article = read(f"{caption}\n{caption}\n\nFerry terminal opens two years late\n\n"
+                   f"May 20, 2022\n\n{BODY}\n")
+    assert article.title == "Ferry terminal opens two years late"
+    assert article.caption == caption
+    assert article.body.startswith("The port authority")
+
+
+def test_agency_names_joined_by_and_are_a_credit() -> None:
+    caption = "Ferries wait at the old quay (L) and the new one (R). WAM and Getty"
+    article = read(f"{caption}\n{caption}\n\nFerry terminal opens two years late\n\n{BODY}\n")
+    assert article.caption == caption
+
+
+def test_a_sentence_ending_a_paragraph_is_no_credit() -> None:
+    # lower-case words after the last full stop: prose cut short, not names
+    article = read(f"Ferry terminal opens two years late\n\n{BODY} It was Monday\n")
+    assert article.caption is None
+    assert article.body.startswith("The port authority")
+
+
+def test_a_credit_in_brackets_marks_a_caption() -> None:
+    caption = "The harbour master speaks to reporters on 28 December 2016 [Jane Roe/Sea Agency]"
+    article = read(f"Ferry terminal opens two years late\n\n{caption}\n"
+                   f"The harbour master speaks [Jane Roe/Sea Agency]\n\n{BODY}\n")
+    assert article.caption == caption
+    assert article.body.startswith("The port authority")
+
+
+def test_a_caption_glued_to_its_repeat_is_given_once() -> None:
+    caption = "The new terminal seen from the sea. Picture: Getty"
+    article = read(f"Ferry terminal opens two years late\n\n{caption}{caption}\n{caption}\n"
+                   f"{BODY}\n")
+    assert article.caption == caption
+
+
+def test_a_language_switch_on_one_line_is_chrome() -> None:
+    article = read("Portuguese / Spanish / English\n\nFerry terminal opens two years late\n\n"
+                   f"{BODY}\n")
+    assert article.title == "Ferry terminal opens two years late"

@@ -33,6 +33,17 @@ def _is_menu_item(key: str) -> bool:
     return key in _LANGUAGE_NAMES or (len(key) <= 60 and _SOCIAL_LINE.fullmatch(key) is not None)
 
 
+_SWITCH_SEPARATOR = re.compile(r"\s*[/|•·,]\s*|\s+")
+
+
+def _is_language_switch(key: str) -> bool:
+    """A language switch on one line: "Portuguese / Spanish / English", "English | عربي"."""
+    if len(key) > 80:
+        return False
+    parts = [part for part in _SWITCH_SEPARATOR.split(key) if part]
+    return len(parts) >= 2 and all(part in _LANGUAGE_NAMES for part in parts)
+
+
 def _is_capitalized(word: str) -> bool:
     """Its first letter is upper case, or the script has no case."""
     first = next((ch for ch in word if ch.isalpha()), "")

@@ -13,6 +13,7 @@ from feeds.normalize.dates import FoundDate, opens_date, parse_date_line, parse_
 from feeds.normalize.furniture import (
     _SOCIAL_LINE,
     _is_capitalized,
+    _is_language_switch,
     _is_menu_item,
     _kicker_and_date,
 )
@@ -458,6 +459,8 @@ class _Classifier:
             return _Line(boiler, text, key)
         if _COUNTER.fullmatch(key):
             return _Line(_COUNTER_LINE, text, key)
+        if _is_language_switch(key):  # "Portuguese / Spanish / English"
+            return _Line(_CHROME, text, key)
         bullet = _BULLET.fullmatch(text)
         if bullet is not None:
             item = strip_marks(bullet.group("text"))

@@ -118,6 +118,17 @@ def _dates_before(classify: _Classifier, title_index: int) -> list[FoundDate]:
     ]
 
 
+def _one_copy(text: str) -> str:
+    """A caption glued to its own repeat ("A caption. SPAA caption. SPA"), once."""
+    half, odd = divmod(len(text), 2)
+    if half > 10:
+        if not odd and text[:half] == text[half:]:
+            return text[:half].strip()
+        if odd and text[half] == " " and text[:half] == text[half + 1 :]:
+            return text[:half].strip()
+    return text
+
+
 def _captions_before(classify: _Classifier, title_index: int) -> list[str]:
     """Credited captions above the title (a lead photo printed before the headline)."""
     return [
@@ -158,8 +169,9 @@ def _read_header(
             if role is None:
                 break
             if role == "caption":
-                if line.text not in header.captions:
-                    header.captions.append(line.text)
+                caption = _one_copy(line.text)
+                if caption not in header.captions:
+                    header.captions.append(caption)
             elif role == "author":
                 header.authors = header.authors or (line.text,)
             previous = _CAPTION_LINE if role == "caption" else _DECK_LINE

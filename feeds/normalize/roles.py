@@ -177,13 +177,13 @@ def other_role(
         following = next_nonblank(classify.lines, index + 1)
         if following is not None and classify(following).kind == _DATE:
             return "author", "a bare name followed by a date line"
+    if is_credited_caption(text) and next_nonblank(classify.lines, index + 1) is not None:
+        return "caption", "ends with a photo credit"
     role = _caption_role(classify, index, previous, under_title)
     if role is not None:
         return role, "caption-shaped or among template lines" if role == "caption" else (
             "a subtitle under the title"
         )
-    if is_credited_caption(text) and next_nonblank(classify.lines, index + 1) is not None:
-        return "caption", "ends with a photo credit"
     if (
         body_at is not None
         and index < body_at
