@@ -4,6 +4,7 @@ to text."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from feeds.model import Article
@@ -88,3 +89,45 @@ def test_a_language_switch_on_one_line_is_chrome() -> None:
     article = read("Portuguese / Spanish / English\n\nFerry terminal opens two years late\n\n"
                    f"{BODY}\n")
     assert article.title == "Ferry terminal opens two years late"
+
+
+def test_a_browser_title_with_the_site_name_repeats_the_headline() -> None:
+    article = read("Ferry terminal opens late | Latest News - Harbour Times\nclose_game\n\n"
+                   "Ferry terminal opens late\n\nHarbour Wire | By, Portville\n"
+                   f"May 29, 2009 05:09 PM IST\n\n{BODY}\n")
+    assert article.title == "Ferry terminal opens late"
+    assert article.published == datetime(2009, 5, 29, 11, 39, tzinfo=UTC)  # 17:09 IST
+
+
+def test_a_stray_two_letter_line_is_no_caption() -> None:
+    article = read("Ferry terminal opens late\n\nFerry terminal opens late\nTT\n\n"
+                   "Ferry terminal opens late\n\n" + BODY + "\n")
+    assert article.caption is None
+    assert article.body.startswith("The port authority")
+
+
+# ---------------------------------------------------------------- bullets, datelines
+
+
+def test_em_dash_highlights_in_the_header_are_bullets() -> None:
+    article = read("Ferry terminal opens late\n\nBy - Jan 12,2025 - Last updated at Jan 12,2025\n\n"
+                   "— Boats will call every hour\n— Tickets go on sale in February\n\n"
+                   f"PORTVILLE — {BODY}\n")
+    assert article.summary_bullets == ("Boats will call every hour", "Tickets go on sale in February")
+    assert article.dateline == "PORTVILLE"
+    assert article.published is not None and article.published.date().isoformat() == "2025-01-12"
+
+
+def test_an_em_dash_line_in_the_body_stays_text() -> None:
+    article = read(f"Ferry terminal opens late\n\n{BODY}\n\n— We waited two years, he said.\n")
+    assert "— We waited two years" in article.body
+    assert article.summary_bullets == ()
+
+
+def test_the_spanish_agency_dateline_form() -> None:
+    article = read("Terminal de ferris abre tarde\n\nPORTVILLE.- La autoridad portuaria dijo el "
+                   "lunes que la nueva terminal abrirá en marzo, dos años más tarde de lo previsto.\n")
+    assert article.dateline == "PORTVILLE"
+    article = read("Terminal de ferris abre tarde\n\nCDMX.- La autoridad portuaria dijo el lunes "
+                   "que la nueva terminal abrirá en marzo, dos años más tarde de lo previsto.\n")
+    assert article.dateline == "CDMX"

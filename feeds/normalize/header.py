@@ -175,6 +175,8 @@ def choose_title(classify: _Classifier) -> TitleChoice:
     return TitleChoice(indexes[best], body_at, scores)
 
 
+# "Headline | Site" (a browser title printed first) repeats the headline before a separator
+_SITE_SEPARATORS = frozenset({" | ", " - ", " – ", " — "})
 _MARKER_KINDS = frozenset({_DATE, _BYLINE_LINE, _COUNTER_LINE, _TEMPLATE})
 
 
@@ -186,7 +188,8 @@ def _score(
     labelled = " " in key  # "Exclusive <title>"; "Scattered clouds" is no repeat of "clouds"
     if any(
         p != position
-        and (k == key or (labelled and k.endswith(key) and len(k) - len(key) <= 40))
+        and (k == key or (labelled and k.endswith(key) and len(k) - len(key) <= 40)
+             or (k.startswith(key) and k[len(key) : len(key) + 3] in _SITE_SEPARATORS))
         for p, k in enumerate(keys)
     ):
         score += 4

@@ -70,6 +70,9 @@ _READING_TIME = re.compile(
 
 _COUNTER = re.compile(r"\d{1,3}\s*(?:/|of|sur|de|von|di|van|من)\s*\d{1,3}")
 _BULLET = re.compile(r"(?:[•·▪●◦‣∙]\s*|[-*–]\s+)(?P<text>\S.*)")
+# "— A highlight": an em dash opens a highlight in the header only (in the body it may
+# open a line of dialogue)
+_HEADER_BULLET = re.compile(r"(?:[•·▪●◦‣∙]\s*|[-*–—]\s+)(?P<text>\S.*)")
 _DATELINE = re.compile(r"(?P<place>[^\s:][^:\n]{0,48}?)\s*:\s")
 # Letters, the combining marks written on them (Arabic harakat: "عمّان"), and the
 # punctuation of place names: "ST. JOHN’S", "RAS AL-KHAIMAH", "LONDON/DUBAI".
@@ -324,11 +327,11 @@ def _is_dateline_shaped(text: str) -> bool:
 _DASH_DATELINE = re.compile(
     r"(?P<place>[^\W\d_][\w'’.\-]*(?:\s[\w'’.\-]+){0,5}?)"
     r"(?P<qual>(?:\s*,\s*[^,:()\[\]—–\n]{1,30}?|\s*\[[^\[\]\n]{1,30}\]|\s*\([^()\n]{1,40}\))*)"
-    r"\s*(?P<sep>:|[-–—]{1,2}|//)\s"
+    r"\s*(?P<sep>:|[-–—]{1,2}|//|(?<=\.)-)\s"  # "WASHINGTON.- ": Spanish agencies
 )
 
 
-_DASH_MARK = re.compile(r"\s[-–—/]|\]-")  # what every dash form has near its start
+_DASH_MARK = re.compile(r"\s[-–—/]|\]-|\.-\s")  # what every dash form has near its start
 
 
 def _dash_dateline(text: str) -> str | None:
@@ -336,6 +339,8 @@ def _dash_dateline(text: str) -> str | None:
     if m is None or (m.group("sep") == ":" and not m.group("qual")):
         return None
     place, qual = m.group("place"), m.group("qual")
+    if m.group("sep") == "-" and place.endswith("."):  # "CDMX.- ": the stop is no part of it
+        place = place[:-1]
     if any(ch.isdigit() for ch in place) or not any(ch.isalpha() for ch in place):
         return None
     words = place.split()
@@ -461,7 +466,7 @@ class _Classifier:
             return _Line(_COUNTER_LINE, text, key)
         if _is_language_switch(key):  # "Portuguese / Spanish / English"
             return _Line(_CHROME, text, key)
-        bullet = _BULLET.fullmatch(text)
+        bullet = _HEADER_BULLET.fullmatch(text)
         if bullet is not None:
             item = strip_marks(bullet.group("text"))
             if _is_menu_item(_key(item)):  # "• English" "• Arabic", "• Share on X"

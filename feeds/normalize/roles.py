@@ -37,6 +37,7 @@ __all__ = ["next_nonblank", "other_role"]
 _FURNITURE_WORDS = 6  # "Related Articles", "Contact Editor": short lines, not sentences
 _LOOKAHEAD = 4  # non-blank lines a caption-like line may sit before the next header marker
 _MAX_CAPTION = 400
+_MIN_LETTERS = 4  # fewer letters: a logo's initials or a stray mark, never a caption
 _DECK_WORDS = 16  # a subtitle without a marker after it is a short line
 
 
@@ -168,6 +169,8 @@ def other_role(
     text = classify(index).text
     if classify.dateline_shaped(index) and not is_credited_caption(text):
         return None, "the first body paragraph (a dateline)"
+    if sum(ch.isalpha() for ch in text) < _MIN_LETTERS and body_at is not None and index < body_at:
+        return "furniture", "too short for a caption or a paragraph (\"TT\")"
     following = next_nonblank(classify.lines, index + 1) if len(text) < _MAX_CAPTION else None
     if following is not None and _is_printed_twice(text, classify.lines[following]):
         return "caption", "printed twice (a photo caption; a paragraph is never repeated)"
