@@ -113,7 +113,10 @@ def test_em_dash_highlights_in_the_header_are_bullets() -> None:
     article = read("Ferry terminal opens late\n\nBy - Jan 12,2025 - Last updated at Jan 12,2025\n\n"
                    "— Boats will call every hour\n— Tickets go on sale in February\n\n"
                    f"PORTVILLE — {BODY}\n")
-    assert article.summary_bullets == ("Boats will call every hour", "Tickets go on sale in February")
+    assert article.summary_bullets == (
+        "Boats will call every hour",
+        "Tickets go on sale in February",
+    )
     assert article.dateline == "PORTVILLE"
     assert article.published is not None and article.published.date().isoformat() == "2025-01-12"
 
@@ -125,9 +128,84 @@ def test_an_em_dash_line_in_the_body_stays_text() -> None:
 
 
 def test_the_spanish_agency_dateline_form() -> None:
-    article = read("Terminal de ferris abre tarde\n\nPORTVILLE.- La autoridad portuaria dijo el "
-                   "lunes que la nueva terminal abrirá en marzo, dos años más tarde de lo previsto.\n")
+    article = read("Terminal de ferris abre tarde\n\nPORTVILLE.- La autoridad portuaria dijo "
+                   "el lunes que la nueva terminal abrirá en marzo, dos años más tarde de lo "
+                   "previsto.\n")
     assert article.dateline == "PORTVILLE"
     article = read("Terminal de ferris abre tarde\n\nCDMX.- La autoridad portuaria dijo el lunes "
                    "que la nueva terminal abrirá en marzo, dos años más tarde de lo previsto.\n")
     assert article.dateline == "CDMX"
+
+
+# ---------------------------------------------------------------- bylines and dates
+
+
+def test_a_byline_after_the_date_on_one_line() -> None:
+    article = read("افتتاح محطة العبارات الجديدة\n\n"
+                   "كتب في : الثلاثاء 21 نوفمبر 2023 - 4:55 مساءً بقلم : سالم حداد\n\n"
+                   "قالت هيئة الميناء يوم الاثنين إن محطة العبارات الجديدة ستفتح في مارس، "
+                   "بعد عامين من الموعد المقرر.\n")
+    assert [a.name for a in article.authors] == ["سالم حداد"]
+    assert article.published_text == "2023-11-21T16:55:00"
+    article = read(f"Ferry terminal opens late\n\nPublished 12 May 2021 by Jane Roe\n\n{BODY}\n")
+    assert [a.name for a in article.authors] == ["Jane Roe"]
+    assert article.published_text == "2021-05-12"
+
+
+def test_an_agency_byline_without_a_person() -> None:
+    article = read(f"Ferry terminal opens late\n\nHarbour Wire | By, Portville\n\n{BODY}\n")
+    assert [a.name for a in article.authors] == ["Harbour Wire"]
+
+
+def test_a_source_brand_then_its_date_is_a_byline() -> None:
+    for line, source in (("HarbourPress - 25/10/2020 15:51", "HarbourPress"),
+                         ("Harbour 360 - mer, 25/01/2020 - 15:51", "Harbour 360"),
+                         ("HarbourNews.com |  Published: 25 October 2020 15:51",
+                          "HarbourNews.com")):
+        article = read(f"Ferry terminal opens late\n\n{line}\n\n{BODY}\n")
+        assert [a.name for a in article.authors] == [source], line
+        assert article.published_text is not None and article.published_text.startswith("2020-")
+
+
+def test_a_section_word_before_a_date_is_no_source() -> None:
+    article = read(f"Ferry terminal opens late\n\nvendredi 23 octobre 2020 - 09:24\n\n{BODY}\n")
+    assert article.authors == ()
+    assert article.published_text == "2020-10-23T09:24:00"
+
+
+def test_a_listed_source_and_date_is_no_highlight() -> None:
+    article = read(f"Ferry terminal opens late\n\n  • HarbourPress - 25/10/2020 15:51\n{BODY}\n")
+    assert article.summary_bullets == ()
+    assert article.published_text == "2020-10-25T15:51:00"
+
+
+def test_a_view_counter_after_the_time_keeps_the_date() -> None:
+    article = read(f"Ferry terminal opens late\n\nJun 02, 2022 at 17:08 876\n\n{BODY}\n")
+    assert article.published_text == "2022-06-02T17:08:00"
+
+
+def test_this_content_was_published_on() -> None:
+    article = read("Ferry terminal opens late\n\nThis content was published on May 13, 2021 - 00:31"
+                   f"\n\nBy Jane Roe\n\n{BODY}\n")
+    assert article.published_text == "2021-05-13T00:31:00"
+    assert article.body.startswith("The port authority")
+
+
+# ---------------------------------------------------------------- furniture
+
+
+def test_a_caption_with_its_credit_on_the_next_line_above_the_title() -> None:
+    caption = "The harbour master (l.) opens the terminal on Tuesday with the crew."
+    article = read(f"skip to main content\n{caption}\n\n© Jane Roe/Harbour Agency\n\nPlus\n\n"
+                   f"Ferry terminal opens two years late after a long review\n\n{BODY}\n")
+    assert article.title == "Ferry terminal opens two years late after a long review"
+    assert article.caption == caption
+    assert article.body.startswith("The port authority")
+
+
+def test_names_under_masthead_labels_are_no_title() -> None:
+    article = read("الإشراف العام\nسالم حداد\nرئيس التحرير\nليلى ناصر\n\n"
+                   "افتتاح محطة العبارات الجديدة بعد عامين من التأخير في الميناء\n\n"
+                   "قالت هيئة الميناء يوم الاثنين إن محطة العبارات الجديدة ستفتح في مارس، "
+                   "بعد عامين من الموعد المقرر، عقب مراجعة عقود البناء كلها.\n")
+    assert article.title == "افتتاح محطة العبارات الجديدة بعد عامين من التأخير في الميناء"

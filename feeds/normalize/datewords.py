@@ -20,7 +20,7 @@ veröffentlicht | veröffentlicht am | erschienen | erschienen am | erstellt am 
 pubblicato | pubblicato il | pubblicata il | data di pubblicazione | data |
 gepubliceerd | gepubliceerd op | geplaatst op | datum van publicatie |
 نشر | نشر في | نُشر | نُشر في | تم النشر | تم النشر في | تم نشره | تم نشره في | تاريخ النشر | بتاريخ |
-time
+time | this content was published on | this article was published on | كتب في | كُتب في
 """
 _UPDATED_LABELS = """
 updated | updated on | updated at | last updated | last update | update | last updated at |

@@ -47,7 +47,14 @@ from feeds.normalize.plainlines import (
 )
 from feeds.text import DIRECTION_MARKS, strip_marks
 
-__all__ = ["TitleChoice", "choose_title", "explain_title", "explained", "is_bare_name"]
+__all__ = [
+    "TitleChoice",
+    "choose_title",
+    "credit_line_follows",
+    "explain_title",
+    "explained",
+    "is_bare_name",
+]
 
 _SCAN = 40  # non-blank lines looked at for the title
 _MAX_TITLE = 250
@@ -58,6 +65,22 @@ _KICKER = re.compile(r"(?:tags?|posts tagged|tag archives?|archives?|category|ca
 _SENTENCE_END = ".!?…"
 _NAME_TEXT = re.compile(r"[^\W\d_][\w.'’\- ]*")
 _CREDIT_FIRST = re.compile(r"[©(]|(?:photo|credit|crédit|foto|image|source)s?\b", re.IGNORECASE)
+
+
+_CREDIT_LINE = re.compile(r"(?:©|\(c\)|(?:photo|foto|credit|crédit|bild|image)s?\s*:)\s*\S.{0,70}",
+                          re.IGNORECASE)
+# Masthead labels after which a name is printed: "رئيس التحرير" (editor-in-chief) / a name
+_MASTHEAD_LABELS = frozenset({"رئيس التحرير", "الإشراف العام", "رئيس مجلس الإدارة",
+                              "editor-in-chief", "editor in chief", "chief editor"})
+
+
+def credit_line_follows(lines: list[str], index: int) -> bool:
+    """Is the next non-blank line a photo credit of its own ("© IMAGO/Name", "Photo: X")?"""
+    for later in range(index + 1, min(len(lines), index + 4)):
+        text = lines[later].strip()
+        if text:
+            return len(text) <= 80 and _CREDIT_LINE.fullmatch(text) is not None
+    return False
 
 
 def is_bare_name(text: str) -> bool:
@@ -87,6 +110,8 @@ def _is_body(classify: _Classifier, index: int, line: _Line) -> bool:
         return False
     if classify.dateline_shaped(index):
         return True
+    if credit_line_follows(classify.lines, index):
+        return False  # a photo caption with its credit on the next line
     text = line.text.rstrip()
     size = len(text)
     if size < _PROSE_MIN:
@@ -142,6 +167,8 @@ def choose_title(classify: _Classifier) -> TitleChoice:
         for p in range(1, len(indexes) - 1)
         if _is_candidate(classify, indexes[p], seen[p])
         and (seen[p - 1] if p > 1 else classify(indexes[0])).kind != _COUNTER_LINE  # gallery
+        and (p == 1 or seen[p - 1].key not in _MASTHEAD_LABELS)  # the editor's name
+        and not credit_line_follows(classify.lines, indexes[p])  # a caption, credited below
     ]
     # Nothing else could be the title, or only repeats of the first line: the first line
     # rule decides (the first line itself when it is no page furniture).

@@ -45,7 +45,9 @@ _CHROME_LINES = frozenset(
     link copied | whatsapp | facebook | twitter | linkedin | telegram | close | menu | home |
     back | skip to content | skip to main content | most read | most popular | trending |
     font size | text size | a a | a- a+ | a+ a- | rss | connect with us | listen live |
-    skip to main navigation | main content | translate | translate into |
+    skip to main navigation | main content | translate | translate into | zum hauptinhalt |
+    zum inhalt springen | aller au contenu | ir al contenido | رئيس التحرير | الإشراف العام |
+    رئيس مجلس الإدارة |
     partager | lire aussi | lire la suite | à lire aussi | voir aussi | publicité | écouter |
     imprimer | compartir | leer más | lee también | ver también | publicidad | escuchar |
     imprimir | teilen | mehr lesen | weiterlesen | lesen sie auch | auch interessant | anzeige |
@@ -123,6 +125,7 @@ _MAX_NAME_WORDS = 5  # particles not counted: "Mohammed bin Abdullah bin Saleh A
 
 _HEADLINE, _TEMPLATE, _CHROME, _COUNTER_LINE, _DATE, _BYLINE_LINE, _BULLET_LINE, _OTHER = range(8)
 _CAPTION_LINE, _DECK_LINE = 8, 9  # roles an _OTHER line may take in the header
+_TRAILING_COUNT = re.compile(r"(?<=\d)\s+\d{1,7}$")  # a view counter after a date's time
 _COUNT_LINE = 12  # characters: a shorter line without letters (no date) is a counter
 _LONG_LINE = 300  # characters: longer lines are paragraphs or bullets (no date, byline, chrome)
 _MARKERS = frozenset({_HEADLINE, _TEMPLATE, _COUNTER_LINE, _DATE, _BYLINE_LINE})
@@ -203,13 +206,52 @@ def _looks_like_name(name: str) -> bool:
     return 0 < capitalized <= _MAX_NAME_WORDS
 
 
+# "<date> بقلم : Name", "Published 12 May 2021 by Jane Roe": the byline after the date
+_INNER_BY = re.compile(r"\s(?:بقلم|by|par|por|von)\s*:?\s+(?=\S)", re.IGNORECASE)
+# "Harbour Wire | By, Portville": an agency's byline without a person's name
+_AGENCY_BY = re.compile(r"(?P<name>[^|]{2,40}?)\s*\|\s*by\b\s*,?\s*[^|]{0,40}", re.IGNORECASE)
+# A source's brand name: "EuropaPress", "Algérie 360", "JournalismPakistan.com" (an inner
+# capital, a number or a domain: never a section label such as "Politics")
+_BRAND = re.compile(r"\S*[a-zà-ÿ][A-Z]\S*|\S+\.(?:com|net|org|[a-z]{2})|.*\s\d{1,4}", re.ASCII)
+
+
+def _date_then_byline(line: str, tz: tzinfo) -> _Line | None:
+    m = _INNER_BY.search(line, 6)
+    if m is None:
+        return None
+    found = parse_date_line(line[: m.start()].strip(" -|,"), tz)
+    if found is None:
+        return None
+    names = tuple(n for n in map(strip_marks, _AUTHOR_JOIN.split(line[m.end() :].strip())) if n)
+    if names and all(_looks_like_name(n) for n in names):
+        return _Line(_BYLINE_LINE, line, dates=(found,), authors=names)
+    return None
+
+
+def _source_and_date(text: str, dates: tuple[FoundDate, ...]) -> _Line | None:
+    """``EuropaPress - 25/10/2020 15:51``, ``Site.com | Published: 6 December 2019``: a
+    source's brand name, then its date."""
+    head = re.split(r"\s+[-–|]\s+", text, maxsplit=1)[0].strip()
+    if head == text or len(head) > 40 or _BRAND.fullmatch(head) is None:
+        return None
+    if any(opens_date(word.casefold()) for word in head.split() if not word.isdigit()):
+        return None  # "vendredi 23 octobre 2020 - 09:24": a date and its time
+    return _Line(_BYLINE_LINE, text, dates=dates, authors=(head,))
+
+
 def _read_byline(line: str, tz: tzinfo, now: datetime | None = None) -> _Line | None:
     m = _BYLINE.fullmatch(line)
     if m is None:
-        return None
+        agency = _AGENCY_BY.fullmatch(line)
+        if agency is not None and _looks_like_name(agency.group("name").strip()):
+            return _Line(_BYLINE_LINE, line, authors=(agency.group("name").strip(),))
+        return _date_then_byline(line, tz) if len(line) <= 200 else None
     rest = m.group("rest") or m.group("rest2") or ""
     if len(rest) > 200:
         return None
+    inner = _date_then_byline(line, tz)  # "كتب في : <date> بقلم : <name>"
+    if inner is not None:
+        return inner
     segments = _BYLINE_CUT.split(rest)
     head = segments[0]
     names = tuple(n for n in map(strip_marks, _AUTHOR_JOIN.split(head)) if n)
@@ -471,7 +513,10 @@ class _Classifier:
             item = strip_marks(bullet.group("text"))
             if _is_menu_item(_key(item)):  # "• English" "• Arabic", "• Share on X"
                 return _Line(_CHROME, text, key)
-            return _Line(_BULLET_LINE, text, key, bullet=item)
+            dates = parse_date_segments(item, self.tz) if _ANY_DIGIT.search(item) else ()
+            if not dates:
+                return _Line(_BULLET_LINE, text, key, bullet=item)
+            text = item  # "• EuropaPress - 25/10/2020 15:51": a source and date, listed
         byline = _read_byline(text, self.tz, self.now)  # first: "By Jane Doe | 12 May 2021"
         if byline is not None:
             byline.key = key
@@ -479,8 +524,10 @@ class _Classifier:
         dates = parse_date_segments(text, self.tz)
         if not dates and self.now is not None and (rel := parse_relative(text, self.now)):
             dates = (rel,)
+        if not dates and _TRAILING_COUNT.search(text):  # "Jun 02, 2022 at 17:08 876" (views)
+            dates = parse_date_segments(_TRAILING_COUNT.sub("", text), self.tz)
         if dates:
-            return _Line(_DATE, text, key, dates=dates)
+            return _source_and_date(text, dates) or _Line(_DATE, text, key, dates=dates)
         signed = _names_and_date(text, self.tz)
         if signed is not None:
             signed.key = key

@@ -42,6 +42,7 @@ from feeds.normalize.decode import decode_text
 from feeds.normalize.header import (
     TitleChoice,
     choose_title,
+    credit_line_follows,
     explain_title,
     explained,
 )
@@ -136,7 +137,8 @@ def _captions_before(classify: _Classifier, title_index: int) -> list[str]:
         for index in range(max(0, title_index - 20), title_index)
         if not _is_blank(classify.lines[index])
         and classify(index).kind == _OTHER
-        and is_credited_caption(classify(index).text)
+        and (is_credited_caption(classify(index).text)
+             or credit_line_follows(classify.lines, index))
     ]
 
 

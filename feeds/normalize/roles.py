@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from feeds.normalize.captions import CAPTION_CREDIT, CREDIT_AFTER_SENTENCE, is_credited_caption
-from feeds.normalize.header import is_bare_name
+from feeds.normalize.header import credit_line_follows, is_bare_name
 from feeds.normalize.plainlines import (
     _BYLINE_LINE,
     _CAPTION_LINE,
@@ -182,6 +182,8 @@ def other_role(
             return "author", "a bare name followed by a date line"
     if is_credited_caption(text) and next_nonblank(classify.lines, index + 1) is not None:
         return "caption", "ends with a photo credit"
+    if credit_line_follows(classify.lines, index):
+        return "caption", "its photo credit is the next line"
     role = _caption_role(classify, index, previous, under_title)
     if role is not None:
         return role, "caption-shaped or among template lines" if role == "caption" else (
