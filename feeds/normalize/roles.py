@@ -169,7 +169,12 @@ def other_role(
     text = classify(index).text
     if classify.dateline_shaped(index) and not is_credited_caption(text):
         return None, "the first body paragraph (a dateline)"
-    if sum(ch.isalpha() for ch in text) < _MIN_LETTERS and body_at is not None and index < body_at:
+    if (
+        len(text) <= 2 * _MIN_LETTERS
+        and sum(ch.isalpha() for ch in text) < _MIN_LETTERS
+        and body_at is not None
+        and index < body_at
+    ):
         return "furniture", "too short for a caption or a paragraph (\"TT\")"
     following = next_nonblank(classify.lines, index + 1) if len(text) < _MAX_CAPTION else None
     if following is not None and _is_printed_twice(text, classify.lines[following]):
