@@ -209,3 +209,58 @@ def test_names_under_masthead_labels_are_no_title() -> None:
                    "قالت هيئة الميناء يوم الاثنين إن محطة العبارات الجديدة ستفتح في مارس، "
                    "بعد عامين من الموعد المقرر، عقب مراجعة عقود البناء كلها.\n")
     assert article.title == "افتتاح محطة العبارات الجديدة بعد عامين من التأخير في الميناء"
+
+
+def test_a_newsroom_signing_as_itself_is_the_author() -> None:
+    for line in ("Redacción El Puerto", "Harbour Times Staff"):
+        article = read(f"Ferry terminal opens late\n\n{line}\n\n{BODY}\n")
+        assert [a.name for a in article.authors] == [line]
+
+
+def test_a_brand_name_run_into_the_date() -> None:
+    article = read(f"Ferry terminal opens late\n\nBy  Harbour24Jun 11, 2024 3:56 PM\n\n{BODY}\n")
+    assert [a.name for a in article.authors] == ["Harbour24"]
+    assert article.published_text == "2024-06-11T15:56:00"
+
+
+def test_the_agency_dash_run_into_the_first_word() -> None:
+    article = read(f"Ferry terminal opens late\n\nPORTVILLE/DOCKTON (Reuters) -The {BODY[4:]}\n")
+    assert article.dateline == "PORTVILLE/DOCKTON"
+    article = read(f"Ferry terminal opens late\n\nPORTVILLE-based {BODY[4:]}\n")
+    assert article.dateline is None
+
+
+# ---------------------------------------------------------------- decks
+
+
+def test_a_standfirst_before_the_dateline_paragraph_is_header() -> None:
+    article = read("Ferry terminal opens late\n\nJoin our WhatsApp channel\n\n"
+                   "Ferry terminal opens late\nThe harbour waited two years for its new quay.\n\n"
+                   f"PORTVILLE — {BODY}\n")
+    assert article.caption is None
+    assert article.dateline == "PORTVILLE"
+    assert article.body.startswith("PORTVILLE — The port")
+
+
+def test_a_standfirst_before_an_empty_date_label_is_header() -> None:
+    article = read("Ferry terminal opens late\n\nThe harbour waited two years for its quay.\n\n"
+                   f"Stand:\n\n{BODY}\n")
+    assert article.body.startswith("The port authority")
+
+
+def test_a_line_printed_twice_in_a_row_is_a_caption_not_the_title() -> None:
+    caption = "“We waited two years for this quay, and it was worth it”"
+    article = read("Ferry terminal opens two years late\n\n"
+                   "The harbour master spoke to the city paper about the delays and the costs "
+                   "of the new quay and what comes next for the ferry lines\n\n"
+                   f"Share\n{caption}\n{caption}\n\n{BODY}\n")
+    assert article.title == "Ferry terminal opens two years late"
+    assert article.caption == caption
+    assert article.body.startswith("The port authority")
+
+
+def test_a_subtitle_under_the_repeated_title_past_an_avatar() -> None:
+    article = read("Ferry terminal opens late\nNow Reading\nFerry terminal opens late\n\n"
+                   "Ferry terminal opens late\n\nThe harbour also waited for its cranes\n\n"
+                   f"Avatar\n\n{BODY}\n")
+    assert article.body.startswith("The port authority")

@@ -48,6 +48,8 @@ def _phrases(block: str) -> list[str]:
 
 _LABELS: dict[str, DateKind] = {p: "published" for p in _phrases(_PUBLISHED_LABELS)}
 _LABELS.update({p: "updated" for p in _phrases(_UPDATED_LABELS)})
+#: every date label, as written in lower case ("published", "mis à jour le", "stand")
+DATE_LABELS = frozenset(_LABELS)
 _LABEL_RE = re.compile(
     "(?:"
     + "|".join(re.escape(p) for p in sorted(_LABELS, key=len, reverse=True))

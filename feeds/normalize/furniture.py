@@ -16,6 +16,7 @@ _SOCIAL_LINE = re.compile(
     r"(?:follow|share|suivez|partager|síguenos|compartir|folgen|teilen|seguici|condividi|volg"
     r"|delen)(?: us| this| nous| uns| ons)?(?: on| sur| en| auf| su| op| via) .{1,40}"
     r"|follow @\S+"
+    r"|join (?:us|our \w+ (?:channel|group|community))(?: on .{1,30})?"
 )
 
 # A language switch printed as a list ("• English" "• Arabic"): the names of languages.

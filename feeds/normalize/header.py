@@ -74,6 +74,15 @@ _MASTHEAD_LABELS = frozenset({"رئيس التحرير", "الإشراف الع�
                               "editor-in-chief", "editor in chief", "chief editor"})
 
 
+def _printed_twice(lines: list[str], index: int) -> bool:
+    """The very next line (no blank between) is this one again: a photo caption and its
+    alt text; a repeated headline comes back after other lines."""
+    text = lines[index].strip()
+    return (index + 1 < len(lines) and lines[index + 1].strip() == text) or (
+        index > 0 and lines[index - 1].strip() == text
+    )
+
+
 def credit_line_follows(lines: list[str], index: int) -> bool:
     """Is the next non-blank line a photo credit of its own ("© IMAGO/Name", "Photo: X")?"""
     for later in range(index + 1, min(len(lines), index + 4)):
@@ -169,6 +178,7 @@ def choose_title(classify: _Classifier) -> TitleChoice:
         and (seen[p - 1] if p > 1 else classify(indexes[0])).kind != _COUNTER_LINE  # gallery
         and (p == 1 or seen[p - 1].key not in _MASTHEAD_LABELS)  # the editor's name
         and not credit_line_follows(classify.lines, indexes[p])  # a caption, credited below
+        and not _printed_twice(classify.lines, indexes[p])  # a caption: "X" "X" in a row
     ]
     # Nothing else could be the title, or only repeats of the first line: the first line
     # rule decides (the first line itself when it is no page furniture).
@@ -193,7 +203,9 @@ def choose_title(classify: _Classifier) -> TitleChoice:
         if any(key == k or key.endswith(" " + k) for k in earlier):
             continue  # a repeat of an earlier candidate: the evidence is that one's
         earlier.append(key)
-        score, evidence, why = _score(seen, keys, position, indexes[position + 1 :], body_at)
+        score, evidence, why = _score(
+            classify.lines, seen, keys, position, indexes[position + 1 :], body_at
+        )
         scores[indexes[position]] = (score, why)
         if position != candidates[0] and seen[position].text.endswith("."):
             continue  # a sentence: only the first line may be a title that ends like one
@@ -208,7 +220,12 @@ _MARKER_KINDS = frozenset({_DATE, _BYLINE_LINE, _COUNTER_LINE, _TEMPLATE})
 
 
 def _score(
-    seen: list[_Line], keys: list[str], position: int, after: list[int], body_at: int | None
+    lines: list[str],
+    seen: list[_Line],
+    keys: list[str],
+    position: int,
+    after: list[int],
+    body_at: int | None,
 ) -> tuple[int, bool, str]:
     key = keys[position]
     score, why = 0, []
@@ -236,6 +253,7 @@ def _score(
             line.kind in _MARKER_KINDS
             or ahead == body_at
             or (line.kind == _OTHER and is_credited_caption(line.text))
+            or (line.kind == _OTHER and _printed_twice(lines, ahead))  # a caption
         ):
             # Right under it, the header is this line's; further down, it may be another's.
             score += 2 if looked == 1 else 1

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
 from feeds.normalize.dates import FoundDate, opens_date, parse_date_line, parse_date_segments
+from feeds.normalize.datewords import DATE_LABELS
 from feeds.normalize.furniture import (
     _SOCIAL_LINE,
     _is_capitalized,
@@ -46,6 +47,7 @@ _CHROME_LINES = frozenset(
     back | skip to content | skip to main content | most read | most popular | trending |
     font size | text size | a a | a- a+ | a+ a- | rss | connect with us | listen live |
     skip to main navigation | main content | translate | translate into | zum hauptinhalt |
+    avatar | now reading | compartir articulo | compartir artículo | share article |
     zum inhalt springen | aller au contenu | ir al contenido | رئيس التحرير | الإشراف العام |
     رئيس مجلس الإدارة |
     partager | lire aussi | lire la suite | à lire aussi | voir aussi | publicité | écouter |
@@ -172,6 +174,8 @@ def _is_boilerplate(key: str) -> int | None:
         bare = bare[2:]
     if bare in _TEMPLATE_LINES or _URL_LINE.fullmatch(bare) or _BREADCRUMB.fullmatch(bare):
         return _TEMPLATE
+    if bare in DATE_LABELS:  # "Stand:", "Publicado el": a date label whose date is missing
+        return _TEMPLATE
     if bare in _CHROME_LINES or _READING_TIME.fullmatch(bare):
         return _CHROME
     if len(bare) <= 60 and _SOCIAL_LINE.fullmatch(bare):
@@ -212,7 +216,17 @@ _INNER_BY = re.compile(r"\s(?:بقلم|by|par|por|von)\s*:?\s+(?=\S)", re.IGNORE
 _AGENCY_BY = re.compile(r"(?P<name>[^|]{2,40}?)\s*\|\s*by\b\s*,?\s*[^|]{0,40}", re.IGNORECASE)
 # A source's brand name: "EuropaPress", "Algérie 360", "JournalismPakistan.com" (an inner
 # capital, a number or a domain: never a section label such as "Politics")
-_BRAND = re.compile(r"\S*[a-zà-ÿ][A-Z]\S*|\S+\.(?:com|net|org|[a-z]{2})|.*\s\d{1,4}", re.ASCII)
+_BRAND = re.compile(
+    r"\S*[a-zà-ÿ][A-Z]\S*|\S+\.(?:com|net|org|[a-z]{2})|.*\s\d{1,4}|[A-Z]\w*[a-z]\d{1,4}",
+    re.ASCII,
+)
+
+
+# A newsroom signing as itself: "Redacción Clarín", "Rédaction Le Site", "Reuters Staff"
+_STAFF_LINE = re.compile(
+    r"(?i:redacción|rédaction|redaktion|redazione|redação)\s+[A-ZÀ-Ý][\w.'’\- ]{1,30}"
+    r"|[A-Z][\w.'’\-]*(?:\s[A-Z][\w.'’\-]*){0,3}\s(?:Staff|Desk|Newsroom|Bureau)"
+)
 
 
 def _date_then_byline(line: str, tz: tzinfo) -> _Line | None:
@@ -241,6 +255,8 @@ def _source_and_date(text: str, dates: tuple[FoundDate, ...]) -> _Line | None:
 
 def _read_byline(line: str, tz: tzinfo, now: datetime | None = None) -> _Line | None:
     m = _BYLINE.fullmatch(line)
+    if m is None and _STAFF_LINE.fullmatch(line):  # "Redacción Clarín", "Reuters Staff"
+        return _Line(_BYLINE_LINE, line, authors=(line.strip(),))
     if m is None:
         agency = _AGENCY_BY.fullmatch(line)
         if agency is not None and _looks_like_name(agency.group("name").strip()):
@@ -268,7 +284,10 @@ def _read_byline(line: str, tz: tzinfo, now: datetime | None = None) -> _Line | 
     return _Line(_BYLINE_LINE, line, dates=dates, authors=names)
 
 
-_DATE_START = re.compile(r"\d|(?:" + "|".join(sorted(_NOT_NAMES - _NAME_ARTICLES)) + r")\b")
+_DATE_START = re.compile(
+    r"(?<!\w)\d|(?:" + "|".join(sorted(_NOT_NAMES - _NAME_ARTICLES)) + r")\b"
+    r"|(?<=[a-z\d])(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d"
+)
 
 
 def _name_then_date(rest: str) -> tuple[str, tuple[str, ...]] | None:
@@ -278,8 +297,8 @@ def _name_then_date(rest: str) -> tuple[str, tuple[str, ...]] | None:
         return None
     head = rest[: m.start()].rstrip()
     names = tuple(n for n in map(strip_marks, _AUTHOR_JOIN.split(head)) if n)
-    if names and all(_looks_like_name(n) for n in names):
-        return head, names
+    if names and all(_looks_like_name(n) or _BRAND.fullmatch(n) for n in names):
+        return head, names  # "By  Storyboard18Jun 11, 2024": a brand run into the date
     return None
 
 
@@ -367,9 +386,10 @@ def _is_dateline_shaped(text: str) -> bool:
 # The other common forms: "PARIS —", "LONDON (Reuters) -", "ABU DHABI //",
 # "ISLAMABAD, SEPT 22:", "WASHINGTON, Nov 29 (Reuters) –", "Islamabad [Pakistan]-".
 _DASH_DATELINE = re.compile(
-    r"(?P<place>[^\W\d_][\w'’.\-]*(?:\s[\w'’.\-]+){0,5}?)"
+    r"(?P<place>[^\W\d_][\w'’.\-/]*(?:\s[\w'’.\-/]+){0,5}?)"
     r"(?P<qual>(?:\s*,\s*[^,:()\[\]—–\n]{1,30}?|\s*\[[^\[\]\n]{1,30}\]|\s*\([^()\n]{1,40}\))*)"
-    r"\s*(?P<sep>:|[-–—]{1,2}|//|(?<=\.)-)\s"  # "WASHINGTON.- ": Spanish agencies
+    r"\s*(?P<sep>:|[-–—]{1,2}|//|(?<=\.)-)"  # "WASHINGTON.- ": Spanish agencies
+    r"(?:\s|(?<=\)\s[-–—])(?=[^\W\d_]))"  # "(Reuters) -Hamas": the dash run into the text
 )
 
 

@@ -55,6 +55,7 @@ from feeds.normalize.plainlines import (  # the lines, classified
     _CHROME_LINES,
     _DATE,
     _DECK_LINE,
+    _HEADLINE,
     _OTHER,
     _SENTENCE_END,
     _TEMPLATE_LINES,
@@ -164,7 +165,9 @@ def _read_header(
             if line.text in header.captions:
                 role, why = "caption", "the caption again"
             else:
-                under = index == start or (previous is None and not line.text.endswith("."))
+                under = index == start or (
+                    previous in (None, _HEADLINE) and not line.text.endswith(".")
+                )  # right under the title, or under its repeat
                 role, why = other_role(classify, index, previous, under, body_at)
             if explain is not None:
                 explain.append((index, role or "body", why))

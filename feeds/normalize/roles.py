@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from feeds.normalize.captions import CAPTION_CREDIT, CREDIT_AFTER_SENTENCE, is_credited_caption
+from feeds.normalize.datewords import DATE_LABELS
 from feeds.normalize.header import credit_line_follows, is_bare_name
 from feeds.normalize.plainlines import (
     _BYLINE_LINE,
@@ -39,6 +40,7 @@ _LOOKAHEAD = 4  # non-blank lines a caption-like line may sit before the next he
 _MAX_CAPTION = 400
 _MIN_LETTERS = 4  # fewer letters: a logo's initials or a stray mark, never a caption
 _DECK_WORDS = 16  # a subtitle without a marker after it is a short line
+_LONG_DECK_WORDS = 40  # ... unless a caption follows it
 
 
 def next_nonblank(lines: list[str], start: int) -> int | None:
@@ -107,10 +109,18 @@ def _template_ahead(classify: _Classifier, start: int) -> bool:
 def _is_deck(classify: _Classifier, text: str, index: int) -> bool:
     """A subtitle right under the title: a short line that is no sentence (no closing
     punctuation), followed by a longer paragraph that is one, or by a credited caption."""
-    if len(text.split()) > _DECK_WORDS or text.endswith((*_SENTENCE_END, "：")):
+    if len(text.split()) > _LONG_DECK_WORDS or text.endswith((*_SENTENCE_END, "：")):
         return False
     following = next_nonblank(classify.lines, index + 1)
+    while following is not None and classify(following).kind == _CHROME:  # "Avatar"
+        following = next_nonblank(classify.lines, following + 1)
     if following is None:
+        return False
+    if following + 1 < len(classify.lines) and _is_printed_twice(
+        classify(following).text, classify.lines[following + 1]
+    ):
+        return True  # the lead photo's caption, printed twice, under the subtitle
+    if len(text.split()) > _DECK_WORDS:
         return False
     after = classify(following)
     if after.kind != _OTHER:
@@ -143,7 +153,17 @@ def _caption_role(
         return "deck"
     # A line among the page template's lines ("Published ...", "Follow", the repeated
     # headline) is a photo caption, with or without a credit.
-    return "caption" if _template_ahead(classify, index + 1) else None
+    if _template_ahead(classify, index + 1):
+        return "caption"
+    # The first line under the title, ending like a sentence, before a template line such
+    # as an empty date label ("Stand:"): a standfirst.  (Before a date line or a byline it
+    # stays the first paragraph: "By 2030, ... said on 14 May." / "Updated 15 May 2021".)
+    following = next_nonblank(classify.lines, index + 1)
+    if previous is None and following is not None:
+        after = classify(following)
+        if after.kind == _TEMPLATE and _key(after.text).rstrip(" :：") in DATE_LABELS:
+            return "deck"
+    return None
 
 
 def _is_shortened(text: str, longer: str) -> bool:
@@ -194,6 +214,8 @@ def other_role(
         return role, "caption-shaped or among template lines" if role == "caption" else (
             "a subtitle under the title"
         )
+    if following is not None and len(text) < _MAX_CAPTION and classify.dateline_shaped(following):
+        return "deck", "a standfirst: the dateline paragraph follows it"
     if (
         body_at is not None
         and index < body_at
