@@ -264,3 +264,20 @@ def test_a_subtitle_under_the_repeated_title_past_an_avatar() -> None:
                    "Ferry terminal opens late\n\nThe harbour also waited for its cranes\n\n"
                    f"Avatar\n\n{BODY}\n")
     assert article.body.startswith("The port authority")
+
+
+def test_the_title_with_its_deck_glued_to_it_is_a_repeat() -> None:
+    title = "Ferry terminal opens two years late at Portville"
+    article = read(f"{title}\n\n{title}The harbour waited for its cranes.\nHarbour Times Staff\n\n"
+                   f"{BODY}\n")
+    assert [a.name for a in article.authors] == ["Harbour Times Staff"]
+    assert article.body.startswith("The port authority")
+
+
+def test_a_caption_followed_by_the_name_it_ends_with() -> None:
+    caption = "The deputy harbour master Jane Roe"
+    article = read(f"Ferry terminal opens two years late\n\n{caption}\nJane Roe\n \n"
+                   f"Saturday, 13-09-2025 08:24 PM\n\n{BODY}\n")
+    assert article.caption == caption
+    assert article.published_text == "2025-09-13T20:24:00"
+    assert article.body.startswith("The port authority")

@@ -179,6 +179,7 @@ def choose_title(classify: _Classifier) -> TitleChoice:
         and (p == 1 or seen[p - 1].key not in _MASTHEAD_LABELS)  # the editor's name
         and not credit_line_follows(classify.lines, indexes[p])  # a caption, credited below
         and not _printed_twice(classify.lines, indexes[p])  # a caption: "X" "X" in a row
+        and not seen[p - 1].text.endswith(" " + seen[p].text)  # the alt text of a caption
     ]
     # Nothing else could be the title, or only repeats of the first line: the first line
     # rule decides (the first line itself when it is no page furniture).

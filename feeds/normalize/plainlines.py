@@ -128,6 +128,7 @@ _MAX_NAME_WORDS = 5  # particles not counted: "Mohammed bin Abdullah bin Saleh A
 _HEADLINE, _TEMPLATE, _CHROME, _COUNTER_LINE, _DATE, _BYLINE_LINE, _BULLET_LINE, _OTHER = range(8)
 _CAPTION_LINE, _DECK_LINE = 8, 9  # roles an _OTHER line may take in the header
 _TRAILING_COUNT = re.compile(r"(?<=\d)\s+\d{1,7}$")  # a view counter after a date's time
+_GLUED_TITLE = 20  # characters: a title this long may come back with a deck glued to it
 _COUNT_LINE = 12  # characters: a shorter line without letters (no date) is a counter
 _LONG_LINE = 300  # characters: longer lines are paragraphs or bullets (no date, byline, chrome)
 _MARKERS = frozenset({_HEADLINE, _TEMPLATE, _COUNTER_LINE, _DATE, _BYLINE_LINE})
@@ -507,6 +508,9 @@ class _Classifier:
     def _is_headline(self, key: str) -> bool:
         if key == self.title_key:
             return True
+        size = len(self.title_key)
+        if size >= _GLUED_TITLE and key.startswith(self.title_key) and key[size : size + 1].isalpha():
+            return True  # "...Mauricio MacriNéstor Grindetti, ...": the deck glued to it
         label, _, rest = key.rpartition(" " + self.title_key)
         if label and not rest:  # "Exclusive <title>": a short label in front
             return len(label) <= 30 and len(label.split()) <= 3

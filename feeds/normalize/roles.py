@@ -173,6 +173,13 @@ def _is_shortened(text: str, longer: str) -> bool:
     return len(words) >= 5 and len(longer) > len(text) and longer.startswith(" ".join(words))
 
 
+def _is_tail(text: str, longer: str) -> bool:
+    """``text`` is the end of ``longer`` (two to five words), as a photo's alt text (the
+    person's name) may be of its caption: "Deputy prime minister Jane Roe" / "Jane Roe"."""
+    words = text.split()
+    return 2 <= len(words) <= 5 and len(longer) > len(text) + 10 and longer.endswith(" " + text)
+
+
 def _is_printed_twice(text: str, following: str) -> bool:
     """The line is the next one again, or itself twice ("A caption. A caption.")."""
     if strip_marks(following.strip()) == text:
@@ -201,6 +208,8 @@ def other_role(
         return "caption", "printed twice (a photo caption; a paragraph is never repeated)"
     if following is not None and _is_shortened(text, classify.lines[following].strip()):
         return "alt text", "the next line says the same at more length (a photo's alt text)"
+    if following is not None and _is_tail(strip_marks(classify.lines[following].strip()), text):
+        return "caption", "the next line repeats its end (the photo's alt text: a name)"
     if is_bare_name(text):
         following = next_nonblank(classify.lines, index + 1)
         if following is not None and classify(following).kind == _DATE:
