@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
+from feeds.normalize.datelines import _is_dateline_shaped
 from feeds.normalize.dates import FoundDate, opens_date, parse_date_line, parse_date_segments
 from feeds.normalize.datewords import DATE_LABELS
 from feeds.normalize.furniture import (
@@ -77,16 +78,8 @@ _BULLET = re.compile(r"(?:[•·▪●◦‣∙]\s*|[-*–]\s+)(?P<text>\S.*)")
 # "— A highlight": an em dash opens a highlight in the header only (in the body it may
 # open a line of dialogue)
 _HEADER_BULLET = re.compile(r"(?:[•·▪●◦‣∙]\s*|[-*–—]\s+)(?P<text>\S.*)")
-_DATELINE = re.compile(r"(?P<place>[^\s:][^:\n]{0,48}?)\s*:\s")
-# Letters, the combining marks written on them (Arabic harakat: "عمّان"), and the
-# punctuation of place names: "ST. JOHN’S", "RAS AL-KHAIMAH", "LONDON/DUBAI".
-_DATELINE_CHARS = re.compile(r"[\w\s.,'’/\-\u0300-\u036f\u064b-\u065f\u0670]+")
 _SENTENCE_END = '.!?…:;"”’»)'
 _HEADLINE_MAX = 160  # a line without closing punctuation and shorter than this may be a headline
-# Upper-case place names: up to 4 words, not counting the particles that join them
-# ("SAN CRISTÓBAL DE LAS CASAS", "PORT OF SPAIN"), and up to 6 words in all.
-_MAX_PLACE_WORDS, _MAX_PLACE_WORDS_ALL = 4, 6
-_MAX_UNCASED_PLACE_WORDS = 3  # scripts without case (Arabic): "الدار البيضاء"
 
 _BYLINE = re.compile(
     r"(?:(?:written |words |story |text |reporting |photos? )?by|par|por|von|di|door"
@@ -122,7 +115,6 @@ _NAME_ARTICLES = _words("the a an")
 # A particle written joined to the name: "al-Mutairi", "el-Gamal", "d’Arcy".
 _JOINED_PARTICLE = re.compile(r"(?P<particle>[^\W\d_]+)[-'’](?P<rest>\S+)")
 _JOINABLE_PARTICLES = _NAME_PARTICLES | _words("d l")
-_PLACE_PARTICLES = _NAME_PARTICLES | _words("las los les lo des do of on upon sur sous en am an im")
 _MAX_NAME_WORDS = 5  # particles not counted: "Mohammed bin Abdullah bin Saleh Al-Otaibi"
 
 _HEADLINE, _TEMPLATE, _CHROME, _COUNTER_LINE, _DATE, _BYLINE_LINE, _BULLET_LINE, _OTHER = range(8)
@@ -375,78 +367,6 @@ def _is_clause(segment: str) -> bool:
     return len(firsts) >= 3 and 2 * sum(ch.islower() for ch in firsts) > len(firsts)
 
 
-def _is_dateline_shaped(text: str) -> bool:
-    """A first body paragraph with a dateline.  A short line that is no sentence (no
-    closing punctuation) is a headline or a kicker, even in the "PLACE:" form: "PM: We
-    will not resign"."""
-    if len(text) < _HEADLINE_MAX and not text.rstrip().endswith(tuple(_SENTENCE_END)):
-        return False
-    return _dateline(text) is not None
-
-
-# The other common forms: "PARIS —", "LONDON (Reuters) -", "ABU DHABI //",
-# "ISLAMABAD, SEPT 22:", "WASHINGTON, Nov 29 (Reuters) –", "Islamabad [Pakistan]-".
-_DASH_DATELINE = re.compile(
-    r"(?P<place>[^\W\d_][\w'’.\-/]*(?:\s[\w'’.\-/]+){0,5}?)"
-    r"(?P<qual>(?:\s*,\s*[^,:()\[\]—–\n]{1,30}?|\s*\[[^\[\]\n]{1,30}\]|\s*\([^()\n]{1,40}\))*)"
-    r"\s*(?P<sep>:|[-–—]{1,2}|//|(?<=\.)-)"  # "WASHINGTON.- ": Spanish agencies
-    r"(?:\s|(?<=\)\s[-–—])(?=[^\W\d_]))"  # "(Reuters) -Hamas": the dash run into the text
-)
-
-
-_DASH_MARK = re.compile(r"\s[-–—/]|\]-|\.-\s")  # what every dash form has near its start
-
-
-def _dash_dateline(text: str) -> str | None:
-    m = _DASH_DATELINE.match(text)
-    if m is None or (m.group("sep") == ":" and not m.group("qual")):
-        return None
-    place, qual = m.group("place"), m.group("qual")
-    if m.group("sep") == "-" and place.endswith("."):  # "CDMX.- ": the stop is no part of it
-        place = place[:-1]
-    if any(ch.isdigit() for ch in place) or not any(ch.isalpha() for ch in place):
-        return None
-    words = place.split()
-    if place.upper() == place and any(ch.lower() != ch.upper() for ch in place):
-        return place if len(words) <= _MAX_PLACE_WORDS else None
-    # Mixed case ("Riyadh, Ramadan 23, 1438 —"): only with a date, "[Country]" or "(Agency)".
-    if not (any(ch.isdigit() for ch in qual) or "[" in qual or "(" in qual):
-        return None
-    if len(words) <= 3 and all(_is_capitalized(w) for w in words):
-        return place
-    return None
-
-
-def _dateline(paragraph: str) -> str | None:
-    """The ``PLACE`` of a ``PLACE: text`` paragraph: upper case, or 1-3 uncased words;
-    or of the dash forms (``_DASH_DATELINE``).
-
-    Direction marks (``"\\u200fدبي\\u200f: ..."``) are not part of the place.
-    """
-    text = drop_marks(paragraph)
-    m = _DATELINE.match(text)
-    if m is None:
-        return _dash_dateline(text) if _DASH_MARK.search(text, 0, 120) else None
-    place = m.group("place").strip()
-    if not _DATELINE_CHARS.fullmatch(place) or any(ch.isdigit() for ch in place):
-        return _dash_dateline(text)
-    if "_" in place:
-        return None
-    letters = [ch for ch in place if ch.isalpha()]
-    cased = [ch for ch in letters if ch.lower() != ch.upper()]
-    words = place.split()
-    if cased:
-        if len(letters) < 2 or any(not ch.isupper() for ch in cased):
-            return None
-        if len(words) > _MAX_PLACE_WORDS_ALL:
-            return None
-        named = [w for w in words if w.casefold() not in _PLACE_PARTICLES]
-        return place if len(named) <= _MAX_PLACE_WORDS else None
-    if letters and 1 <= len(words) <= _MAX_UNCASED_PLACE_WORDS:
-        return place
-    return None
-
-
 class _Classifier:
     """Classifies the lines of one article, each at most once."""
 
@@ -509,7 +429,8 @@ class _Classifier:
         if key == self.title_key:
             return True
         size = len(self.title_key)
-        if size >= _GLUED_TITLE and key.startswith(self.title_key) and key[size : size + 1].isalpha():
+        glued = key[size : size + 1].isalpha()
+        if size >= _GLUED_TITLE and glued and key.startswith(self.title_key):
             return True  # "...Mauricio MacriNéstor Grindetti, ...": the deck glued to it
         label, _, rest = key.rpartition(" " + self.title_key)
         if label and not rest:  # "Exclusive <title>": a short label in front

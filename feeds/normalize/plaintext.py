@@ -37,6 +37,7 @@ from feeds.errors import ArticleError
 from feeds.model import Article, Author, DateSource, RawInput
 from feeds.normalize import ReadContext
 from feeds.normalize.captions import CAPTION_CREDIT, is_credited_caption
+from feeds.normalize.datelines import _dateline
 from feeds.normalize.dates import FoundDate
 from feeds.normalize.decode import decode_text
 from feeds.normalize.header import (
@@ -60,7 +61,6 @@ from feeds.normalize.plainlines import (  # the lines, classified
     _SENTENCE_END,
     _TEMPLATE_LINES,
     _Classifier,
-    _dateline,
     _Header,
     _is_blank,
     _is_boilerplate,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from feeds.normalize.captions import CAPTION_CREDIT, CREDIT_AFTER_SENTENCE, is_credited_caption
+from feeds.normalize.datelines import _is_dateline_shaped
 from feeds.normalize.datewords import DATE_LABELS
 from feeds.normalize.header import credit_line_follows, is_bare_name
 from feeds.normalize.plainlines import (
@@ -27,7 +28,6 @@ from feeds.normalize.plainlines import (
     _TEMPLATE_LINES,
     _Classifier,
     _is_blank,
-    _is_dateline_shaped,
     _key,
     _Line,
 )
