@@ -281,3 +281,15 @@ def test_a_caption_followed_by_the_name_it_ends_with() -> None:
     assert article.caption == caption
     assert article.published_text == "2025-09-13T20:24:00"
     assert article.body.startswith("The port authority")
+
+
+def test_explain_says_why_a_line_above_the_title_was_none() -> None:
+    caption = "The new terminal seen from the sea. Jane Roe / The Harbour Times"
+    explain: list[tuple[int, str, str]] = []
+    read_plaintext(
+        f"{caption}\n{caption}\n\nFerry terminal opens two years late\n\nMay 20, 2022\n\n{BODY}\n"
+        .encode(), source="test", key="page.txt", explain=explain,
+    )
+    rows = {index: (role, why) for index, role, why in explain}
+    assert rows[0] == ("before the title", "printed twice in a row: a photo caption")
+    assert rows[3][0] == "title"

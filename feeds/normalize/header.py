@@ -299,6 +299,25 @@ def explained(line: _Line) -> tuple[str, str]:
     return _KIND_NAMES.get(line.kind, ("other", ""))
 
 
+def _why_not_title(classify: _Classifier, index: int) -> str:
+    """Why a line above the title was no candidate for it (``--explain``)."""
+    lines, text = classify.lines, classify(index).text
+    previous = next((lines[i].strip() for i in range(index - 1, -1, -1) if lines[i].strip()), "")
+    if _printed_twice(lines, index):
+        return "printed twice in a row: a photo caption"
+    if credit_line_follows(lines, index):
+        return "a photo caption: its credit is the next line"
+    if is_credited_caption(text):
+        return "a photo caption: it ends with a credit"
+    if _key(previous) in _MASTHEAD_LABELS:
+        return "a name under a masthead label"
+    if previous.endswith(" " + text):
+        return "the end of the line above: a photo's alt text"
+    if len(text) > _MAX_TITLE:
+        return "longer than a headline"
+    return ""
+
+
 def explain_title(
     classify: _Classifier, title: int, choice: TitleChoice, explain: list[tuple[int, str, str]]
 ) -> None:
@@ -309,7 +328,8 @@ def explain_title(
         role, why = explained(classify(index))
         score = choice.scores.get(index)
         if role == "other":
-            role, why = "before the title", f"score {score[0]}: {score[1]}" if score else ""
+            role = "before the title"
+            why = f"score {score[0]}: {score[1]}" if score else _why_not_title(classify, index)
         elif role in ("bullet", "byline"):
             why += " (not used: above the title)"
         explain.append((index, role, why))
