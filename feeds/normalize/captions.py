@@ -35,7 +35,7 @@ _CREDIT_TAIL = 110  # the longest credit the pattern takes, with its lead
 # "... (L). WAM and Getty", "... in Abu Dhabi. Andrew Parsons / The National": after the
 # caption's last sentence, a short run of capitalized names (a photographer, an agency),
 # joined only by "/", "&", "and", "for", "via", "of", "the" -- no verb, no closing stop.
-_NAMES_AFTER_SENTENCE = re.compile(r"[.!?…)][\"”’»]?\s+(?P<tail>[^.!?…]{2,70})$")
+_SENTENCE_MARKS = (". ", "! ", "? ", "… ", ") ")
 _TAIL_JOINERS = frozenset({"/", "&", "and", "for", "via", "of", "the", "|", "-", "–"})
 # "... on 28 December 2016 [Murtadha Sudani/Anadolu Agency]": a credit in brackets
 _BRACKET_CREDIT = re.compile(r"\s\[[^\[\]]{0,60}(?:/|\b(?:photo|agency|afp|reuters|ap|getty)\b)"
@@ -44,10 +44,16 @@ _BRACKET_CREDIT = re.compile(r"\s\[[^\[\]]{0,60}(?:/|\b(?:photo|agency|afp|reute
 
 def _names_tail(text: str) -> bool:
     """Does the text end with a credit of names after its last sentence?"""
-    found = _NAMES_AFTER_SENTENCE.search(text, max(0, len(text) - 80))
-    if found is None:
+    if not text[-1:].isalnum():
         return False
-    words = found.group("tail").replace("/", " / ").split()
+    start = max(0, len(text) - 72)
+    cut = max(text.rfind(mark, start) for mark in _SENTENCE_MARKS)
+    if cut < 0:
+        return False
+    tail = text[cut + 2 :]
+    if len(tail) < 2 or any(ch in tail for ch in ".!?…"):
+        return False
+    words = tail.replace("/", " / ").split()
     if not 1 <= len(words) <= 8:
         return False
     names = 0

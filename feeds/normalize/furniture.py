@@ -39,8 +39,8 @@ _SWITCH_SEPARATOR = re.compile(r"\s*[/|•·,]\s*|\s+")
 
 def _is_language_switch(key: str) -> bool:
     """A language switch on one line: "Portuguese / Spanish / English", "English | عربي"."""
-    if len(key) > 80:
-        return False
+    if len(key) > 80 or key[: key.find(" ")].strip("/|•·,") not in _LANGUAGE_NAMES:
+        return False  # (the first word decides at once for nearly every line)
     parts = [part for part in _SWITCH_SEPARATOR.split(key) if part]
     return len(parts) >= 2 and all(part in _LANGUAGE_NAMES for part in parts)
 

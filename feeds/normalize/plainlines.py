@@ -469,7 +469,8 @@ class _Classifier:
         dates = parse_date_segments(text, self.tz)
         if not dates and self.now is not None and (rel := parse_relative(text, self.now)):
             dates = (rel,)
-        if not dates and _TRAILING_COUNT.search(text):  # "Jun 02, 2022 at 17:08 876" (views)
+        if not dates and text[-1:].isdigit() and _TRAILING_COUNT.search(text):
+            # "Jun 02, 2022 at 17:08 876": a view counter after the time
             dates = parse_date_segments(_TRAILING_COUNT.sub("", text), self.tz)
         if dates:
             return _source_and_date(text, dates) or _Line(_DATE, text, key, dates=dates)
