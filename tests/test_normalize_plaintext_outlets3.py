@@ -293,3 +293,12 @@ def test_explain_says_why_a_line_above_the_title_was_none() -> None:
     rows = {index: (role, why) for index, role, why in explain}
     assert rows[0] == ("before the title", "printed twice in a row: a photo caption")
     assert rows[3][0] == "title"
+
+
+def test_a_labelled_iso_date_run_into_the_page_above_the_title() -> None:
+    article = read(" date 2020-03-13 You are reading: Ferry terminal opens late\n\n"
+                   f"Ferry terminal opens late\n\n{BODY}\n")
+    assert article.title == "Ferry terminal opens late"
+    assert article.published_text == "2020-03-13"
+    article = read(f"Ferry terminal opens late\n\nThe date 2020-03-13 was set.\n\n{BODY}\n")
+    assert article.published is None

@@ -119,6 +119,7 @@ _MAX_NAME_WORDS = 5  # particles not counted: "Mohammed bin Abdullah bin Saleh A
 
 _HEADLINE, _TEMPLATE, _CHROME, _COUNTER_LINE, _DATE, _BYLINE_LINE, _BULLET_LINE, _OTHER = range(8)
 _CAPTION_LINE, _DECK_LINE = 8, 9  # roles an _OTHER line may take in the header
+_LEADING_ISO = re.compile(r"\s*(?:date|published|updated)\s*:?\s*\d{4}-\d{2}-\d{2}(?=\s)", re.I)
 _TRAILING_COUNT = re.compile(r"(?<=\d)\s+\d{1,7}$")  # a view counter after a date's time
 _GLUED_TITLE = 20  # characters: a title this long may come back with a deck glued to it
 _COUNT_LINE = 12  # characters: a shorter line without letters (no date) is a counter
@@ -469,6 +470,9 @@ class _Classifier:
         dates = parse_date_segments(text, self.tz)
         if not dates and self.now is not None and (rel := parse_relative(text, self.now)):
             dates = (rel,)
+        if not dates and (lead := _LEADING_ISO.match(text)) is not None:
+            # "date 2020-03-13 Estás leyendo: ...": a labelled ISO date run into the page
+            dates = parse_date_segments(lead.group(0), self.tz)
         if not dates and text[-1:].isdigit() and _TRAILING_COUNT.search(text):
             # "Jun 02, 2022 at 17:08 876": a view counter after the time
             dates = parse_date_segments(_TRAILING_COUNT.sub("", text), self.tz)
