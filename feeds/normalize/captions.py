@@ -35,7 +35,6 @@ _CREDIT_TAIL = 110  # the longest credit the pattern takes, with its lead
 # "... (L). WAM and Getty", "... in Abu Dhabi. Andrew Parsons / The National": after the
 # caption's last sentence, a short run of capitalized names (a photographer, an agency),
 # joined only by "/", "&", "and", "for", "via", "of", "the" -- no verb, no closing stop.
-_SENTENCE_MARKS = (". ", "! ", "? ", "… ", ") ")
 _TAIL_JOINERS = frozenset({"/", "&", "and", "for", "via", "of", "the", "|", "-", "–"})
 # "... on 28 December 2016 [Murtadha Sudani/Anadolu Agency]": a credit in brackets
 _BRACKET_CREDIT = re.compile(r"\s\[[^\[\]]{0,60}(?:/|\b(?:photo|agency|afp|reuters|ap|getty)\b)"
@@ -47,7 +46,8 @@ def _names_tail(text: str) -> bool:
     if not text[-1:].isalnum():
         return False
     start = max(0, len(text) - 72)
-    cut = max(text.rfind(mark, start) for mark in _SENTENCE_MARKS)
+    cut = max(text.rfind(". ", start), text.rfind(") ", start), text.rfind("! ", start),
+              text.rfind("? ", start))
     if cut < 0:
         return False
     tail = text[cut + 2 :]

@@ -69,6 +69,7 @@ _CREDIT_FIRST = re.compile(r"[©(]|(?:photo|credit|crédit|foto|image|source)s?\
 
 _CREDIT_LINE = re.compile(r"(?:©|\(c\)|(?:photo|foto|credit|crédit|bild|image)s?\s*:)\s*\S.{0,70}",
                           re.IGNORECASE)
+_CREDIT_FIRST_CHARS = frozenset("©(PpFfCcBbIi")
 # Masthead labels after which a name is printed: "رئيس التحرير" (editor-in-chief) / a name
 _MASTHEAD_LABELS = frozenset({"رئيس التحرير", "الإشراف العام", "رئيس مجلس الإدارة",
                               "editor-in-chief", "editor in chief", "chief editor"})
@@ -88,7 +89,11 @@ def credit_line_follows(lines: list[str], index: int) -> bool:
     for later in range(index + 1, min(len(lines), index + 4)):
         text = lines[later].strip()
         if text:
-            return len(text) <= 80 and _CREDIT_LINE.fullmatch(text) is not None
+            return (
+                len(text) <= 80
+                and text[0] in _CREDIT_FIRST_CHARS
+                and _CREDIT_LINE.fullmatch(text) is not None
+            )
     return False
 
 
@@ -119,8 +124,6 @@ def _is_body(classify: _Classifier, index: int, line: _Line) -> bool:
         return False
     if classify.dateline_shaped(index):
         return True
-    if credit_line_follows(classify.lines, index):
-        return False  # a photo caption with its credit on the next line
     text = line.text.rstrip()
     size = len(text)
     if size < _PROSE_MIN:
@@ -129,7 +132,8 @@ def _is_body(classify: _Classifier, index: int, line: _Line) -> bool:
         ending = text[-2:] if text[-1] in "\"”’»)" else text[-1:]
         if "." not in ending and (size < _BODY_MIN or text[-1] not in _SENTENCE_END + "\"”’»)"):
             return False  # a long headline may end with "?" or "!", hardly with "."
-    return not is_credited_caption(text)
+    # a photo caption: by its credit, or with its credit on the next line
+    return not is_credited_caption(text) and not credit_line_follows(classify.lines, index)
 
 
 def _is_candidate(classify: _Classifier, index: int, line: _Line) -> bool:

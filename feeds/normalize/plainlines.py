@@ -429,9 +429,8 @@ class _Classifier:
     def _is_headline(self, key: str) -> bool:
         if key == self.title_key:
             return True
-        size = len(self.title_key)
-        glued = key[size : size + 1].isalpha()
-        if size >= _GLUED_TITLE and glued and key.startswith(self.title_key):
+        title, size = self.title_key, len(self.title_key)
+        if len(key) > size >= _GLUED_TITLE and key[size].isalpha() and key.startswith(title):
             return True  # "...Mauricio MacriNéstor Grindetti, ...": the deck glued to it
         label, _, rest = key.rpartition(" " + self.title_key)
         if label and not rest:  # "Exclusive <title>": a short label in front
