@@ -32,6 +32,39 @@ _CREDIT_WORD_PARENS = re.compile(
 )
 _CREDIT_TAIL = 110  # the longest credit the pattern takes, with its lead
 
+# "... (L). WAM and Getty", "... in Abu Dhabi. Andrew Parsons / The National": after the
+# caption's last sentence, a short run of capitalized names (a photographer, an agency),
+# joined only by "/", "&", "and", "for", "via", "of", "the" -- no verb, no closing stop.
+_TAIL_JOINERS = frozenset({"/", "&", "and", "for", "via", "of", "the", "|", "-", "–"})
+# "... on 28 December 2016 [Murtadha Sudani/Anadolu Agency]": a credit in brackets
+_BRACKET_CREDIT = re.compile(r"\s\[[^\[\]]{0,60}(?:/|\b(?:photo|agency|afp|reuters|ap|getty)\b)"
+                             r"[^\[\]]{0,60}\]$", re.IGNORECASE)
+
+
+def _names_tail(text: str) -> bool:
+    """Does the text end with a credit of names after its last sentence?"""
+    if not text[-1:].isalnum():
+        return False
+    start = max(0, len(text) - 72)
+    cut = max(text.rfind(". ", start), text.rfind(") ", start), text.rfind("! ", start),
+              text.rfind("? ", start))
+    if cut < 0:
+        return False
+    tail = text[cut + 2 :]
+    if len(tail) < 2 or any(ch in tail for ch in ".!?…"):
+        return False
+    words = tail.replace("/", " / ").split()
+    if not 1 <= len(words) <= 8:
+        return False
+    names = 0
+    for word in words:
+        if word.casefold() in _TAIL_JOINERS:
+            continue
+        if not word[:1].isupper():
+            return False
+        names += 1
+    return names >= 1 and len(words) >= 2
+
 
 def is_credited_caption(text: str) -> bool:
     """A photo caption by its credit: ``... sentence. (Credit)``, ``... Photo: Name``,
@@ -43,5 +76,7 @@ def is_credited_caption(text: str) -> bool:
         or _CREDIT_WORD_PARENS.search(text, max(0, len(text) - 80)) is not None
     ):
         return True
+    if text.endswith("]") and _BRACKET_CREDIT.search(text, max(0, len(text) - 130)):
+        return True
     start = max(12, len(text) - _CREDIT_TAIL)
-    return _PHOTO_CREDIT.search(text, start) is not None
+    return _PHOTO_CREDIT.search(text, start) is not None or _names_tail(text)

@@ -20,7 +20,7 @@ veröffentlicht | veröffentlicht am | erschienen | erschienen am | erstellt am 
 pubblicato | pubblicato il | pubblicata il | data di pubblicazione | data |
 gepubliceerd | gepubliceerd op | geplaatst op | datum van publicatie |
 نشر | نشر في | نُشر | نُشر في | تم النشر | تم النشر في | تم نشره | تم نشره في | تاريخ النشر | بتاريخ |
-time
+time | this content was published on | this article was published on | كتب في | كُتب في
 """
 _UPDATED_LABELS = """
 updated | updated on | updated at | last updated | last update | update | last updated at |
@@ -48,6 +48,8 @@ def _phrases(block: str) -> list[str]:
 
 _LABELS: dict[str, DateKind] = {p: "published" for p in _phrases(_PUBLISHED_LABELS)}
 _LABELS.update({p: "updated" for p in _phrases(_UPDATED_LABELS)})
+#: every date label, as written in lower case ("published", "mis à jour le", "stand")
+DATE_LABELS = frozenset(_LABELS)
 _LABEL_RE = re.compile(
     "(?:"
     + "|".join(re.escape(p) for p in sorted(_LABELS, key=len, reverse=True))

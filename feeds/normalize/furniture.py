@@ -16,6 +16,7 @@ _SOCIAL_LINE = re.compile(
     r"(?:follow|share|suivez|partager|síguenos|compartir|folgen|teilen|seguici|condividi|volg"
     r"|delen)(?: us| this| nous| uns| ons)?(?: on| sur| en| auf| su| op| via) .{1,40}"
     r"|follow @\S+"
+    r"|join (?:us|our \w+ (?:channel|group|community))(?: on .{1,30})?"
 )
 
 # A language switch printed as a list ("• English" "• Arabic"): the names of languages.
@@ -31,6 +32,17 @@ _LANGUAGE_NAMES = frozenset(_LANGUAGES.split())
 def _is_menu_item(key: str) -> bool:
     """A list item that is page chrome: a language's name, a share or follow button."""
     return key in _LANGUAGE_NAMES or (len(key) <= 60 and _SOCIAL_LINE.fullmatch(key) is not None)
+
+
+_SWITCH_SEPARATOR = re.compile(r"\s*[/|•·,]\s*|\s+")
+
+
+def _is_language_switch(key: str) -> bool:
+    """A language switch on one line: "Portuguese / Spanish / English", "English | عربي"."""
+    if len(key) > 80 or key[: key.find(" ")].strip("/|•·,") not in _LANGUAGE_NAMES:
+        return False  # (the first word decides at once for nearly every line)
+    parts = [part for part in _SWITCH_SEPARATOR.split(key) if part]
+    return len(parts) >= 2 and all(part in _LANGUAGE_NAMES for part in parts)
 
 
 def _is_capitalized(word: str) -> bool:

@@ -47,7 +47,14 @@ from feeds.normalize.plainlines import (
 )
 from feeds.text import DIRECTION_MARKS, strip_marks
 
-__all__ = ["TitleChoice", "choose_title", "explain_title", "explained", "is_bare_name"]
+__all__ = [
+    "TitleChoice",
+    "choose_title",
+    "credit_line_follows",
+    "explain_title",
+    "explained",
+    "is_bare_name",
+]
 
 _SCAN = 40  # non-blank lines looked at for the title
 _MAX_TITLE = 250
@@ -58,6 +65,36 @@ _KICKER = re.compile(r"(?:tags?|posts tagged|tag archives?|archives?|category|ca
 _SENTENCE_END = ".!?…"
 _NAME_TEXT = re.compile(r"[^\W\d_][\w.'’\- ]*")
 _CREDIT_FIRST = re.compile(r"[©(]|(?:photo|credit|crédit|foto|image|source)s?\b", re.IGNORECASE)
+
+
+_CREDIT_LINE = re.compile(r"(?:©|\(c\)|(?:photo|foto|credit|crédit|bild|image)s?\s*:)\s*\S.{0,70}",
+                          re.IGNORECASE)
+_CREDIT_FIRST_CHARS = frozenset("©(PpFfCcBbIi")
+# Masthead labels after which a name is printed: "رئيس التحرير" (editor-in-chief) / a name
+_MASTHEAD_LABELS = frozenset({"رئيس التحرير", "الإشراف العام", "رئيس مجلس الإدارة",
+                              "editor-in-chief", "editor in chief", "chief editor"})
+
+
+def _printed_twice(lines: list[str], index: int) -> bool:
+    """The very next line (no blank between) is this one again: a photo caption and its
+    alt text; a repeated headline comes back after other lines."""
+    text = lines[index].strip()
+    return (index + 1 < len(lines) and lines[index + 1].strip() == text) or (
+        index > 0 and lines[index - 1].strip() == text
+    )
+
+
+def credit_line_follows(lines: list[str], index: int) -> bool:
+    """Is the next non-blank line a photo credit of its own ("© IMAGO/Name", "Photo: X")?"""
+    for later in range(index + 1, min(len(lines), index + 4)):
+        text = lines[later].strip()
+        if text:
+            return (
+                len(text) <= 80
+                and text[0] in _CREDIT_FIRST_CHARS
+                and _CREDIT_LINE.fullmatch(text) is not None
+            )
+    return False
 
 
 def is_bare_name(text: str) -> bool:
@@ -95,7 +132,8 @@ def _is_body(classify: _Classifier, index: int, line: _Line) -> bool:
         ending = text[-2:] if text[-1] in "\"”’»)" else text[-1:]
         if "." not in ending and (size < _BODY_MIN or text[-1] not in _SENTENCE_END + "\"”’»)"):
             return False  # a long headline may end with "?" or "!", hardly with "."
-    return not is_credited_caption(text)
+    # a photo caption: by its credit, or with its credit on the next line
+    return not is_credited_caption(text) and not credit_line_follows(classify.lines, index)
 
 
 def _is_candidate(classify: _Classifier, index: int, line: _Line) -> bool:
@@ -142,6 +180,10 @@ def choose_title(classify: _Classifier) -> TitleChoice:
         for p in range(1, len(indexes) - 1)
         if _is_candidate(classify, indexes[p], seen[p])
         and (seen[p - 1] if p > 1 else classify(indexes[0])).kind != _COUNTER_LINE  # gallery
+        and (p == 1 or seen[p - 1].key not in _MASTHEAD_LABELS)  # the editor's name
+        and not credit_line_follows(classify.lines, indexes[p])  # a caption, credited below
+        and not _printed_twice(classify.lines, indexes[p])  # a caption: "X" "X" in a row
+        and not seen[p - 1].text.endswith(" " + seen[p].text)  # the alt text of a caption
     ]
     # Nothing else could be the title, or only repeats of the first line: the first line
     # rule decides (the first line itself when it is no page furniture).
@@ -166,7 +208,9 @@ def choose_title(classify: _Classifier) -> TitleChoice:
         if any(key == k or key.endswith(" " + k) for k in earlier):
             continue  # a repeat of an earlier candidate: the evidence is that one's
         earlier.append(key)
-        score, evidence, why = _score(seen, keys, position, indexes[position + 1 :], body_at)
+        score, evidence, why = _score(
+            classify.lines, seen, keys, position, indexes[position + 1 :], body_at
+        )
         scores[indexes[position]] = (score, why)
         if position != candidates[0] and seen[position].text.endswith("."):
             continue  # a sentence: only the first line may be a title that ends like one
@@ -175,18 +219,26 @@ def choose_title(classify: _Classifier) -> TitleChoice:
     return TitleChoice(indexes[best], body_at, scores)
 
 
+# "Headline | Site" (a browser title printed first) repeats the headline before a separator
+_SITE_SEPARATORS = frozenset({" | ", " - ", " – ", " — "})
 _MARKER_KINDS = frozenset({_DATE, _BYLINE_LINE, _COUNTER_LINE, _TEMPLATE})
 
 
 def _score(
-    seen: list[_Line], keys: list[str], position: int, after: list[int], body_at: int | None
+    lines: list[str],
+    seen: list[_Line],
+    keys: list[str],
+    position: int,
+    after: list[int],
+    body_at: int | None,
 ) -> tuple[int, bool, str]:
     key = keys[position]
     score, why = 0, []
     labelled = " " in key  # "Exclusive <title>"; "Scattered clouds" is no repeat of "clouds"
     if any(
         p != position
-        and (k == key or (labelled and k.endswith(key) and len(k) - len(key) <= 40))
+        and (k == key or (labelled and k.endswith(key) and len(k) - len(key) <= 40)
+             or (k.startswith(key) and k[len(key) : len(key) + 3] in _SITE_SEPARATORS))
         for p, k in enumerate(keys)
     ):
         score += 4
@@ -206,9 +258,11 @@ def _score(
             line.kind in _MARKER_KINDS
             or ahead == body_at
             or (line.kind == _OTHER and is_credited_caption(line.text))
+            or (line.kind == _OTHER and _printed_twice(lines, ahead))  # a caption
         ):
-            score += 2
-            why.append("header follows")
+            # Right under it, the header is this line's; further down, it may be another's.
+            score += 2 if looked == 1 else 1
+            why.append("header follows" if looked == 1 else "header follows after a line")
             break
         if looked == 1 and line.kind == _OTHER and is_bare_name(line.text):
             score += 2
@@ -249,6 +303,25 @@ def explained(line: _Line) -> tuple[str, str]:
     return _KIND_NAMES.get(line.kind, ("other", ""))
 
 
+def _why_not_title(classify: _Classifier, index: int) -> str:
+    """Why a line above the title was no candidate for it (``--explain``)."""
+    lines, text = classify.lines, classify(index).text
+    previous = next((lines[i].strip() for i in range(index - 1, -1, -1) if lines[i].strip()), "")
+    if _printed_twice(lines, index):
+        return "printed twice in a row: a photo caption"
+    if credit_line_follows(lines, index):
+        return "a photo caption: its credit is the next line"
+    if is_credited_caption(text):
+        return "a photo caption: it ends with a credit"
+    if _key(previous) in _MASTHEAD_LABELS:
+        return "a name under a masthead label"
+    if previous.endswith(" " + text):
+        return "the end of the line above: a photo's alt text"
+    if len(text) > _MAX_TITLE:
+        return "longer than a headline"
+    return ""
+
+
 def explain_title(
     classify: _Classifier, title: int, choice: TitleChoice, explain: list[tuple[int, str, str]]
 ) -> None:
@@ -259,7 +332,8 @@ def explain_title(
         role, why = explained(classify(index))
         score = choice.scores.get(index)
         if role == "other":
-            role, why = "before the title", f"score {score[0]}: {score[1]}" if score else ""
+            role = "before the title"
+            why = f"score {score[0]}: {score[1]}" if score else _why_not_title(classify, index)
         elif role in ("bullet", "byline"):
             why += " (not used: above the title)"
         explain.append((index, role, why))

@@ -9,10 +9,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
+from feeds.normalize.datelines import _is_dateline_shaped
 from feeds.normalize.dates import FoundDate, opens_date, parse_date_line, parse_date_segments
+from feeds.normalize.datewords import DATE_LABELS
 from feeds.normalize.furniture import (
     _SOCIAL_LINE,
     _is_capitalized,
+    _is_language_switch,
     _is_menu_item,
     _kicker_and_date,
 )
@@ -44,7 +47,10 @@ _CHROME_LINES = frozenset(
     link copied | whatsapp | facebook | twitter | linkedin | telegram | close | menu | home |
     back | skip to content | skip to main content | most read | most popular | trending |
     font size | text size | a a | a- a+ | a+ a- | rss | connect with us | listen live |
-    skip to main navigation | main content | translate | translate into |
+    skip to main navigation | main content | translate | translate into | zum hauptinhalt |
+    avatar | now reading | compartir articulo | compartir artículo | share article |
+    zum inhalt springen | aller au contenu | ir al contenido | رئيس التحرير | الإشراف العام |
+    رئيس مجلس الإدارة |
     partager | lire aussi | lire la suite | à lire aussi | voir aussi | publicité | écouter |
     imprimer | compartir | leer más | lee también | ver también | publicidad | escuchar |
     imprimir | teilen | mehr lesen | weiterlesen | lesen sie auch | auch interessant | anzeige |
@@ -69,16 +75,11 @@ _READING_TIME = re.compile(
 
 _COUNTER = re.compile(r"\d{1,3}\s*(?:/|of|sur|de|von|di|van|من)\s*\d{1,3}")
 _BULLET = re.compile(r"(?:[•·▪●◦‣∙]\s*|[-*–]\s+)(?P<text>\S.*)")
-_DATELINE = re.compile(r"(?P<place>[^\s:][^:\n]{0,48}?)\s*:\s")
-# Letters, the combining marks written on them (Arabic harakat: "عمّان"), and the
-# punctuation of place names: "ST. JOHN’S", "RAS AL-KHAIMAH", "LONDON/DUBAI".
-_DATELINE_CHARS = re.compile(r"[\w\s.,'’/\-\u0300-\u036f\u064b-\u065f\u0670]+")
+# "— A highlight": an em dash opens a highlight in the header only (in the body it may
+# open a line of dialogue)
+_HEADER_BULLET = re.compile(r"(?:[•·▪●◦‣∙]\s*|[-*–—]\s+)(?P<text>\S.*)")
 _SENTENCE_END = '.!?…:;"”’»)'
 _HEADLINE_MAX = 160  # a line without closing punctuation and shorter than this may be a headline
-# Upper-case place names: up to 4 words, not counting the particles that join them
-# ("SAN CRISTÓBAL DE LAS CASAS", "PORT OF SPAIN"), and up to 6 words in all.
-_MAX_PLACE_WORDS, _MAX_PLACE_WORDS_ALL = 4, 6
-_MAX_UNCASED_PLACE_WORDS = 3  # scripts without case (Arabic): "الدار البيضاء"
 
 _BYLINE = re.compile(
     r"(?:(?:written |words |story |text |reporting |photos? )?by|par|por|von|di|door"
@@ -114,11 +115,14 @@ _NAME_ARTICLES = _words("the a an")
 # A particle written joined to the name: "al-Mutairi", "el-Gamal", "d’Arcy".
 _JOINED_PARTICLE = re.compile(r"(?P<particle>[^\W\d_]+)[-'’](?P<rest>\S+)")
 _JOINABLE_PARTICLES = _NAME_PARTICLES | _words("d l")
-_PLACE_PARTICLES = _NAME_PARTICLES | _words("las los les lo des do of on upon sur sous en am an im")
 _MAX_NAME_WORDS = 5  # particles not counted: "Mohammed bin Abdullah bin Saleh Al-Otaibi"
 
 _HEADLINE, _TEMPLATE, _CHROME, _COUNTER_LINE, _DATE, _BYLINE_LINE, _BULLET_LINE, _OTHER = range(8)
 _CAPTION_LINE, _DECK_LINE = 8, 9  # roles an _OTHER line may take in the header
+_LEADING_ISO = re.compile(r"\s*(?:date|published|updated)\s*:?\s*\d{4}-\d{2}-\d{2}(?=\s)", re.I)
+_TRAILING_COUNT = re.compile(r"(?<=\d)\s+\d{1,7}$")  # a view counter after a date's time
+_GLUED_TITLE = 20  # characters: a title this long may come back with a deck glued to it
+_COUNT_LINE = 12  # characters: a shorter line without letters (no date) is a counter
 _LONG_LINE = 300  # characters: longer lines are paragraphs or bullets (no date, byline, chrome)
 _MARKERS = frozenset({_HEADLINE, _TEMPLATE, _COUNTER_LINE, _DATE, _BYLINE_LINE})
 
@@ -164,6 +168,8 @@ def _is_boilerplate(key: str) -> int | None:
         bare = bare[2:]
     if bare in _TEMPLATE_LINES or _URL_LINE.fullmatch(bare) or _BREADCRUMB.fullmatch(bare):
         return _TEMPLATE
+    if bare in DATE_LABELS:  # "Stand:", "Publicado el": a date label whose date is missing
+        return _TEMPLATE
     if bare in _CHROME_LINES or _READING_TIME.fullmatch(bare):
         return _CHROME
     if len(bare) <= 60 and _SOCIAL_LINE.fullmatch(bare):
@@ -198,13 +204,64 @@ def _looks_like_name(name: str) -> bool:
     return 0 < capitalized <= _MAX_NAME_WORDS
 
 
-def _read_byline(line: str, tz: tzinfo, now: datetime | None = None) -> _Line | None:
-    m = _BYLINE.fullmatch(line)
+# "<date> بقلم : Name", "Published 12 May 2021 by Jane Roe": the byline after the date
+_INNER_BY = re.compile(r"\s(?:بقلم|by|par|por|von)\s*:?\s+(?=\S)", re.IGNORECASE)
+# "Harbour Wire | By, Portville": an agency's byline without a person's name
+_AGENCY_BY = re.compile(r"(?P<name>[^|]{2,40}?)\s*\|\s*by\b\s*,?\s*[^|]{0,40}", re.IGNORECASE)
+# A source's brand name: "EuropaPress", "Algérie 360", "JournalismPakistan.com" (an inner
+# capital, a number or a domain: never a section label such as "Politics")
+_BRAND = re.compile(
+    r"\S*[a-zà-ÿ][A-Z]\S*|\S+\.(?:com|net|org|[a-z]{2})|.*\s\d{1,4}|[A-Z]\w*[a-z]\d{1,4}",
+    re.ASCII,
+)
+
+
+# A newsroom signing as itself: "Redacción Clarín", "Rédaction Le Site", "Reuters Staff"
+_STAFF_LINE = re.compile(
+    r"(?i:redacción|rédaction|redaktion|redazione|redação)\s+[A-ZÀ-Ý][\w.'’\- ]{1,30}"
+    r"|[A-Z][\w.'’\-]*(?:\s[A-Z][\w.'’\-]*){0,3}\s(?:Staff|Desk|Newsroom|Bureau)"
+)
+
+
+def _date_then_byline(line: str, tz: tzinfo) -> _Line | None:
+    m = _INNER_BY.search(line, 6)
     if m is None:
         return None
+    found = parse_date_line(line[: m.start()].strip(" -|,"), tz)
+    if found is None:
+        return None
+    names = tuple(n for n in map(strip_marks, _AUTHOR_JOIN.split(line[m.end() :].strip())) if n)
+    if names and all(_looks_like_name(n) for n in names):
+        return _Line(_BYLINE_LINE, line, dates=(found,), authors=names)
+    return None
+
+
+def _source_and_date(text: str, dates: tuple[FoundDate, ...]) -> _Line | None:
+    """``EuropaPress - 25/10/2020 15:51``, ``Site.com | Published: 6 December 2019``: a
+    source's brand name, then its date."""
+    head = re.split(r"\s+[-–|]\s+", text, maxsplit=1)[0].strip()
+    if head == text or len(head) > 40 or _BRAND.fullmatch(head) is None:
+        return None
+    if any(opens_date(word.casefold()) for word in head.split() if not word.isdigit()):
+        return None  # "vendredi 23 octobre 2020 - 09:24": a date and its time
+    return _Line(_BYLINE_LINE, text, dates=dates, authors=(head,))
+
+
+def _read_byline(line: str, tz: tzinfo, now: datetime | None = None) -> _Line | None:
+    m = _BYLINE.fullmatch(line)
+    if m is None and _STAFF_LINE.fullmatch(line):  # "Redacción Clarín", "Reuters Staff"
+        return _Line(_BYLINE_LINE, line, authors=(line.strip(),))
+    if m is None:
+        agency = _AGENCY_BY.fullmatch(line)
+        if agency is not None and _looks_like_name(agency.group("name").strip()):
+            return _Line(_BYLINE_LINE, line, authors=(agency.group("name").strip(),))
+        return _date_then_byline(line, tz) if len(line) <= 200 else None
     rest = m.group("rest") or m.group("rest2") or ""
     if len(rest) > 200:
         return None
+    inner = _date_then_byline(line, tz)  # "كتب في : <date> بقلم : <name>"
+    if inner is not None:
+        return inner
     segments = _BYLINE_CUT.split(rest)
     head = segments[0]
     names = tuple(n for n in map(strip_marks, _AUTHOR_JOIN.split(head)) if n)
@@ -221,7 +278,10 @@ def _read_byline(line: str, tz: tzinfo, now: datetime | None = None) -> _Line | 
     return _Line(_BYLINE_LINE, line, dates=dates, authors=names)
 
 
-_DATE_START = re.compile(r"\d|(?:" + "|".join(sorted(_NOT_NAMES - _NAME_ARTICLES)) + r")\b")
+_DATE_START = re.compile(
+    r"(?<!\w)\d|(?:" + "|".join(sorted(_NOT_NAMES - _NAME_ARTICLES)) + r")\b"
+    r"|(?<=[a-z\d])(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d"
+)
 
 
 def _name_then_date(rest: str) -> tuple[str, tuple[str, ...]] | None:
@@ -231,8 +291,8 @@ def _name_then_date(rest: str) -> tuple[str, tuple[str, ...]] | None:
         return None
     head = rest[: m.start()].rstrip()
     names = tuple(n for n in map(strip_marks, _AUTHOR_JOIN.split(head)) if n)
-    if names and all(_looks_like_name(n) for n in names):
-        return head, names
+    if names and all(_looks_like_name(n) or _BRAND.fullmatch(n) for n in names):
+        return head, names  # "By  Storyboard18Jun 11, 2024": a brand run into the date
     return None
 
 
@@ -308,75 +368,6 @@ def _is_clause(segment: str) -> bool:
     return len(firsts) >= 3 and 2 * sum(ch.islower() for ch in firsts) > len(firsts)
 
 
-def _is_dateline_shaped(text: str) -> bool:
-    """A first body paragraph with a dateline.  A short line that is no sentence (no
-    closing punctuation) is a headline or a kicker, even in the "PLACE:" form: "PM: We
-    will not resign"."""
-    if len(text) < _HEADLINE_MAX and not text.rstrip().endswith(tuple(_SENTENCE_END)):
-        return False
-    return _dateline(text) is not None
-
-
-# The other common forms: "PARIS —", "LONDON (Reuters) -", "ABU DHABI //",
-# "ISLAMABAD, SEPT 22:", "WASHINGTON, Nov 29 (Reuters) –", "Islamabad [Pakistan]-".
-_DASH_DATELINE = re.compile(
-    r"(?P<place>[^\W\d_][\w'’.\-]*(?:\s[\w'’.\-]+){0,5}?)"
-    r"(?P<qual>(?:\s*,\s*[^,:()\[\]—–\n]{1,30}?|\s*\[[^\[\]\n]{1,30}\]|\s*\([^()\n]{1,40}\))*)"
-    r"\s*(?P<sep>:|[-–—]{1,2}|//)\s"
-)
-
-
-_DASH_MARK = re.compile(r"\s[-–—/]|\]-")  # what every dash form has near its start
-
-
-def _dash_dateline(text: str) -> str | None:
-    m = _DASH_DATELINE.match(text)
-    if m is None or (m.group("sep") == ":" and not m.group("qual")):
-        return None
-    place, qual = m.group("place"), m.group("qual")
-    if any(ch.isdigit() for ch in place) or not any(ch.isalpha() for ch in place):
-        return None
-    words = place.split()
-    if place.upper() == place and any(ch.lower() != ch.upper() for ch in place):
-        return place if len(words) <= _MAX_PLACE_WORDS else None
-    # Mixed case ("Riyadh, Ramadan 23, 1438 —"): only with a date, "[Country]" or "(Agency)".
-    if not (any(ch.isdigit() for ch in qual) or "[" in qual or "(" in qual):
-        return None
-    if len(words) <= 3 and all(_is_capitalized(w) for w in words):
-        return place
-    return None
-
-
-def _dateline(paragraph: str) -> str | None:
-    """The ``PLACE`` of a ``PLACE: text`` paragraph: upper case, or 1-3 uncased words;
-    or of the dash forms (``_DASH_DATELINE``).
-
-    Direction marks (``"\\u200fدبي\\u200f: ..."``) are not part of the place.
-    """
-    text = drop_marks(paragraph)
-    m = _DATELINE.match(text)
-    if m is None:
-        return _dash_dateline(text) if _DASH_MARK.search(text, 0, 120) else None
-    place = m.group("place").strip()
-    if not _DATELINE_CHARS.fullmatch(place) or any(ch.isdigit() for ch in place):
-        return _dash_dateline(text)
-    if "_" in place:
-        return None
-    letters = [ch for ch in place if ch.isalpha()]
-    cased = [ch for ch in letters if ch.lower() != ch.upper()]
-    words = place.split()
-    if cased:
-        if len(letters) < 2 or any(not ch.isupper() for ch in cased):
-            return None
-        if len(words) > _MAX_PLACE_WORDS_ALL:
-            return None
-        named = [w for w in words if w.casefold() not in _PLACE_PARTICLES]
-        return place if len(named) <= _MAX_PLACE_WORDS else None
-    if letters and 1 <= len(words) <= _MAX_UNCASED_PLACE_WORDS:
-        return place
-    return None
-
-
 class _Classifier:
     """Classifies the lines of one article, each at most once."""
 
@@ -438,6 +429,9 @@ class _Classifier:
     def _is_headline(self, key: str) -> bool:
         if key == self.title_key:
             return True
+        title, size = self.title_key, len(self.title_key)
+        if len(key) > size >= _GLUED_TITLE and key[size].isalpha() and key.startswith(title):
+            return True  # "...Mauricio MacriNéstor Grindetti, ...": the deck glued to it
         label, _, rest = key.rpartition(" " + self.title_key)
         if label and not rest:  # "Exclusive <title>": a short label in front
             return len(label) <= 30 and len(label.split()) <= 3
@@ -457,12 +451,17 @@ class _Classifier:
             return _Line(boiler, text, key)
         if _COUNTER.fullmatch(key):
             return _Line(_COUNTER_LINE, text, key)
-        bullet = _BULLET.fullmatch(text)
+        if _is_language_switch(key):  # "Portuguese / Spanish / English"
+            return _Line(_CHROME, text, key)
+        bullet = _HEADER_BULLET.fullmatch(text)
         if bullet is not None:
             item = strip_marks(bullet.group("text"))
             if _is_menu_item(_key(item)):  # "• English" "• Arabic", "• Share on X"
                 return _Line(_CHROME, text, key)
-            return _Line(_BULLET_LINE, text, key, bullet=item)
+            dates = parse_date_segments(item, self.tz) if _ANY_DIGIT.search(item) else ()
+            if not dates:
+                return _Line(_BULLET_LINE, text, key, bullet=item)
+            text = item  # "• EuropaPress - 25/10/2020 15:51": a source and date, listed
         byline = _read_byline(text, self.tz, self.now)  # first: "By Jane Doe | 12 May 2021"
         if byline is not None:
             byline.key = key
@@ -470,8 +469,14 @@ class _Classifier:
         dates = parse_date_segments(text, self.tz)
         if not dates and self.now is not None and (rel := parse_relative(text, self.now)):
             dates = (rel,)
+        if not dates and (lead := _LEADING_ISO.match(text)) is not None:
+            # "date 2020-03-13 Estás leyendo: ...": a labelled ISO date run into the page
+            dates = parse_date_segments(lead.group(0), self.tz)
+        if not dates and text[-1:].isdigit() and _TRAILING_COUNT.search(text):
+            # "Jun 02, 2022 at 17:08 876": a view counter after the time
+            dates = parse_date_segments(_TRAILING_COUNT.sub("", text), self.tz)
         if dates:
-            return _Line(_DATE, text, key, dates=dates)
+            return _source_and_date(text, dates) or _Line(_DATE, text, key, dates=dates)
         signed = _names_and_date(text, self.tz)
         if signed is not None:
             signed.key = key
@@ -479,4 +484,6 @@ class _Classifier:
         kicked = _kicker_and_date(text, self.tz)
         if kicked is not None:
             return _Line(_DATE, text, key, dates=(kicked,))
+        if len(key) <= _COUNT_LINE and not any(ch.isalpha() for ch in key):
+            return _Line(_CHROME, text, key)  # "0", "132", "٢٣:": a counter or a cut clock
         return _Line(_OTHER, text, key)

@@ -37,11 +37,13 @@ from feeds.errors import ArticleError
 from feeds.model import Article, Author, DateSource, RawInput
 from feeds.normalize import ReadContext
 from feeds.normalize.captions import CAPTION_CREDIT, is_credited_caption
+from feeds.normalize.datelines import _dateline
 from feeds.normalize.dates import FoundDate
 from feeds.normalize.decode import decode_text
 from feeds.normalize.header import (
     TitleChoice,
     choose_title,
+    credit_line_follows,
     explain_title,
     explained,
 )
@@ -54,11 +56,11 @@ from feeds.normalize.plainlines import (  # the lines, classified
     _CHROME_LINES,
     _DATE,
     _DECK_LINE,
+    _HEADLINE,
     _OTHER,
     _SENTENCE_END,
     _TEMPLATE_LINES,
     _Classifier,
-    _dateline,
     _Header,
     _is_blank,
     _is_boilerplate,
@@ -118,6 +120,17 @@ def _dates_before(classify: _Classifier, title_index: int) -> list[FoundDate]:
     ]
 
 
+def _one_copy(text: str) -> str:
+    """A caption glued to its own repeat ("A caption. SPAA caption. SPA"), once."""
+    half, odd = divmod(len(text), 2)
+    if half > 10:
+        if not odd and text[:half] == text[half:]:
+            return text[:half].strip()
+        if odd and text[half] == " " and text[:half] == text[half + 1 :]:
+            return text[:half].strip()
+    return text
+
+
 def _captions_before(classify: _Classifier, title_index: int) -> list[str]:
     """Credited captions above the title (a lead photo printed before the headline)."""
     return [
@@ -125,7 +138,8 @@ def _captions_before(classify: _Classifier, title_index: int) -> list[str]:
         for index in range(max(0, title_index - 20), title_index)
         if not _is_blank(classify.lines[index])
         and classify(index).kind == _OTHER
-        and is_credited_caption(classify(index).text)
+        and (is_credited_caption(classify(index).text)
+             or credit_line_follows(classify.lines, index))
     ]
 
 
@@ -151,15 +165,18 @@ def _read_header(
             if line.text in header.captions:
                 role, why = "caption", "the caption again"
             else:
-                under = index == start or (previous is None and not line.text.endswith("."))
+                under = index == start or (
+                    previous in (None, _HEADLINE) and not line.text.endswith(".")
+                )  # right under the title, or under its repeat
                 role, why = other_role(classify, index, previous, under, body_at)
             if explain is not None:
                 explain.append((index, role or "body", why))
             if role is None:
                 break
             if role == "caption":
-                if line.text not in header.captions:
-                    header.captions.append(line.text)
+                caption = _one_copy(line.text)
+                if caption not in header.captions:
+                    header.captions.append(caption)
             elif role == "author":
                 header.authors = header.authors or (line.text,)
             previous = _CAPTION_LINE if role == "caption" else _DECK_LINE

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from feeds.normalize.captions import CAPTION_CREDIT, CREDIT_AFTER_SENTENCE, is_credited_caption
-from feeds.normalize.header import is_bare_name
+from feeds.normalize.datelines import _is_dateline_shaped
+from feeds.normalize.datewords import DATE_LABELS
+from feeds.normalize.header import credit_line_follows, is_bare_name
 from feeds.normalize.plainlines import (
     _BYLINE_LINE,
     _CAPTION_LINE,
@@ -26,7 +28,6 @@ from feeds.normalize.plainlines import (
     _TEMPLATE_LINES,
     _Classifier,
     _is_blank,
-    _is_dateline_shaped,
     _key,
     _Line,
 )
@@ -37,7 +38,9 @@ __all__ = ["next_nonblank", "other_role"]
 _FURNITURE_WORDS = 6  # "Related Articles", "Contact Editor": short lines, not sentences
 _LOOKAHEAD = 4  # non-blank lines a caption-like line may sit before the next header marker
 _MAX_CAPTION = 400
+_MIN_LETTERS = 4  # fewer letters: a logo's initials or a stray mark, never a caption
 _DECK_WORDS = 16  # a subtitle without a marker after it is a short line
+_LONG_DECK_WORDS = 40  # ... unless a caption follows it
 
 
 def next_nonblank(lines: list[str], start: int) -> int | None:
@@ -106,10 +109,18 @@ def _template_ahead(classify: _Classifier, start: int) -> bool:
 def _is_deck(classify: _Classifier, text: str, index: int) -> bool:
     """A subtitle right under the title: a short line that is no sentence (no closing
     punctuation), followed by a longer paragraph that is one, or by a credited caption."""
-    if len(text.split()) > _DECK_WORDS or text.endswith((*_SENTENCE_END, "：")):
+    if len(text.split()) > _LONG_DECK_WORDS or text.endswith((*_SENTENCE_END, "：")):
         return False
     following = next_nonblank(classify.lines, index + 1)
+    while following is not None and classify(following).kind == _CHROME:  # "Avatar"
+        following = next_nonblank(classify.lines, following + 1)
     if following is None:
+        return False
+    if following + 1 < len(classify.lines) and _is_printed_twice(
+        classify(following).text, classify.lines[following + 1]
+    ):
+        return True  # the lead photo's caption, printed twice, under the subtitle
+    if len(text.split()) > _DECK_WORDS:
         return False
     after = classify(following)
     if after.kind != _OTHER:
@@ -142,7 +153,17 @@ def _caption_role(
         return "deck"
     # A line among the page template's lines ("Published ...", "Follow", the repeated
     # headline) is a photo caption, with or without a credit.
-    return "caption" if _template_ahead(classify, index + 1) else None
+    if _template_ahead(classify, index + 1):
+        return "caption"
+    # The first line under the title, ending like a sentence, before a template line such
+    # as an empty date label ("Stand:"): a standfirst.  (Before a date line or a byline it
+    # stays the first paragraph: "By 2030, ... said on 14 May." / "Updated 15 May 2021".)
+    following = next_nonblank(classify.lines, index + 1)
+    if previous is None and following is not None:
+        after = classify(following)
+        if after.kind == _TEMPLATE and _key(after.text).rstrip(" :：") in DATE_LABELS:
+            return "deck"
+    return None
 
 
 def _is_shortened(text: str, longer: str) -> bool:
@@ -150,6 +171,13 @@ def _is_shortened(text: str, longer: str) -> bool:
     of its caption: "A man walks in the snow." / "A man walks in the snow in Boston. Photo: X"."""
     words = text.rstrip(" .").split()
     return len(words) >= 5 and len(longer) > len(text) and longer.startswith(" ".join(words))
+
+
+def _is_tail(text: str, longer: str) -> bool:
+    """``text`` is the end of ``longer`` (two to five words), as a photo's alt text (the
+    person's name) may be of its caption: "Deputy prime minister Jane Roe" / "Jane Roe"."""
+    words = text.split()
+    return 2 <= len(words) <= 5 and len(longer) > len(text) + 10 and longer.endswith(" " + text)
 
 
 def _is_printed_twice(text: str, following: str) -> bool:
@@ -168,22 +196,35 @@ def other_role(
     text = classify(index).text
     if classify.dateline_shaped(index) and not is_credited_caption(text):
         return None, "the first body paragraph (a dateline)"
+    if (
+        len(text) <= 2 * _MIN_LETTERS
+        and sum(ch.isalpha() for ch in text) < _MIN_LETTERS
+        and body_at is not None
+        and index < body_at
+    ):
+        return "furniture", "too short for a caption or a paragraph (\"TT\")"
     following = next_nonblank(classify.lines, index + 1) if len(text) < _MAX_CAPTION else None
     if following is not None and _is_printed_twice(text, classify.lines[following]):
         return "caption", "printed twice (a photo caption; a paragraph is never repeated)"
     if following is not None and _is_shortened(text, classify.lines[following].strip()):
         return "alt text", "the next line says the same at more length (a photo's alt text)"
+    if following is not None and _is_tail(strip_marks(classify.lines[following].strip()), text):
+        return "caption", "the next line repeats its end (the photo's alt text: a name)"
     if is_bare_name(text):
         following = next_nonblank(classify.lines, index + 1)
         if following is not None and classify(following).kind == _DATE:
             return "author", "a bare name followed by a date line"
+    if is_credited_caption(text) and next_nonblank(classify.lines, index + 1) is not None:
+        return "caption", "ends with a photo credit"
+    if credit_line_follows(classify.lines, index):
+        return "caption", "its photo credit is the next line"
     role = _caption_role(classify, index, previous, under_title)
     if role is not None:
         return role, "caption-shaped or among template lines" if role == "caption" else (
             "a subtitle under the title"
         )
-    if is_credited_caption(text) and next_nonblank(classify.lines, index + 1) is not None:
-        return "caption", "ends with a photo credit"
+    if following is not None and len(text) < _MAX_CAPTION and classify.dateline_shaped(following):
+        return "deck", "a standfirst: the dateline paragraph follows it"
     if (
         body_at is not None
         and index < body_at
