@@ -38,8 +38,8 @@ __all__ = ["READING_VERSION", "LinkClaims", "numbered", "reading_fingerprint"]
 
 #: bump when a reader's output changes for the same input: stored articles are read again
 # 2: the readers of issue 12 (site metadata, reST, GFM, templates); 3: news pages (issue 16);
-# 4: the zola layout, dates in permalinks and bundle folder names
-READING_VERSION = 4
+# 4: the zola layout, dates in permalinks and bundle folder names; 5: news pages, third round
+READING_VERSION = 5
 #: source settings reading does not depend on (when and how often, not how)
 _SCHEDULE = frozenset({"name", "every", "cron", "retention", "headers", "user_agent"})
 
