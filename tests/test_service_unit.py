@@ -9,6 +9,7 @@ mechanism systemd >= 253 uses), compared against a run without it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -18,6 +19,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -331,17 +333,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_nginx_serves_feeds_like_feeds_serve(tmp_path: Path) -> None:
+@contextlib.contextmanager
+def serving_nginx(tmp_path: Path, public: Path) -> Iterator[httpx.Client]:
+    """config/nginx.conf serving ``public`` on a free port of 127.0.0.1: a client of it."""
     nginx = nginx_binary()
-    public = tmp_path / "public"
-    (public / "news").mkdir(parents=True)
-    rss = b'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0">' + b"<!-- x -->" * 60
-    (public / "news" / "rss.xml").write_bytes(rss + b"</rss>\n")
-    (public / "news" / "atom.xml").write_bytes(b"<feed/>")
-    (public / "news" / "feed.json").write_bytes(b"{}")
-    (public / "feeds.opml").write_bytes(b"<opml/>")
-    (public / "index.html").write_bytes(b"<!doctype html>")
-    (public / "news" / ".rss.xml.tmp1").write_bytes(b"partial")
     port = free_port()
     site = NGINX.read_text(encoding="utf-8")
     site = re.sub(r"^\s*listen .*$", "", site, flags=re.M)
@@ -365,32 +360,7 @@ def test_nginx_serves_feeds_like_feeds_serve(tmp_path: Path) -> None:
                 assert time.monotonic() < deadline, "nginx did not start"
                 time.sleep(0.1)
         with httpx.Client(base_url=base, timeout=10) as client:
-            plain = {"Accept-Encoding": "identity"}
-            expected = {
-                "/news/rss.xml": "application/rss+xml; charset=utf-8",
-                "/news/atom.xml": "application/atom+xml; charset=utf-8",
-                "/news/feed.json": "application/feed+json; charset=utf-8",
-                "/feeds.opml": "text/x-opml; charset=utf-8",
-                "/": "text/html; charset=utf-8",
-            }
-            for path, media_type in expected.items():
-                response = client.get(path, headers=plain)
-                assert response.status_code == 200, path
-                assert response.headers["content-type"] == media_type, path
-                assert response.headers["cache-control"] == "public, max-age=300", path
-                assert "etag" in response.headers and "last-modified" in response.headers
-            etag = client.get("/news/rss.xml", headers=plain).headers["etag"]
-            again = client.get("/news/rss.xml", headers={**plain, "If-None-Match": etag})
-            assert again.status_code == 304
-            assert again.headers["etag"] == etag
-            assert again.headers["cache-control"] == "public, max-age=300"
-            zipped = client.get("/news/rss.xml", headers={"Accept-Encoding": "gzip"})
-            assert zipped.headers["content-encoding"] == "gzip"
-            assert zipped.headers["vary"] == "Accept-Encoding"
-            assert zipped.content == rss + b"</rss>\n"
-            assert client.get("/news/.rss.xml.tmp1").status_code == 404
-            assert client.get("/news/").status_code == 404  # no listing
-            assert client.post("/news/rss.xml").status_code == 405
+            yield client
     finally:
         proc.send_signal(signal.SIGQUIT)  # graceful stop
         try:
@@ -400,54 +370,66 @@ def test_nginx_serves_feeds_like_feeds_serve(tmp_path: Path) -> None:
             proc.communicate()
 
 
+def test_nginx_serves_feeds_like_feeds_serve(tmp_path: Path) -> None:
+    public = tmp_path / "public"
+    (public / "news").mkdir(parents=True)
+    rss = b'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0">' + b"<!-- x -->" * 60
+    (public / "news" / "rss.xml").write_bytes(rss + b"</rss>\n")
+    (public / "news" / "atom.xml").write_bytes(b"<feed/>")
+    (public / "news" / "feed.json").write_bytes(b"{}")
+    (public / "feeds.opml").write_bytes(b"<opml/>")
+    (public / "index.html").write_bytes(b"<!doctype html>")
+    (public / "news" / ".rss.xml.tmp1").write_bytes(b"partial")
+    with serving_nginx(tmp_path, public) as client:
+        plain = {"Accept-Encoding": "identity"}
+        expected = {
+            "/news/rss.xml": "application/rss+xml; charset=utf-8",
+            "/news/atom.xml": "application/atom+xml; charset=utf-8",
+            "/news/feed.json": "application/feed+json; charset=utf-8",
+            "/feeds.opml": "text/x-opml; charset=utf-8",
+            "/": "text/html; charset=utf-8",
+        }
+        for path, media_type in expected.items():
+            response = client.get(path, headers=plain)
+            assert response.status_code == 200, path
+            assert response.headers["content-type"] == media_type, path
+            assert response.headers["cache-control"] == "public, max-age=300", path
+            assert "etag" in response.headers and "last-modified" in response.headers
+        etag = client.get("/news/rss.xml", headers=plain).headers["etag"]
+        again = client.get("/news/rss.xml", headers={**plain, "If-None-Match": etag})
+        assert again.status_code == 304
+        assert again.headers["etag"] == etag
+        assert again.headers["cache-control"] == "public, max-age=300"
+        zipped = client.get("/news/rss.xml", headers={"Accept-Encoding": "gzip"})
+        assert zipped.headers["content-encoding"] == "gzip"
+        assert zipped.headers["vary"] == "Accept-Encoding"
+        assert zipped.content == rss + b"</rss>\n"
+        assert client.get("/news/.rss.xml.tmp1").status_code == 404
+        assert client.get("/news/").status_code == 404  # no listing
+        assert client.post("/news/rss.xml").status_code == 405
+
+
 def test_nginx_sends_a_browser_from_outside_to_the_feeds_page(tmp_path: Path) -> None:
     """As ``feeds run`` does (tests/test_server_feed_urls.py): a browser's navigation from
     outside the site to a feed's URL is a 303 to the feed's page; a reader, and a link on
     the site itself, get the document; a feed without a page is served as it is."""
-    nginx = nginx_binary()
     public = tmp_path / "public"
     for name in ("news/rss.xml", "news/atom.xml", "news/feed.json", "bare/rss.xml"):
         (public / name).parent.mkdir(parents=True, exist_ok=True)
         (public / name).write_bytes(b"<rss/>")
     (public / "news" / "index.html").write_bytes(b"<!doctype html>")
-    port = free_port()
-    site = NGINX.read_text(encoding="utf-8")
-    site = re.sub(r"^\s*listen .*$", "", site, flags=re.M)
-    site = re.sub(r"^(\s*)server_name .*$", rf"\1listen 127.0.0.1:{port};", site, flags=re.M)
-    site = site.replace("root /var/www/feeds;", f"root {public};")
-    proc = subprocess.Popen([nginx, "-p", str(tmp_path), "-c",
-                             str(nginx_wrapper(tmp_path, site))],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     browser = {"Sec-Fetch-Dest": "document", "Sec-Fetch-Mode": "navigate",
                "Sec-Fetch-Site": "none", "Accept": "text/html,*/*;q=0.8"}
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(base + "/", timeout=2)
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, proc.communicate()[1]
-                assert time.monotonic() < deadline, "nginx did not start"
-                time.sleep(0.1)
-        with httpx.Client(base_url=base, timeout=10) as client:
-            for document in ("rss.xml", "atom.xml", "feed.json"):
-                for site_header in ("none", "cross-site"):
-                    sent = client.get(f"/news/{document}",
-                                      headers={**browser, "Sec-Fetch-Site": site_header})
-                    assert sent.status_code == 303, (document, site_header)
-                    assert sent.headers["location"].endswith("/news/")
-                    assert sent.headers["cache-control"] == "no-cache"
-                assert client.get(f"/news/{document}").status_code == 200
-                own_link = client.get(f"/news/{document}",
-                                      headers={**browser, "Sec-Fetch-Site": "same-origin"})
-                assert own_link.status_code == 200
-            assert client.get("/bare/rss.xml", headers=browser).status_code == 200
-    finally:
-        proc.send_signal(signal.SIGQUIT)
-        try:
-            proc.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
+    with serving_nginx(tmp_path, public) as client:
+        for document in ("rss.xml", "atom.xml", "feed.json"):
+            for site_header in ("none", "cross-site"):
+                sent = client.get(f"/news/{document}",
+                                  headers={**browser, "Sec-Fetch-Site": site_header})
+                assert sent.status_code == 303, (document, site_header)
+                assert sent.headers["location"].endswith("/news/")
+                assert sent.headers["cache-control"] == "no-cache"
+            assert client.get(f"/news/{document}").status_code == 200
+            own_link = client.get(f"/news/{document}",
+                                  headers={**browser, "Sec-Fetch-Site": "same-origin"})
+            assert own_link.status_code == 200
+        assert client.get("/bare/rss.xml", headers=browser).status_code == 200
