@@ -302,3 +302,53 @@ def test_a_labelled_iso_date_run_into_the_page_above_the_title() -> None:
     assert article.published_text == "2020-03-13"
     article = read(f"Ferry terminal opens late\n\nThe date 2020-03-13 was set.\n\n{BODY}\n")
     assert article.published is None
+
+
+# ---------------------------------------------------------------- a standfirst over a dated byline
+
+
+STANDFIRST = ("In the last council he ran the harbour office. In his new post he takes over "
+              "the ferries.")
+
+
+def test_a_standfirst_parted_from_a_dated_byline_is_header() -> None:
+    article = read(f"Harbour master takes charge of the ferries\n\n{STANDFIRST}\n\n"
+                   f"By  Harbour TimesJun 11, 2024 3:56 PM\n\n{BODY}\n")
+    assert [a.name for a in article.authors] == ["Harbour Times"]
+    assert article.published == datetime(2024, 6, 11, 15, 56, tzinfo=UTC)
+    assert article.body.startswith("The port authority")
+
+
+def test_a_paragraph_signed_right_under_it_stays_body_even_with_a_date() -> None:
+    article = read(f"Harbour master takes charge of the ferries\n\n{STANDFIRST}\n"
+                   f"By Jane Doe, June 11, 2024\n\n{BODY}\n")
+    assert article.authors == ()
+    assert article.body.startswith(STANDFIRST)
+
+
+def test_a_standfirst_over_a_byline_without_a_date_stays_body() -> None:
+    article = read(f"Harbour master takes charge of the ferries\n\n{STANDFIRST}\n\n"
+                   f"By Jane Doe\n\n{BODY}\n")
+    assert article.body.startswith(STANDFIRST)
+
+
+# ---------------------------------------------------------------- a caption restated by the body
+
+
+def test_a_line_under_the_byline_restated_by_the_next_paragraph_is_a_caption() -> None:
+    caption = "Jane Roe has also been named to the board of the Harbour Trust of Portville."
+    first = ("Under the new council, Jane Roe took charge of the ferries. She has also been "
+             "named to the board of the Harbour Trust of Portville.")
+    article = read(f"Harbour master takes charge of the ferries\n\n"
+                   f"By Jane Doe | Jun 11, 2024 3:56 PM\n{caption}\n\n{first}\n\n{BODY}\n\n"
+                   "Tags\nFirst Published on Jun 11, 2024 3:56 PM\n")
+    assert article.caption == caption
+    assert article.body.startswith("Under the new council")
+
+
+def test_a_first_paragraph_whose_next_one_ends_otherwise_stays_body() -> None:
+    first = "Jane Roe has also been named to the board of the Harbour Trust of Portville."
+    article = read(f"Harbour master takes charge of the ferries\n\n"
+                   f"By Jane Doe | Jun 11, 2024 3:56 PM\n{first}\n\n{BODY}\n")
+    assert article.caption is None
+    assert article.body.startswith(first)
