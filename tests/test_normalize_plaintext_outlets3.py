@@ -352,3 +352,38 @@ def test_a_first_paragraph_whose_next_one_ends_otherwise_stays_body() -> None:
                    f"By Jane Doe | Jun 11, 2024 3:56 PM\n{first}\n\n{BODY}\n")
     assert article.caption is None
     assert article.body.startswith(first)
+
+
+# ---------------------------------------------------------------- a clock cut over lines
+
+
+AR_BODY = ("قالت سلطة الميناء يوم الاثنين إن محطة العبارات الجديدة ستفتح في مارس، بعد عامين من "
+           "الموعد المقرر، إثر مراجعة عقود البناء.")
+
+
+def test_a_clock_cut_over_the_lines_above_the_date_gives_the_time() -> None:
+    article = read(f"عنوان الخبر عن الميناء\n٢٣:\n١٠\nم +02:00 EET\nالاربعاء ٢٦ يوليو ٢٠١٧\n\n"
+                   f"{AR_BODY}\n")
+    assert article.published == datetime(2017, 7, 26, 21, 10, tzinfo=UTC)
+    assert article.body.startswith("قالت سلطة الميناء")
+
+
+def test_lines_without_a_clock_above_the_date_add_no_time() -> None:
+    article = read(f"Ferry terminal opens two years late\n132\n26 July 2017\n\n{BODY}\n")
+    assert article.published == datetime(2017, 7, 26, tzinfo=UTC)
+
+
+def test_a_zone_name_after_a_numeric_offset_keeps_the_time() -> None:
+    article = read("Ferry terminal opens two years late\n26 July 2017 23:10 +02:00 EET\n\n"
+                   f"{BODY}\n")
+    assert article.published == datetime(2017, 7, 26, 21, 10, tzinfo=UTC)
+
+
+def test_a_24_hour_clock_with_a_pm_mark_keeps_its_hour() -> None:
+    article = read(f"عنوان الخبر عن الميناء\nالاربعاء ٢٦ يوليو ٢٠١٧ ٢٣:١٠ م\n\n{AR_BODY}\n")
+    assert article.published == datetime(2017, 7, 26, 23, 10, tzinfo=UTC)
+
+
+def test_a_morning_mark_on_an_afternoon_hour_is_no_time() -> None:
+    article = read(f"Ferry terminal opens two years late\n26 July 2017 23:10 am\n\n{BODY}\n")
+    assert article.published is None
