@@ -387,3 +387,9 @@ def test_a_24_hour_clock_with_a_pm_mark_keeps_its_hour() -> None:
 def test_a_morning_mark_on_an_afternoon_hour_is_no_time() -> None:
     article = read(f"Ferry terminal opens two years late\n26 July 2017 23:10 am\n\n{BODY}\n")
     assert article.published is None
+
+
+def test_a_clock_cut_over_two_lines_under_a_counter_gives_the_time() -> None:
+    article = read(f"Ferry terminal opens two years late\n0\n14:\n05\n5 May 2021\n\n{BODY}\n")
+    assert article.published == datetime(2021, 5, 5, 14, 5, tzinfo=UTC)
+    assert article.body.startswith("The port authority")

@@ -74,6 +74,7 @@ __all__ = ["read_plaintext"]
 
 _Explain = list[tuple[int, str, str]] | None  # (line index, role, why), when asked for
 _MAX_HEADER_LINES = 80  # non-blank lines; a header never runs longer
+_CLOCK_LINES = 3  # lines a clock may be cut over ("٢٣:" / "١٠" / "م +02:00 EET")
 _SUMMARY_MAX = 300
 _WRAP_MIN, _WRAP_MAX, _WRAP_RAGGED = 40, 100, 20  # hard-wrapped lines: width and raggedness
 
@@ -181,7 +182,10 @@ def _read_header(
                     header.captions.append(caption)
             elif role == "author":
                 header.authors = header.authors or (line.text,)
-            loose = [*loose, line.text] if role == "furniture" else []
+            if role == "furniture":
+                loose.append(line.text)
+            elif loose:
+                loose = []
             previous = _CAPTION_LINE if role == "caption" else _DECK_LINE
             index += 1
             continue
@@ -194,7 +198,10 @@ def _read_header(
             header.bullets.append(line.bullet)
         if explain is not None:
             explain.append((index, *explained(line)))
-        loose = [*loose, line.text] if line.kind == _CHROME else []
+        if line.kind == _CHROME:
+            loose.append(line.text)
+        elif loose:
+            loose = []
         previous = line.kind
         index += 1
     return header, index
@@ -205,9 +212,13 @@ def _with_clock_above(
 ) -> tuple[FoundDate, ...]:
     """A date line's dates, with the time the lines right above it print when the page
     cut its clock over lines of chrome ("٢٣:" / "١٠" / "م +02:00 EET" / the date)."""
-    if not loose or len(dates) != 1 or "T" in dates[0].text or ":" not in loose[0]:
+    if not loose or len(dates) != 1 or "T" in dates[0].text:
         return dates
-    clock = "".join(part if part.endswith(":") else part + " " for part in loose)
+    tail = loose[-_CLOCK_LINES:]
+    start = next((at for at, part in enumerate(tail) if ":" in part), None)
+    if start is None:
+        return dates
+    clock = "".join(part if part.endswith(":") else part + " " for part in tail[start:])
     found = parse_date_line(f"{text.strip()} {clock}", tz)
     if found is None or "T" not in found.text or found.text[:10] != dates[0].text[:10]:
         return dates
