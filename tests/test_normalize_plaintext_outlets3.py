@@ -393,3 +393,20 @@ def test_a_clock_cut_over_two_lines_under_a_counter_gives_the_time() -> None:
     article = read(f"Ferry terminal opens two years late\n0\n14:\n05\n5 May 2021\n\n{BODY}\n")
     assert article.published == datetime(2021, 5, 5, 14, 5, tzinfo=UTC)
     assert article.body.startswith("The port authority")
+
+
+# ---------------------------------------------------------------- a byline run into its date
+
+
+def test_the_month_that_opens_the_date_is_no_part_of_the_name() -> None:
+    article = read("Ferry terminal opens two years late\nBy Jane Doe Jun 11, 2024 3:56 PM\n\n"
+                   f"{BODY}\n")
+    assert [a.name for a in article.authors] == ["Jane Doe"]
+    assert article.published == datetime(2024, 6, 11, 15, 56, tzinfo=UTC)
+
+
+def test_two_names_run_into_an_abbreviated_month() -> None:
+    article = read("Ferry terminal opens two years late\nBy Jane Doe and John Roe Sept. 3, 2024\n\n"
+                   f"{BODY}\n")
+    assert [a.name for a in article.authors] == ["Jane Doe", "John Roe"]
+    assert article.published == datetime(2024, 9, 3, tzinfo=UTC)
