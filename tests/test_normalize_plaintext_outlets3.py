@@ -302,3 +302,111 @@ def test_a_labelled_iso_date_run_into_the_page_above_the_title() -> None:
     assert article.published_text == "2020-03-13"
     article = read(f"Ferry terminal opens late\n\nThe date 2020-03-13 was set.\n\n{BODY}\n")
     assert article.published is None
+
+
+# ---------------------------------------------------------------- a standfirst over a dated byline
+
+
+STANDFIRST = ("In the last council he ran the harbour office. In his new post he takes over "
+              "the ferries.")
+
+
+def test_a_standfirst_parted_from_a_dated_byline_is_header() -> None:
+    article = read(f"Harbour master takes charge of the ferries\n\n{STANDFIRST}\n\n"
+                   f"By  Harbour TimesJun 11, 2024 3:56 PM\n\n{BODY}\n")
+    assert [a.name for a in article.authors] == ["Harbour Times"]
+    assert article.published == datetime(2024, 6, 11, 15, 56, tzinfo=UTC)
+    assert article.body.startswith("The port authority")
+
+
+def test_a_paragraph_signed_right_under_it_stays_body_even_with_a_date() -> None:
+    article = read(f"Harbour master takes charge of the ferries\n\n{STANDFIRST}\n"
+                   f"By Jane Doe, June 11, 2024\n\n{BODY}\n")
+    assert article.authors == ()
+    assert article.body.startswith(STANDFIRST)
+
+
+def test_a_standfirst_over_a_byline_without_a_date_stays_body() -> None:
+    article = read(f"Harbour master takes charge of the ferries\n\n{STANDFIRST}\n\n"
+                   f"By Jane Doe\n\n{BODY}\n")
+    assert article.body.startswith(STANDFIRST)
+
+
+# ---------------------------------------------------------------- a caption restated by the body
+
+
+def test_a_line_under_the_byline_restated_by_the_next_paragraph_is_a_caption() -> None:
+    caption = "Jane Roe has also been named to the board of the Harbour Trust of Portville."
+    first = ("Under the new council, Jane Roe took charge of the ferries. She has also been "
+             "named to the board of the Harbour Trust of Portville.")
+    article = read(f"Harbour master takes charge of the ferries\n\n"
+                   f"By Jane Doe | Jun 11, 2024 3:56 PM\n{caption}\n\n{first}\n\n{BODY}\n\n"
+                   "Tags\nFirst Published on Jun 11, 2024 3:56 PM\n")
+    assert article.caption == caption
+    assert article.body.startswith("Under the new council")
+
+
+def test_a_first_paragraph_whose_next_one_ends_otherwise_stays_body() -> None:
+    first = "Jane Roe has also been named to the board of the Harbour Trust of Portville."
+    article = read(f"Harbour master takes charge of the ferries\n\n"
+                   f"By Jane Doe | Jun 11, 2024 3:56 PM\n{first}\n\n{BODY}\n")
+    assert article.caption is None
+    assert article.body.startswith(first)
+
+
+# ---------------------------------------------------------------- a clock cut over lines
+
+
+AR_BODY = ("قالت سلطة الميناء يوم الاثنين إن محطة العبارات الجديدة ستفتح في مارس، بعد عامين من "
+           "الموعد المقرر، إثر مراجعة عقود البناء.")
+
+
+def test_a_clock_cut_over_the_lines_above_the_date_gives_the_time() -> None:
+    article = read(f"عنوان الخبر عن الميناء\n٢٣:\n١٠\nم +02:00 EET\nالاربعاء ٢٦ يوليو ٢٠١٧\n\n"
+                   f"{AR_BODY}\n")
+    assert article.published == datetime(2017, 7, 26, 21, 10, tzinfo=UTC)
+    assert article.body.startswith("قالت سلطة الميناء")
+
+
+def test_lines_without_a_clock_above_the_date_add_no_time() -> None:
+    article = read(f"Ferry terminal opens two years late\n132\n26 July 2017\n\n{BODY}\n")
+    assert article.published == datetime(2017, 7, 26, tzinfo=UTC)
+
+
+def test_a_zone_name_after_a_numeric_offset_keeps_the_time() -> None:
+    article = read("Ferry terminal opens two years late\n26 July 2017 23:10 +02:00 EET\n\n"
+                   f"{BODY}\n")
+    assert article.published == datetime(2017, 7, 26, 21, 10, tzinfo=UTC)
+
+
+def test_a_24_hour_clock_with_a_pm_mark_keeps_its_hour() -> None:
+    article = read(f"عنوان الخبر عن الميناء\nالاربعاء ٢٦ يوليو ٢٠١٧ ٢٣:١٠ م\n\n{AR_BODY}\n")
+    assert article.published == datetime(2017, 7, 26, 23, 10, tzinfo=UTC)
+
+
+def test_a_morning_mark_on_an_afternoon_hour_is_no_time() -> None:
+    article = read(f"Ferry terminal opens two years late\n26 July 2017 23:10 am\n\n{BODY}\n")
+    assert article.published is None
+
+
+def test_a_clock_cut_over_two_lines_under_a_counter_gives_the_time() -> None:
+    article = read(f"Ferry terminal opens two years late\n0\n14:\n05\n5 May 2021\n\n{BODY}\n")
+    assert article.published == datetime(2021, 5, 5, 14, 5, tzinfo=UTC)
+    assert article.body.startswith("The port authority")
+
+
+# ---------------------------------------------------------------- a byline run into its date
+
+
+def test_the_month_that_opens_the_date_is_no_part_of_the_name() -> None:
+    article = read("Ferry terminal opens two years late\nBy Jane Doe Jun 11, 2024 3:56 PM\n\n"
+                   f"{BODY}\n")
+    assert [a.name for a in article.authors] == ["Jane Doe"]
+    assert article.published == datetime(2024, 6, 11, 15, 56, tzinfo=UTC)
+
+
+def test_two_names_run_into_an_abbreviated_month() -> None:
+    article = read("Ferry terminal opens two years late\nBy Jane Doe and John Roe Sept. 3, 2024\n\n"
+                   f"{BODY}\n")
+    assert [a.name for a in article.authors] == ["Jane Doe", "John Roe"]
+    assert article.published == datetime(2024, 9, 3, tzinfo=UTC)

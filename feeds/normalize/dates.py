@@ -261,7 +261,8 @@ def _build(parts: _Parts, tz: tzinfo) -> tuple[datetime, str] | None:
         local = datetime.combine(day, time(0, 0), tzinfo=tz)
         return local.astimezone(UTC), day.isoformat()
     hour = parts.hour
-    if parts.ampm is not None:
+    if parts.ampm is not None and not (parts.ampm == "p" and 13 <= hour <= 23):
+        # (a 24-hour clock with a needless p.m. mark, "٢٣:١٠ م", keeps its hour)
         if not 1 <= hour <= 12:
             return None
         hour = hour % 12 + (12 if parts.ampm == "p" else 0)
@@ -369,12 +370,16 @@ _ZONE_WORD = re.compile(r"[a-z]{2,5}")
 
 def _unknown_zone(kind: DateKind, tokens: list[str], tz: tzinfo) -> FoundDate | None:
     """``31 August 2015 20:05 XYZT``: a zone word not in the table after a time keeps the
-    date (without the time, whose zone is unknown), with a note."""
+    date (without the time, whose zone is unknown), with a note; after a numeric offset
+    (``20:05 +02:00 XYZT``) the time is kept at that offset."""
     if len(tokens) < 3 or not _ZONE_WORD.fullmatch(tokens[-1]) or tokens[-1] in _MONTHS:
         return None
     parts = _Parts()
     if not _classify(tokens[:-1], parts) or not _resolve_numbers(parts) or parts.hour is None:
         return None
+    if parts.zone_given:  # "23:10 +02:00 EET": the offset says the zone, the name only echoes it
+        built = _build(parts, tz)
+        return None if built is None else FoundDate(kind, built[0], built[1])
     parts.hour = None
     built = _build(parts, tz)
     if built is None:

@@ -271,11 +271,22 @@ def _read_byline(line: str, tz: tzinfo, now: datetime | None = None) -> _Line | 
             return None
         head, names = split
         segments = [head]
+    head, names = _without_month(rest, head) or (head, names)
     for segment in segments[1:]:
         if _is_clause(segment) and parse_date_line(segment, tz) is None:
             return None  # "By Christmas, most shops had reopened.": a sentence
     dates = _byline_dates(rest[len(head) :], tz, now)
     return _Line(_BYLINE_LINE, line, dates=dates, authors=names)
+
+
+def _without_month(rest: str, head: str) -> tuple[str, tuple[str, ...]] | None:
+    """``By Jane Doe Jun 11, 2024``: the month that opens the date is no part of the name."""
+    words, tail = head.rsplit(None, 1), rest[len(head) :].lstrip()
+    if len(words) != 2 or not tail[:1].isdigit() or not words[1][0].isalpha():
+        return None
+    names = tuple(n for n in map(strip_marks, _AUTHOR_JOIN.split(words[0])) if n)
+    ok = opens_date(words[1].casefold()) and names and all(map(_looks_like_name, names))
+    return (words[0], names) if ok else None
 
 
 _DATE_START = re.compile(

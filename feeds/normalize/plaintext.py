@@ -38,7 +38,7 @@ from feeds.model import Article, Author, DateSource, RawInput
 from feeds.normalize import ReadContext
 from feeds.normalize.captions import CAPTION_CREDIT, is_credited_caption
 from feeds.normalize.datelines import _dateline
-from feeds.normalize.dates import FoundDate
+from feeds.normalize.dates import FoundDate, parse_date_line
 from feeds.normalize.decode import decode_text
 from feeds.normalize.header import (
     TitleChoice,
@@ -53,6 +53,7 @@ from feeds.normalize.plainlines import (  # the lines, classified
     _BULLET_LINE,
     _BYLINE_LINE,
     _CAPTION_LINE,
+    _CHROME,
     _CHROME_LINES,
     _DATE,
     _DECK_LINE,
@@ -73,6 +74,7 @@ __all__ = ["read_plaintext"]
 
 _Explain = list[tuple[int, str, str]] | None  # (line index, role, why), when asked for
 _MAX_HEADER_LINES = 80  # non-blank lines; a header never runs longer
+_CLOCK_LINES = 3  # lines a clock may be cut over ("٢٣:" / "١٠" / "م +02:00 EET")
 _SUMMARY_MAX = 300
 _WRAP_MIN, _WRAP_MAX, _WRAP_RAGGED = 40, 100, 20  # hard-wrapped lines: width and raggedness
 
@@ -150,6 +152,7 @@ def _read_header(
     header = _Header()
     lines = classify.lines
     previous: int | None = None
+    loose: list[str] = []  # the chrome and furniture lines right above (a clock cut up)
     seen = 0
     index = start
     while index < len(lines):
@@ -179,11 +182,15 @@ def _read_header(
                     header.captions.append(caption)
             elif role == "author":
                 header.authors = header.authors or (line.text,)
+            if role == "furniture":
+                loose.append(line.text)
+            elif loose:
+                loose = []
             previous = _CAPTION_LINE if role == "caption" else _DECK_LINE
             index += 1
             continue
         if line.kind == _DATE:
-            header.dates.extend(line.dates)
+            header.dates.extend(_with_clock_above(line.dates, lines[index], loose, classify.tz))
         elif line.kind == _BYLINE_LINE:
             header.authors = header.authors or line.authors
             header.dates.extend(line.dates)
@@ -191,9 +198,31 @@ def _read_header(
             header.bullets.append(line.bullet)
         if explain is not None:
             explain.append((index, *explained(line)))
+        if line.kind == _CHROME:
+            loose.append(line.text)
+        elif loose:
+            loose = []
         previous = line.kind
         index += 1
     return header, index
+
+
+def _with_clock_above(
+    dates: tuple[FoundDate, ...], text: str, loose: list[str], tz: tzinfo
+) -> tuple[FoundDate, ...]:
+    """A date line's dates, with the time the lines right above it print when the page
+    cut its clock over lines of chrome ("٢٣:" / "١٠" / "م +02:00 EET" / the date)."""
+    if not loose or len(dates) != 1 or "T" in dates[0].text:
+        return dates
+    tail = loose[-_CLOCK_LINES:]
+    start = next((at for at, part in enumerate(tail) if ":" in part), None)
+    if start is None:
+        return dates
+    clock = "".join(part if part.endswith(":") else part + " " for part in tail[start:])
+    found = parse_date_line(f"{text.strip()} {clock}", tz)
+    if found is None or "T" not in found.text or found.text[:10] != dates[0].text[:10]:
+        return dates
+    return (found,)
 
 
 # ---------------------------------------------------------------- body

@@ -41,6 +41,7 @@ _MAX_CAPTION = 400
 _MIN_LETTERS = 4  # fewer letters: a logo's initials or a stray mark, never a caption
 _DECK_WORDS = 16  # a subtitle without a marker after it is a short line
 _LONG_DECK_WORDS = 40  # ... unless a caption follows it
+_RESTATED_WORDS = 8  # words a caption shares with the end of a sentence of the paragraph after
 
 
 def next_nonblank(lines: list[str], start: int) -> int | None:
@@ -163,7 +164,16 @@ def _caption_role(
         after = classify(following)
         if after.kind == _TEMPLATE and _key(after.text).rstrip(" :：") in DATE_LABELS:
             return "deck"
+        if _is_dated_byline(after) and len(text.split()) <= _LONG_DECK_WORDS:
+            # ... or, parted from it by a blank line, a byline carrying its own date
+            # ("By Name Jun 11, 2024 3:56 PM"): the article's header block, not a
+            # signature at a paragraph's foot.
+            return "deck" if _is_blank(classify.lines[index + 1]) else None
     return None
+
+
+def _is_dated_byline(line: _Line) -> bool:
+    return line.kind == _BYLINE_LINE and bool(line.dates)
 
 
 def _is_shortened(text: str, longer: str) -> bool:
@@ -178,6 +188,26 @@ def _is_tail(text: str, longer: str) -> bool:
     person's name) may be of its caption: "Deputy prime minister Jane Roe" / "Jane Roe"."""
     words = text.split()
     return 2 <= len(words) <= 5 and len(longer) > len(text) + 10 and longer.endswith(" " + text)
+
+
+def _is_restated(text: str, following: str) -> bool:
+    """The paragraph after ``text`` says what it says: ``text``, a short sentence, ends with
+    the same words (eight at least) as a sentence of that longer paragraph does, as a lead
+    photo's caption restates a fact of the first paragraph: "Jane Roe was also named to the
+    board of the Harbour Trust." / "... She was also named to the board of the Harbour
+    Trust."  Two paragraphs of a story never end alike."""
+    words = text.rstrip(".").split()
+    if not _RESTATED_WORDS <= len(words) <= _LONG_DECK_WORDS or not text.endswith("."):
+        return False
+    tail = " " + " ".join(words[-_RESTATED_WORDS:]) + "."
+    return len(following) > len(text) and tail in following
+
+
+def _restates_above(classify: _Classifier, index: int) -> bool:
+    """Does the paragraph at ``index`` restate the caption just above it?"""
+    above = next((i for i in range(index - 1, max(index - 4, -1), -1)
+                  if not _is_blank(classify.lines[i])), None)
+    return above is not None and _is_restated(classify(above).text, classify(index).text)
 
 
 def _is_printed_twice(text: str, following: str) -> bool:
@@ -210,6 +240,14 @@ def other_role(
         return "alt text", "the next line says the same at more length (a photo's alt text)"
     if following is not None and _is_tail(strip_marks(classify.lines[following].strip()), text):
         return "caption", "the next line repeats its end (the photo's alt text: a name)"
+    if (
+        following is not None
+        and previous in (_BYLINE_LINE, _DATE)
+        and _is_restated(text, classify.lines[following])
+    ):
+        return "caption", "the next paragraph ends a sentence with its words (a photo caption)"
+    if previous == _CAPTION_LINE and _restates_above(classify, index):
+        return None, "the first body paragraph (the caption above restates it)"
     if is_bare_name(text):
         following = next_nonblank(classify.lines, index + 1)
         if following is not None and classify(following).kind == _DATE:
