@@ -337,14 +337,46 @@ def test_a_remote_ingest_leaves_the_feeds_another_node_holds_and_looks_again_lat
         with PostgresStore.open(pg_url) as other, PostgresStore.open(pg_url) as store:
             names = sorted(spec.name for spec in remote_specs(config.sources[0]))
             held = other.claim(names[:1], lease=LEASE)  # another node, mid-fetch
+            started = time.monotonic()
             [report] = ingest_remote(config, store, config.sources, now=NOW, force=False)
+            took = timedelta(seconds=time.monotonic() - started)
             assert report.error is None and report.elsewhere == 1
-            assert report.wake_at == NOW + timedelta(seconds=90)
+            assert report.wake_at is not None  # a lease after it last asked for them
+            lease = timedelta(seconds=90)
+            assert NOW + lease <= report.wake_at <= NOW + took + lease
             assert store.count() == 6 and len(server.requests()) == 3
             other.release(held)
             [again] = ingest_remote(config, store, config.sources, now=NOW, force=False)
             assert again.elsewhere == 0 and store.count() == 8
             assert sum(server.requests().values()) == 4  # the others were not due: not asked
+
+
+def test_feeds_held_elsewhere_are_looked_at_again_a_lease_after_the_round_not_its_start(
+        tmp_path: Path, pg_url: str) -> None:
+    """A round longer than the lease (slow feeds, a loaded machine) must still ask for the
+    held feeds again later: a wake-up counted from the round's start would already be past
+    when the round ends, and the daemon drops past wake-ups, so a dead node's feeds would
+    wait for the next scheduled round (an hour) instead of a lease."""
+    from bench.delayed import DelayedFeeds
+    from feeds.pipeline import ingest_remote, remote_specs
+
+    with DelayedFeeds(3, items=1, delay=1.5) as server:
+        (tmp_path / "planet.opml").write_text(server.opml(), encoding="utf-8")
+        (tmp_path / "feeds.toml").write_text(
+            f'[site]\ntitle = "t"\nlink = "https://x.example/"\n[store]\nurl = "{pg_url}"\n'
+            'lease = "1s"\n[fetch]\nallow_private = true\n'
+            '[[sources]]\nname = "planet"\nkind = "opml"\npath = "planet.opml"\n'
+            '[[feeds]]\nname = "all"\ntitle = "All"\n', encoding="utf-8")
+        config = config_module.load(tmp_path / "feeds.toml")
+        with PostgresStore.open(pg_url) as other, PostgresStore.open(pg_url) as store:
+            names = sorted(spec.name for spec in remote_specs(config.sources[0]))
+            other.claim(names[:1], lease=timedelta(minutes=5))  # a node that then died
+            [report] = ingest_remote(config, store, config.sources, now=NOW, force=False)
+            assert report.elsewhere == 1 and store.count() == 2
+            assert report.wake_at is not None
+            # the others took at least 1.5 s to answer; the held one is asked for again a
+            # lease (1 s) after that, not a lease after the round began
+            assert report.wake_at >= NOW + timedelta(seconds=2.5)
 
 
 def test_recover_says_it_rebuilds_sqlite_stores_only(tmp_path: Path, pg_url: str) -> None:

@@ -193,9 +193,13 @@ def ingest_remote(config: Config, store: Store, sources: Sequence[SourceConfig],
                          cancelled=cancelled)
         finally:
             store.release(claimed)
-    for source, _spec in waiting.values():  # another node holds them: retried after a lease
+    # Another node holds them: looked at again a lease after it was last asked (this
+    # round may have outlasted a lease: a time counted from its start may be past already,
+    # and a wake-up in the past is no wake-up).
+    retry_at = now + timedelta(seconds=time.monotonic() - started) + lease
+    for source, _spec in waiting.values():
         reports[source.name].elsewhere += 1
-        reports[source.name].wake_at = now + lease
+        reports[source.name].wake_at = retry_at
     for name, feeds in subscribed.items():  # feeds taken out of an OPML file
         gone = store.prune_unlisted_feeds(name, feeds)
         if gone:
